@@ -1,0 +1,77 @@
+//! The device allow/deny list: v1 devices.allow/deny files, and the rule set
+//! every container gets (the spec's rules, its `linux.devices`, and the
+//! standard devices every container needs, as runc adds them).
+
+use crate::{fs, Result};
+use hull_spec::{Device, DeviceCgroup};
+use std::path::Path;
+
+fn rule(typ: &str, major: Option<i64>, minor: Option<i64>, access: &str) -> DeviceCgroup {
+    DeviceCgroup { allow: true, typ: Some(typ.into()), major, minor, access: Some(access.into()) }
+}
+
+/// Devices every container may use: mknod of anything, and the standard
+/// character devices (null, zero, full, random, urandom, tty, console, ptmx, pts).
+pub fn default_allowed() -> Vec<DeviceCgroup> {
+    vec![
+        rule("c", None, None, "m"),
+        rule("b", None, None, "m"),
+        rule("c", Some(1), Some(3), "rwm"),
+        rule("c", Some(1), Some(5), "rwm"),
+        rule("c", Some(1), Some(7), "rwm"),
+        rule("c", Some(1), Some(8), "rwm"),
+        rule("c", Some(1), Some(9), "rwm"),
+        rule("c", Some(5), Some(0), "rwm"),
+        rule("c", Some(5), Some(1), "rwm"),
+        rule("c", Some(5), Some(2), "rwm"),
+        rule("c", Some(136), None, "rwm"),
+    ]
+}
+
+/// The full ordered rule list for a container: its own rules, then an allow
+/// for each device in `linux.devices`, then the defaults.
+pub fn effective_rules(spec_rules: &[DeviceCgroup], spec_devices: &[Device]) -> Vec<DeviceCgroup> {
+    let mut rules = spec_rules.to_vec();
+    for d in spec_devices {
+        if matches!(d.typ.as_str(), "c" | "u" | "b") {
+            let typ = if d.typ == "b" { "b" } else { "c" };
+            rules.push(rule(typ, Some(d.major), Some(d.minor), "rwm"));
+        }
+    }
+    rules.extend(default_allowed());
+    rules
+}
+
+/// `type major:minor access` as devices.allow takes it.
+pub fn format_rule(r: &DeviceCgroup) -> String {
+    let num = |n: Option<i64>| n.filter(|n| *n >= 0).map_or("*".to_string(), |n| n.to_string());
+    let typ = r.typ.as_deref().filter(|t| !t.is_empty()).unwrap_or("a");
+    let access = r.access.as_deref().filter(|a| !a.is_empty()).unwrap_or("rwm");
+    if typ == "a" {
+        return format!("a *:* {access}");
+    }
+    format!("{typ} {}:{} {access}", num(r.major), num(r.minor))
+}
+
+pub(super) fn apply(dir: &Path, rules: &[DeviceCgroup]) -> Result<()> {
+    for r in rules {
+        let file = if r.allow { "devices.allow" } else { "devices.deny" };
+        fs::write(dir, file, format_rule(r))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_rules() {
+        let deny_all = DeviceCgroup { allow: false, access: Some("rwm".into()), ..Default::default() };
+        assert_eq!(format_rule(&deny_all), "a *:* rwm");
+        assert_eq!(format_rule(&rule("c", Some(136), None, "rwm")), "c 136:* rwm");
+        let dev = Device { typ: "c".into(), path: "/dev/fuse".into(), major: 10, minor: 229, ..Default::default() };
+        let all = effective_rules(&[deny_all], &[dev]);
+        assert_eq!(format_rule(&all[1]), "c 10:229 rwm");
+    }
+}
