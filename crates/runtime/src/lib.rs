@@ -1,0 +1,27 @@
+//! hull_runtime: Hull's OCI runtime as a library. [`Runtime`] holds the
+//! lifecycle verbs (create, start, state, kill, delete, run, list); the
+//! `hull-runtime` binary is a thin runc-compatible command line over it.
+//!
+//! The start path never re-executes the runtime binary: the container init is
+//! a fork-like clone(2) of the calling process with the new namespaces, which
+//! sets up the rootfs and blocks on an exec fifo until `start`.
+#![warn(missing_docs)]
+
+pub mod capabilities;
+mod container;
+pub mod devices;
+pub mod error;
+pub mod hooks;
+mod init;
+pub mod mount_options;
+pub mod namespaces;
+pub mod process;
+pub mod rootfs;
+pub mod state;
+pub mod sync;
+pub mod sys;
+pub mod util;
+pub mod validate;
+
+pub use container::{parse_signal, CreateOptions, Created, ListEntry, RunOutcome, Runtime, StateReport};
+pub use error::{Result, RuntimeError};

@@ -1,0 +1,46 @@
+//! `create`.
+
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Container id.
+    id: String,
+    /// Bundle directory (holding config.json).
+    #[arg(short, long, default_value = ".")]
+    bundle: PathBuf,
+    /// File to write the container init's pid to.
+    #[arg(long)]
+    pid_file: Option<PathBuf>,
+    /// Unix socket to receive the terminal's master fd (with process.terminal).
+    #[arg(long)]
+    console_socket: Option<PathBuf>,
+    /// Use MS_MOVE and chroot instead of pivot_root.
+    #[arg(long)]
+    no_pivot: bool,
+    /// Do not create a new session keyring for the container.
+    #[arg(long)]
+    no_new_keyring: bool,
+    /// Pass N more file descriptors (from 3) to the container.
+    #[arg(long, default_value_t = 0)]
+    preserve_fds: u32,
+}
+
+impl Args {
+    pub fn options(&self) -> hull_runtime::CreateOptions {
+        hull_runtime::CreateOptions {
+            id: self.id.clone(),
+            bundle: self.bundle.clone(),
+            pid_file: self.pid_file.clone(),
+            no_pivot: self.no_pivot,
+            new_keyring: !self.no_new_keyring,
+            preserve_fds: self.preserve_fds,
+        }
+    }
+}
+
+pub fn run(rt: &hull_runtime::Runtime, a: Args) -> anyhow::Result<i32> {
+    let _ = &a.console_socket;
+    rt.create(&a.options())?;
+    Ok(0)
+}

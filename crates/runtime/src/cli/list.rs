@@ -1,0 +1,26 @@
+//! `list`.
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Output format.
+    #[arg(short, long, default_value = "table", value_parser = ["table", "json"])]
+    format: String,
+    /// Print only the container ids.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+pub fn run(rt: &hull_runtime::Runtime, a: Args) -> anyhow::Result<i32> {
+    let list = rt.list()?;
+    if a.quiet {
+        list.iter().for_each(|c| println!("{}", c.id));
+    } else if a.format == "json" {
+        println!("{}", serde_json::to_string(&list)?);
+    } else {
+        println!("{:<12} {:<10} {:<10} {:<40} {:<31} OWNER", "ID", "PID", "STATUS", "BUNDLE", "CREATED");
+        for c in &list {
+            println!("{:<12} {:<10} {:<10} {:<40} {:<31} {}", c.id, c.pid, c.status, c.bundle.display(), c.created, c.owner);
+        }
+    }
+    Ok(0)
+}

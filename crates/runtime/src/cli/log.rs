@@ -1,0 +1,41 @@
+//! runc-compatible logging: text or JSON lines (`{"level","msg","time"}`) to
+//! `--log`, errors also to stderr. containerd reads the last error from a
+//! JSON log file, so the shape matters.
+
+use std::io::Write;
+use std::path::Path;
+
+pub struct Logger {
+    file: Option<std::fs::File>,
+    json: bool,
+    #[allow(dead_code)]
+    debug: bool,
+}
+
+impl Logger {
+    pub fn new(path: Option<&Path>, format: &str, debug: bool) -> Logger {
+        let file = path.and_then(|p| std::fs::OpenOptions::new().create(true).append(true).open(p).ok());
+        Logger { file, json: format == "json", debug }
+    }
+
+    fn write(&self, level: &str, msg: &str) {
+        let Some(mut f) = self.file.as_ref() else { return };
+        let time = hull_runtime::util::now_rfc3339();
+        let line = if self.json {
+            serde_json::json!({ "level": level, "msg": msg, "time": time }).to_string()
+        } else {
+            format!("time=\"{time}\" level={level} msg={msg:?}")
+        };
+        let _ = writeln!(f, "{line}");
+    }
+
+    pub fn error(&self, msg: &str) {
+        eprintln!("hull-runtime: {msg}");
+        self.write("error", msg);
+    }
+
+    pub fn warn(&self, msg: &str) {
+        eprintln!("hull-runtime: warning: {msg}");
+        self.write("warning", msg);
+    }
+}

@@ -1,0 +1,100 @@
+//! Command-line parsing (runc's verbs and flags) and error reporting.
+
+mod create;
+mod delete;
+mod kill;
+mod list;
+mod log;
+mod run;
+mod spec;
+mod start;
+mod state;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Hull's OCI runtime (runc-compatible command line).
+#[derive(Debug, Parser)]
+#[command(name = "hull-runtime", version, about)]
+pub struct Cli {
+    /// Directory for container state.
+    #[arg(long, global = true, default_value = "/run/hull")]
+    root: PathBuf,
+    /// Also write log messages (and errors) to this file.
+    #[arg(long, global = true)]
+    log: Option<PathBuf>,
+    /// Log format.
+    #[arg(long, global = true, default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
+    /// Log debug messages.
+    #[arg(long, global = true)]
+    debug: bool,
+    /// Use the systemd cgroup driver (not available yet).
+    #[arg(long, global = true)]
+    systemd_cgroup: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write a new config.json to a bundle.
+    Spec(spec::Args),
+    /// Create a container (its process waits for `start`).
+    Create(create::Args),
+    /// Start a created container's process.
+    Start(start::Args),
+    /// Print a container's state as JSON.
+    State(state::Args),
+    /// Send a signal to a container.
+    Kill(kill::Args),
+    /// Delete a container.
+    Delete(delete::Args),
+    /// Create and start a container.
+    Run(run::Args),
+    /// List containers.
+    #[command(alias = "ps")]
+    List(list::Args),
+}
+
+/// Parses, dispatches, reports errors once; returns the exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let logger = log::Logger::new(cli.log.as_deref(), &cli.log_format, cli.debug);
+    let runtime = hull_runtime::Runtime::new(&cli.root);
+    let needs_cgroups = matches!(cli.command, Command::Create(_) | Command::Run(_));
+    if cli.systemd_cgroup && needs_cgroups {
+        logger.error("--systemd-cgroup: the systemd cgroup driver is not supported yet; drop the flag to use cgroupfs");
+        return 1;
+    }
+    let result = match cli.command {
+        Command::Spec(a) => spec::run(a),
+        Command::Create(a) => create::run(&runtime, a),
+        Command::Start(a) => start::run(&runtime, a, &logger),
+        Command::State(a) => state::run(&runtime, a),
+        Command::Kill(a) => kill::run(&runtime, a),
+        Command::Delete(a) => delete::run(&runtime, a),
+        Command::Run(a) => run::run(&runtime, a, &logger),
+        Command::List(a) => list::run(&runtime, a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            logger.error(&describe(&e));
+            1
+        }
+    }
+}
+
+/// The error and its causes on one line, skipping causes that the message
+/// above them already quotes (thiserror messages embed their source).
+fn describe(e: &anyhow::Error) -> String {
+    let mut out = e.to_string();
+    for cause in e.chain().skip(1) {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out = format!("{out}: {text}");
+        }
+    }
+    out
+}

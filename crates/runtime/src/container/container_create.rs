@@ -1,0 +1,204 @@
+//! `create`: set up the container and leave its init waiting for `start`.
+
+use super::Runtime;
+use crate::error::{spec, Context, Result, RuntimeError};
+use crate::init::{self, InitConfig};
+use crate::namespaces::{self, ParentPrep};
+use crate::state::{proc_stat, validate_id, ContainerRecord, StateDir};
+use crate::sync::{self, Channel, Message};
+use crate::sys::{self, Forked};
+use hull_cgroups::{CgroupSpec, Layout, Manager, OwnCgroups};
+use hull_spec::{IdMapping, NamespaceType, Spec, State};
+use std::path::{Path, PathBuf};
+
+/// Options of `create` (and `run`).
+#[derive(Debug, Clone, Default)]
+pub struct CreateOptions {
+    /// Container id.
+    pub id: String,
+    /// Bundle directory.
+    pub bundle: PathBuf,
+    /// File to write the init's pid to.
+    pub pid_file: Option<PathBuf>,
+    /// Use MS_MOVE + chroot instead of pivot_root.
+    pub no_pivot: bool,
+    /// Join a fresh session keyring (runc's default; off with --no-new-keyring).
+    pub new_keyring: bool,
+    /// Descriptors beyond stdio to pass to the process.
+    pub preserve_fds: u32,
+}
+
+/// A created container whose init is a child of this process.
+#[derive(Debug)]
+pub struct Created {
+    /// Its record.
+    pub record: ContainerRecord,
+}
+
+/// Undoes a half-made container when `create` fails.
+struct Cleanup {
+    dir: Option<PathBuf>,
+    cgroup: Option<Box<dyn Manager>>,
+    child: Option<i32>,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if let Some(pid) = self.child {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+            let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
+        }
+        if let Some(cg) = &self.cgroup {
+            let _ = cg.destroy();
+        }
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+impl Cleanup {
+    fn disarm(mut self) {
+        self.dir = None;
+        self.cgroup = None;
+        self.child = None;
+    }
+}
+
+impl Runtime {
+    /// Creates a container from a bundle.
+    pub fn create(&self, opts: &CreateOptions) -> Result<Created> {
+        validate_id(&opts.id)?;
+        let bundle = std::fs::canonicalize(&opts.bundle).ctx("open bundle", opts.bundle.display())?;
+        let config = Spec::load(&bundle.join("config.json"))?;
+        let root_path = &config.root.as_ref().ok_or_else(|| spec("root", "missing"))?.path;
+        if root_path.as_os_str().is_empty() {
+            return Err(spec("root.path", "empty"));
+        }
+        let rootfs = bundle.join(root_path);
+        crate::validate::validate(&config, &rootfs)?;
+        let rootfs = std::fs::canonicalize(&rootfs).ctx("resolve root.path", rootfs.display())?;
+        let pid_file = opts.pid_file.as_ref().map(|p| absolute(p));
+
+        std::fs::create_dir_all(&self.root).ctx("mkdir", self.root.display())?;
+        let dir = StateDir::new(&self.root, &opts.id);
+        match std::fs::create_dir(&dir.path) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(RuntimeError::Exists(opts.id.clone())),
+            other => other.ctx("mkdir", dir.path.display())?,
+        }
+        let mut cleanup = Cleanup { dir: Some(dir.path.clone()), cgroup: None, child: None };
+
+        let linux = config.linux.clone().unwrap_or_default();
+        let layout = Layout::detect()?;
+        let own = OwnCgroups::read()?;
+        let cg_spec = CgroupSpec { path: linux.cgroups_path.as_deref(), id: &opts.id };
+        let mut cgroup = hull_cgroups::manager_for(&layout, &cg_spec, &own)?;
+        cgroup.create()?;
+        let paths = cgroup.paths().clone();
+        cleanup.cgroup = Some(cgroup);
+        let mut resources = linux.resources.clone().unwrap_or_default();
+        let rules = hull_cgroups::v1::devices::effective_rules(
+            resources.devices.as_deref().unwrap_or_default(),
+            linux.devices.as_deref().unwrap_or_default(),
+        );
+        if resources.devices.is_some() {
+            resources.devices = Some(rules);
+        }
+        cleanup.cgroup.as_ref().map(|c| c.set(&resources)).transpose()?;
+
+        let fifo = dir.fifo();
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o622)).ctx("mkfifo", fifo.display())?;
+        let fifo_fd = nix::fcntl::open(&fifo, nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
+            .ctx("open", fifo.display())?;
+        // SAFETY: open just returned this descriptor and nothing else owns it.
+        let fifo_fd = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fifo_fd) };
+        let (parent_chan, child_chan) = sync::pair().ctx("socketpair", "init channel")?;
+        // Relative bind sources are relative to the bundle, as in runc.
+        std::env::set_current_dir(&bundle).ctx("chdir", bundle.display())?;
+
+        let ns = linux.namespaces.clone().unwrap_or_default();
+        let prep = ParentPrep::enter(&ns, linux.time_offsets.as_ref())?;
+        let forked = sys::clone_fork(namespaces::clone_flags(&ns).bits());
+        let restored = prep.restore();
+        let pid = match forked.ctx("clone", "container init")? {
+            Forked::Child => {
+                drop(parent_chan);
+                let cfg = InitConfig { spec: &config, rootfs, layout: &layout, cgroups: &paths, fifo: fifo_fd, no_pivot: opts.no_pivot, new_keyring: opts.new_keyring, preserve_fds: opts.preserve_fds };
+                init::main(cfg, child_chan)
+            }
+            Forked::Parent(pid) => pid,
+        };
+        cleanup.child = Some(pid);
+        restored?;
+        drop(child_chan);
+        drop(fifo_fd);
+
+        if namespaces::creates(&ns, NamespaceType::User) {
+            write_id_maps(pid, &linux.uid_mappings, &linux.gid_mappings)?;
+        }
+        if let Some(cg) = &cleanup.cgroup {
+            cg.add_pid(pid)?;
+        }
+        let (start_time, _) = proc_stat(pid).ok_or_else(|| RuntimeError::Init("container init exited during set-up".into()))?;
+        let record = ContainerRecord {
+            id: opts.id.clone(),
+            pid,
+            pid_start_time: start_time,
+            bundle: bundle.clone(),
+            rootfs: config.root.as_ref().map(|r| bundle.join(&r.path)).unwrap_or_default(),
+            created: crate::util::now_rfc3339(),
+            owner: crate::util::user_name(nix::unistd::geteuid().as_raw()),
+            annotations: config.annotations.clone().unwrap_or_default(),
+            cgroup_mode: layout.mode,
+            cgroup_paths: paths,
+            hooks: config.hooks.clone(),
+        };
+        drive_init(&parent_chan, &config, &record)?;
+        dir.save(&record)?;
+        if let Some(pf) = pid_file {
+            crate::util::write_atomic(&pf, pid.to_string().as_bytes())?;
+        }
+        cleanup.disarm();
+        Ok(Created { record })
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(p) }
+}
+
+/// Walks the init through its set-up, running createRuntime hooks when asked.
+fn drive_init(chan: &Channel, config: &Spec, record: &ContainerRecord) -> Result<()> {
+    chan.send(&Message::Go { pid: record.pid }).ctx("send", "start-up message")?;
+    loop {
+        match chan.recv().ctx("receive", "init message")? {
+            Some(Message::RunCreateRuntimeHooks) => {
+                let state = State { status: "creating".into(), ..record.oci_state(crate::state::Status::Created) };
+                if let Some(h) = &config.hooks {
+                    let all: Vec<_> = h.prestart.iter().flatten().chain(h.create_runtime.iter().flatten()).cloned().collect();
+                    crate::hooks::run_all("createRuntime", &all, &state)?;
+                }
+                let state = State { status: "created".into(), ..state };
+                chan.send(&Message::HooksDone { state }).ctx("send", "hook result")?;
+            }
+            Some(Message::Ready) => return Ok(()),
+            Some(Message::Error(msg)) => return Err(RuntimeError::Init(msg)),
+            Some(other) => return Err(RuntimeError::Init(format!("unexpected message from init: {other:?}"))),
+            None => return Err(RuntimeError::Init("container init exited during set-up".into())),
+        }
+    }
+}
+
+fn write_id_maps(pid: i32, uid: &Option<Vec<IdMapping>>, gid: &Option<Vec<IdMapping>>) -> Result<()> {
+    let text = |maps: &Option<Vec<IdMapping>>| {
+        maps.iter().flatten().map(|m| format!("{} {} {}\n", m.container_id, m.host_id, m.size)).collect::<String>()
+    };
+    let (u, g) = (text(uid), text(gid));
+    if !u.is_empty() {
+        std::fs::write(format!("/proc/{pid}/uid_map"), u).ctx("write", format!("/proc/{pid}/uid_map"))?;
+    }
+    if !g.is_empty() {
+        std::fs::write(format!("/proc/{pid}/gid_map"), g).ctx("write", format!("/proc/{pid}/gid_map"))?;
+    }
+    Ok(())
+}

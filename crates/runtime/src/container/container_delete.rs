@@ -1,0 +1,53 @@
+//! `delete`: remove a stopped (or, with --force, any) container: its
+//! processes, cgroup and state; then run the poststop hooks.
+
+use super::Runtime;
+use crate::error::{sys, Result, RuntimeError};
+use crate::state::Status;
+use nix::poll::{PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use std::os::fd::AsFd;
+
+impl Runtime {
+    /// Deletes a container. Teardown is best-effort: every step runs and all
+    /// failures are returned together.
+    pub fn delete(&self, id: &str, force: bool) -> Result<()> {
+        let (dir, record) = self.open(id)?;
+        let status = record.status(&dir);
+        match status {
+            Status::Stopped => {}
+            // A created container has not run any user code; runc deletes it without --force.
+            Status::Created => self.kill_and_wait(&record),
+            _ if force => self.kill_and_wait(&record),
+            _ => {
+                return Err(RuntimeError::WrongStatus { id: id.into(), status: status.to_string(), op: "delete", wanted: "stopped (or --force)" })
+            }
+        }
+        let mut errors = Vec::new();
+        let cg = hull_cgroups::from_paths(record.cgroup_mode, record.cgroup_paths.clone());
+        if let Err(e) = cg.destroy() {
+            errors.push(e.into());
+        }
+        if let Err(e) = std::fs::remove_dir_all(&dir.path) {
+            errors.push(sys("remove", dir.path.display(), e));
+        }
+        let hooks = record.hooks.as_ref().and_then(|h| h.poststop.clone()).unwrap_or_default();
+        errors.extend(crate::hooks::run_all_best_effort("poststop", &hooks, &record.oci_state(Status::Stopped)));
+        if errors.is_empty() { Ok(()) } else { Err(RuntimeError::Many(errors)) }
+    }
+
+    /// SIGKILLs every process of the container and waits for the init to end.
+    fn kill_and_wait(&self, record: &crate::state::ContainerRecord) {
+        let pidfd = crate::sys::pidfd_open(record.pid).ok();
+        let cg = hull_cgroups::from_paths(record.cgroup_mode, record.cgroup_paths.clone());
+        let _ = kill(Pid::from_raw(record.pid), Signal::SIGKILL);
+        for pid in cg.pids().unwrap_or_default() {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        }
+        if let Some(fd) = pidfd {
+            let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+            let _ = nix::poll::poll(&mut fds, PollTimeout::from(10_000u16));
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! `kill`: send a signal to the container's init (or, with --all, to every
+//! process in its cgroup).
+
+use super::Runtime;
+use crate::error::{sys, Result, RuntimeError};
+use crate::state::Status;
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use std::str::FromStr;
+
+/// Parses `9`, `KILL` or `SIGKILL`.
+pub fn parse_signal(s: &str) -> std::result::Result<Signal, String> {
+    if let Ok(n) = s.parse::<i32>() {
+        return Signal::try_from(n).map_err(|_| format!("unknown signal {s:?}"));
+    }
+    let upper = s.to_ascii_uppercase();
+    let name = if upper.starts_with("SIG") { upper } else { format!("SIG{upper}") };
+    Signal::from_str(&name).map_err(|_| format!("unknown signal {s:?}"))
+}
+
+impl Runtime {
+    /// Sends `signal` to the init, or to all of the container's processes.
+    pub fn kill(&self, id: &str, signal: Signal, all: bool) -> Result<()> {
+        let (dir, record) = self.open(id)?;
+        let status = record.status(&dir);
+        if status == Status::Stopped {
+            return Err(RuntimeError::WrongStatus { id: id.into(), status: status.to_string(), op: "kill", wanted: "created, running or paused" });
+        }
+        if !all {
+            return kill(Pid::from_raw(record.pid), signal).map_err(|e| sys(format!("kill {signal}"), format!("pid {}", record.pid), e));
+        }
+        let cg = hull_cgroups::from_paths(record.cgroup_mode, record.cgroup_paths.clone());
+        for pid in cg.pids()? {
+            match kill(Pid::from_raw(pid), signal) {
+                Ok(()) | Err(nix::errno::Errno::ESRCH) => {}
+                Err(e) => return Err(sys(format!("kill {signal}"), format!("pid {pid}"), e)),
+            }
+        }
+        Ok(())
+    }
+}

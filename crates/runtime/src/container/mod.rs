@@ -1,0 +1,40 @@
+//! The lifecycle verbs, one file each, over a runtime state root.
+
+mod container_create;
+mod container_delete;
+mod container_kill;
+mod container_list;
+mod container_run;
+mod container_start;
+mod container_state;
+
+pub use container_create::{CreateOptions, Created};
+pub use container_kill::parse_signal;
+pub use container_list::ListEntry;
+pub use container_run::RunOutcome;
+pub use container_state::StateReport;
+
+use crate::error::Result;
+use crate::state::{validate_id, ContainerRecord, StateDir};
+use std::path::PathBuf;
+
+/// The runtime, rooted at a state directory (runc's `--root`).
+#[derive(Debug, Clone)]
+pub struct Runtime {
+    /// State root, e.g. /run/hull.
+    pub root: PathBuf,
+}
+
+impl Runtime {
+    /// A runtime with state under `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Runtime {
+        Runtime { root: root.into() }
+    }
+
+    fn open(&self, id: &str) -> Result<(StateDir, ContainerRecord)> {
+        validate_id(id)?;
+        let dir = StateDir::new(&self.root, id);
+        let record = dir.load(id)?;
+        Ok((dir, record))
+    }
+}

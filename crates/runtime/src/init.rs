@@ -1,0 +1,216 @@
+//! The container's init process, from clone to execve. It runs in the child
+//! of a fork-like clone of the runtime (no re-exec), sets up everything the
+//! config asks for, reports `Ready`, and blocks on the exec fifo until `start`.
+
+use crate::error::{spec, sys, Context, Result};
+use crate::rootfs::{self, RootfsContext};
+use crate::sync::{Channel, Message};
+use crate::{capabilities, devices, hooks, namespaces, process};
+use hull_cgroups::{CgroupPaths, Layout};
+use hull_spec::{NamespaceType, Spec, State};
+use nix::sched::CloneFlags;
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+/// Everything the init needs, prepared by the runtime before clone.
+pub struct InitConfig<'a> {
+    /// The container's config.
+    pub spec: &'a Spec,
+    /// Absolute rootfs path.
+    pub rootfs: PathBuf,
+    /// Host cgroup layout.
+    pub layout: &'a Layout,
+    /// The container's cgroup directories.
+    pub cgroups: &'a CgroupPaths,
+    /// O_PATH descriptor of the exec fifo.
+    pub fifo: OwnedFd,
+    /// Use MS_MOVE + chroot instead of pivot_root.
+    pub no_pivot: bool,
+    /// Join a new session keyring.
+    pub new_keyring: bool,
+    /// Descriptors 3..3+N passed through to the process.
+    pub preserve_fds: u32,
+}
+
+/// Runs the init; never returns.
+pub fn main(cfg: InitConfig, chan: Channel) -> ! {
+    let exec = match setup(&cfg, &chan) {
+        Ok(exec) => exec,
+        Err(e) => {
+            let _ = chan.send(&Message::Error(e.to_string()));
+            // SAFETY: _exit only ends this process; nothing is shared with the parent.
+            unsafe { libc::_exit(1) }
+        }
+    };
+    // The runtime exits as soon as it reads Ready: stop dying with it first.
+    let ready = crate::sys::prctl(libc::PR_SET_PDEATHSIG, 0).map_err(|e| e.to_string()).and_then(|()| {
+        chan.send(&Message::Ready).map_err(|e| e.to_string())
+    });
+    drop(chan);
+    if ready.is_err() {
+        // SAFETY: as above.
+        unsafe { libc::_exit(1) }
+    }
+    let code = match wait_for_start(&cfg, &exec) {
+        Ok(()) => {
+            let err = nix::unistd::execve(&exec.path, &exec.args, &exec.env).unwrap_err();
+            eprintln!("hull-runtime: exec {}: {err}", exec.path.to_string_lossy());
+            127
+        }
+        Err(e) => {
+            eprintln!("hull-runtime: {e}");
+            1
+        }
+    };
+    // SAFETY: as above.
+    unsafe { libc::_exit(code) }
+}
+
+/// The resolved command.
+struct Exec {
+    path: CString,
+    args: Vec<CString>,
+    env: Vec<CString>,
+    state: State,
+}
+
+fn setup(cfg: &InitConfig, chan: &Channel) -> Result<Exec> {
+    crate::sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong).ctx("prctl", "PR_SET_PDEATHSIG")?;
+    // Not dumpable: no process in the container may open /proc/<init>/exe
+    // (the runtime binary) or our memory before the execve (CVE-2019-5736).
+    crate::sys::prctl(libc::PR_SET_DUMPABLE, 0).ctx("prctl", "PR_SET_DUMPABLE")?;
+    let spec = cfg.spec;
+    let linux = spec.linux.clone().unwrap_or_default();
+    let ns = linux.namespaces.clone().unwrap_or_default();
+    let proc_ = spec.process.clone().unwrap_or_default();
+    match chan.recv().ctx("receive", "start-up message")? {
+        Some(Message::Go { .. }) => {}
+        _ => return Err(crate::RuntimeError::Init("runtime went away during set-up".into())),
+    }
+    let userns = ns.iter().any(|n| n.typ == NamespaceType::User);
+    if namespaces::creates(&ns, NamespaceType::User) {
+        nix::unistd::setresgid(0.into(), 0.into(), 0.into()).ctx("setresgid", 0)?;
+        nix::unistd::setresuid(0.into(), 0.into(), 0.into()).ctx("setresuid", 0)?;
+    }
+    namespaces::join_paths(&ns)?;
+    if cfg.new_keyring {
+        crate::sys::join_session_keyring().ctx("keyctl", "join session keyring")?;
+    }
+    if namespaces::creates(&ns, NamespaceType::Cgroup) {
+        nix::sched::unshare(CloneFlags::CLONE_NEWCGROUP).ctx("unshare", "cgroup namespace")?;
+    }
+    if let Some(h) = spec.hostname.as_deref().filter(|h| !h.is_empty()) {
+        nix::unistd::sethostname(h).ctx("sethostname", h)?;
+    }
+    if let Some(d) = spec.domainname.as_deref().filter(|d| !d.is_empty()) {
+        set_domainname(d)?;
+    }
+    if let Some(adj) = proc_.oom_score_adj {
+        std::fs::write("/proc/self/oom_score_adj", adj.to_string()).ctx("write oom_score_adj", adj)?;
+    }
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
+    let propagation = linux.rootfs_propagation.as_deref().filter(|p| !p.is_empty());
+    rootfs::prepare(&cfg.rootfs, propagation)?;
+    let ctx = RootfsContext {
+        rootfs: &cfg.rootfs,
+        layout: cfg.layout,
+        cgroups: cfg.cgroups,
+        cgroupns: ns.iter().any(|n| n.typ == NamespaceType::Cgroup),
+        userns,
+    };
+    let mounts = spec.mounts.clone().unwrap_or_default();
+    for (i, m) in mounts.iter().enumerate() {
+        rootfs::mount_entry(&ctx, i, m)?;
+    }
+    let dev_is_host_bind = mounts.iter().any(|m| m.destination == Path::new("/dev") && m.options.iter().flatten().any(|o| o == "bind" || o == "rbind"));
+    if !dev_is_host_bind {
+        let mut devs = devices::defaults();
+        devs.extend(linux.devices.clone().unwrap_or_default());
+        devices::create(&cfg.rootfs, &devs, userns)?;
+        devices::symlinks(&cfg.rootfs)?;
+    }
+    chan.send(&Message::RunCreateRuntimeHooks).ctx("send", "hook request")?;
+    let state = match chan.recv().ctx("receive", "hook result")? {
+        Some(Message::HooksDone { state }) => state,
+        _ => return Err(crate::RuntimeError::Init("runtime went away during createRuntime hooks".into())),
+    };
+    if let Some(h) = spec.hooks.as_ref().and_then(|h| h.create_container.as_deref()) {
+        hooks::run_all("createContainer", h, &state)?;
+    }
+    if cfg.no_pivot { rootfs::move_root(&cfg.rootfs)? } else { rootfs::pivot(&cfg.rootfs)? }
+    rootfs::finish_propagation(propagation)?;
+    for (key, value) in linux.sysctl.iter().flatten() {
+        let path = format!("/proc/sys/{}", key.replace('.', "/"));
+        std::fs::write(&path, value).ctx("write sysctl", key)?;
+    }
+    rootfs::mask_paths(linux.masked_paths.as_deref().unwrap_or_default())?;
+    rootfs::readonly_paths(linux.readonly_paths.as_deref().unwrap_or_default())?;
+    if spec.root.as_ref().and_then(|r| r.readonly) == Some(true) {
+        rootfs::readonly_root()?;
+    }
+    finish_process(cfg, &proc_, userns, state)
+}
+
+fn finish_process(cfg: &InitConfig, p: &hull_spec::Process, userns: bool, state: State) -> Result<Exec> {
+    if let Some(persona) = cfg.spec.linux.as_ref().and_then(|l| l.personality.as_ref()) {
+        process::apply_personality(&persona.domain)?;
+    }
+    if let Some(io) = &p.io_priority {
+        process::apply_io_priority(io)?;
+    }
+    if let Some(s) = &p.scheduler {
+        process::apply_scheduler(s)?;
+    }
+    let env = process::environment(p);
+    let args = p.args.clone().unwrap_or_default();
+    let exe = process::find_executable(&args[0], &env)?;
+    if !Path::new("/proc/self/fd").exists() {
+        return Err(spec("mounts", "the container has no /proc mount, which the exec fifo needs"));
+    }
+    if let Some(c) = &p.capabilities {
+        capabilities::drop_bounding(c)?;
+    }
+    let setgroups_allowed = !userns || std::fs::read_to_string("/proc/self/setgroups").map_or(true, |s| s.trim() == "allow");
+    process::switch_user(&p.user, setgroups_allowed)?;
+    nix::unistd::chdir(&p.cwd).ctx("chdir", p.cwd.display())?;
+    if let Some(c) = &p.capabilities {
+        capabilities::apply(c)?;
+    }
+    let umask = p.user.umask.unwrap_or(0o022);
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(umask));
+    process::apply_rlimits(p.rlimits.as_deref().unwrap_or_default())?;
+    if p.no_new_privileges == Some(true) {
+        crate::sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1).ctx("prctl", "PR_SET_NO_NEW_PRIVS")?;
+    }
+    crate::sys::cloexec_from(3 + cfg.preserve_fds).ctx("close_range", "inherited descriptors")?;
+    let path = CString::new(exe.as_os_str().as_encoded_bytes()).map_err(|_| spec("process.args", "NUL in path"))?;
+    Ok(Exec { path, args: process::cstrings(&args)?, env: process::cstrings(&env)?, state })
+}
+
+fn set_domainname(name: &str) -> Result<()> {
+    // SAFETY: the pointer and length describe `name`'s bytes for the call.
+    let ret = unsafe { libc::setdomainname(name.as_ptr().cast(), name.len()) };
+    if ret != 0 {
+        return Err(sys("setdomainname", name, std::io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+/// Blocks until `start` opens the fifo, then runs the startContainer hooks.
+fn wait_for_start(cfg: &InitConfig, exec: &Exec) -> Result<()> {
+    let path = format!("/proc/self/fd/{}", cfg.fifo.as_raw_fd());
+    let fd = nix::fcntl::open(path.as_str(), nix::fcntl::OFlag::O_WRONLY | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
+        .ctx("open", "exec fifo")?;
+    nix::unistd::write(
+        // SAFETY: fd was just opened and is closed below; the borrow does not outlive it.
+        unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) },
+        b"0",
+    )
+    .ctx("write", "exec fifo")?;
+    let _ = nix::unistd::close(fd);
+    if let Some(h) = cfg.spec.hooks.as_ref().and_then(|h| h.start_container.as_deref()) {
+        hooks::run_all("startContainer", h, &exec.state)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,165 @@
+//! The container process's attributes: user, rlimits, scheduling, I/O
+//! priority, personality, environment and the executable to run.
+
+use crate::error::{sys, Context, Result};
+use hull_spec::{IoPriority, Process, Rlimit, Scheduler, User};
+use std::ffi::CString;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+/// Maps `RLIMIT_*` to its resource number.
+pub fn rlimit_resource(name: &str) -> Option<libc::__rlimit_resource_t> {
+    Some(match name {
+        "RLIMIT_AS" => libc::RLIMIT_AS,
+        "RLIMIT_CORE" => libc::RLIMIT_CORE,
+        "RLIMIT_CPU" => libc::RLIMIT_CPU,
+        "RLIMIT_DATA" => libc::RLIMIT_DATA,
+        "RLIMIT_FSIZE" => libc::RLIMIT_FSIZE,
+        "RLIMIT_LOCKS" => libc::RLIMIT_LOCKS,
+        "RLIMIT_MEMLOCK" => libc::RLIMIT_MEMLOCK,
+        "RLIMIT_MSGQUEUE" => libc::RLIMIT_MSGQUEUE,
+        "RLIMIT_NICE" => libc::RLIMIT_NICE,
+        "RLIMIT_NOFILE" => libc::RLIMIT_NOFILE,
+        "RLIMIT_NPROC" => libc::RLIMIT_NPROC,
+        "RLIMIT_RSS" => libc::RLIMIT_RSS,
+        "RLIMIT_RTPRIO" => libc::RLIMIT_RTPRIO,
+        "RLIMIT_RTTIME" => libc::RLIMIT_RTTIME,
+        "RLIMIT_SIGPENDING" => libc::RLIMIT_SIGPENDING,
+        "RLIMIT_STACK" => libc::RLIMIT_STACK,
+        _ => return None,
+    })
+}
+
+/// Maps `SCHED_*` to its policy number.
+pub fn scheduler_policy(name: &str) -> Option<u32> {
+    Some(match name {
+        "SCHED_OTHER" => 0,
+        "SCHED_FIFO" => 1,
+        "SCHED_RR" => 2,
+        "SCHED_BATCH" => 3,
+        "SCHED_ISO" => 4,
+        "SCHED_IDLE" => 5,
+        "SCHED_DEADLINE" => 6,
+        _ => return None,
+    })
+}
+
+/// Applies every rlimit.
+pub fn apply_rlimits(limits: &[Rlimit]) -> Result<()> {
+    for r in limits {
+        let Some(res) = rlimit_resource(&r.typ) else { continue };
+        let lim = libc::rlimit { rlim_cur: r.soft, rlim_max: r.hard };
+        // SAFETY: lim is a valid rlimit struct for the duration of the call.
+        if unsafe { libc::setrlimit(res, &lim) } != 0 {
+            return Err(sys("setrlimit", &r.typ, std::io::Error::last_os_error()));
+        }
+    }
+    Ok(())
+}
+
+/// Switches to the process's uid/gid/groups, keeping the permitted
+/// capabilities across the uid change so they can be set afterwards.
+pub fn switch_user(user: &User, setgroups_allowed: bool) -> Result<()> {
+    crate::sys::prctl(libc::PR_SET_KEEPCAPS, 1).ctx("prctl", "PR_SET_KEEPCAPS")?;
+    if setgroups_allowed {
+        let groups: Vec<nix::unistd::Gid> =
+            user.additional_gids.iter().flatten().map(|g| nix::unistd::Gid::from_raw(*g)).collect();
+        nix::unistd::setgroups(&groups).ctx("setgroups", format!("{:?}", user.additional_gids))?;
+    }
+    let gid = nix::unistd::Gid::from_raw(user.gid);
+    nix::unistd::setresgid(gid, gid, gid).ctx("setresgid", user.gid)?;
+    let uid = nix::unistd::Uid::from_raw(user.uid);
+    nix::unistd::setresuid(uid, uid, uid).ctx("setresuid", user.uid)?;
+    crate::sys::prctl(libc::PR_SET_KEEPCAPS, 0).ctx("prctl", "PR_SET_KEEPCAPS")
+}
+
+/// Sets the I/O priority.
+pub fn apply_io_priority(io: &IoPriority) -> Result<()> {
+    let class = match io.class.as_str() {
+        "IOPRIO_CLASS_RT" => 1,
+        "IOPRIO_CLASS_BE" => 2,
+        _ => 3,
+    };
+    crate::sys::ioprio_set(class, io.priority).ctx("ioprio_set", &io.class)
+}
+
+/// Sets the scheduling policy.
+pub fn apply_scheduler(s: &Scheduler) -> Result<()> {
+    let mut flags = 0u64;
+    for f in s.flags.iter().flatten() {
+        flags |= match f.as_str() {
+            "SCHED_FLAG_RESET_ON_FORK" => 0x01,
+            "SCHED_FLAG_RECLAIM" => 0x02,
+            "SCHED_FLAG_DL_OVERRUN" => 0x04,
+            "SCHED_FLAG_KEEP_POLICY" => 0x08,
+            "SCHED_FLAG_KEEP_PARAMS" => 0x10,
+            "SCHED_FLAG_UTIL_CLAMP_MIN" => 0x20,
+            "SCHED_FLAG_UTIL_CLAMP_MAX" => 0x40,
+            other => return Err(crate::error::spec("process.scheduler.flags", format!("unknown flag {other:?}"))),
+        };
+    }
+    let mut attr = crate::sys::SchedAttr {
+        policy: scheduler_policy(&s.policy).unwrap_or(0),
+        flags,
+        nice: s.nice.unwrap_or(0),
+        priority: s.priority.unwrap_or(0) as u32,
+        runtime: s.runtime.unwrap_or(0),
+        deadline: s.deadline.unwrap_or(0),
+        period: s.period.unwrap_or(0),
+        ..Default::default()
+    };
+    crate::sys::sched_setattr(&mut attr).ctx("sched_setattr", &s.policy)
+}
+
+/// Sets the execution domain.
+pub fn apply_personality(domain: &str) -> Result<()> {
+    const PER_LINUX: libc::c_ulong = 0;
+    const PER_LINUX32: libc::c_ulong = 8;
+    crate::sys::personality(if domain == "LINUX32" { PER_LINUX32 } else { PER_LINUX }).ctx("personality", domain)
+}
+
+/// The environment, with HOME added from /etc/passwd (or `/`) when missing, as runc does.
+pub fn environment(p: &Process) -> Vec<String> {
+    let mut env = p.env.clone().unwrap_or_default();
+    if !env.iter().any(|e| e.starts_with("HOME=")) {
+        let home = home_of(p.user.uid).unwrap_or_else(|| "/".into());
+        env.push(format!("HOME={home}"));
+    }
+    env
+}
+
+fn home_of(uid: u32) -> Option<String> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.len() >= 6 && f[2].parse() == Ok(uid)).then(|| f[5].to_string())
+    })
+}
+
+/// Finds the executable as execvp would, in the (container's) PATH.
+pub fn find_executable(arg0: &str, env: &[String]) -> Result<PathBuf> {
+    let not_found = |why: &str| sys("exec", arg0, std::io::Error::new(std::io::ErrorKind::NotFound, why.to_string()));
+    if arg0.contains('/') {
+        return match std::fs::metadata(arg0) {
+            Ok(m) if m.is_file() => Ok(arg0.into()),
+            Ok(_) => Err(not_found("not a regular file")),
+            Err(e) => Err(sys("exec", arg0, e)),
+        };
+    }
+    let path = env
+        .iter()
+        .find_map(|e| e.strip_prefix("PATH="))
+        .unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    path.split(':')
+        .map(|dir| Path::new(if dir.is_empty() { "." } else { dir }).join(arg0))
+        .find(|c| std::fs::metadata(c).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
+        .ok_or_else(|| not_found("executable file not found in $PATH"))
+}
+
+/// Converts strings for execve.
+pub fn cstrings(items: &[String]) -> Result<Vec<CString>> {
+    items
+        .iter()
+        .map(|s| CString::new(s.as_bytes()).map_err(|_| crate::error::spec("process", format!("{s:?} contains a NUL byte"))))
+        .collect()
+}
