@@ -23,8 +23,11 @@ pub struct InitConfig<'a> {
     pub layout: &'a Layout,
     /// The container's cgroup directories.
     pub cgroups: &'a CgroupPaths,
-    /// O_PATH descriptor of the exec fifo.
-    pub fifo: OwnedFd,
+    /// O_PATH descriptor of the state directory holding the exec fifo. The
+    /// fifo is opened relative to it, which works after pivot_root and after
+    /// the switch to an unprivileged user (who cannot use /proc/self/fd of a
+    /// non-dumpable process).
+    pub state_dir: OwnedFd,
     /// Use MS_MOVE + chroot instead of pivot_root.
     pub no_pivot: bool,
     /// Join a new session keyring.
@@ -165,9 +168,6 @@ fn finish_process(cfg: &InitConfig, p: &hull_spec::Process, userns: bool, state:
     let env = process::environment(p);
     let args = p.args.clone().unwrap_or_default();
     let exe = process::find_executable(&args[0], &env)?;
-    if !Path::new("/proc/self/fd").exists() {
-        return Err(spec("mounts", "the container has no /proc mount, which the exec fifo needs"));
-    }
     if let Some(c) = &p.capabilities {
         capabilities::drop_bounding(c)?;
     }
@@ -199,9 +199,13 @@ fn set_domainname(name: &str) -> Result<()> {
 
 /// Blocks until `start` opens the fifo, then runs the startContainer hooks.
 fn wait_for_start(cfg: &InitConfig, exec: &Exec) -> Result<()> {
-    let path = format!("/proc/self/fd/{}", cfg.fifo.as_raw_fd());
-    let fd = nix::fcntl::open(path.as_str(), nix::fcntl::OFlag::O_WRONLY | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
-        .ctx("open", "exec fifo")?;
+    let fd = nix::fcntl::openat(
+        Some(cfg.state_dir.as_raw_fd()),
+        crate::state::EXEC_FIFO,
+        nix::fcntl::OFlag::O_WRONLY | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .ctx("open", "exec fifo")?;
     nix::unistd::write(
         // SAFETY: fd was just opened and is closed below; the borrow does not outlive it.
         unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) },

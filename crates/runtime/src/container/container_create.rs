@@ -108,10 +108,12 @@ impl Runtime {
 
         let fifo = dir.fifo();
         nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o622)).ctx("mkfifo", fifo.display())?;
-        let fifo_fd = nix::fcntl::open(&fifo, nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
-            .ctx("open", fifo.display())?;
+        // Writable by the container's (possibly unprivileged) user; mkfifo applied our umask.
+        std::fs::set_permissions(&fifo, std::os::unix::fs::PermissionsExt::from_mode(0o622)).ctx("chmod", fifo.display())?;
+        let dir_fd = nix::fcntl::open(&dir.path, nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
+            .ctx("open", dir.path.display())?;
         // SAFETY: open just returned this descriptor and nothing else owns it.
-        let fifo_fd = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fifo_fd) };
+        let dir_fd = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(dir_fd) };
         let (parent_chan, child_chan) = sync::pair().ctx("socketpair", "init channel")?;
         // Relative bind sources are relative to the bundle, as in runc.
         std::env::set_current_dir(&bundle).ctx("chdir", bundle.display())?;
@@ -119,19 +121,19 @@ impl Runtime {
         let ns = linux.namespaces.clone().unwrap_or_default();
         let prep = ParentPrep::enter(&ns, linux.time_offsets.as_ref())?;
         let forked = sys::clone_fork(namespaces::clone_flags(&ns).bits());
-        let restored = prep.restore();
         let pid = match forked.ctx("clone", "container init")? {
             Forked::Child => {
                 drop(parent_chan);
-                let cfg = InitConfig { spec: &config, rootfs, layout: &layout, cgroups: &paths, fifo: fifo_fd, no_pivot: opts.no_pivot, new_keyring: opts.new_keyring, preserve_fds: opts.preserve_fds };
+                let cfg = InitConfig { spec: &config, rootfs, layout: &layout, cgroups: &paths, state_dir: dir_fd, no_pivot: opts.no_pivot, new_keyring: opts.new_keyring, preserve_fds: opts.preserve_fds };
                 init::main(cfg, child_chan)
             }
             Forked::Parent(pid) => pid,
         };
         cleanup.child = Some(pid);
-        restored?;
+        // Only the runtime goes back to its own namespaces; the init stays.
+        prep.restore()?;
         drop(child_chan);
-        drop(fifo_fd);
+        drop(dir_fd);
 
         if namespaces::creates(&ns, NamespaceType::User) {
             write_id_maps(pid, &linux.uid_mappings, &linux.gid_mappings)?;

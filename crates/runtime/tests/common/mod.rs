@@ -1,0 +1,198 @@
+//! Harness for the root-only container tests: a shared busybox rootfs with
+//! the static probe in it, per-test bundles and state roots, a cgroup parent
+//! per test process, and runners for hull-runtime and runc.
+
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+pub const HULL: &str = env!("CARGO_BIN_EXE_hull-runtime");
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+fn scratch() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("root-tests")
+}
+
+/// The shared rootfs (read-only in every test): busybox plus /probe.
+pub fn rootfs() -> &'static Path {
+    static ROOTFS: OnceLock<PathBuf> = OnceLock::new();
+    ROOTFS.get_or_init(|| {
+        assert!(nix::unistd::geteuid().is_root(), "the root-tests need root");
+        let base = scratch().join("base");
+        let ws = workspace();
+        let st = Command::new(ws.join("scripts/make-bundle.sh")).arg(&base).arg(HULL).status().unwrap();
+        assert!(st.success(), "make-bundle.sh failed");
+        let probe_target = scratch().join("probe-target");
+        let st = Command::new("cargo")
+            .args(["build", "--release", "--target", "x86_64-unknown-linux-gnu", "--manifest-path"])
+            .arg(ws.join("tests/probe/Cargo.toml"))
+            .arg("--target-dir")
+            .arg(&probe_target)
+            .env("RUSTFLAGS", "-C target-feature=+crt-static")
+            .status()
+            .unwrap();
+        assert!(st.success(), "building the probe failed");
+        std::fs::copy(probe_target.join("x86_64-unknown-linux-gnu/release/probe"), base.join("rootfs/probe")).unwrap();
+        base.join("rootfs")
+    })
+}
+
+/// A cgroup parent for this test process, removed (when empty) at exit.
+pub fn cgroup_parent() -> String {
+    format!("/hull-test-{}", std::process::id())
+}
+
+/// A bundle in a fresh temp dir, its config derived from `hull-runtime spec`.
+pub struct Bundle {
+    pub dir: tempfile::TempDir,
+    pub config: Value,
+    pub state_root: PathBuf,
+    pub id: String,
+}
+
+impl Bundle {
+    pub fn new(id: &str) -> Bundle {
+        let rootfs = rootfs();
+        let dir = tempfile::tempdir().unwrap();
+        let out = Command::new(HULL).args(["spec", "--bundle"]).arg(dir.path()).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let mut config: Value = serde_json::from_slice(&std::fs::read(dir.path().join("config.json")).unwrap()).unwrap();
+        config["root"]["path"] = json!(rootfs);
+        config["process"]["terminal"] = json!(false);
+        config["process"]["args"] = json!(["/probe"]);
+        config["linux"]["cgroupsPath"] = json!(format!("{}/{id}", cgroup_parent()));
+        let state_root = dir.path().join("state");
+        Bundle { dir, config, state_root, id: id.to_string() }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn args(&mut self, args: &[&str]) -> &mut Self {
+        self.config["process"]["args"] = json!(args);
+        self
+    }
+
+    pub fn write(&self) {
+        std::fs::write(self.path().join("config.json"), serde_json::to_vec_pretty(&self.config).unwrap()).unwrap();
+    }
+
+    /// Runs `hull-runtime --root STATE ARGS...` in the bundle.
+    pub fn hull(&self, args: &[&str]) -> Output {
+        self.write();
+        let mut cmd = Command::new(HULL);
+        cmd.arg("--root").arg(&self.state_root).args(args).current_dir(self.path());
+        output_via_files(cmd)
+    }
+
+    /// `run` with hull-runtime; returns the output.
+    pub fn run_hull(&self) -> Output {
+        self.hull(&["run", &self.id])
+    }
+
+    /// `run` with runc on the same bundle (its own state root and cgroup).
+    pub fn run_runc(&mut self) -> Output {
+        let saved = self.config["linux"]["cgroupsPath"].clone();
+        self.config["linux"]["cgroupsPath"] = json!(format!("{}/runc-{}", cgroup_parent(), self.id));
+        self.write();
+        let mut cmd = Command::new("runc");
+        cmd.arg("--root").arg(self.path().join("runc-state")).args(["run", &format!("runc-{}", self.id)]).current_dir(self.path());
+        let out = output_via_files(cmd);
+        self.config["linux"]["cgroupsPath"] = saved;
+        out
+    }
+
+    /// Asserts that nothing of the container is left: no state directory,
+    /// no cgroup directory, no mount of the bundle on the host.
+    pub fn assert_nothing_left(&self) {
+        let state = self.state_root.join(&self.id);
+        assert!(!state.exists(), "state directory {} left behind", state.display());
+        for dir in cgroup_dirs(&format!("{}/{}", cgroup_parent(), self.id)) {
+            assert!(!dir.exists(), "cgroup {} left behind", dir.display());
+        }
+        let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        assert!(!mounts.contains(self.path().to_str().unwrap()), "a mount of the bundle is left on the host");
+    }
+}
+
+impl Drop for Bundle {
+    fn drop(&mut self) {
+        // Kill whatever a failed test left running, then try to remove the
+        // shared parent; the last bundle out succeeds.
+        let _ = Command::new(HULL).arg("--root").arg(&self.state_root).args(["delete", "--force", &self.id]).output();
+        let _ = Command::new("runc")
+            .arg("--root")
+            .arg(self.path().join("runc-state"))
+            .args(["delete", "--force", &format!("runc-{}", self.id)])
+            .stderr(Stdio::null())
+            .output();
+        cleanup_cgroup_parent();
+    }
+}
+
+/// Runs a command with stdout/stderr going to files rather than pipes: a
+/// created or detached container keeps its stdio open, and a pipe would make
+/// the caller wait for the container instead of the runtime.
+pub fn output_via_files(mut cmd: Command) -> Output {
+    let out = tempfile::tempfile().unwrap();
+    let err = tempfile::tempfile().unwrap();
+    let status = cmd
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(err.try_clone().unwrap())
+        .status()
+        .unwrap();
+    let read = |mut f: std::fs::File| {
+        use std::io::{Read, Seek};
+        let mut v = Vec::new();
+        f.seek(std::io::SeekFrom::Start(0)).unwrap();
+        f.read_to_end(&mut v).unwrap();
+        v
+    };
+    Output { status, stdout: read(out), stderr: read(err) }
+}
+
+/// The directory of a cgroup path in each mounted hierarchy.
+pub fn cgroup_dirs(path: &str) -> Vec<PathBuf> {
+    let layout = hull_cgroups_layout();
+    layout.into_iter().map(|mp| mp.join(path.trim_start_matches('/'))).collect()
+}
+
+fn hull_cgroups_layout() -> Vec<PathBuf> {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    info.lines()
+        .filter(|l| l.contains(" - cgroup ") || l.contains(" - cgroup2 "))
+        .filter_map(|l| l.split(' ').nth(4).map(PathBuf::from))
+        .collect()
+}
+
+/// Parses the probe's JSON from a run's stdout.
+pub fn probe_json(out: &Output) -> Value {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "run failed: {:?}\nstdout: {stdout}\nstderr: {}", out.status, String::from_utf8_lossy(&out.stderr));
+    let line = stdout.lines().find(|l| l.starts_with('{')).unwrap_or_else(|| panic!("no probe output in {stdout:?}"));
+    serde_json::from_str(line).unwrap()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Removes this process's cgroup parent from every hierarchy once it is
+/// empty (rmdir fails on a cgroup that still has children).
+pub fn cleanup_cgroup_parent() {
+    for dir in cgroup_dirs(&cgroup_parent()) {
+        let _ = std::fs::remove_dir(&dir);
+    }
+}
