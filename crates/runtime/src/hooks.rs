@@ -20,11 +20,18 @@ pub fn run_all(kind: &'static str, hooks: &[Hook], state: &State) -> Result<()> 
 /// Runs each hook, collecting failures instead of stopping (poststop, poststart).
 pub fn run_all_best_effort(kind: &'static str, hooks: &[Hook], state: &State) -> Vec<RuntimeError> {
     let input = serde_json::to_vec(state).unwrap_or_default();
-    hooks.iter().filter_map(|h| run(kind, h, &input).err()).collect()
+    hooks
+        .iter()
+        .filter_map(|h| run(kind, h, &input).err())
+        .collect()
 }
 
 fn run(kind: &'static str, hook: &Hook, input: &[u8]) -> Result<()> {
-    let fail = |reason: String| RuntimeError::Hook { kind, path: hook.path.clone(), reason };
+    let fail = |reason: String| RuntimeError::Hook {
+        kind,
+        path: hook.path.clone(),
+        reason,
+    };
     let mut cmd = Command::new(&hook.path);
     let args = hook.args.as_deref().unwrap_or_default();
     if let Some((arg0, rest)) = args.split_first() {
@@ -64,7 +71,9 @@ fn run(kind: &'static str, hook: &Hook, input: &[u8]) -> Result<()> {
 
 /// Waits up to `secs` for a child to exit, without reaping it.
 fn wait_exit(pid: i32, secs: i64) -> bool {
-    let Ok(fd) = crate::sys::pidfd_open(pid) else { return true };
+    let Ok(fd) = crate::sys::pidfd_open(pid) else {
+        return true;
+    };
     let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
     let ms = (secs.saturating_mul(1000)).min(i64::from(i32::MAX)) as i32;
     matches!(nix::poll::poll(&mut fds, PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX)), Ok(n) if n > 0)

@@ -4,7 +4,11 @@ use std::io;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
 fn check(ret: libc::c_long) -> io::Result<libc::c_long> {
-    if ret < 0 { Err(io::Error::last_os_error()) } else { Ok(ret) }
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
 }
 
 /// Where a fork-like clone returned.
@@ -22,7 +26,14 @@ pub fn clone_fork(flags: libc::c_int) -> io::Result<Forked> {
     // stack, exactly like fork(); the runtime calls this before starting any
     // thread, so no lock can be held by a thread that does not exist in the child.
     let ret = unsafe {
-        libc::syscall(libc::SYS_clone, (flags | libc::SIGCHLD) as libc::c_ulong, 0usize, 0usize, 0usize, 0usize)
+        libc::syscall(
+            libc::SYS_clone,
+            (flags | libc::SIGCHLD) as libc::c_ulong,
+            0usize,
+            0usize,
+            0usize,
+            0usize,
+        )
     };
     match check(ret)? {
         0 => Ok(Forked::Child),
@@ -33,7 +44,8 @@ pub fn clone_fork(flags: libc::c_int) -> io::Result<Forked> {
 /// pivot_root(2).
 pub fn pivot_root(new_root: &std::ffi::CStr, put_old: &std::ffi::CStr) -> io::Result<()> {
     // SAFETY: both pointers are valid NUL-terminated strings for the call.
-    check(unsafe { libc::syscall(libc::SYS_pivot_root, new_root.as_ptr(), put_old.as_ptr()) }).map(drop)
+    check(unsafe { libc::syscall(libc::SYS_pivot_root, new_root.as_ptr(), put_old.as_ptr()) })
+        .map(drop)
 }
 
 /// pidfd_open(2).
@@ -48,7 +60,8 @@ pub fn pidfd_open(pid: i32) -> io::Result<OwnedFd> {
 pub fn cloexec_from(first: u32) -> io::Result<()> {
     const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
     // SAFETY: no pointers; only changes descriptor flags.
-    check(unsafe { libc::syscall(libc::SYS_close_range, first, u32::MAX, CLOSE_RANGE_CLOEXEC) }).map(drop)
+    check(unsafe { libc::syscall(libc::SYS_close_range, first, u32::MAX, CLOSE_RANGE_CLOEXEC) })
+        .map(drop)
 }
 
 /// ioprio_set(IOPRIO_WHO_PROCESS, 0, class << 13 | prio).
@@ -96,14 +109,30 @@ pub fn sched_setattr(attr: &mut SchedAttr) -> io::Result<()> {
 pub fn personality(persona: libc::c_ulong) -> io::Result<()> {
     // SAFETY: no pointers.
     let ret = unsafe { libc::personality(persona) };
-    if ret < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
 }
 
 /// prctl(2) with integer arguments.
 pub fn prctl(option: libc::c_int, arg: libc::c_ulong) -> io::Result<()> {
     // SAFETY: every option used by the runtime takes integer arguments only.
-    let ret = unsafe { libc::prctl(option, arg, 0 as libc::c_ulong, 0 as libc::c_ulong, 0 as libc::c_ulong) };
-    if ret < 0 { Err(io::Error::last_os_error()) } else { Ok(()) }
+    let ret = unsafe {
+        libc::prctl(
+            option,
+            arg,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        )
+    };
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
 }
 
 /// capset(2) for the calling thread with 64-bit sets (version 3 header).
@@ -120,17 +149,29 @@ pub fn capset(effective: u64, permitted: u64, inheritable: u64) -> io::Result<()
         permitted: u32,
         inheritable: u32,
     }
-    let mut header = Header { version: 0x2008_0522, pid: 0 };
+    let mut header = Header {
+        version: 0x2008_0522,
+        pid: 0,
+    };
     let split = |v: u64| (v as u32, (v >> 32) as u32);
     let (e0, e1) = split(effective);
     let (p0, p1) = split(permitted);
     let (i0, i1) = split(inheritable);
     let data = [
-        Data { effective: e0, permitted: p0, inheritable: i0 },
-        Data { effective: e1, permitted: p1, inheritable: i1 },
+        Data {
+            effective: e0,
+            permitted: p0,
+            inheritable: i0,
+        },
+        Data {
+            effective: e1,
+            permitted: p1,
+            inheritable: i1,
+        },
     ];
     // SAFETY: header and data are valid, correctly laid out v3 capability structs.
-    check(unsafe { libc::syscall(libc::SYS_capset, &mut header as *mut Header, data.as_ptr()) }).map(drop)
+    check(unsafe { libc::syscall(libc::SYS_capset, &mut header as *mut Header, data.as_ptr()) })
+        .map(drop)
 }
 
 /// keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL): a new anonymous session keyring,

@@ -69,7 +69,8 @@ mod tests {
         let ok = br#"{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"args":["sh"],"cwd":"/"}}"#;
         let spec = Spec::from_slice(ok).unwrap();
         assert_eq!(spec.root.unwrap().path, PathBuf::from("rootfs"));
-        let bad = br#"{"ociVersion":"1.0.2","linux":{"namespaces":[{"type":"pid"},{"type":"bogus"}]}}"#;
+        let bad =
+            br#"{"ociVersion":"1.0.2","linux":{"namespaces":[{"type":"pid"},{"type":"bogus"}]}}"#;
         let (field, msg) = Spec::from_slice(bad).unwrap_err();
         assert_eq!(field, "linux.namespaces[1].type");
         assert!(msg.contains("bogus"), "{msg}");

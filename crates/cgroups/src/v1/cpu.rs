@@ -53,7 +53,9 @@ pub(super) fn apply(m: &V1Manager, c: &Cpu) -> Result<()> {
 
 /// Copies cpuset.cpus and cpuset.mems from the parent into a new cgroup.
 pub(super) fn inherit_cpuset(dir: &Path) -> Result<()> {
-    let Some(parent) = dir.parent() else { return Ok(()) };
+    let Some(parent) = dir.parent() else {
+        return Ok(());
+    };
     for file in ["cpuset.cpus", "cpuset.mems"] {
         let own = fs::read(&dir.join(file))?;
         if own.trim().is_empty() {

@@ -34,8 +34,12 @@ impl V1Manager {
     }
 
     fn require(&self, controller: &str, field: &str) -> Result<&Path> {
-        self.dir(controller)
-            .ok_or_else(|| fs::invalid(field, format!("the {controller} cgroup controller is not mounted on this host")))
+        self.dir(controller).ok_or_else(|| {
+            fs::invalid(
+                field,
+                format!("the {controller} cgroup controller is not mounted on this host"),
+            )
+        })
     }
 
     pub(crate) fn create_dirs(&mut self) -> Result<()> {
@@ -46,7 +50,8 @@ impl V1Manager {
             if ctrls.split(',').any(|c| c == "cpuset") {
                 // A new cpuset cgroup starts with empty cpus/mems and refuses
                 // tasks until they are filled in; inherit them from the parent.
-                for made in self.paths.created[start..].to_vec() {
+                for made in &self.paths.created[start..] {
+                    let made = made.clone();
                     cpu::inherit_cpuset(&made)?;
                 }
             }
@@ -74,7 +79,10 @@ impl Manager for V1Manager {
             blkio::apply(self.require("blkio", "linux.resources.blockIO")?, b)?;
         }
         if let Some(h) = r.hugepage_limits.as_deref().filter(|h| !h.is_empty()) {
-            hugetlb::apply(self.require("hugetlb", "linux.resources.hugepageLimits")?, h)?;
+            hugetlb::apply(
+                self.require("hugetlb", "linux.resources.hugepageLimits")?,
+                h,
+            )?;
         }
         if let Some(n) = &r.network {
             network::apply(self, n)?;
@@ -83,7 +91,10 @@ impl Manager for V1Manager {
             devices::apply(self.require("devices", "linux.resources.devices")?, d)?;
         }
         if r.unified.as_ref().is_some_and(|u| !u.is_empty()) {
-            return Err(fs::invalid("linux.resources.unified", "needs cgroup v2, and this host has only cgroup v1"));
+            return Err(fs::invalid(
+                "linux.resources.unified",
+                "needs cgroup v2, and this host has only cgroup v1",
+            ));
         }
         Ok(())
     }
@@ -108,7 +119,11 @@ impl Manager for V1Manager {
 
     fn destroy(&self) -> Result<()> {
         let errors = fs::remove_created(&self.paths.created);
-        if errors.is_empty() { Ok(()) } else { Err(crate::CgroupError::Many(errors)) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::CgroupError::Many(errors))
+        }
     }
 
     fn paths(&self) -> &CgroupPaths {

@@ -17,9 +17,20 @@ pub fn run(rt: &hull_runtime::Runtime, a: Args) -> anyhow::Result<i32> {
     } else if a.format == "json" {
         println!("{}", serde_json::to_string(&list)?);
     } else {
-        println!("{:<12} {:<10} {:<10} {:<40} {:<31} OWNER", "ID", "PID", "STATUS", "BUNDLE", "CREATED");
+        println!(
+            "{:<12} {:<10} {:<10} {:<40} {:<31} OWNER",
+            "ID", "PID", "STATUS", "BUNDLE", "CREATED"
+        );
         for c in &list {
-            println!("{:<12} {:<10} {:<10} {:<40} {:<31} {}", c.id, c.pid, c.status, c.bundle.display(), c.created, c.owner);
+            println!(
+                "{:<12} {:<10} {:<10} {:<40} {:<31} {}",
+                c.id,
+                c.pid,
+                c.status,
+                c.bundle.display(),
+                c.created,
+                c.owner
+            );
         }
     }
     Ok(0)

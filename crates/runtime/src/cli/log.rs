@@ -14,12 +14,24 @@ pub struct Logger {
 
 impl Logger {
     pub fn new(path: Option<&Path>, format: &str, debug: bool) -> Logger {
-        let file = path.and_then(|p| std::fs::OpenOptions::new().create(true).append(true).open(p).ok());
-        Logger { file, json: format == "json", debug }
+        let file = path.and_then(|p| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .ok()
+        });
+        Logger {
+            file,
+            json: format == "json",
+            debug,
+        }
     }
 
     fn write(&self, level: &str, msg: &str) {
-        let Some(mut f) = self.file.as_ref() else { return };
+        let Some(mut f) = self.file.as_ref() else {
+            return;
+        };
         let time = hull_runtime::util::now_rfc3339();
         let line = if self.json {
             serde_json::json!({ "level": level, "msg": msg, "time": time }).to_string()

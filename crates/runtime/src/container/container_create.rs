@@ -45,7 +45,10 @@ struct Cleanup {
 impl Drop for Cleanup {
     fn drop(&mut self) {
         if let Some(pid) = self.child {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
             let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
         }
         if let Some(cg) = &self.cgroup {
@@ -69,9 +72,14 @@ impl Runtime {
     /// Creates a container from a bundle.
     pub fn create(&self, opts: &CreateOptions) -> Result<Created> {
         validate_id(&opts.id)?;
-        let bundle = std::fs::canonicalize(&opts.bundle).ctx("open bundle", opts.bundle.display())?;
+        let bundle =
+            std::fs::canonicalize(&opts.bundle).ctx("open bundle", opts.bundle.display())?;
         let config = Spec::load(&bundle.join("config.json"))?;
-        let root_path = &config.root.as_ref().ok_or_else(|| spec("root", "missing"))?.path;
+        let root_path = &config
+            .root
+            .as_ref()
+            .ok_or_else(|| spec("root", "missing"))?
+            .path;
         if root_path.as_os_str().is_empty() {
             return Err(spec("root.path", "empty"));
         }
@@ -83,15 +91,24 @@ impl Runtime {
         std::fs::create_dir_all(&self.root).ctx("mkdir", self.root.display())?;
         let dir = StateDir::new(&self.root, &opts.id);
         match std::fs::create_dir(&dir.path) {
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(RuntimeError::Exists(opts.id.clone())),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(RuntimeError::Exists(opts.id.clone()))
+            }
             other => other.ctx("mkdir", dir.path.display())?,
         }
-        let mut cleanup = Cleanup { dir: Some(dir.path.clone()), cgroup: None, child: None };
+        let mut cleanup = Cleanup {
+            dir: Some(dir.path.clone()),
+            cgroup: None,
+            child: None,
+        };
 
         let linux = config.linux.clone().unwrap_or_default();
         let layout = Layout::detect()?;
         let own = OwnCgroups::read()?;
-        let cg_spec = CgroupSpec { path: linux.cgroups_path.as_deref(), id: &opts.id };
+        let cg_spec = CgroupSpec {
+            path: linux.cgroups_path.as_deref(),
+            id: &opts.id,
+        };
         let mut cgroup = hull_cgroups::manager_for(&layout, &cg_spec, &own)?;
         cgroup.create()?;
         let paths = cgroup.paths().clone();
@@ -104,16 +121,29 @@ impl Runtime {
         if resources.devices.is_some() {
             resources.devices = Some(rules);
         }
-        cleanup.cgroup.as_ref().map(|c| c.set(&resources)).transpose()?;
+        cleanup
+            .cgroup
+            .as_ref()
+            .map(|c| c.set(&resources))
+            .transpose()?;
 
         let fifo = dir.fifo();
-        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o622)).ctx("mkfifo", fifo.display())?;
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o622))
+            .ctx("mkfifo", fifo.display())?;
         // Writable by the container's (possibly unprivileged) user; mkfifo applied our umask.
-        std::fs::set_permissions(&fifo, std::os::unix::fs::PermissionsExt::from_mode(0o622)).ctx("chmod", fifo.display())?;
-        let dir_fd = nix::fcntl::open(&dir.path, nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
-            .ctx("open", dir.path.display())?;
+        std::fs::set_permissions(&fifo, std::os::unix::fs::PermissionsExt::from_mode(0o622))
+            .ctx("chmod", fifo.display())?;
+        let dir_fd = nix::fcntl::open(
+            &dir.path,
+            nix::fcntl::OFlag::O_PATH
+                | nix::fcntl::OFlag::O_DIRECTORY
+                | nix::fcntl::OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .ctx("open", dir.path.display())?;
         // SAFETY: open just returned this descriptor and nothing else owns it.
-        let dir_fd = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(dir_fd) };
+        let dir_fd =
+            unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(dir_fd) };
         let (parent_chan, child_chan) = sync::pair().ctx("socketpair", "init channel")?;
         // Relative bind sources are relative to the bundle, as in runc.
         std::env::set_current_dir(&bundle).ctx("chdir", bundle.display())?;
@@ -124,7 +154,16 @@ impl Runtime {
         let pid = match forked.ctx("clone", "container init")? {
             Forked::Child => {
                 drop(parent_chan);
-                let cfg = InitConfig { spec: &config, rootfs, layout: &layout, cgroups: &paths, state_dir: dir_fd, no_pivot: opts.no_pivot, new_keyring: opts.new_keyring, preserve_fds: opts.preserve_fds };
+                let cfg = InitConfig {
+                    spec: &config,
+                    rootfs,
+                    layout: &layout,
+                    cgroups: &paths,
+                    state_dir: dir_fd,
+                    no_pivot: opts.no_pivot,
+                    new_keyring: opts.new_keyring,
+                    preserve_fds: opts.preserve_fds,
+                };
                 init::main(cfg, child_chan)
             }
             Forked::Parent(pid) => pid,
@@ -141,13 +180,18 @@ impl Runtime {
         if let Some(cg) = &cleanup.cgroup {
             cg.add_pid(pid)?;
         }
-        let (start_time, _) = proc_stat(pid).ok_or_else(|| RuntimeError::Init("container init exited during set-up".into()))?;
+        let (start_time, _) = proc_stat(pid)
+            .ok_or_else(|| RuntimeError::Init("container init exited during set-up".into()))?;
         let record = ContainerRecord {
             id: opts.id.clone(),
             pid,
             pid_start_time: start_time,
             bundle: bundle.clone(),
-            rootfs: config.root.as_ref().map(|r| bundle.join(&r.path)).unwrap_or_default(),
+            rootfs: config
+                .root
+                .as_ref()
+                .map(|r| bundle.join(&r.path))
+                .unwrap_or_default(),
             created: crate::util::now_rfc3339(),
             owner: crate::util::user_name(nix::unistd::geteuid().as_raw()),
             annotations: config.annotations.clone().unwrap_or_default(),
@@ -166,41 +210,76 @@ impl Runtime {
 }
 
 fn absolute(p: &Path) -> PathBuf {
-    if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(p) }
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(p)
+    }
 }
 
 /// Walks the init through its set-up, running createRuntime hooks when asked.
 fn drive_init(chan: &Channel, config: &Spec, record: &ContainerRecord) -> Result<()> {
-    chan.send(&Message::Go { pid: record.pid }).ctx("send", "start-up message")?;
+    chan.send(&Message::Go { pid: record.pid })
+        .ctx("send", "start-up message")?;
     loop {
         match chan.recv().ctx("receive", "init message")? {
             Some(Message::RunCreateRuntimeHooks) => {
-                let state = State { status: "creating".into(), ..record.oci_state(crate::state::Status::Created) };
+                let state = State {
+                    status: "creating".into(),
+                    ..record.oci_state(crate::state::Status::Created)
+                };
                 if let Some(h) = &config.hooks {
-                    let all: Vec<_> = h.prestart.iter().flatten().chain(h.create_runtime.iter().flatten()).cloned().collect();
+                    let all: Vec<_> = h
+                        .prestart
+                        .iter()
+                        .flatten()
+                        .chain(h.create_runtime.iter().flatten())
+                        .cloned()
+                        .collect();
                     crate::hooks::run_all("createRuntime", &all, &state)?;
                 }
-                let state = State { status: "created".into(), ..state };
-                chan.send(&Message::HooksDone { state }).ctx("send", "hook result")?;
+                let state = State {
+                    status: "created".into(),
+                    ..state
+                };
+                chan.send(&Message::HooksDone { state })
+                    .ctx("send", "hook result")?;
             }
             Some(Message::Ready) => return Ok(()),
             Some(Message::Error(msg)) => return Err(RuntimeError::Init(msg)),
-            Some(other) => return Err(RuntimeError::Init(format!("unexpected message from init: {other:?}"))),
-            None => return Err(RuntimeError::Init("container init exited during set-up".into())),
+            Some(other) => {
+                return Err(RuntimeError::Init(format!(
+                    "unexpected message from init: {other:?}"
+                )))
+            }
+            None => {
+                return Err(RuntimeError::Init(
+                    "container init exited during set-up".into(),
+                ))
+            }
         }
     }
 }
 
-fn write_id_maps(pid: i32, uid: &Option<Vec<IdMapping>>, gid: &Option<Vec<IdMapping>>) -> Result<()> {
+fn write_id_maps(
+    pid: i32,
+    uid: &Option<Vec<IdMapping>>,
+    gid: &Option<Vec<IdMapping>>,
+) -> Result<()> {
     let text = |maps: &Option<Vec<IdMapping>>| {
-        maps.iter().flatten().map(|m| format!("{} {} {}\n", m.container_id, m.host_id, m.size)).collect::<String>()
+        maps.iter()
+            .flatten()
+            .map(|m| format!("{} {} {}\n", m.container_id, m.host_id, m.size))
+            .collect::<String>()
     };
     let (u, g) = (text(uid), text(gid));
     if !u.is_empty() {
-        std::fs::write(format!("/proc/{pid}/uid_map"), u).ctx("write", format!("/proc/{pid}/uid_map"))?;
+        std::fs::write(format!("/proc/{pid}/uid_map"), u)
+            .ctx("write", format!("/proc/{pid}/uid_map"))?;
     }
     if !g.is_empty() {
-        std::fs::write(format!("/proc/{pid}/gid_map"), g).ctx("write", format!("/proc/{pid}/gid_map"))?;
+        std::fs::write(format!("/proc/{pid}/gid_map"), g)
+            .ctx("write", format!("/proc/{pid}/gid_map"))?;
     }
     Ok(())
 }

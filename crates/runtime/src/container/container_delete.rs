@@ -21,7 +21,12 @@ impl Runtime {
             Status::Created => self.kill_and_wait(&record),
             _ if force => self.kill_and_wait(&record),
             _ => {
-                return Err(RuntimeError::WrongStatus { id: id.into(), status: status.to_string(), op: "delete", wanted: "stopped (or --force)" })
+                return Err(RuntimeError::WrongStatus {
+                    id: id.into(),
+                    status: status.to_string(),
+                    op: "delete",
+                    wanted: "stopped (or --force)",
+                })
             }
         }
         let mut errors = Vec::new();
@@ -32,9 +37,21 @@ impl Runtime {
         if let Err(e) = std::fs::remove_dir_all(&dir.path) {
             errors.push(sys("remove", dir.path.display(), e));
         }
-        let hooks = record.hooks.as_ref().and_then(|h| h.poststop.clone()).unwrap_or_default();
-        errors.extend(crate::hooks::run_all_best_effort("poststop", &hooks, &record.oci_state(Status::Stopped)));
-        if errors.is_empty() { Ok(()) } else { Err(RuntimeError::Many(errors)) }
+        let hooks = record
+            .hooks
+            .as_ref()
+            .and_then(|h| h.poststop.clone())
+            .unwrap_or_default();
+        errors.extend(crate::hooks::run_all_best_effort(
+            "poststop",
+            &hooks,
+            &record.oci_state(Status::Stopped),
+        ));
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(RuntimeError::Many(errors))
+        }
     }
 
     /// SIGKILLs every process of the container and waits for the init to end.

@@ -14,7 +14,11 @@ pub fn parse_signal(s: &str) -> std::result::Result<Signal, String> {
         return Signal::try_from(n).map_err(|_| format!("unknown signal {s:?}"));
     }
     let upper = s.to_ascii_uppercase();
-    let name = if upper.starts_with("SIG") { upper } else { format!("SIG{upper}") };
+    let name = if upper.starts_with("SIG") {
+        upper
+    } else {
+        format!("SIG{upper}")
+    };
     Signal::from_str(&name).map_err(|_| format!("unknown signal {s:?}"))
 }
 
@@ -24,10 +28,16 @@ impl Runtime {
         let (dir, record) = self.open(id)?;
         let status = record.status(&dir);
         if status == Status::Stopped {
-            return Err(RuntimeError::WrongStatus { id: id.into(), status: status.to_string(), op: "kill", wanted: "created, running or paused" });
+            return Err(RuntimeError::WrongStatus {
+                id: id.into(),
+                status: status.to_string(),
+                op: "kill",
+                wanted: "created, running or paused",
+            });
         }
         if !all {
-            return kill(Pid::from_raw(record.pid), signal).map_err(|e| sys(format!("kill {signal}"), format!("pid {}", record.pid), e));
+            return kill(Pid::from_raw(record.pid), signal)
+                .map_err(|e| sys(format!("kill {signal}"), format!("pid {}", record.pid), e));
         }
         let cg = hull_cgroups::from_paths(record.cgroup_mode, record.cgroup_paths.clone());
         for pid in cg.pids()? {

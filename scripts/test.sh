@@ -1,0 +1,11 @@
+#!/bin/sh
+# The whole test suite: formatting, lints, unit tests, and the root-only
+# integration tests that run real containers (also under runc).
+set -eu
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+[ "$(id -u)" -eq 0 ] || { echo "test.sh: the container tests need root" >&2; exit 1; }
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --features hull-runtime/root-tests -q -- -D warnings
+cargo test --workspace -q
+cargo test -p hull-runtime --features root-tests --test root_containers -q
