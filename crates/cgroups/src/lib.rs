@@ -186,3 +186,31 @@ pub fn validate(r: &Resources) -> Result<()> {
     }
     Ok(())
 }
+
+/// Moves the calling process into its v1 cgroups by writing its own thread
+/// ("0") to each hierarchy's `tasks` file. Unlike writing a pid to
+/// cgroup.procs, moving the current thread skips the kernel's global
+/// threadgroup lock (and the RCU grace period it costs). Only correct for a
+/// single-threaded caller whose uid may write the cgroup files.
+pub fn join_v1_as_self(paths: &CgroupPaths) -> Result<()> {
+    for (_, dir) in &paths.v1 {
+        fs::write(dir, "tasks", 0)?;
+    }
+    Ok(())
+}
+
+/// Moves `pid` into every v1 hierarchy (cgroup.procs).
+pub fn add_pid_v1(paths: &CgroupPaths, pid: i32) -> Result<()> {
+    for (_, dir) in &paths.v1 {
+        fs::write(dir, "cgroup.procs", pid)?;
+    }
+    Ok(())
+}
+
+/// Moves `pid` into the container's cgroup2 directory, if it has one.
+pub fn add_pid_unified(paths: &CgroupPaths, pid: i32) -> Result<()> {
+    match &paths.unified {
+        Some(dir) => fs::write(dir, "cgroup.procs", pid),
+        None => Ok(()),
+    }
+}

@@ -23,6 +23,8 @@ pub struct InitConfig<'a> {
     pub layout: &'a Layout,
     /// The container's cgroup directories.
     pub cgroups: &'a CgroupPaths,
+    /// Set when the init joins its v1 cgroups itself.
+    pub self_join: Option<&'a CgroupPaths>,
     /// O_PATH descriptor of the state directory holding the exec fifo. The
     /// fifo is opened relative to it, which works after pivot_root and after
     /// the switch to an unprivileged user (who cannot use /proc/self/fd of a
@@ -84,6 +86,9 @@ fn setup(cfg: &InitConfig, chan: &Channel) -> Result<Exec> {
     // Not dumpable: no process in the container may open /proc/<init>/exe
     // (the runtime binary) or our memory before the execve (CVE-2019-5736).
     crate::sys::prctl(libc::PR_SET_DUMPABLE, 0).ctx("prctl", "PR_SET_DUMPABLE")?;
+    if let Some(paths) = cfg.self_join {
+        hull_cgroups::join_v1_as_self(paths)?;
+    }
     let spec = cfg.spec;
     let linux = spec.linux.clone().unwrap_or_default();
     let ns = linux.namespaces.clone().unwrap_or_default();

@@ -181,3 +181,52 @@ pub fn join_session_keyring() -> io::Result<()> {
     // SAFETY: a NULL name asks for an anonymous keyring; no other pointers.
     check(unsafe { libc::syscall(libc::SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, 0usize) }).map(drop)
 }
+
+/// The kernel's `struct clone_args` (CLONE_ARGS_SIZE_VER2, 88 bytes).
+#[repr(C)]
+#[derive(Default)]
+struct CloneArgs {
+    flags: u64,
+    pidfd: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    exit_signal: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+    cgroup: u64,
+}
+
+/// clone3(2) without a new stack (fork-like), optionally born straight into
+/// a cgroup2 directory (CLONE_INTO_CGROUP), which spares the runtime a later
+/// write to cgroup.procs and the global lock that write takes.
+/// The caller must be single-threaded.
+pub fn clone3_fork(flags: u64, cgroup: Option<std::os::fd::BorrowedFd>) -> io::Result<Forked> {
+    use std::os::fd::AsRawFd;
+    const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+    let mut args = CloneArgs {
+        flags,
+        exit_signal: libc::SIGCHLD as u64,
+        ..Default::default()
+    };
+    if let Some(fd) = cgroup {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = fd.as_raw_fd() as u64;
+    }
+    // SAFETY: args is a valid clone_args of the size passed; with stack 0 the
+    // child continues on a copy of our stack like fork(), and the caller
+    // guarantees no other thread exists.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_clone3,
+            &mut args as *mut CloneArgs,
+            std::mem::size_of::<CloneArgs>(),
+        )
+    };
+    match check(ret)? {
+        0 => Ok(Forked::Child),
+        pid => Ok(Forked::Parent(pid as i32)),
+    }
+}

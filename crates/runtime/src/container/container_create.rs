@@ -9,6 +9,9 @@ use crate::sync::{self, Channel, Message};
 use crate::sys::{self, Forked};
 use hull_cgroups::{CgroupSpec, Layout, Manager, OwnCgroups};
 use hull_spec::{IdMapping, NamespaceType, Spec, State};
+use nix::fcntl::OFlag;
+use nix::sys::stat::Mode;
+use std::os::fd::{AsFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 /// Options of `create` (and `run`).
@@ -142,15 +145,25 @@ impl Runtime {
         )
         .ctx("open", dir.path.display())?;
         // SAFETY: open just returned this descriptor and nothing else owns it.
-        let dir_fd =
-            unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(dir_fd) };
+        let dir_fd = unsafe { OwnedFd::from_raw_fd(dir_fd) };
         let (parent_chan, child_chan) = sync::pair().ctx("socketpair", "init channel")?;
         // Relative bind sources are relative to the bundle, as in runc.
         std::env::set_current_dir(&bundle).ctx("chdir", bundle.display())?;
 
         let ns = linux.namespaces.clone().unwrap_or_default();
+        let userns = namespaces::creates(&ns, NamespaceType::User);
+        // The init joins its v1 cgroups itself (cheap, see join_v1_as_self)
+        // unless a new user namespace leaves it without the rights to.
+        let self_join = (!userns).then_some(&paths);
+        let unified_fd = paths.unified.as_deref().and_then(open_cgroup_dir);
         let prep = ParentPrep::enter(&ns, linux.time_offsets.as_ref())?;
-        let forked = sys::clone_fork(namespaces::clone_flags(&ns).bits());
+        let flags = namespaces::clone_flags(&ns).bits() as u32 as u64;
+        let (forked, born_in_unified) =
+            match sys::clone3_fork(flags, unified_fd.as_ref().map(|f| f.as_fd())) {
+                Ok(f) => (Ok(f), unified_fd.is_some()),
+                // Kernels or seccomp profiles without clone3: plain clone, then join by pid.
+                Err(_) => (sys::clone_fork(flags as i32), false),
+            };
         let pid = match forked.ctx("clone", "container init")? {
             Forked::Child => {
                 drop(parent_chan);
@@ -159,6 +172,7 @@ impl Runtime {
                     rootfs,
                     layout: &layout,
                     cgroups: &paths,
+                    self_join,
                     state_dir: dir_fd,
                     no_pivot: opts.no_pivot,
                     new_keyring: opts.new_keyring,
@@ -174,11 +188,12 @@ impl Runtime {
         drop(child_chan);
         drop(dir_fd);
 
-        if namespaces::creates(&ns, NamespaceType::User) {
+        if userns {
             write_id_maps(pid, &linux.uid_mappings, &linux.gid_mappings)?;
+            hull_cgroups::add_pid_v1(&paths, pid)?;
         }
-        if let Some(cg) = &cleanup.cgroup {
-            cg.add_pid(pid)?;
+        if !born_in_unified {
+            hull_cgroups::add_pid_unified(&paths, pid)?;
         }
         let (start_time, _) = proc_stat(pid)
             .ok_or_else(|| RuntimeError::Init("container init exited during set-up".into()))?;
@@ -207,6 +222,19 @@ impl Runtime {
         cleanup.disarm();
         Ok(Created { record })
     }
+}
+
+/// A cgroup2 directory for CLONE_INTO_CGROUP; None if it cannot be opened
+/// (the init then joins it by pid).
+fn open_cgroup_dir(dir: &Path) -> Option<OwnedFd> {
+    let fd = nix::fcntl::open(
+        dir,
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()?;
+    // SAFETY: open just returned this descriptor and nothing else owns it.
+    Some(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 fn absolute(p: &Path) -> PathBuf {

@@ -1,0 +1,81 @@
+#!/bin/sh
+# Start-path benchmark: `run` of the same busybox /bin/true bundle under
+# hull-runtime, runc and crun, in one hyperfine invocation, plus
+# `unshare -m true` as the floor. Writes BENCHMARKS.md. Needs root.
+#
+# crun 1.8 refuses hybrid cgroup hosts, so it runs in a private mount
+# namespace where /sys/fs/cgroup/unified is unmounted (entered with nsenter;
+# `nsenter ... true` is measured too, so its cost can be subtracted).
+set -eu
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+cargo build --release -q -p hull-runtime
+RUNS=${RUNS:-60}
+work=$(mktemp -d /tmp/hull-bench.XXXXXX)
+cleanup() {
+  umount "$work/ns/mnt" 2>/dev/null || true
+  umount "$work/ns" 2>/dev/null || true
+  for d in /sys/fs/cgroup/*/hull-bench /sys/fs/cgroup/*/hull-bench/*; do [ -d "$d" ] && rmdir "$d"/* "$d" 2>/dev/null; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+HULL=$(realpath target/release/hull-runtime)
+scripts/make-bundle.sh "$work/base" "$HULL" >/dev/null
+for rt in hull runc crun; do
+  mkdir -p "$work/$rt"
+  jq --arg root "$work/base/rootfs" --arg cg "/hull-bench/$rt" \
+    '.process.args = ["/bin/true"] | .root.path = $root | .linux.cgroupsPath = $cg' \
+    "$work/base/config.json" > "$work/$rt/config.json"
+done
+# A persistent mount namespace without the cgroup2 mount, for crun.
+mkdir -p "$work/ns" && mount --bind "$work/ns" "$work/ns" && mount --make-private "$work/ns"
+touch "$work/ns/mnt"
+unshare --mount="$work/ns/mnt" --propagation private umount /sys/fs/cgroup/unified
+NS="nsenter --mount=$work/ns/mnt"
+
+hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$work/times.json" \
+  -n hull-runtime "$HULL --root $work/state-hull run -b $work/hull bench" \
+  -n runc "runc --root $work/state-runc run -b $work/runc bench" \
+  -n crun "$NS crun --root $work/state-crun run -b $work/crun bench" \
+  -n "nsenter (crun's wrapper)" "$NS true" \
+  -n "unshare -m true" "unshare -m true" >&2
+
+rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
+median_rss() {
+  for i in 1 2 3 4 5 6 7; do rss "$@"; done | sort -n | sed -n 4p
+}
+RSS_HULL=$(median_rss "$HULL" --root "$work/state-hull" run -b "$work/hull" bench)
+RSS_RUNC=$(median_rss runc --root "$work/state-runc" run -b "$work/runc" bench)
+RSS_CRUN=$(median_rss $NS crun --root "$work/state-crun" run -b "$work/crun" bench)
+STRACE=$(strace -c -f -o /dev/stdout "$HULL" --root "$work/state-hull" run -b "$work/hull" bench | head -25)
+
+med() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .median * 1000' "$work/times.json"; }
+H=$(med hull-runtime); R=$(med runc); C=$(med crun); N=$(med "nsenter (crun's wrapper)"); U=$(med "unshare -m true")
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+ms() { awk -v a="$1" 'BEGIN { printf "%.1f", a }'; }
+{
+  echo "# Benchmarks"
+  echo
+  echo "Written by \`scripts/bench.sh\` on $(date -u +%Y-%m-%d) ($(nproc) cores, $(uname -r)); $RUNS runs each after 5 warm-ups, one hyperfine invocation, same busybox \`/bin/true\` bundle."
+  echo
+  echo "## Container start: \`run\` of /bin/true"
+  echo
+  echo "| command | median | vs hull-runtime | peak RSS (GNU time, median of 7) |"
+  echo "|---|---|---|---|"
+  echo "| hull-runtime run | $(ms "$H") ms | 1.00 | ${RSS_HULL} KiB |"
+  echo "| runc run | $(ms "$R") ms | $(ratio "$R" "$H")× | ${RSS_RUNC} KiB |"
+  echo "| crun run (via nsenter) | $(ms "$C") ms | $(ratio "$C" "$H")× | ${RSS_CRUN} KiB |"
+  echo "| nsenter --mount true (crun's wrapper cost) | $(ms "$N") ms | | |"
+  echo "| unshare -m true (floor) | $(ms "$U") ms | | |"
+  echo
+  echo "runc $(runc --version | head -1 | awk '{print $3}'), crun $(crun --version | head -1 | awk '{print $3}'). crun runs in a mount namespace without /sys/fs/cgroup/unified because crun 1.8 refuses hybrid hosts; subtract the nsenter row for crun alone."
+  echo
+  echo "## Where hull-runtime's time goes"
+  echo
+  echo "\`strace -c -f hull-runtime run\` (syscall time across the runtime and the container init):"
+  echo
+  echo '```'
+  echo "$STRACE"
+  echo '```'
+} > BENCHMARKS.md
+cat BENCHMARKS.md
