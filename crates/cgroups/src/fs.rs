@@ -24,8 +24,26 @@ pub(crate) fn write(dir: &Path, file: &str, value: impl ToString) -> Result<()> 
 }
 
 /// Creates `dir` and its missing parents, appending each directory it made
-/// (outermost first) to `created`.
+/// (outermost first) to `created`. Another runtime may remove an empty
+/// parent between our check and our mkdir (it created it and its container
+/// just went away), so a vanished parent restarts the walk a few times.
 pub(crate) fn mkdir_all(dir: &Path, created: &mut Vec<PathBuf>) -> Result<()> {
+    let mut attempt = 0;
+    loop {
+        match mkdir_all_once(dir, created) {
+            Err(CgroupError::Io {
+                op: "mkdir",
+                source,
+                ..
+            }) if source.kind() == std::io::ErrorKind::NotFound && attempt < 5 => {
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn mkdir_all_once(dir: &Path, created: &mut Vec<PathBuf>) -> Result<()> {
     let mut missing = Vec::new();
     let mut cur = dir;
     while !cur.exists() {

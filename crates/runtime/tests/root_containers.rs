@@ -169,16 +169,26 @@ fn exit_status_and_signals_pass_through() {
         .args(["run", &b.id])
         .current_dir(b.path());
     let waiter = std::thread::spawn(move || output_via_files(run));
-    let mut killed = false;
+    let mut running = false;
     for _ in 0..500 {
-        let out = b.hull(&["kill", &b.id.clone(), "KILL"]);
-        if out.status.success() {
-            killed = true;
+        let out = b.hull(&["state", &b.id.clone()]);
+        if out.status.success()
+            && serde_json::from_slice::<Value>(&out.stdout).unwrap()["status"] == "running"
+        {
+            running = true;
+            break;
+        }
+        if waiter.is_finished() {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    assert!(killed, "the container never became killable");
+    if !running {
+        let out = waiter.join().unwrap();
+        panic!("the container never ran: {:?} {}", out.status, stderr(&out));
+    }
+    let out = b.hull(&["kill", &b.id.clone(), "KILL"]);
+    assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(waiter.join().unwrap().status.code(), Some(137));
     b.assert_nothing_left();
 }

@@ -60,9 +60,11 @@ pub fn rootfs() -> &'static Path {
     })
 }
 
-/// A cgroup parent for this test process, removed (when empty) at exit.
-pub fn cgroup_parent() -> String {
-    format!("/hull-test-{}", std::process::id())
+/// The cgroup parent of one test's containers (hull's and runc's), removed
+/// when the test's bundle is dropped. One per test, so that no test removes
+/// a parent another is creating a cgroup in.
+pub fn cgroup_parent(id: &str) -> String {
+    format!("/hull-test-{}-{id}", std::process::id())
 }
 
 /// A bundle in a fresh temp dir, its config derived from `hull-runtime spec`.
@@ -93,7 +95,7 @@ impl Bundle {
         config["root"]["path"] = json!(rootfs);
         config["process"]["terminal"] = json!(false);
         config["process"]["args"] = json!(["/probe"]);
-        config["linux"]["cgroupsPath"] = json!(format!("{}/{id}", cgroup_parent()));
+        config["linux"]["cgroupsPath"] = json!(format!("{}/{id}", cgroup_parent(id)));
         let state_root = dir.path().join("state");
         Bundle {
             dir,
@@ -140,7 +142,7 @@ impl Bundle {
     pub fn run_runc(&mut self) -> Output {
         let saved = self.config["linux"]["cgroupsPath"].clone();
         self.config["linux"]["cgroupsPath"] =
-            json!(format!("{}/runc-{}", cgroup_parent(), self.id));
+            json!(format!("{}/runc-{}", cgroup_parent(&self.id), self.id));
         self.write();
         let mut cmd = Command::new("runc");
         cmd.arg("--root")
@@ -161,7 +163,7 @@ impl Bundle {
             "state directory {} left behind",
             state.display()
         );
-        for dir in cgroup_dirs(&format!("{}/{}", cgroup_parent(), self.id)) {
+        for dir in cgroup_dirs(&format!("{}/{}", cgroup_parent(&self.id), self.id)) {
             assert!(!dir.exists(), "cgroup {} left behind", dir.display());
         }
         let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
@@ -187,7 +189,7 @@ impl Drop for Bundle {
             .args(["delete", "--force", &format!("runc-{}", self.id)])
             .stderr(Stdio::null())
             .output();
-        cleanup_cgroup_parent();
+        cleanup_cgroup_parent(&self.id);
     }
 }
 
@@ -260,8 +262,8 @@ pub fn stdout(out: &Output) -> String {
 
 /// Removes this process's cgroup parent from every hierarchy once it is
 /// empty (rmdir fails on a cgroup that still has children).
-pub fn cleanup_cgroup_parent() {
-    for dir in cgroup_dirs(&cgroup_parent()) {
+pub fn cleanup_cgroup_parent(id: &str) {
+    for dir in cgroup_dirs(&cgroup_parent(id)) {
         let _ = std::fs::remove_dir(&dir);
     }
 }
