@@ -4,11 +4,7 @@ use crate::{CgroupError, Result};
 use std::path::{Path, PathBuf};
 
 pub(crate) fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|source| CgroupError::Io {
-        op: "read",
-        path: path.into(),
-        source,
-    })
+    std::fs::read_to_string(path).map_err(|source| CgroupError::Io { op: "read", path: path.into(), source })
 }
 
 /// Writes one value to a control file (no truncation games: cgroupfs takes
@@ -16,11 +12,7 @@ pub(crate) fn read(path: &Path) -> Result<String> {
 pub(crate) fn write(dir: &Path, file: &str, value: impl ToString) -> Result<()> {
     let path = dir.join(file);
     let value = value.to_string();
-    std::fs::write(&path, value.as_bytes()).map_err(|source| CgroupError::Write {
-        path,
-        value,
-        source,
-    })
+    std::fs::write(&path, value.as_bytes()).map_err(|source| CgroupError::Write { path, value, source })
 }
 
 /// Creates `dir` and its missing parents, appending each directory it made
@@ -31,11 +23,9 @@ pub(crate) fn mkdir_all(dir: &Path, created: &mut Vec<PathBuf>) -> Result<()> {
     let mut attempt = 0;
     loop {
         match mkdir_all_once(dir, created) {
-            Err(CgroupError::Io {
-                op: "mkdir",
-                source,
-                ..
-            }) if source.kind() == std::io::ErrorKind::NotFound && attempt < 5 => {
+            Err(CgroupError::Io { op: "mkdir", source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound && attempt < 5 =>
+            {
                 attempt += 1;
             }
             other => return other,
@@ -57,13 +47,7 @@ fn mkdir_all_once(dir: &Path, created: &mut Vec<PathBuf>) -> Result<()> {
         match std::fs::create_dir(&d) {
             Ok(()) => created.push(d),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(source) => {
-                return Err(CgroupError::Io {
-                    op: "mkdir",
-                    path: d,
-                    source,
-                })
-            }
+            Err(source) => return Err(CgroupError::Io { op: "mkdir", path: d, source }),
         }
     }
     Ok(())
@@ -86,11 +70,7 @@ pub(crate) fn remove_created(created: &[PathBuf]) -> Vec<CgroupError> {
                     std::thread::sleep(std::time::Duration::from_millis(2));
                 }
                 Err(source) => {
-                    errors.push(CgroupError::Io {
-                        op: "rmdir",
-                        path: dir.clone(),
-                        source,
-                    });
+                    errors.push(CgroupError::Io { op: "rmdir", path: dir.clone(), source });
                     break;
                 }
             }
@@ -105,8 +85,5 @@ pub(crate) fn read_pids(dir: &Path) -> Result<Vec<i32>> {
 }
 
 pub(crate) fn invalid(field: &str, reason: impl ToString) -> CgroupError {
-    CgroupError::Invalid {
-        field: field.into(),
-        reason: reason.to_string(),
-    }
+    CgroupError::Invalid { field: field.into(), reason: reason.to_string() }
 }

@@ -18,18 +18,12 @@ impl HybridManager {
     /// A manager over already-resolved paths.
     pub fn new(paths: CgroupPaths) -> Self {
         let v2 = V2Manager::new_contained(paths.clone());
-        HybridManager {
-            v1: V1Manager::new(paths),
-            v2,
-        }
+        HybridManager { v1: V1Manager::new(paths), v2 }
     }
 
     fn v2_only(r: &Resources) -> (Resources, Resources) {
         let mut v1 = r.clone();
-        let v2 = Resources {
-            unified: v1.unified.take(),
-            ..Default::default()
-        };
+        let v2 = Resources { unified: v1.unified.take(), ..Default::default() };
         (v1, v2)
     }
 }
@@ -39,10 +33,7 @@ impl Manager for HybridManager {
         self.v1.create_dirs()?;
         let mut created = self.v1.paths().created.clone();
         let result = self.v2.create_dir(&mut created);
-        self.v1 = V1Manager::new(CgroupPaths {
-            created: created.clone(),
-            ..self.v1.paths().clone()
-        });
+        self.v1 = V1Manager::new(CgroupPaths { created: created.clone(), ..self.v1.paths().clone() });
         self.v2 = V2Manager::new_contained(self.v1.paths().clone());
         result
     }

@@ -122,25 +122,15 @@ impl Layout {
             let (root, mountpoint) = (unescape(pre[3]), unescape(pre[4]));
             match post[0] {
                 "cgroup2" => {
-                    unified = Some(Hierarchy {
-                        controllers: String::new(),
-                        mountpoint,
-                        root,
-                    });
+                    unified = Some(Hierarchy { controllers: String::new(), mountpoint, root });
                 }
                 "cgroup" => {
-                    let ctrls: Vec<&str> = post[2]
-                        .split(',')
-                        .filter(|o| V1_CONTROLLERS.contains(o) || o.starts_with("name="))
-                        .collect();
+                    let ctrls: Vec<&str> =
+                        post[2].split(',').filter(|o| V1_CONTROLLERS.contains(o) || o.starts_with("name=")).collect();
                     // A controller may be mounted twice (bind mounts); keep the first.
                     let controllers = ctrls.join(",");
                     if !v1.iter().any(|h: &Hierarchy| h.controllers == controllers) {
-                        v1.push(Hierarchy {
-                            controllers,
-                            mountpoint,
-                            root,
-                        });
+                        v1.push(Hierarchy { controllers, mountpoint, root });
                     }
                 }
                 _ => {}
@@ -150,11 +140,7 @@ impl Layout {
             (Some(_), true) => Mode::Unified,
             (Some(_), false) => Mode::Hybrid,
             (None, false) => Mode::Legacy,
-            (None, true) => {
-                return Err(CgroupError::Layout(
-                    "no cgroup filesystem is mounted".into(),
-                ))
-            }
+            (None, true) => return Err(CgroupError::Layout("no cgroup filesystem is mounted".into())),
         };
         Ok(Layout { mode, v1, unified })
     }
@@ -170,10 +156,7 @@ impl Layout {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from(spec.id),
         };
-        if inner
-            .components()
-            .any(|c| matches!(c, Component::ParentDir))
-        {
+        if inner.components().any(|c| matches!(c, Component::ParentDir)) {
             return Err(CgroupError::Invalid {
                 field: "linux.cgroupsPath".into(),
                 reason: format!("{} must not contain '..'", inner.display()),
@@ -181,9 +164,7 @@ impl Layout {
         }
         let mut paths = CgroupPaths::default();
         for h in &self.v1 {
-            paths
-                .v1
-                .push((h.controllers.clone(), dir_in(h, &inner, own)?));
+            paths.v1.push((h.controllers.clone(), dir_in(h, &inner, own)?));
         }
         if let Some(h) = &self.unified {
             paths.unified = Some(dir_in(h, &inner, own)?);
@@ -200,20 +181,10 @@ fn dir_in(h: &Hierarchy, inner: &Path, own: &OwnCgroups) -> Result<PathBuf> {
         base.join(inner)
     };
     // The mount shows `root` at its mountpoint; paths outside it are unreachable.
-    let rel = cgroup
-        .strip_prefix(&h.root)
-        .or_else(|_| cgroup.strip_prefix("/"))
-        .map_err(|_| {
-            CgroupError::Layout(format!(
-                "{} is outside the mount of {}",
-                cgroup.display(),
-                h.mountpoint.display()
-            ))
-        })?;
-    let rel: PathBuf = rel
-        .components()
-        .filter(|c| matches!(c, Component::Normal(_)))
-        .collect();
+    let rel = cgroup.strip_prefix(&h.root).or_else(|_| cgroup.strip_prefix("/")).map_err(|_| {
+        CgroupError::Layout(format!("{} is outside the mount of {}", cgroup.display(), h.mountpoint.display()))
+    })?;
+    let rel: PathBuf = rel.components().filter(|c| matches!(c, Component::Normal(_))).collect();
     if rel.as_os_str().is_empty() {
         return Err(CgroupError::Invalid {
             field: "linux.cgroupsPath".into(),
@@ -229,12 +200,7 @@ fn unescape(field: &str) -> PathBuf {
     let bytes = field.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'\\'
-            && i + 3 < bytes.len()
-            && bytes[i + 1..i + 4]
-                .iter()
-                .all(|b| (b'0'..=b'7').contains(b))
-        {
+        if bytes[i] == b'\\' && i + 3 < bytes.len() && bytes[i + 1..i + 4].iter().all(|b| (b'0'..=b'7').contains(b)) {
             let v = (bytes[i + 1] - b'0') * 64 + (bytes[i + 2] - b'0') * 8 + (bytes[i + 3] - b'0');
             out.push(v);
             i += 4;
@@ -264,43 +230,13 @@ mod tests {
         assert_eq!(l.mode, Mode::Hybrid);
         assert_eq!(l.v1.len(), 3);
         let own = OwnCgroups::parse("4:memory:/outer\n1:cpu:/\n0::/u\n");
-        let p = l
-            .resolve(
-                &CgroupSpec {
-                    path: Some("rel/c1".as_ref()),
-                    id: "x",
-                },
-                &own,
-            )
-            .unwrap();
+        let p = l.resolve(&CgroupSpec { path: Some("rel/c1".as_ref()), id: "x" }, &own).unwrap();
         assert_eq!(p.v1[0].1, PathBuf::from("/sys/fs/cgroup/cpu/rel/c1"));
-        assert_eq!(
-            p.v1[1].1,
-            PathBuf::from("/sys/fs/cgroup/memory/outer/rel/c1")
-        );
-        assert_eq!(
-            p.unified,
-            Some(PathBuf::from("/sys/fs/cgroup/unified/u/rel/c1"))
-        );
-        let p = l
-            .resolve(
-                &CgroupSpec {
-                    path: Some("/abs".as_ref()),
-                    id: "x",
-                },
-                &own,
-            )
-            .unwrap();
+        assert_eq!(p.v1[1].1, PathBuf::from("/sys/fs/cgroup/memory/outer/rel/c1"));
+        assert_eq!(p.unified, Some(PathBuf::from("/sys/fs/cgroup/unified/u/rel/c1")));
+        let p = l.resolve(&CgroupSpec { path: Some("/abs".as_ref()), id: "x" }, &own).unwrap();
         assert_eq!(p.v1[1].1, PathBuf::from("/sys/fs/cgroup/memory/abs"));
-        assert!(l
-            .resolve(
-                &CgroupSpec {
-                    path: Some("/a/../../b".as_ref()),
-                    id: "x"
-                },
-                &own
-            )
-            .is_err());
+        assert!(l.resolve(&CgroupSpec { path: Some("/a/../../b".as_ref()), id: "x" }, &own).is_err());
     }
 
     #[test]

@@ -104,11 +104,7 @@ pub struct CgroupSpec<'a> {
 
 /// Makes the manager for this host's layout and a container's cgroup spec.
 /// Relative paths are resolved against `own`, the caller's cgroup, as runc does.
-pub fn manager_for(
-    layout: &Layout,
-    spec: &CgroupSpec,
-    own: &layout::OwnCgroups,
-) -> Result<Box<dyn Manager>> {
+pub fn manager_for(layout: &Layout, spec: &CgroupSpec, own: &layout::OwnCgroups) -> Result<Box<dyn Manager>> {
     let paths = layout.resolve(spec, own)?;
     Ok(from_paths(layout.mode, paths))
 }
@@ -127,18 +123,9 @@ pub use layout::OwnCgroups;
 /// Checks `linux.resources` for values no cgroup version accepts, before
 /// anything is created. -1 means "unlimited" for memory values, as in runc.
 pub fn validate(r: &Resources) -> Result<()> {
-    let bad = |field: &str, reason: String| {
-        Err(CgroupError::Invalid {
-            field: field.into(),
-            reason,
-        })
-    };
+    let bad = |field: &str, reason: String| Err(CgroupError::Invalid { field: field.into(), reason });
     if let Some(m) = &r.memory {
-        for (name, v) in [
-            ("limit", m.limit),
-            ("reservation", m.reservation),
-            ("swap", m.swap),
-        ] {
+        for (name, v) in [("limit", m.limit), ("reservation", m.reservation), ("swap", m.swap)] {
             if let Some(v) = v.filter(|v| *v < -1) {
                 return bad(
                     &format!("linux.resources.memory.{name}"),
@@ -155,34 +142,19 @@ pub fn validate(r: &Resources) -> Result<()> {
             }
         }
         if let Some(s) = m.swappiness.filter(|s| *s > 100) {
-            return bad(
-                "linux.resources.memory.swappiness",
-                format!("{s} is above 100"),
-            );
+            return bad("linux.resources.memory.swappiness", format!("{s} is above 100"));
         }
     }
     if let Some(c) = &r.cpu {
         if let Some(q) = c.quota.filter(|q| *q < -1 || (*q > 0 && *q < 1000)) {
-            return bad(
-                "linux.resources.cpu.quota",
-                format!("{q} is below the kernel's 1000µs minimum"),
-            );
+            return bad("linux.resources.cpu.quota", format!("{q} is below the kernel's 1000µs minimum"));
         }
-        if let Some(p) = c
-            .period
-            .filter(|p| *p != 0 && !(1000..=1_000_000).contains(p))
-        {
-            return bad(
-                "linux.resources.cpu.period",
-                format!("{p} is outside 1000..1000000µs"),
-            );
+        if let Some(p) = c.period.filter(|p| *p != 0 && !(1000..=1_000_000).contains(p)) {
+            return bad("linux.resources.cpu.period", format!("{p} is outside 1000..1000000µs"));
         }
     }
     if r.rdma.is_some() {
-        return bad(
-            "linux.resources.rdma",
-            "the rdma controller is not supported by this runtime".into(),
-        );
+        return bad("linux.resources.rdma", "the rdma controller is not supported by this runtime".into());
     }
     Ok(())
 }

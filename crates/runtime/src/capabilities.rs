@@ -12,10 +12,7 @@ pub fn parse(name: &str) -> std::result::Result<Capability, caps::errors::CapsEr
 }
 
 fn mask(list: &Option<Vec<String>>) -> u64 {
-    list.iter()
-        .flatten()
-        .filter_map(|n| parse(n).ok())
-        .fold(0, |m, c| m | c.bitmask())
+    list.iter().flatten().filter_map(|n| parse(n).ok()).fold(0, |m, c| m | c.bitmask())
 }
 
 /// Drops from the bounding set every capability the spec does not list.
@@ -39,16 +36,13 @@ pub fn drop_bounding(c: &Capabilities) -> Result<()> {
 /// there; runc's own default spec lists ambient caps without inheritable ones).
 pub fn apply(c: &Capabilities) -> Result<()> {
     let (permitted, inheritable) = (mask(&c.permitted), mask(&c.inheritable));
-    sys::capset(mask(&c.effective), permitted, inheritable)
-        .ctx("capset", "process.capabilities")?;
+    sys::capset(mask(&c.effective), permitted, inheritable).ctx("capset", "process.capabilities")?;
     for name in c.ambient.iter().flatten() {
         let Ok(cap) = parse(name) else { continue };
         if permitted & inheritable & cap.bitmask() == 0 {
             continue;
         }
-        caps::raise(None, CapSet::Ambient, cap)
-            .map_err(std::io::Error::other)
-            .ctx("raise ambient capability", name)?;
+        caps::raise(None, CapSet::Ambient, cap).map_err(std::io::Error::other).ctx("raise ambient capability", name)?;
     }
     Ok(())
 }

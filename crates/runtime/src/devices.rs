@@ -8,15 +8,7 @@ use nix::sys::stat::{makedev, mknod, Mode, SFlag};
 use std::path::Path;
 
 fn default_device(path: &str, major: i64, minor: i64) -> Device {
-    Device {
-        typ: "c".into(),
-        path: path.into(),
-        major,
-        minor,
-        file_mode: Some(0o666),
-        uid: Some(0),
-        gid: Some(0),
-    }
+    Device { typ: "c".into(), path: path.into(), major, minor, file_mode: Some(0o666), uid: Some(0), gid: Some(0) }
 }
 
 /// The devices every container gets.
@@ -35,9 +27,8 @@ pub fn defaults() -> Vec<Device> {
 /// user namespace forbids mknod).
 pub fn create(rootfs: &Path, devices: &[Device], userns: bool) -> Result<()> {
     for d in devices {
-        let dest = secure_join(rootfs, &d.path).map_err(|e| {
-            crate::error::spec("linux.devices", format!("{}: {e}", d.path.display()))
-        })?;
+        let dest = secure_join(rootfs, &d.path)
+            .map_err(|e| crate::error::spec("linux.devices", format!("{}: {e}", d.path.display())))?;
         if let Some(parent) = dest.parent() {
             std::fs::create_dir_all(parent).ctx("mkdir", parent.display())?;
         }
@@ -45,14 +36,8 @@ pub fn create(rootfs: &Path, devices: &[Device], userns: bool) -> Result<()> {
             if !dest.exists() {
                 std::fs::File::create(&dest).ctx("create", dest.display())?;
             }
-            mount(
-                Some(&d.path),
-                &dest,
-                None::<&str>,
-                MsFlags::MS_BIND,
-                None::<&str>,
-            )
-            .ctx("bind device", d.path.display())?;
+            mount(Some(&d.path), &dest, None::<&str>, MsFlags::MS_BIND, None::<&str>)
+                .ctx("bind device", d.path.display())?;
             continue;
         }
         let kind = match d.typ.as_str() {
@@ -65,15 +50,9 @@ pub fn create(rootfs: &Path, devices: &[Device], userns: bool) -> Result<()> {
         let dev = makedev(d.major as u64, d.minor as u64);
         mknod(&dest, kind, mode, dev).ctx("mknod", d.path.display())?;
         // mknod applies the umask; set the exact mode and owner.
-        nix::sys::stat::fchmodat(
-            None,
-            &dest,
-            mode,
-            nix::sys::stat::FchmodatFlags::FollowSymlink,
-        )
-        .ctx("chmod", d.path.display())?;
-        nix::unistd::chown(&dest, d.uid.map(Into::into), d.gid.map(Into::into))
-            .ctx("chown", d.path.display())?;
+        nix::sys::stat::fchmodat(None, &dest, mode, nix::sys::stat::FchmodatFlags::FollowSymlink)
+            .ctx("chmod", d.path.display())?;
+        nix::unistd::chown(&dest, d.uid.map(Into::into), d.gid.map(Into::into)).ctx("chown", d.path.display())?;
     }
     Ok(())
 }

@@ -78,24 +78,13 @@ pub enum RuntimeError {
 pub type Result<T> = std::result::Result<T, RuntimeError>;
 
 /// Builds a [`RuntimeError::Sys`] from an io error.
-pub fn sys(
-    op: impl Into<String>,
-    target: impl std::fmt::Display,
-    source: impl Into<std::io::Error>,
-) -> RuntimeError {
-    RuntimeError::Sys {
-        op: op.into(),
-        target: target.to_string(),
-        source: source.into(),
-    }
+pub fn sys(op: impl Into<String>, target: impl std::fmt::Display, source: impl Into<std::io::Error>) -> RuntimeError {
+    RuntimeError::Sys { op: op.into(), target: target.to_string(), source: source.into() }
 }
 
 /// Builds a [`RuntimeError::Spec`].
 pub fn spec(field: impl Into<String>, reason: impl Into<String>) -> RuntimeError {
-    RuntimeError::Spec {
-        field: field.into(),
-        reason: reason.into(),
-    }
+    RuntimeError::Spec { field: field.into(), reason: reason.into() }
 }
 
 /// Extension to attach operation context to io results.

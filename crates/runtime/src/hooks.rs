@@ -20,18 +20,11 @@ pub fn run_all(kind: &'static str, hooks: &[Hook], state: &State) -> Result<()> 
 /// Runs each hook, collecting failures instead of stopping (poststop, poststart).
 pub fn run_all_best_effort(kind: &'static str, hooks: &[Hook], state: &State) -> Vec<RuntimeError> {
     let input = serde_json::to_vec(state).unwrap_or_default();
-    hooks
-        .iter()
-        .filter_map(|h| run(kind, h, &input).err())
-        .collect()
+    hooks.iter().filter_map(|h| run(kind, h, &input).err()).collect()
 }
 
 fn run(kind: &'static str, hook: &Hook, input: &[u8]) -> Result<()> {
-    let fail = |reason: String| RuntimeError::Hook {
-        kind,
-        path: hook.path.clone(),
-        reason,
-    };
+    let fail = |reason: String| RuntimeError::Hook { kind, path: hook.path.clone(), reason };
     let mut cmd = Command::new(&hook.path);
     let args = hook.args.as_deref().unwrap_or_default();
     if let Some((arg0, rest)) = args.split_first() {

@@ -81,8 +81,7 @@ struct Exec {
 }
 
 fn setup(cfg: &InitConfig, chan: &Channel) -> Result<Exec> {
-    crate::sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong)
-        .ctx("prctl", "PR_SET_PDEATHSIG")?;
+    crate::sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong).ctx("prctl", "PR_SET_PDEATHSIG")?;
     // Not dumpable: no process in the container may open /proc/<init>/exe
     // (the runtime binary) or our memory before the execve (CVE-2019-5736).
     crate::sys::prctl(libc::PR_SET_DUMPABLE, 0).ctx("prctl", "PR_SET_DUMPABLE")?;
@@ -95,11 +94,7 @@ fn setup(cfg: &InitConfig, chan: &Channel) -> Result<Exec> {
     let proc_ = spec.process.clone().unwrap_or_default();
     match chan.recv().ctx("receive", "start-up message")? {
         Some(Message::Go { .. }) => {}
-        _ => {
-            return Err(crate::RuntimeError::Init(
-                "runtime went away during set-up".into(),
-            ))
-        }
+        _ => return Err(crate::RuntimeError::Init("runtime went away during set-up".into())),
     }
     let userns = ns.iter().any(|n| n.typ == NamespaceType::User);
     if namespaces::creates(&ns, NamespaceType::User) {
@@ -120,14 +115,10 @@ fn setup(cfg: &InitConfig, chan: &Channel) -> Result<Exec> {
         set_domainname(d)?;
     }
     if let Some(adj) = proc_.oom_score_adj {
-        std::fs::write("/proc/self/oom_score_adj", adj.to_string())
-            .ctx("write oom_score_adj", adj)?;
+        std::fs::write("/proc/self/oom_score_adj", adj.to_string()).ctx("write oom_score_adj", adj)?;
     }
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
-    let propagation = linux
-        .rootfs_propagation
-        .as_deref()
-        .filter(|p| !p.is_empty());
+    let propagation = linux.rootfs_propagation.as_deref().filter(|p| !p.is_empty());
     rootfs::prepare(&cfg.rootfs, propagation)?;
     let ctx = RootfsContext {
         rootfs: &cfg.rootfs,
@@ -140,34 +131,21 @@ fn setup(cfg: &InitConfig, chan: &Channel) -> Result<Exec> {
     for (i, m) in mounts.iter().enumerate() {
         rootfs::mount_entry(&ctx, i, m)?;
     }
-    let dev_is_host_bind = mounts.iter().any(|m| {
-        m.destination == Path::new("/dev")
-            && m.options
-                .iter()
-                .flatten()
-                .any(|o| o == "bind" || o == "rbind")
-    });
+    let dev_is_host_bind = mounts
+        .iter()
+        .any(|m| m.destination == Path::new("/dev") && m.options.iter().flatten().any(|o| o == "bind" || o == "rbind"));
     if !dev_is_host_bind {
         let mut devs = devices::defaults();
         devs.extend(linux.devices.clone().unwrap_or_default());
         devices::create(&cfg.rootfs, &devs, userns)?;
         devices::symlinks(&cfg.rootfs)?;
     }
-    chan.send(&Message::RunCreateRuntimeHooks)
-        .ctx("send", "hook request")?;
+    chan.send(&Message::RunCreateRuntimeHooks).ctx("send", "hook request")?;
     let state = match chan.recv().ctx("receive", "hook result")? {
         Some(Message::HooksDone { state }) => state,
-        _ => {
-            return Err(crate::RuntimeError::Init(
-                "runtime went away during createRuntime hooks".into(),
-            ))
-        }
+        _ => return Err(crate::RuntimeError::Init("runtime went away during createRuntime hooks".into())),
     };
-    if let Some(h) = spec
-        .hooks
-        .as_ref()
-        .and_then(|h| h.create_container.as_deref())
-    {
+    if let Some(h) = spec.hooks.as_ref().and_then(|h| h.create_container.as_deref()) {
         hooks::run_all("createContainer", h, &state)?;
     }
     if cfg.no_pivot {
@@ -188,12 +166,7 @@ fn setup(cfg: &InitConfig, chan: &Channel) -> Result<Exec> {
     finish_process(cfg, &proc_, userns, state)
 }
 
-fn finish_process(
-    cfg: &InitConfig,
-    p: &hull_spec::Process,
-    userns: bool,
-    state: State,
-) -> Result<Exec> {
+fn finish_process(cfg: &InitConfig, p: &hull_spec::Process, userns: bool, state: State) -> Result<Exec> {
     if let Some(persona) = cfg.spec.linux.as_ref().and_then(|l| l.personality.as_ref()) {
         process::apply_personality(&persona.domain)?;
     }
@@ -209,8 +182,8 @@ fn finish_process(
     if let Some(c) = &p.capabilities {
         capabilities::drop_bounding(c)?;
     }
-    let setgroups_allowed = !userns
-        || std::fs::read_to_string("/proc/self/setgroups").map_or(true, |s| s.trim() == "allow");
+    let setgroups_allowed =
+        !userns || std::fs::read_to_string("/proc/self/setgroups").map_or(true, |s| s.trim() == "allow");
     process::switch_user(&p.user, setgroups_allowed)?;
     nix::unistd::chdir(&p.cwd).ctx("chdir", p.cwd.display())?;
     if let Some(c) = &p.capabilities {
@@ -223,14 +196,8 @@ fn finish_process(
         crate::sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1).ctx("prctl", "PR_SET_NO_NEW_PRIVS")?;
     }
     crate::sys::cloexec_from(3 + cfg.preserve_fds).ctx("close_range", "inherited descriptors")?;
-    let path = CString::new(exe.as_os_str().as_encoded_bytes())
-        .map_err(|_| spec("process.args", "NUL in path"))?;
-    Ok(Exec {
-        path,
-        args: process::cstrings(&args)?,
-        env: process::cstrings(&env)?,
-        state,
-    })
+    let path = CString::new(exe.as_os_str().as_encoded_bytes()).map_err(|_| spec("process.args", "NUL in path"))?;
+    Ok(Exec { path, args: process::cstrings(&args)?, env: process::cstrings(&env)?, state })
 }
 
 fn set_domainname(name: &str) -> Result<()> {
@@ -258,12 +225,7 @@ fn wait_for_start(cfg: &InitConfig, exec: &Exec) -> Result<()> {
     )
     .ctx("write", "exec fifo")?;
     let _ = nix::unistd::close(fd);
-    if let Some(h) = cfg
-        .spec
-        .hooks
-        .as_ref()
-        .and_then(|h| h.start_container.as_deref())
-    {
+    if let Some(h) = cfg.spec.hooks.as_ref().and_then(|h| h.start_container.as_deref()) {
         hooks::run_all("startContainer", h, &exec.state)?;
     }
     Ok(())

@@ -23,7 +23,5 @@ pub mod sys;
 pub mod util;
 pub mod validate;
 
-pub use container::{
-    parse_signal, CreateOptions, Created, ListEntry, RunOutcome, Runtime, StateReport,
-};
+pub use container::{parse_signal, CreateOptions, Created, ListEntry, RunOutcome, Runtime, StateReport};
 pub use error::{Result, RuntimeError};

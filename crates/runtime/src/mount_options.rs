@@ -133,9 +133,7 @@ mod tests {
     fn splits_flags_propagation_and_data() {
         let o = opts(&["rbind", "ro", "nosuid", "rslave", "mode=755", "size=64k"]);
         assert!(o.bind);
-        assert!(o.flags.contains(
-            MsFlags::MS_BIND | MsFlags::MS_REC | MsFlags::MS_RDONLY | MsFlags::MS_NOSUID
-        ));
+        assert!(o.flags.contains(MsFlags::MS_BIND | MsFlags::MS_REC | MsFlags::MS_RDONLY | MsFlags::MS_NOSUID));
         assert_eq!(o.propagation, vec![MsFlags::MS_SLAVE | MsFlags::MS_REC]);
         assert_eq!(o.data, "mode=755,size=64k");
         assert_eq!(o.remount_flags(), MsFlags::MS_RDONLY | MsFlags::MS_NOSUID);

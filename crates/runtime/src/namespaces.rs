@@ -28,9 +28,7 @@ pub fn flag(t: NamespaceType) -> CloneFlags {
 /// Flags for clone(2): every new namespace but cgroup and time.
 pub fn clone_flags(list: &[Namespace]) -> CloneFlags {
     list.iter()
-        .filter(|n| {
-            n.path.is_none() && !matches!(n.typ, NamespaceType::Cgroup | NamespaceType::Time)
-        })
+        .filter(|n| n.path.is_none() && !matches!(n.typ, NamespaceType::Cgroup | NamespaceType::Time))
         .fold(CloneFlags::empty(), |f, n| f | flag(n.typ))
 }
 
@@ -48,23 +46,12 @@ pub struct ParentPrep {
 impl ParentPrep {
     /// Enters a joined pid namespace and/or a new time namespace for the
     /// runtime's next child.
-    pub fn enter(
-        list: &[Namespace],
-        offsets: Option<&BTreeMap<String, TimeOffset>>,
-    ) -> Result<ParentPrep> {
-        let mut prep = ParentPrep {
-            restore_pid: None,
-            restore_time: None,
-        };
-        if let Some(path) = list
-            .iter()
-            .find(|n| n.typ == NamespaceType::Pid)
-            .and_then(|n| n.path.as_ref())
-        {
+    pub fn enter(list: &[Namespace], offsets: Option<&BTreeMap<String, TimeOffset>>) -> Result<ParentPrep> {
+        let mut prep = ParentPrep { restore_pid: None, restore_time: None };
+        if let Some(path) = list.iter().find(|n| n.typ == NamespaceType::Pid).and_then(|n| n.path.as_ref()) {
             let own = File::open("/proc/self/ns/pid").ctx("open", "/proc/self/ns/pid")?;
             let target = File::open(path).ctx("open pid namespace", path.display())?;
-            nix::sched::setns(&target, CloneFlags::CLONE_NEWPID)
-                .ctx("setns pid", path.display())?;
+            nix::sched::setns(&target, CloneFlags::CLONE_NEWPID).ctx("setns pid", path.display())?;
             prep.restore_pid = Some(own);
         }
         if creates(list, NamespaceType::Time) {
@@ -82,8 +69,7 @@ impl ParentPrep {
             nix::sched::setns(&own, CloneFlags::CLONE_NEWPID).ctx("setns", "own pid namespace")?;
         }
         if let Some(own) = self.restore_time {
-            nix::sched::setns(&own, flag(NamespaceType::Time))
-                .ctx("setns", "own time namespace")?;
+            nix::sched::setns(&own, flag(NamespaceType::Time)).ctx("setns", "own time namespace")?;
         }
         Ok(())
     }
@@ -93,16 +79,12 @@ fn write_time_offsets(offsets: Option<&BTreeMap<String, TimeOffset>>) -> Result<
     let mut text = String::new();
     for (clock, off) in offsets.into_iter().flatten() {
         if !matches!(clock.as_str(), "monotonic" | "boottime") {
-            return Err(spec(
-                "linux.timeOffsets",
-                format!("unknown clock {clock:?}"),
-            ));
+            return Err(spec("linux.timeOffsets", format!("unknown clock {clock:?}")));
         }
         text.push_str(&format!("{clock} {} {}\n", off.secs, off.nanosecs));
     }
     if !text.is_empty() {
-        std::fs::write("/proc/self/timens_offsets", text)
-            .ctx("write", "/proc/self/timens_offsets")?;
+        std::fs::write("/proc/self/timens_offsets", text).ctx("write", "/proc/self/timens_offsets")?;
     }
     Ok(())
 }
@@ -110,19 +92,12 @@ fn write_time_offsets(offsets: Option<&BTreeMap<String, TimeOffset>>) -> Result<
 /// In the init: joins the namespaces given by path (user first, so that the
 /// others are joined with its privileges), except pid which the parent did.
 pub fn join_paths(list: &[Namespace]) -> Result<()> {
-    let mut joined: Vec<&Namespace> = list
-        .iter()
-        .filter(|n| n.path.is_some() && n.typ != NamespaceType::Pid)
-        .collect();
+    let mut joined: Vec<&Namespace> = list.iter().filter(|n| n.path.is_some() && n.typ != NamespaceType::Pid).collect();
     joined.sort_by_key(|n| n.typ != NamespaceType::User);
     for ns in joined {
         let Some(path) = &ns.path else { continue };
-        let file = File::open(path).ctx(
-            &format!("open {} namespace", ns.typ.spec_name()),
-            path.display(),
-        )?;
-        nix::sched::setns(&file, flag(ns.typ))
-            .ctx(&format!("setns {}", ns.typ.spec_name()), path.display())?;
+        let file = File::open(path).ctx(&format!("open {} namespace", ns.typ.spec_name()), path.display())?;
+        nix::sched::setns(&file, flag(ns.typ)).ctx(&format!("setns {}", ns.typ.spec_name()), path.display())?;
     }
     Ok(())
 }

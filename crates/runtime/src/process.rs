@@ -50,10 +50,7 @@ pub fn apply_rlimits(limits: &[Rlimit]) -> Result<()> {
         let Some(res) = rlimit_resource(&r.typ) else {
             continue;
         };
-        let lim = libc::rlimit {
-            rlim_cur: r.soft,
-            rlim_max: r.hard,
-        };
+        let lim = libc::rlimit { rlim_cur: r.soft, rlim_max: r.hard };
         // SAFETY: lim is a valid rlimit struct for the duration of the call.
         if unsafe { libc::setrlimit(res, &lim) } != 0 {
             return Err(sys("setrlimit", &r.typ, std::io::Error::last_os_error()));
@@ -67,12 +64,8 @@ pub fn apply_rlimits(limits: &[Rlimit]) -> Result<()> {
 pub fn switch_user(user: &User, setgroups_allowed: bool) -> Result<()> {
     crate::sys::prctl(libc::PR_SET_KEEPCAPS, 1).ctx("prctl", "PR_SET_KEEPCAPS")?;
     if setgroups_allowed {
-        let groups: Vec<nix::unistd::Gid> = user
-            .additional_gids
-            .iter()
-            .flatten()
-            .map(|g| nix::unistd::Gid::from_raw(*g))
-            .collect();
+        let groups: Vec<nix::unistd::Gid> =
+            user.additional_gids.iter().flatten().map(|g| nix::unistd::Gid::from_raw(*g)).collect();
         nix::unistd::setgroups(&groups).ctx("setgroups", format!("{:?}", user.additional_gids))?;
     }
     let gid = nix::unistd::Gid::from_raw(user.gid);
@@ -104,12 +97,7 @@ pub fn apply_scheduler(s: &Scheduler) -> Result<()> {
             "SCHED_FLAG_KEEP_PARAMS" => 0x10,
             "SCHED_FLAG_UTIL_CLAMP_MIN" => 0x20,
             "SCHED_FLAG_UTIL_CLAMP_MAX" => 0x40,
-            other => {
-                return Err(crate::error::spec(
-                    "process.scheduler.flags",
-                    format!("unknown flag {other:?}"),
-                ))
-            }
+            other => return Err(crate::error::spec("process.scheduler.flags", format!("unknown flag {other:?}"))),
         };
     }
     let mut attr = crate::sys::SchedAttr {
@@ -129,12 +117,7 @@ pub fn apply_scheduler(s: &Scheduler) -> Result<()> {
 pub fn apply_personality(domain: &str) -> Result<()> {
     const PER_LINUX: libc::c_ulong = 0;
     const PER_LINUX32: libc::c_ulong = 8;
-    crate::sys::personality(if domain == "LINUX32" {
-        PER_LINUX32
-    } else {
-        PER_LINUX
-    })
-    .ctx("personality", domain)
+    crate::sys::personality(if domain == "LINUX32" { PER_LINUX32 } else { PER_LINUX }).ctx("personality", domain)
 }
 
 /// The environment, with HOME added from /etc/passwd (or `/`) when missing, as runc does.
@@ -157,13 +140,7 @@ fn home_of(uid: u32) -> Option<String> {
 
 /// Finds the executable as execvp would, in the (container's) PATH.
 pub fn find_executable(arg0: &str, env: &[String]) -> Result<PathBuf> {
-    let not_found = |why: &str| {
-        sys(
-            "exec",
-            arg0,
-            std::io::Error::new(std::io::ErrorKind::NotFound, why.to_string()),
-        )
-    };
+    let not_found = |why: &str| sys("exec", arg0, std::io::Error::new(std::io::ErrorKind::NotFound, why.to_string()));
     if arg0.contains('/') {
         return match std::fs::metadata(arg0) {
             Ok(m) if m.is_file() => Ok(arg0.into()),
@@ -177,9 +154,7 @@ pub fn find_executable(arg0: &str, env: &[String]) -> Result<PathBuf> {
         .unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
     path.split(':')
         .map(|dir| Path::new(if dir.is_empty() { "." } else { dir }).join(arg0))
-        .find(|c| {
-            std::fs::metadata(c).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
+        .find(|c| std::fs::metadata(c).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
         .ok_or_else(|| not_found("executable file not found in $PATH"))
 }
 
@@ -188,8 +163,7 @@ pub fn cstrings(items: &[String]) -> Result<Vec<CString>> {
     items
         .iter()
         .map(|s| {
-            CString::new(s.as_bytes())
-                .map_err(|_| crate::error::spec("process", format!("{s:?} contains a NUL byte")))
+            CString::new(s.as_bytes()).map_err(|_| crate::error::spec("process", format!("{s:?} contains a NUL byte")))
         })
         .collect()
 }

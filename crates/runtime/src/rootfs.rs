@@ -17,19 +17,14 @@ const NONE: Option<&str> = None;
 /// `root` (directly or through a symlink) is an error.
 pub fn secure_join(root: &Path, unsafe_path: &Path) -> std::result::Result<PathBuf, String> {
     let mut resolved = PathBuf::new();
-    let mut queue: VecDeque<PathBuf> = unsafe_path
-        .components()
-        .map(|c| PathBuf::from(c.as_os_str()))
-        .collect();
+    let mut queue: VecDeque<PathBuf> = unsafe_path.components().map(|c| PathBuf::from(c.as_os_str())).collect();
     let mut hops = 0;
     while let Some(part) = queue.pop_front() {
         match part.components().next() {
             None | Some(Component::RootDir) | Some(Component::CurDir) => {}
             Some(Component::ParentDir) => {
                 if !resolved.pop() {
-                    return Err(
-                        "leads outside the root filesystem (through '..' or a symlink)".into(),
-                    );
+                    return Err("leads outside the root filesystem (through '..' or a symlink)".into());
                 }
             }
             Some(Component::Normal(name)) => {
@@ -73,34 +68,19 @@ pub struct RootfsContext<'a> {
 
 /// Sets "/" propagation (default rslave) and makes the rootfs a mount point.
 pub fn prepare(rootfs: &Path, root_propagation: Option<&str>) -> Result<()> {
-    let flags = root_propagation
-        .and_then(propagation)
-        .unwrap_or(MsFlags::MS_SLAVE | MsFlags::MS_REC);
+    let flags = root_propagation.and_then(propagation).unwrap_or(MsFlags::MS_SLAVE | MsFlags::MS_REC);
     let flags = flags | MsFlags::MS_REC;
     mount(NONE, "/", NONE, flags, NONE).ctx("set propagation of", "/")?;
     make_parent_private(rootfs)?;
-    mount(
-        Some(rootfs),
-        rootfs,
-        NONE,
-        MsFlags::MS_BIND | MsFlags::MS_REC,
-        NONE,
-    )
-    .ctx("bind rootfs", rootfs.display())
+    mount(Some(rootfs), rootfs, NONE, MsFlags::MS_BIND | MsFlags::MS_REC, NONE).ctx("bind rootfs", rootfs.display())
 }
 
 /// pivot_root refuses a new root whose parent mount is shared.
 fn make_parent_private(rootfs: &Path) -> Result<()> {
-    let info =
-        std::fs::read_to_string("/proc/self/mountinfo").ctx("read", "/proc/self/mountinfo")?;
+    let info = std::fs::read_to_string("/proc/self/mountinfo").ctx("read", "/proc/self/mountinfo")?;
     let parent = info
         .lines()
-        .filter_map(|l| {
-            l.split(' ')
-                .nth(4)
-                .map(PathBuf::from)
-                .map(|mp| (mp, l.contains(" shared:")))
-        })
+        .filter_map(|l| l.split(' ').nth(4).map(PathBuf::from).map(|mp| (mp, l.contains(" shared:"))))
         .filter(|(mp, _)| rootfs.starts_with(mp))
         .max_by_key(|(mp, _)| mp.as_os_str().len());
     if let Some((mp, true)) = parent {
@@ -121,20 +101,14 @@ pub fn mount_entry(ctx: &RootfsContext, index: usize, m: &Mount) -> Result<()> {
     }
     if opts.bind || typ == "bind" {
         let source = m.source.clone().unwrap_or_default();
-        make_target(
-            &dest,
-            std::fs::metadata(&source)
-                .map(|m| m.is_dir())
-                .unwrap_or(true),
-        )?;
+        make_target(&dest, std::fs::metadata(&source).map(|m| m.is_dir()).unwrap_or(true))?;
         bind(&source, &dest, &opts)?;
     } else {
         make_target(&dest, true)?;
         let source = m.source.as_deref().unwrap_or(Path::new(typ));
         let flags = opts.flags & !MsFlags::MS_REMOUNT;
         let data = (!opts.data.is_empty()).then_some(opts.data.as_str());
-        mount(Some(source), &dest, Some(typ), flags, data)
-            .ctx(&format!("mount {typ}"), dest.display())?;
+        mount(Some(source), &dest, Some(typ), flags, data).ctx(&format!("mount {typ}"), dest.display())?;
     }
     apply_propagation(&dest, &opts)
 }
@@ -156,17 +130,14 @@ fn make_target(dest: &Path, dir: bool) -> Result<()> {
         if let Some(parent) = dest.parent() {
             std::fs::create_dir_all(parent).ctx("mkdir", parent.display())?;
         }
-        std::fs::File::create(dest)
-            .map(drop)
-            .ctx("create", dest.display())
+        std::fs::File::create(dest).map(drop).ctx("create", dest.display())
     }
 }
 
 /// Bind-mounts, then remounts to apply flags a bind ignores (ro, nosuid, ...).
 fn bind(source: &Path, dest: &Path, opts: &MountOptions) -> Result<()> {
     let flags = MsFlags::MS_BIND | (opts.flags & MsFlags::MS_REC);
-    mount(Some(source), dest, NONE, flags, NONE)
-        .ctx(&format!("bind {}", source.display()), dest.display())?;
+    mount(Some(source), dest, NONE, flags, NONE).ctx(&format!("bind {}", source.display()), dest.display())?;
     let extra = opts.remount_flags();
     if !extra.is_empty() {
         remount(dest, extra | (opts.flags & MsFlags::MS_REC))?;
@@ -203,10 +174,7 @@ fn locked_flags(path: &Path) -> MsFlags {
         (FsFlags::ST_NODIRATIME, MsFlags::MS_NODIRATIME),
         (FsFlags::ST_RELATIME, MsFlags::MS_RELATIME),
     ];
-    pairs
-        .iter()
-        .filter(|(s, _)| f.contains(*s))
-        .fold(MsFlags::empty(), |acc, (_, m)| acc | *m)
+    pairs.iter().filter(|(s, _)| f.contains(*s)).fold(MsFlags::empty(), |acc, (_, m)| acc | *m)
 }
 
 /// The `cgroup` mount: on v1/hybrid hosts a tmpfs with one directory per
@@ -218,40 +186,20 @@ fn mount_cgroup(ctx: &RootfsContext, dest: &Path, opts: &MountOptions) -> Result
     make_target(dest, true)?;
     let flags = opts.flags & !(MsFlags::MS_BIND | MsFlags::MS_REC | MsFlags::MS_REMOUNT);
     if ctx.layout.mode == Mode::Unified {
-        return mount_one_hierarchy(
-            ctx,
-            dest,
-            "",
-            "cgroup2",
-            ctx.cgroups.unified.as_deref(),
-            flags,
-        );
+        return mount_one_hierarchy(ctx, dest, "", "cgroup2", ctx.cgroups.unified.as_deref(), flags);
     }
     let tmpfs_flags = flags & !MsFlags::MS_RDONLY;
-    mount(
-        Some("tmpfs"),
-        dest,
-        Some("tmpfs"),
-        tmpfs_flags,
-        Some("mode=755"),
-    )
-    .ctx("mount tmpfs", dest.display())?;
+    mount(Some("tmpfs"), dest, Some("tmpfs"), tmpfs_flags, Some("mode=755")).ctx("mount tmpfs", dest.display())?;
     for (ctrls, dir) in &ctx.cgroups.v1 {
         let Some(h) = ctx.layout.v1.iter().find(|h| &h.controllers == ctrls) else {
             continue;
         };
-        let name = h
-            .mountpoint
-            .file_name()
-            .unwrap_or(OsStr::new(ctrls.as_str()));
+        let name = h.mountpoint.file_name().unwrap_or(OsStr::new(ctrls.as_str()));
         let target = dest.join(name);
         make_target(&target, true)?;
         mount_one_hierarchy(ctx, &target, ctrls, "cgroup", Some(dir), flags)?;
         // Co-mounted controllers (cpu,cpuacct) get a link per controller, as on the host.
-        for c in ctrls
-            .split(',')
-            .filter(|c| !c.starts_with("name=") && OsStr::new(c) != name)
-        {
+        for c in ctrls.split(',').filter(|c| !c.starts_with("name=") && OsStr::new(c) != name) {
             let link = dest.join(c);
             if !link.exists() {
                 std::os::unix::fs::symlink(name, &link).ctx("symlink", link.display())?;
@@ -265,14 +213,8 @@ fn mount_cgroup(ctx: &RootfsContext, dest: &Path, opts: &MountOptions) -> Result
         mount_one_hierarchy(ctx, &target, "", "cgroup2", Some(dir), flags)?;
     }
     if flags.contains(MsFlags::MS_RDONLY) {
-        mount(
-            NONE,
-            dest,
-            NONE,
-            MsFlags::MS_REMOUNT | tmpfs_flags | MsFlags::MS_RDONLY,
-            NONE,
-        )
-        .ctx("remount ro", dest.display())?;
+        mount(NONE, dest, NONE, MsFlags::MS_REMOUNT | tmpfs_flags | MsFlags::MS_RDONLY, NONE)
+            .ctx("remount ro", dest.display())?;
     }
     Ok(())
 }
@@ -291,8 +233,7 @@ fn mount_one_hierarchy(
             .ctx(&format!("mount {fstype} {ctrls}"), target.display());
     }
     let dir = host_dir.unwrap_or(Path::new("/"));
-    mount(Some(dir), target, NONE, MsFlags::MS_BIND, NONE)
-        .ctx(&format!("bind {}", dir.display()), target.display())?;
+    mount(Some(dir), target, NONE, MsFlags::MS_BIND, NONE).ctx(&format!("bind {}", dir.display()), target.display())?;
     if !flags.is_empty() {
         remount(target, flags)?;
     }
@@ -303,23 +244,13 @@ fn mount_one_hierarchy(
 pub fn pivot(rootfs: &Path) -> Result<()> {
     use nix::fcntl::{open, OFlag};
     use nix::sys::stat::Mode as FMode;
-    let old = open(
-        "/",
-        OFlag::O_DIRECTORY | OFlag::O_RDONLY | OFlag::O_CLOEXEC,
-        FMode::empty(),
-    )
-    .ctx("open", "/")?;
-    let new = open(
-        rootfs,
-        OFlag::O_DIRECTORY | OFlag::O_RDONLY | OFlag::O_CLOEXEC,
-        FMode::empty(),
-    )
-    .ctx("open", rootfs.display())?;
+    let old = open("/", OFlag::O_DIRECTORY | OFlag::O_RDONLY | OFlag::O_CLOEXEC, FMode::empty()).ctx("open", "/")?;
+    let new = open(rootfs, OFlag::O_DIRECTORY | OFlag::O_RDONLY | OFlag::O_CLOEXEC, FMode::empty())
+        .ctx("open", rootfs.display())?;
     nix::unistd::fchdir(new).ctx("fchdir", rootfs.display())?;
     crate::sys::pivot_root(c".", c".").ctx("pivot_root", rootfs.display())?;
     nix::unistd::fchdir(old).ctx("fchdir", "old root")?;
-    mount(NONE, ".", NONE, MsFlags::MS_SLAVE | MsFlags::MS_REC, NONE)
-        .ctx("make slave", "old root")?;
+    mount(NONE, ".", NONE, MsFlags::MS_SLAVE | MsFlags::MS_REC, NONE).ctx("make slave", "old root")?;
     umount2(".", MntFlags::MNT_DETACH).ctx("unmount", "old root")?;
     let _ = nix::unistd::close(old);
     let _ = nix::unistd::close(new);
@@ -353,13 +284,7 @@ pub fn mask_paths(paths: &[String]) -> Result<()> {
     for p in paths {
         let result = match std::fs::metadata(p) {
             Err(_) => continue,
-            Ok(m) if m.is_dir() => mount(
-                Some("tmpfs"),
-                p.as_str(),
-                Some("tmpfs"),
-                MsFlags::MS_RDONLY,
-                NONE,
-            ),
+            Ok(m) if m.is_dir() => mount(Some("tmpfs"), p.as_str(), Some("tmpfs"), MsFlags::MS_RDONLY, NONE),
             Ok(_) => mount(Some("/dev/null"), p.as_str(), NONE, MsFlags::MS_BIND, NONE),
         };
         result.ctx("mask", p)?;
@@ -375,21 +300,10 @@ pub fn readonly_paths(paths: &[String]) -> Result<()> {
         if !path.exists() {
             continue;
         }
-        mount(
-            Some(path),
-            path,
-            NONE,
-            MsFlags::MS_BIND | MsFlags::MS_REC,
-            NONE,
-        )
-        .ctx("bind", p)?;
+        mount(Some(path), path, NONE, MsFlags::MS_BIND | MsFlags::MS_REC, NONE).ctx("bind", p)?;
         remount(
             path,
-            MsFlags::MS_RDONLY
-                | MsFlags::MS_REC
-                | MsFlags::MS_NOSUID
-                | MsFlags::MS_NODEV
-                | MsFlags::MS_NOEXEC,
+            MsFlags::MS_RDONLY | MsFlags::MS_REC | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
         )?;
     }
     Ok(())
@@ -408,20 +322,10 @@ mod tests {
         std::os::unix::fs::symlink("real/dir", root.join("rel")).unwrap();
         std::os::unix::fs::symlink("../../../../tmp", root.join("evil")).unwrap();
         std::os::unix::fs::symlink("loop", root.join("loop")).unwrap();
-        assert_eq!(
-            secure_join(root, "/abs/dir/x".as_ref()).unwrap(),
-            root.join("real/dir/x")
-        );
-        assert_eq!(
-            secure_join(root, "/rel/../y".as_ref()).unwrap(),
-            root.join("real/y")
-        );
-        assert!(secure_join(root, "/evil/x".as_ref())
-            .unwrap_err()
-            .contains("outside"));
+        assert_eq!(secure_join(root, "/abs/dir/x".as_ref()).unwrap(), root.join("real/dir/x"));
+        assert_eq!(secure_join(root, "/rel/../y".as_ref()).unwrap(), root.join("real/y"));
+        assert!(secure_join(root, "/evil/x".as_ref()).unwrap_err().contains("outside"));
         assert!(secure_join(root, "/../etc".as_ref()).is_err());
-        assert!(secure_join(root, "/loop".as_ref())
-            .unwrap_err()
-            .contains("symbolic links"));
+        assert!(secure_join(root, "/loop".as_ref()).unwrap_err().contains("symbolic links"));
     }
 }

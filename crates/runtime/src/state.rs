@@ -80,9 +80,7 @@ pub struct StateDir {
 impl StateDir {
     /// The directory for `id` under `root`.
     pub fn new(root: &Path, id: &str) -> StateDir {
-        StateDir {
-            path: root.join(id),
-        }
+        StateDir { path: root.join(id) }
     }
 
     /// The exec fifo's path.
@@ -95,20 +93,15 @@ impl StateDir {
         let file = self.path.join(RECORD_FILE);
         let data = match std::fs::read(&file) {
             Ok(d) => d,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(RuntimeError::NotFound(id.into()))
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(RuntimeError::NotFound(id.into())),
             Err(e) => return Err(crate::error::sys("read", file.display(), e)),
         };
-        serde_json::from_slice(&data)
-            .map_err(|e| crate::error::sys("parse", file.display(), std::io::Error::other(e)))
+        serde_json::from_slice(&data).map_err(|e| crate::error::sys("parse", file.display(), std::io::Error::other(e)))
     }
 
     /// Writes the record atomically (temp file + rename).
     pub fn save(&self, record: &ContainerRecord) -> Result<()> {
-        let data = serde_json::to_vec(record)
-            .map_err(std::io::Error::other)
-            .ctx("encode", "state")?;
+        let data = serde_json::to_vec(record).map_err(std::io::Error::other).ctx("encode", "state")?;
         crate::util::write_atomic(&self.path.join(RECORD_FILE), &data)
     }
 }
@@ -158,11 +151,7 @@ impl ContainerRecord {
             oci_version: hull_spec::OCI_VERSION.into(),
             id: self.id.clone(),
             status: status.as_str().into(),
-            pid: if status == Status::Stopped {
-                0
-            } else {
-                self.pid
-            },
+            pid: if status == Status::Stopped { 0 } else { self.pid },
             bundle: self.bundle.clone(),
             annotations: self.annotations.clone(),
         }
@@ -172,12 +161,7 @@ impl ContainerRecord {
 /// Validates a container id: non-empty, at most 1024 bytes, a single path
 /// component of letters, digits and `_ + - .`, and not `.` or `..`.
 pub fn validate_id(id: &str) -> Result<()> {
-    let bad = |reason| {
-        Err(RuntimeError::BadId {
-            id: id.into(),
-            reason,
-        })
-    };
+    let bad = |reason| Err(RuntimeError::BadId { id: id.into(), reason });
     if id.is_empty() {
         return bad("it is empty");
     }
@@ -187,10 +171,7 @@ pub fn validate_id(id: &str) -> Result<()> {
     if id == "." || id == ".." {
         return bad("it is a relative path component");
     }
-    if !id
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "_+-.".contains(c))
-    {
+    if !id.chars().all(|c| c.is_ascii_alphanumeric() || "_+-.".contains(c)) {
         return bad("only letters, digits and _ + - . are allowed");
     }
     Ok(())

@@ -33,12 +33,7 @@ pub struct Channel {
 
 /// Makes a connected pair (parent end, child end), both close-on-exec.
 pub fn pair() -> std::io::Result<(Channel, Channel)> {
-    let (a, b) = socketpair(
-        AddressFamily::Unix,
-        SockType::SeqPacket,
-        None,
-        SockFlag::SOCK_CLOEXEC,
-    )?;
+    let (a, b) = socketpair(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)?;
     Ok((Channel { fd: a }, Channel { fd: b }))
 }
 
@@ -62,8 +57,6 @@ impl Channel {
         if n == 0 {
             return Ok(None);
         }
-        serde_json::from_slice(&buf[..n])
-            .map(Some)
-            .map_err(std::io::Error::other)
+        serde_json::from_slice(&buf[..n]).map(Some).map_err(std::io::Error::other)
     }
 }

@@ -26,14 +26,7 @@ pub fn clone_fork(flags: libc::c_int) -> io::Result<Forked> {
     // stack, exactly like fork(); the runtime calls this before starting any
     // thread, so no lock can be held by a thread that does not exist in the child.
     let ret = unsafe {
-        libc::syscall(
-            libc::SYS_clone,
-            (flags | libc::SIGCHLD) as libc::c_ulong,
-            0usize,
-            0usize,
-            0usize,
-            0usize,
-        )
+        libc::syscall(libc::SYS_clone, (flags | libc::SIGCHLD) as libc::c_ulong, 0usize, 0usize, 0usize, 0usize)
     };
     match check(ret)? {
         0 => Ok(Forked::Child),
@@ -44,8 +37,7 @@ pub fn clone_fork(flags: libc::c_int) -> io::Result<Forked> {
 /// pivot_root(2).
 pub fn pivot_root(new_root: &std::ffi::CStr, put_old: &std::ffi::CStr) -> io::Result<()> {
     // SAFETY: both pointers are valid NUL-terminated strings for the call.
-    check(unsafe { libc::syscall(libc::SYS_pivot_root, new_root.as_ptr(), put_old.as_ptr()) })
-        .map(drop)
+    check(unsafe { libc::syscall(libc::SYS_pivot_root, new_root.as_ptr(), put_old.as_ptr()) }).map(drop)
 }
 
 /// pidfd_open(2).
@@ -60,8 +52,7 @@ pub fn pidfd_open(pid: i32) -> io::Result<OwnedFd> {
 pub fn cloexec_from(first: u32) -> io::Result<()> {
     const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
     // SAFETY: no pointers; only changes descriptor flags.
-    check(unsafe { libc::syscall(libc::SYS_close_range, first, u32::MAX, CLOSE_RANGE_CLOEXEC) })
-        .map(drop)
+    check(unsafe { libc::syscall(libc::SYS_close_range, first, u32::MAX, CLOSE_RANGE_CLOEXEC) }).map(drop)
 }
 
 /// ioprio_set(IOPRIO_WHO_PROCESS, 0, class << 13 | prio).
@@ -119,15 +110,7 @@ pub fn personality(persona: libc::c_ulong) -> io::Result<()> {
 /// prctl(2) with integer arguments.
 pub fn prctl(option: libc::c_int, arg: libc::c_ulong) -> io::Result<()> {
     // SAFETY: every option used by the runtime takes integer arguments only.
-    let ret = unsafe {
-        libc::prctl(
-            option,
-            arg,
-            0 as libc::c_ulong,
-            0 as libc::c_ulong,
-            0 as libc::c_ulong,
-        )
-    };
+    let ret = unsafe { libc::prctl(option, arg, 0 as libc::c_ulong, 0 as libc::c_ulong, 0 as libc::c_ulong) };
     if ret < 0 {
         Err(io::Error::last_os_error())
     } else {
@@ -149,29 +132,17 @@ pub fn capset(effective: u64, permitted: u64, inheritable: u64) -> io::Result<()
         permitted: u32,
         inheritable: u32,
     }
-    let mut header = Header {
-        version: 0x2008_0522,
-        pid: 0,
-    };
+    let mut header = Header { version: 0x2008_0522, pid: 0 };
     let split = |v: u64| (v as u32, (v >> 32) as u32);
     let (e0, e1) = split(effective);
     let (p0, p1) = split(permitted);
     let (i0, i1) = split(inheritable);
     let data = [
-        Data {
-            effective: e0,
-            permitted: p0,
-            inheritable: i0,
-        },
-        Data {
-            effective: e1,
-            permitted: p1,
-            inheritable: i1,
-        },
+        Data { effective: e0, permitted: p0, inheritable: i0 },
+        Data { effective: e1, permitted: p1, inheritable: i1 },
     ];
     // SAFETY: header and data are valid, correctly laid out v3 capability structs.
-    check(unsafe { libc::syscall(libc::SYS_capset, &mut header as *mut Header, data.as_ptr()) })
-        .map(drop)
+    check(unsafe { libc::syscall(libc::SYS_capset, &mut header as *mut Header, data.as_ptr()) }).map(drop)
 }
 
 /// keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL): a new anonymous session keyring,
@@ -206,11 +177,7 @@ struct CloneArgs {
 pub fn clone3_fork(flags: u64, cgroup: Option<std::os::fd::BorrowedFd>) -> io::Result<Forked> {
     use std::os::fd::AsRawFd;
     const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
-    let mut args = CloneArgs {
-        flags,
-        exit_signal: libc::SIGCHLD as u64,
-        ..Default::default()
-    };
+    let mut args = CloneArgs { flags, exit_signal: libc::SIGCHLD as u64, ..Default::default() };
     if let Some(fd) = cgroup {
         args.flags |= CLONE_INTO_CGROUP;
         args.cgroup = fd.as_raw_fd() as u64;
@@ -218,13 +185,7 @@ pub fn clone3_fork(flags: u64, cgroup: Option<std::os::fd::BorrowedFd>) -> io::R
     // SAFETY: args is a valid clone_args of the size passed; with stack 0 the
     // child continues on a copy of our stack like fork(), and the caller
     // guarantees no other thread exists.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_clone3,
-            &mut args as *mut CloneArgs,
-            std::mem::size_of::<CloneArgs>(),
-        )
-    };
+    let ret = unsafe { libc::syscall(libc::SYS_clone3, &mut args as *mut CloneArgs, std::mem::size_of::<CloneArgs>()) };
     match check(ret)? {
         0 => Ok(Forked::Child),
         pid => Ok(Forked::Parent(pid as i32)),

@@ -21,33 +21,19 @@ pub fn validate(config: &Spec, rootfs: &Path) -> Result<()> {
 fn root(rootfs: &Path) -> Result<()> {
     match std::fs::metadata(rootfs) {
         Ok(m) if m.is_dir() => Ok(()),
-        Ok(_) => Err(spec(
-            "root.path",
-            format!("{} is not a directory", rootfs.display()),
-        )),
+        Ok(_) => Err(spec("root.path", format!("{} is not a directory", rootfs.display()))),
         Err(e) => Err(spec("root.path", format!("{}: {e}", rootfs.display()))),
     }
 }
 
 fn process(config: &Spec) -> Result<()> {
-    let p = config
-        .process
-        .as_ref()
-        .ok_or_else(|| spec("process", "missing"))?;
+    let p = config.process.as_ref().ok_or_else(|| spec("process", "missing"))?;
     match &p.args {
         Some(args) if !args.is_empty() && !args[0].is_empty() => {}
-        _ => {
-            return Err(spec(
-                "process.args",
-                "missing: the container needs a command to run",
-            ))
-        }
+        _ => return Err(spec("process.args", "missing: the container needs a command to run")),
     }
     if !p.cwd.is_absolute() {
-        return Err(spec(
-            "process.cwd",
-            format!("{:?} is not an absolute path", p.cwd),
-        ));
+        return Err(spec("process.cwd", format!("{:?} is not an absolute path", p.cwd)));
     }
     if let Some(c) = &p.capabilities {
         for (set, list) in [
@@ -58,119 +44,67 @@ fn process(config: &Spec) -> Result<()> {
             ("ambient", &c.ambient),
         ] {
             for name in list.iter().flatten() {
-                capabilities::parse(name).map_err(|_| {
-                    spec(
-                        format!("process.capabilities.{set}"),
-                        format!("unknown capability {name:?}"),
-                    )
-                })?;
+                capabilities::parse(name)
+                    .map_err(|_| spec(format!("process.capabilities.{set}"), format!("unknown capability {name:?}")))?;
             }
         }
     }
     let mut seen = BTreeSet::new();
     for r in p.rlimits.iter().flatten() {
-        rlimit_resource(&r.typ).ok_or_else(|| {
-            spec(
-                "process.rlimits",
-                format!("unknown rlimit type {:?}", r.typ),
-            )
-        })?;
+        rlimit_resource(&r.typ).ok_or_else(|| spec("process.rlimits", format!("unknown rlimit type {:?}", r.typ)))?;
         if !seen.insert(&r.typ) {
             return Err(spec("process.rlimits", format!("{} is given twice", r.typ)));
         }
         if r.soft > r.hard {
             return Err(spec(
                 "process.rlimits",
-                format!(
-                    "{}: soft limit {} is above hard limit {}",
-                    r.typ, r.soft, r.hard
-                ),
+                format!("{}: soft limit {} is above hard limit {}", r.typ, r.soft, r.hard),
             ));
         }
     }
     if let Some(s) = &p.scheduler {
-        scheduler_policy(&s.policy).ok_or_else(|| {
-            spec(
-                "process.scheduler.policy",
-                format!("unknown policy {:?}", s.policy),
-            )
-        })?;
+        scheduler_policy(&s.policy)
+            .ok_or_else(|| spec("process.scheduler.policy", format!("unknown policy {:?}", s.policy)))?;
     }
     if let Some(io) = &p.io_priority {
-        if !matches!(
-            io.class.as_str(),
-            "IOPRIO_CLASS_RT" | "IOPRIO_CLASS_BE" | "IOPRIO_CLASS_IDLE"
-        ) {
-            return Err(spec(
-                "process.ioPriority.class",
-                format!("unknown class {:?}", io.class),
-            ));
+        if !matches!(io.class.as_str(), "IOPRIO_CLASS_RT" | "IOPRIO_CLASS_BE" | "IOPRIO_CLASS_IDLE") {
+            return Err(spec("process.ioPriority.class", format!("unknown class {:?}", io.class)));
         }
         if !(0..=7).contains(&io.priority) {
-            return Err(spec(
-                "process.ioPriority.priority",
-                format!("{} is outside 0..7", io.priority),
-            ));
+            return Err(spec("process.ioPriority.priority", format!("{} is outside 0..7", io.priority)));
         }
     }
     if p.terminal == Some(true) {
-        return Err(spec(
-            "process.terminal",
-            "terminals are not supported by this hull-runtime yet; set it to false",
-        ));
+        return Err(spec("process.terminal", "terminals are not supported by this hull-runtime yet; set it to false"));
     }
     if p.apparmor_profile.as_deref().is_some_and(|s| !s.is_empty())
         && !Path::new("/sys/kernel/security/apparmor").exists()
     {
-        return Err(spec(
-            "process.apparmorProfile",
-            "AppArmor is not enabled on this host",
-        ));
+        return Err(spec("process.apparmorProfile", "AppArmor is not enabled on this host"));
     }
-    if p.selinux_label.as_deref().is_some_and(|s| !s.is_empty())
-        && !Path::new("/sys/fs/selinux/enforce").exists()
-    {
-        return Err(spec(
-            "process.selinuxLabel",
-            "SELinux is not enabled on this host",
-        ));
+    if p.selinux_label.as_deref().is_some_and(|s| !s.is_empty()) && !Path::new("/sys/fs/selinux/enforce").exists() {
+        return Err(spec("process.selinuxLabel", "SELinux is not enabled on this host"));
     }
     Ok(())
 }
 
 fn namespaces(config: &Spec) -> Result<BTreeSet<NamespaceType>> {
     let mut seen = BTreeSet::new();
-    for ns in config
-        .linux
-        .as_ref()
-        .and_then(|l| l.namespaces.as_ref())
-        .into_iter()
-        .flatten()
-    {
+    for ns in config.linux.as_ref().and_then(|l| l.namespaces.as_ref()).into_iter().flatten() {
         if !seen.insert(ns.typ) {
-            return Err(spec(
-                "linux.namespaces",
-                format!("{} namespace is listed twice", ns.typ.spec_name()),
-            ));
+            return Err(spec("linux.namespaces", format!("{} namespace is listed twice", ns.typ.spec_name())));
         }
         if let Some(path) = &ns.path {
             if !path.exists() {
                 return Err(spec(
                     "linux.namespaces",
-                    format!(
-                        "{} namespace path {}: does not exist",
-                        ns.typ.spec_name(),
-                        path.display()
-                    ),
+                    format!("{} namespace path {}: does not exist", ns.typ.spec_name(), path.display()),
                 ));
             }
         }
     }
     if !seen.contains(&NamespaceType::Mount) {
-        return Err(spec(
-            "linux.namespaces",
-            "a mount namespace is required to set up the root filesystem",
-        ));
+        return Err(spec("linux.namespaces", "a mount namespace is required to set up the root filesystem"));
     }
     Ok(seen)
 }
@@ -181,10 +115,7 @@ fn linux(config: &Spec, ns: &BTreeSet<NamespaceType>) -> Result<()> {
         return Err(spec("hostname", "setting a hostname needs a uts namespace"));
     }
     if config.domainname.as_deref().is_some_and(|h| !h.is_empty()) && !has_uts {
-        return Err(spec(
-            "domainname",
-            "setting a domainname needs a uts namespace",
-        ));
+        return Err(spec("domainname", "setting a domainname needs a uts namespace"));
     }
     let Some(linux) = &config.linux else {
         return Ok(());
@@ -193,20 +124,12 @@ fn linux(config: &Spec, ns: &BTreeSet<NamespaceType>) -> Result<()> {
         hull_cgroups::validate(r)?;
     }
     if let Some(p) = &linux.cgroups_path {
-        if p.components()
-            .any(|c| matches!(c, std::path::Component::ParentDir))
-        {
-            return Err(spec(
-                "linux.cgroupsPath",
-                format!("{} must not contain '..'", p.display()),
-            ));
+        if p.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+            return Err(spec("linux.cgroupsPath", format!("{} must not contain '..'", p.display())));
         }
     }
     let has_user = ns.contains(&NamespaceType::User);
-    for (field, maps) in [
-        ("linux.uidMappings", &linux.uid_mappings),
-        ("linux.gidMappings", &linux.gid_mappings),
-    ] {
+    for (field, maps) in [("linux.uidMappings", &linux.uid_mappings), ("linux.gidMappings", &linux.gid_mappings)] {
         let maps = maps.as_deref().unwrap_or_default();
         if !maps.is_empty() && !has_user {
             return Err(spec(field, "id mappings need a user namespace"));
@@ -218,66 +141,33 @@ fn linux(config: &Spec, ns: &BTreeSet<NamespaceType>) -> Result<()> {
     for key in linux.sysctl.iter().flat_map(|s| s.keys()) {
         sysctl_allowed(key, ns)?;
     }
-    if linux.time_offsets.as_ref().is_some_and(|t| !t.is_empty())
-        && !ns.contains(&NamespaceType::Time)
-    {
-        return Err(spec(
-            "linux.timeOffsets",
-            "time offsets need a time namespace",
-        ));
+    if linux.time_offsets.as_ref().is_some_and(|t| !t.is_empty()) && !ns.contains(&NamespaceType::Time) {
+        return Err(spec("linux.timeOffsets", "time offsets need a time namespace"));
     }
     if let Some(p) = &linux.personality {
         if !matches!(p.domain.as_str(), "LINUX" | "LINUX32") {
-            return Err(spec(
-                "linux.personality.domain",
-                format!("unknown domain {:?}", p.domain),
-            ));
+            return Err(spec("linux.personality.domain", format!("unknown domain {:?}", p.domain)));
         }
     }
     if linux.seccomp.is_some() {
-        return Err(spec(
-            "linux.seccomp",
-            "seccomp filters are not supported by this hull-runtime yet",
-        ));
+        return Err(spec("linux.seccomp", "seccomp filters are not supported by this hull-runtime yet"));
     }
     if linux.intel_rdt.is_some() {
-        return Err(spec(
-            "linux.intelRdt",
-            "Intel RDT is not supported by this runtime",
-        ));
+        return Err(spec("linux.intelRdt", "Intel RDT is not supported by this runtime"));
     }
-    if linux.mount_label.as_deref().is_some_and(|s| !s.is_empty())
-        && !Path::new("/sys/fs/selinux/enforce").exists()
-    {
-        return Err(spec(
-            "linux.mountLabel",
-            "SELinux is not enabled on this host",
-        ));
+    if linux.mount_label.as_deref().is_some_and(|s| !s.is_empty()) && !Path::new("/sys/fs/selinux/enforce").exists() {
+        return Err(spec("linux.mountLabel", "SELinux is not enabled on this host"));
     }
-    if let Some(prop) = linux
-        .rootfs_propagation
-        .as_deref()
-        .filter(|p| !p.is_empty())
-    {
-        crate::mount_options::propagation(prop).ok_or_else(|| {
-            spec(
-                "linux.rootfsPropagation",
-                format!("unknown propagation {prop:?}"),
-            )
-        })?;
+    if let Some(prop) = linux.rootfs_propagation.as_deref().filter(|p| !p.is_empty()) {
+        crate::mount_options::propagation(prop)
+            .ok_or_else(|| spec("linux.rootfsPropagation", format!("unknown propagation {prop:?}")))?;
     }
     for d in linux.devices.iter().flatten() {
         if !matches!(d.typ.as_str(), "c" | "u" | "b" | "p") {
-            return Err(spec(
-                "linux.devices",
-                format!("{}: unknown device type {:?}", d.path.display(), d.typ),
-            ));
+            return Err(spec("linux.devices", format!("{}: unknown device type {:?}", d.path.display(), d.typ)));
         }
         if !d.path.starts_with("/dev") {
-            return Err(spec(
-                "linux.devices",
-                format!("{} is not under /dev", d.path.display()),
-            ));
+            return Err(spec("linux.devices", format!("{} is not under /dev", d.path.display())));
         }
     }
     Ok(())
@@ -303,22 +193,13 @@ fn sysctl_allowed(key: &str, ns: &BTreeSet<NamespaceType>) -> Result<()> {
     } else if key == "kernel.hostname" || key == "kernel.domainname" {
         NamespaceType::Uts
     } else {
-        return Err(spec(
-            "linux.sysctl",
-            format!("{key} is not a namespaced sysctl and would change the host"),
-        ));
+        return Err(spec("linux.sysctl", format!("{key} is not a namespaced sysctl and would change the host")));
     };
     if key.contains('/') || key.contains("..") {
-        return Err(spec(
-            "linux.sysctl",
-            format!("{key:?} is not a sysctl name"),
-        ));
+        return Err(spec("linux.sysctl", format!("{key:?} is not a sysctl name")));
     }
     if !ns.contains(&need) {
-        return Err(spec(
-            "linux.sysctl",
-            format!("{key} needs a {} namespace", need.spec_name()),
-        ));
+        return Err(spec("linux.sysctl", format!("{key} needs a {} namespace", need.spec_name())));
     }
     Ok(())
 }
@@ -329,13 +210,9 @@ fn mounts(config: &Spec) -> Result<()> {
         if m.destination.as_os_str().is_empty() {
             return Err(spec(format!("{field}.destination"), "missing"));
         }
-        let opts =
-            crate::mount_options::MountOptions::parse(m.options.as_deref().unwrap_or_default());
+        let opts = crate::mount_options::MountOptions::parse(m.options.as_deref().unwrap_or_default());
         if opts.bind && m.source.as_ref().is_none_or(|s| s.as_os_str().is_empty()) {
-            return Err(spec(
-                format!("{field}.source"),
-                "a bind mount needs a source",
-            ));
+            return Err(spec(format!("{field}.source"), "a bind mount needs a source"));
         }
         if m.uid_mappings.is_some() || m.gid_mappings.is_some() {
             return Err(spec(

@@ -7,20 +7,8 @@ use common::*;
 use serde_json::{json, Value};
 use std::path::Path;
 
-const MASKED: &[&str] = &[
-    "/proc/kcore",
-    "/proc/keys",
-    "/proc/timer_list",
-    "/sys/firmware",
-    "/proc/acpi",
-];
-const READONLY: &[&str] = &[
-    "/proc/sys",
-    "/proc/bus",
-    "/proc/fs",
-    "/proc/irq",
-    "/proc/sysrq-trigger",
-];
+const MASKED: &[&str] = &["/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware", "/proc/acpi"];
+const READONLY: &[&str] = &["/proc/sys", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sysrq-trigger"];
 
 fn probe_args(extra: &[&str]) -> Vec<String> {
     let mut a = vec!["/probe".to_string()];
@@ -43,12 +31,7 @@ fn mount_set(v: &Value) -> Vec<(String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| {
-            (
-                m["destination"].as_str().unwrap().to_string(),
-                m["type"].as_str().unwrap().to_string(),
-            )
-        })
+        .map(|m| (m["destination"].as_str().unwrap().to_string(), m["type"].as_str().unwrap().to_string()))
         .collect();
     m.sort();
     m
@@ -57,15 +40,7 @@ fn mount_set(v: &Value) -> Vec<(String, String)> {
 #[test]
 fn probe_sees_the_same_as_under_runc() {
     let mut b = Bundle::new("same-view");
-    set_args(
-        &mut b,
-        probe_args(&[
-            "--cgroup-file",
-            "pids/pids.max",
-            "--cgroup-file",
-            "memory/memory.limit_in_bytes",
-        ]),
-    );
+    set_args(&mut b, probe_args(&["--cgroup-file", "pids/pids.max", "--cgroup-file", "memory/memory.limit_in_bytes"]));
     b.config["linux"]["resources"]["pids"] = json!({"limit": 77});
     b.config["linux"]["resources"]["memory"] = json!({"limit": 64 << 20});
     let hull = probe_json(&b.run_hull());
@@ -95,22 +70,13 @@ fn probe_sees_the_same_as_under_runc() {
     // Same mount points with the same filesystem types. Intended difference:
     // on a hybrid host Hull also shows the container's cgroup2 directory at
     // /sys/fs/cgroup/unified (as systemd lays it out); runc 1.1 leaves it out.
-    let hull_mounts: Vec<_> = mount_set(&hull)
-        .into_iter()
-        .filter(|(d, _)| d != "/sys/fs/cgroup/unified")
-        .collect();
+    let hull_mounts: Vec<_> = mount_set(&hull).into_iter().filter(|(d, _)| d != "/sys/fs/cgroup/unified").collect();
     assert_eq!(hull_mounts, mount_set(&runc));
     // Every namespace the config creates differs from the host's; the others match.
     let host = std::fs::read_link("/proc/self/ns/net").unwrap();
-    assert_ne!(
-        hull["namespaces"]["net"].as_str().unwrap(),
-        host.to_str().unwrap()
-    );
+    assert_ne!(hull["namespaces"]["net"].as_str().unwrap(), host.to_str().unwrap());
     let host_user = std::fs::read_link("/proc/self/ns/user").unwrap();
-    assert_eq!(
-        hull["namespaces"]["user"].as_str().unwrap(),
-        host_user.to_str().unwrap()
-    );
+    assert_eq!(hull["namespaces"]["user"].as_str().unwrap(), host_user.to_str().unwrap());
     b.assert_nothing_left();
 }
 
@@ -135,20 +101,8 @@ fn default_view_from_inside() {
         let seen = &v["readonly"][*r];
         assert!(seen.is_null() || seen == true, "{r} is writable");
     }
-    let root = v["mounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["destination"] == "/")
-        .unwrap();
-    assert!(
-        root["options"]
-            .as_str()
-            .unwrap()
-            .split(',')
-            .any(|o| o == "ro"),
-        "root not read-only: {root}"
-    );
+    let root = v["mounts"].as_array().unwrap().iter().find(|m| m["destination"] == "/").unwrap();
+    assert!(root["options"].as_str().unwrap().split(',').any(|o| o == "ro"), "root not read-only: {root}");
     assert!(v["env"].as_array().unwrap().contains(&json!("HOME=/root")));
 }
 
@@ -164,17 +118,12 @@ fn exit_status_and_signals_pass_through() {
     b.args(&["/bin/sleep", "300"]);
     b.write();
     let mut run = std::process::Command::new(HULL);
-    run.arg("--root")
-        .arg(&b.state_root)
-        .args(["run", &b.id])
-        .current_dir(b.path());
+    run.arg("--root").arg(&b.state_root).args(["run", &b.id]).current_dir(b.path());
     let waiter = std::thread::spawn(move || output_via_files(run));
     let mut running = false;
     for _ in 0..500 {
         let out = b.hull(&["state", &b.id.clone()]);
-        if out.status.success()
-            && serde_json::from_slice::<Value>(&out.stdout).unwrap()["status"] == "running"
-        {
+        if out.status.success() && serde_json::from_slice::<Value>(&out.stdout).unwrap()["status"] == "running" {
             running = true;
             break;
         }
@@ -197,8 +146,7 @@ fn exit_status_and_signals_pass_through() {
 fn process_attributes() {
     let mut b = Bundle::new("process-attrs");
     set_args(&mut b, probe_args(&[]));
-    b.config["process"]["user"] =
-        json!({"uid": 1000, "gid": 1001, "umask": 0o027, "additionalGids": [5, 1002]});
+    b.config["process"]["user"] = json!({"uid": 1000, "gid": 1001, "umask": 0o027, "additionalGids": [5, 1002]});
     b.config["process"]["cwd"] = json!("/tmp");
     b.config["process"]["env"] = json!(["PATH=/bin", "FOO=bar baz"]);
     b.config["process"]["rlimits"] = json!([{"type": "RLIMIT_NOFILE", "soft": 321, "hard": 654}, {"type": "RLIMIT_NPROC", "soft": 100, "hard": 200}]);
@@ -230,15 +178,7 @@ fn process_attributes() {
 #[test]
 fn hostname_domainname_sysctl_and_namespaces() {
     let mut b = Bundle::new("uts-sysctl");
-    set_args(
-        &mut b,
-        probe_args(&[
-            "--sysctl",
-            "net.ipv4.ip_forward",
-            "--sysctl",
-            "kernel.shmmax",
-        ]),
-    );
+    set_args(&mut b, probe_args(&["--sysctl", "net.ipv4.ip_forward", "--sysctl", "kernel.shmmax"]));
     b.config["hostname"] = json!("box1");
     b.config["domainname"] = json!("example.test");
     b.config["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": "1", "kernel.shmmax": "123456789"});
@@ -253,32 +193,17 @@ fn hostname_domainname_sysctl_and_namespaces() {
     assert_eq!(v["sysctls"]["kernel.shmmax"], "123456789");
     for n in ["cgroup", "time"] {
         let host = std::fs::read_link(format!("/proc/self/ns/{n}")).unwrap();
-        assert_ne!(
-            v["namespaces"][n].as_str().unwrap(),
-            host.to_str().unwrap(),
-            "{n} namespace not new"
-        );
+        assert_ne!(v["namespaces"][n].as_str().unwrap(), host.to_str().unwrap(), "{n} namespace not new");
     }
     // With a cgroup namespace the container sees itself at the root.
-    assert!(
-        v["cgroup"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|l| l.as_str().unwrap().ends_with(":/")),
-        "{}",
-        v["cgroup"]
-    );
+    assert!(v["cgroup"].as_array().unwrap().iter().all(|l| l.as_str().unwrap().ends_with(":/")), "{}", v["cgroup"]);
 }
 
 #[test]
 fn user_namespace_with_mappings() {
     let mut b = Bundle::new("userns");
     set_args(&mut b, probe_args(&[]));
-    b.config["linux"]["namespaces"]
-        .as_array_mut()
-        .unwrap()
-        .push(json!({"type": "user"}));
+    b.config["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "user"}));
     b.config["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
     b.config["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
     // sysfs cannot be mounted fresh in a user namespace without a new netns owner; keep the defaults.
@@ -294,14 +219,16 @@ fn mounts_binds_tmpfs_and_propagation() {
     let src = b.path().join("shared");
     std::fs::create_dir(&src).unwrap();
     std::fs::write(src.join("hello"), "hi").unwrap();
-    b.args(&["/bin/sh", "-c", "cat /data/hello; touch /data/x 2>/dev/null && echo rw-data || echo ro-data; \
-        touch /scratch/y && echo rw-scratch; grep -E ' /(data|scratch|rel) ' /proc/self/mountinfo; cat /rel/hello"]);
+    b.args(&[
+        "/bin/sh",
+        "-c",
+        "cat /data/hello; touch /data/x 2>/dev/null && echo rw-data || echo ro-data; \
+        touch /scratch/y && echo rw-scratch; grep -E ' /(data|scratch|rel) ' /proc/self/mountinfo; cat /rel/hello",
+    ]);
     let mounts = b.config["mounts"].as_array_mut().unwrap();
     mounts.push(json!({"destination": "/data", "type": "bind", "source": src, "options": ["rbind", "ro", "nosuid", "nodev", "rprivate"]}));
     mounts.push(json!({"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["noexec", "size=1m", "mode=1777"]}));
-    mounts.push(
-        json!({"destination": "/rel", "type": "none", "source": "shared", "options": ["bind"]}),
-    );
+    mounts.push(json!({"destination": "/rel", "type": "none", "source": "shared", "options": ["bind"]}));
     let out = b.run_hull();
     let text = stdout(&out);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -309,14 +236,8 @@ fn mounts_binds_tmpfs_and_propagation() {
     let data = text.lines().find(|l| l.contains(" /data ")).unwrap();
     assert!(data.contains(" ro,nosuid,nodev"), "{data}");
     let scratch = text.lines().find(|l| l.contains(" /scratch ")).unwrap();
-    assert!(
-        scratch.contains("noexec") && scratch.contains("size=1024k"),
-        "{scratch}"
-    );
-    assert!(
-        text.ends_with("hi"),
-        "relative bind source not resolved against the bundle: {text}"
-    );
+    assert!(scratch.contains("noexec") && scratch.contains("size=1024k"), "{scratch}");
+    assert!(text.ends_with("hi"), "relative bind source not resolved against the bundle: {text}");
     b.assert_nothing_left();
 }
 
@@ -324,39 +245,29 @@ fn mounts_binds_tmpfs_and_propagation() {
 fn devices_and_dev_symlinks() {
     let mut b = Bundle::new("devices");
     b.args(&["/bin/sh", "-c", "stat -c '%A %u %g %t:%T %n' /dev/fuse /dev/null; for l in fd stdin ptmx; do readlink /dev/$l; done; echo x > /dev/null && echo null-ok"]);
-    b.config["linux"]["devices"] = json!([{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o640, "uid": 0, "gid": 5}]);
+    b.config["linux"]["devices"] =
+        json!([{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o640, "uid": 0, "gid": 5}]);
     let out = b.run_hull();
     let text = stdout(&out);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(text.contains("crw-r----- 0 5 a:e5 /dev/fuse"), "{text}");
     assert!(text.contains("crw-rw-rw- 0 0 1:3 /dev/null"), "{text}");
-    assert!(
-        text.contains("/proc/self/fd\n/proc/self/fd/0\npts/ptmx\nnull-ok"),
-        "{text}"
-    );
+    assert!(text.contains("/proc/self/fd\n/proc/self/fd/0\npts/ptmx\nnull-ok"), "{text}");
 }
 
 #[test]
 fn device_cgroup_denies_unlisted_devices() {
     let mut b = Bundle::new("devcgroup");
     // /dev/sda-like block device node created by mknod is denied by the deny-all rule.
-    b.args(&["/bin/sh", "-c", "mknod /tmp/sdx b 8 0 && (head -c1 /tmp/sdx >/dev/null 2>&1 && echo read-ok || echo read-denied)"]);
-    b.config["mounts"]
-        .as_array_mut()
-        .unwrap()
-        .push(json!({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}));
-    b.config["process"]["capabilities"]["bounding"]
-        .as_array_mut()
-        .unwrap()
-        .push(json!("CAP_MKNOD"));
-    b.config["process"]["capabilities"]["effective"]
-        .as_array_mut()
-        .unwrap()
-        .push(json!("CAP_MKNOD"));
-    b.config["process"]["capabilities"]["permitted"]
-        .as_array_mut()
-        .unwrap()
-        .push(json!("CAP_MKNOD"));
+    b.args(&[
+        "/bin/sh",
+        "-c",
+        "mknod /tmp/sdx b 8 0 && (head -c1 /tmp/sdx >/dev/null 2>&1 && echo read-ok || echo read-denied)",
+    ]);
+    b.config["mounts"].as_array_mut().unwrap().push(json!({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}));
+    b.config["process"]["capabilities"]["bounding"].as_array_mut().unwrap().push(json!("CAP_MKNOD"));
+    b.config["process"]["capabilities"]["effective"].as_array_mut().unwrap().push(json!("CAP_MKNOD"));
+    b.config["process"]["capabilities"]["permitted"].as_array_mut().unwrap().push(json!("CAP_MKNOD"));
     let out = b.run_hull();
     assert_eq!(stdout(&out).trim(), "read-denied", "{}", stderr(&out));
 }
@@ -386,14 +297,8 @@ fn cgroup_limits_are_visible_inside() {
         "cpu": {"shares": 512, "quota": 50000, "period": 100000, "cpus": "0"}});
     let v = probe_json(&b.run_hull());
     let f = &v["cgroup_files"];
-    assert_eq!(
-        f["memory/memory.limit_in_bytes"],
-        (100u64 << 20).to_string()
-    );
-    assert_eq!(
-        f["memory/memory.soft_limit_in_bytes"],
-        (50u64 << 20).to_string()
-    );
+    assert_eq!(f["memory/memory.limit_in_bytes"], (100u64 << 20).to_string());
+    assert_eq!(f["memory/memory.soft_limit_in_bytes"], (50u64 << 20).to_string());
     assert_eq!(f["memory/memory.swappiness"], "10");
     assert_eq!(f["pids/pids.max"], "42");
     assert_eq!(f["cpu/cpu.shares"], "512");
@@ -428,12 +333,7 @@ fn lifecycle_create_start_kill_delete_with_hooks() {
         "createRuntime": [hook("createRuntime")], "createContainer": [hook("createContainer")],
         "startContainer": [json!({"path": "/bin/true"})], "poststart": [hook("poststart")], "poststop": [hook("poststop")]});
     let pid_file = b.path().join("pid");
-    let out = b.hull(&[
-        "create",
-        "--pid-file",
-        pid_file.to_str().unwrap(),
-        &b.id.clone(),
-    ]);
+    let out = b.hull(&["create", "--pid-file", pid_file.to_str().unwrap(), &b.id.clone()]);
     assert!(out.status.success(), "create: {}", stderr(&out));
     let st = state_of(&b);
     assert_eq!(st["status"], "created");
@@ -445,11 +345,7 @@ fn lifecycle_create_start_kill_delete_with_hooks() {
     assert_eq!(state_of(&b)["status"], "running");
     let again = b.hull(&["start", &b.id.clone()]);
     assert!(!again.status.success());
-    assert!(
-        stderr(&again).contains("is running: start needs created"),
-        "{}",
-        stderr(&again)
-    );
+    assert!(stderr(&again).contains("is running: start needs created"), "{}", stderr(&again));
     let list = b.hull(&["list", "--format", "json"]);
     let list: Value = serde_json::from_slice(&list.stdout).unwrap();
     assert_eq!(list[0]["id"], b.id);
@@ -465,30 +361,10 @@ fn lifecycle_create_start_kill_delete_with_hooks() {
     assert_eq!(state_of(&b)["status"], "stopped");
     assert!(b.hull(&["delete", &b.id.clone()]).status.success());
     let hooks = std::fs::read_to_string(&log).unwrap();
-    let order: Vec<&str> = hooks
-        .lines()
-        .map(|l| l.split(' ').next().unwrap())
-        .collect();
-    assert_eq!(
-        order,
-        ["createRuntime", "createContainer", "poststart", "poststop"]
-    );
-    assert!(
-        hooks
-            .lines()
-            .next()
-            .unwrap()
-            .contains("\"status\":\"creating\""),
-        "{hooks}"
-    );
-    assert!(
-        hooks
-            .lines()
-            .last()
-            .unwrap()
-            .contains("\"status\":\"stopped\""),
-        "{hooks}"
-    );
+    let order: Vec<&str> = hooks.lines().map(|l| l.split(' ').next().unwrap()).collect();
+    assert_eq!(order, ["createRuntime", "createContainer", "poststart", "poststop"]);
+    assert!(hooks.lines().next().unwrap().contains("\"status\":\"creating\""), "{hooks}");
+    assert!(hooks.lines().last().unwrap().contains("\"status\":\"stopped\""), "{hooks}");
     assert!(!b.hull(&["state", &b.id.clone()]).status.success());
     b.assert_nothing_left();
 }
@@ -499,14 +375,8 @@ fn kill_all_and_delete_force() {
     b.args(&["/bin/sh", "-c", "sleep 300 & sleep 300 & wait"]);
     assert!(b.hull(&["run", "--detach", &b.id.clone()]).status.success());
     assert_eq!(state_of(&b)["status"], "running");
-    assert!(b
-        .hull(&["kill", "--all", &b.id.clone(), "9"])
-        .status
-        .success());
-    assert!(b
-        .hull(&["delete", "--force", &b.id.clone()])
-        .status
-        .success());
+    assert!(b.hull(&["kill", "--all", &b.id.clone(), "9"]).status.success());
+    assert!(b.hull(&["delete", "--force", &b.id.clone()]).status.success());
     b.assert_nothing_left();
 }
 
@@ -515,10 +385,7 @@ fn join_namespace_by_path() {
     let mut first = Bundle::new("ns-owner");
     first.args(&["/bin/sleep", "300"]);
     first.config["hostname"] = json!("owner");
-    assert!(first
-        .hull(&["run", "-d", &first.id.clone()])
-        .status
-        .success());
+    assert!(first.hull(&["run", "-d", &first.id.clone()]).status.success());
     let pid = state_of(&first)["pid"].as_i64().unwrap();
     let mut b = Bundle::new("ns-joiner");
     set_args(&mut b, probe_args(&[]));
@@ -532,14 +399,8 @@ fn join_namespace_by_path() {
     let v = probe_json(&b.run_hull());
     assert_eq!(v["hostname"], "owner");
     let owner_net = std::fs::read_link(format!("/proc/{pid}/ns/net")).unwrap();
-    assert_eq!(
-        v["namespaces"]["net"].as_str().unwrap(),
-        owner_net.to_str().unwrap()
-    );
-    assert!(first
-        .hull(&["delete", "--force", &first.id.clone()])
-        .status
-        .success());
+    assert_eq!(v["namespaces"]["net"].as_str().unwrap(), owner_net.to_str().unwrap());
+    assert!(first.hull(&["delete", "--force", &first.id.clone()]).status.success());
 }
 
 /// A failing run: non-zero exit, a one-line error containing `needle`, nothing left.
@@ -547,15 +408,8 @@ fn assert_rejected(b: &Bundle, args: &[&str], needle: &str) {
     let out = b.hull(args);
     assert!(!out.status.success(), "{args:?} succeeded");
     let err = stderr(&out);
-    assert!(
-        err.contains(needle),
-        "error {err:?} does not name {needle:?}"
-    );
-    assert_eq!(
-        err.trim_end().lines().count(),
-        1,
-        "error is not one line: {err:?}"
-    );
+    assert!(err.contains(needle), "error {err:?} does not name {needle:?}");
+    assert_eq!(err.trim_end().lines().count(), 1, "error is not one line: {err:?}");
     b.assert_nothing_left();
 }
 
@@ -576,41 +430,20 @@ fn bad_input_is_rejected_cleanly() {
 
     type Edit = Box<dyn Fn(&mut Value)>;
     let cases: Vec<(&str, Edit, &str)> = vec![
-        (
-            "relative root missing",
-            Box::new(|c| c["root"]["path"] = json!("no-such-rootfs")),
-            "root.path",
-        ),
+        ("relative root missing", Box::new(|c| c["root"]["path"] = json!("no-such-rootfs")), "root.path"),
         (
             "missing args",
-            Box::new(|c| {
-                c["process"]
-                    .as_object_mut()
-                    .unwrap()
-                    .remove("args")
-                    .map(drop)
-                    .unwrap_or(())
-            }),
+            Box::new(|c| c["process"].as_object_mut().unwrap().remove("args").map(drop).unwrap_or(())),
             "process.args",
         ),
         (
             "unknown namespace",
-            Box::new(|c| {
-                c["linux"]["namespaces"]
-                    .as_array_mut()
-                    .unwrap()
-                    .push(json!({"type": "bogus"}))
-            }),
+            Box::new(|c| c["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "bogus"}))),
             "linux.namespaces[5].type",
         ),
         (
             "duplicate namespace",
-            Box::new(|c| {
-                c["linux"]["namespaces"]
-                    .as_array_mut()
-                    .unwrap()
-                    .push(json!({"type": "pid"}))
-            }),
+            Box::new(|c| c["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "pid"}))),
             "pid namespace is listed twice",
         ),
         (
@@ -623,21 +456,13 @@ fn bad_input_is_rejected_cleanly() {
             Box::new(|c| c["process"]["capabilities"]["bounding"] = json!(["CAP_BOGUS"])),
             "CAP_BOGUS",
         ),
-        (
-            "host sysctl",
-            Box::new(|c| c["linux"]["sysctl"] = json!({"vm.swappiness": "1"})),
-            "vm.swappiness",
-        ),
+        ("host sysctl", Box::new(|c| c["linux"]["sysctl"] = json!({"vm.swappiness": "1"})), "vm.swappiness"),
         (
             "failing createRuntime hook",
             Box::new(|c| c["hooks"] = json!({"createRuntime": [{"path": "/bin/false"}]})),
             "createRuntime hook /bin/false",
         ),
-        (
-            "missing executable",
-            Box::new(|c| c["process"]["args"] = json!(["/no/such/binary"])),
-            "/no/such/binary",
-        ),
+        ("missing executable", Box::new(|c| c["process"]["args"] = json!(["/no/such/binary"])), "/no/such/binary"),
     ];
     for (name, edit, needle) in cases {
         let saved = b.config.clone();
@@ -661,11 +486,7 @@ fn bad_input_is_rejected_cleanly() {
     b.config = saved;
 
     // Missing bundle.
-    assert_rejected(
-        &b,
-        &["run", "--bundle", "/nonexistent-bundle", "bad"],
-        "/nonexistent-bundle",
-    );
+    assert_rejected(&b, &["run", "--bundle", "/nonexistent-bundle", "bad"], "/nonexistent-bundle");
     // Invalid ids.
     for id in ["../x", "a/b", ""] {
         assert_rejected(&b, &["run", id], "invalid container id");
@@ -679,11 +500,7 @@ fn id_in_use_and_start_of_running_container() {
     assert!(b.hull(&["create", &b.id.clone()]).status.success());
     let out = b.hull(&["create", &b.id.clone()]);
     assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("container dup already exists"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("container dup already exists"), "{}", stderr(&out));
     // The first container is untouched.
     assert_eq!(state_of(&b)["status"], "created");
     // Deleting a created container needs no --force.

@@ -506,11 +506,7 @@ pub struct Memory {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub swappiness: Option<u64>,
     /// Disable the OOM killer.
-    #[serde(
-        default,
-        rename = "disableOOMKiller",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, rename = "disableOOMKiller", skip_serializing_if = "Option::is_none")]
     pub disable_oom_killer: Option<bool>,
     /// Use hierarchical accounting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -580,18 +576,10 @@ pub struct BlockIo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub throttle_write_bps_device: Option<Vec<ThrottleDevice>>,
     /// Read IO/s limits.
-    #[serde(
-        default,
-        rename = "throttleReadIOPSDevice",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, rename = "throttleReadIOPSDevice", skip_serializing_if = "Option::is_none")]
     pub throttle_read_iops_device: Option<Vec<ThrottleDevice>>,
     /// Write IO/s limits.
-    #[serde(
-        default,
-        rename = "throttleWriteIOPSDevice",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, rename = "throttleWriteIOPSDevice", skip_serializing_if = "Option::is_none")]
     pub throttle_write_iops_device: Option<Vec<ThrottleDevice>>,
 }
 

@@ -39,15 +39,8 @@ pub enum SpecError {
 impl Spec {
     /// Loads a config.json, naming the offending field on a schema error.
     pub fn load(path: &Path) -> Result<Spec, SpecError> {
-        let data = std::fs::read(path).map_err(|source| SpecError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        Self::from_slice(&data).map_err(|(field, message)| SpecError::Parse {
-            path: path.to_owned(),
-            field,
-            message,
-        })
+        let data = std::fs::read(path).map_err(|source| SpecError::Read { path: path.to_owned(), source })?;
+        Self::from_slice(&data).map_err(|(field, message)| SpecError::Parse { path: path.to_owned(), field, message })
     }
 
     /// Parses a config from bytes; on error returns (field path, message).
@@ -69,8 +62,7 @@ mod tests {
         let ok = br#"{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"args":["sh"],"cwd":"/"}}"#;
         let spec = Spec::from_slice(ok).unwrap();
         assert_eq!(spec.root.unwrap().path, PathBuf::from("rootfs"));
-        let bad =
-            br#"{"ociVersion":"1.0.2","linux":{"namespaces":[{"type":"pid"},{"type":"bogus"}]}}"#;
+        let bad = br#"{"ociVersion":"1.0.2","linux":{"namespaces":[{"type":"pid"},{"type":"bogus"}]}}"#;
         let (field, msg) = Spec::from_slice(bad).unwrap_err();
         assert_eq!(field, "linux.namespaces[1].type");
         assert!(msg.contains("bogus"), "{msg}");

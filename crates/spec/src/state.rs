@@ -53,58 +53,22 @@ impl Spec {
         let caps = strings(&["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]);
         let mut mounts = vec![
             mount("/proc", "proc", "proc", &[]),
-            mount(
-                "/dev",
-                "tmpfs",
-                "tmpfs",
-                &["nosuid", "strictatime", "mode=755", "size=65536k"],
-            ),
+            mount("/dev", "tmpfs", "tmpfs", &["nosuid", "strictatime", "mode=755", "size=65536k"]),
             mount(
                 "/dev/pts",
                 "devpts",
                 "devpts",
-                &[
-                    "nosuid",
-                    "noexec",
-                    "newinstance",
-                    "ptmxmode=0666",
-                    "mode=0620",
-                    "gid=5",
-                ],
+                &["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"],
             ),
-            mount(
-                "/dev/shm",
-                "tmpfs",
-                "shm",
-                &["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
-            ),
-            mount(
-                "/dev/mqueue",
-                "mqueue",
-                "mqueue",
-                &["nosuid", "noexec", "nodev"],
-            ),
-            mount(
-                "/sys",
-                "sysfs",
-                "sysfs",
-                &["nosuid", "noexec", "nodev", "ro"],
-            ),
-            mount(
-                "/sys/fs/cgroup",
-                "cgroup",
-                "cgroup",
-                &["nosuid", "noexec", "nodev", "relatime", "ro"],
-            ),
+            mount("/dev/shm", "tmpfs", "shm", &["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]),
+            mount("/dev/mqueue", "mqueue", "mqueue", &["nosuid", "noexec", "nodev"]),
+            mount("/sys", "sysfs", "sysfs", &["nosuid", "noexec", "nodev", "ro"]),
+            mount("/sys/fs/cgroup", "cgroup", "cgroup", &["nosuid", "noexec", "nodev", "relatime", "ro"]),
         ];
         let ns = |typ| Namespace { typ, path: None };
         let mut linux = Linux {
             resources: Some(Resources {
-                devices: Some(vec![DeviceCgroup {
-                    allow: false,
-                    access: Some("rwm".into()),
-                    ..Default::default()
-                }]),
+                devices: Some(vec![DeviceCgroup { allow: false, access: Some("rwm".into()), ..Default::default() }]),
                 ..Default::default()
             }),
             namespaces: Some(vec![
@@ -126,23 +90,11 @@ impl Spec {
                 "/sys/firmware",
                 "/proc/scsi",
             ])),
-            readonly_paths: Some(strings(&[
-                "/proc/bus",
-                "/proc/fs",
-                "/proc/irq",
-                "/proc/sys",
-                "/proc/sysrq-trigger",
-            ])),
+            readonly_paths: Some(strings(&["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"])),
             ..Default::default()
         };
         if let Some((uid, gid)) = rootless {
-            let map = |host_id| {
-                vec![IdMapping {
-                    container_id: 0,
-                    host_id,
-                    size: 1,
-                }]
-            };
+            let map = |host_id| vec![IdMapping { container_id: 0, host_id, size: 1 }];
             linux.uid_mappings = Some(map(uid));
             linux.gid_mappings = Some(map(gid));
             linux.resources = None;
@@ -150,26 +102,12 @@ impl Spec {
                 list.retain(|n| n.typ != NamespaceType::Network);
                 list.push(ns(NamespaceType::User));
             }
-            mounts[2].options = Some(strings(&[
-                "nosuid",
-                "noexec",
-                "newinstance",
-                "ptmxmode=0666",
-                "mode=0620",
-            ]));
-            mounts[5] = mount(
-                "/sys",
-                "none",
-                "/sys",
-                &["rbind", "nosuid", "noexec", "nodev", "ro"],
-            );
+            mounts[2].options = Some(strings(&["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]));
+            mounts[5] = mount("/sys", "none", "/sys", &["rbind", "nosuid", "noexec", "nodev", "ro"]);
         }
         Spec {
             oci_version: OCI_VERSION.into(),
-            root: Some(Root {
-                path: "rootfs".into(),
-                readonly: Some(true),
-            }),
+            root: Some(Root { path: "rootfs".into(), readonly: Some(true) }),
             process: Some(Process {
                 terminal: Some(true),
                 args: Some(strings(&["sh"])),
@@ -185,11 +123,7 @@ impl Spec {
                     ambient: Some(caps),
                     inheritable: None,
                 }),
-                rlimits: Some(vec![Rlimit {
-                    typ: "RLIMIT_NOFILE".into(),
-                    hard: 1024,
-                    soft: 1024,
-                }]),
+                rlimits: Some(vec![Rlimit { typ: "RLIMIT_NOFILE".into(), hard: 1024, soft: 1024 }]),
                 no_new_privileges: Some(true),
                 ..Default::default()
             }),

@@ -6,11 +6,7 @@ use std::path::Path;
 
 pub(super) fn apply(dir: &Path, b: &BlockIo) -> Result<()> {
     // Kernels without CFQ expose the weight as blkio.bfq.weight.
-    let weight_file = if dir.join("blkio.weight").exists() {
-        "blkio.weight"
-    } else {
-        "blkio.bfq.weight"
-    };
+    let weight_file = if dir.join("blkio.weight").exists() { "blkio.weight" } else { "blkio.bfq.weight" };
     if let Some(w) = b.weight.filter(|w| *w != 0) {
         fs::write(dir, weight_file, w)?;
     }
@@ -19,40 +15,16 @@ pub(super) fn apply(dir: &Path, b: &BlockIo) -> Result<()> {
     }
     for d in b.weight_device.iter().flatten() {
         if let Some(w) = d.weight {
-            fs::write(
-                dir,
-                &format!("{weight_file}_device"),
-                format!("{}:{} {}", d.major, d.minor, w),
-            )?;
+            fs::write(dir, &format!("{weight_file}_device"), format!("{}:{} {}", d.major, d.minor, w))?;
         }
         if let Some(w) = d.leaf_weight {
-            fs::write(
-                dir,
-                "blkio.leaf_weight_device",
-                format!("{}:{} {}", d.major, d.minor, w),
-            )?;
+            fs::write(dir, "blkio.leaf_weight_device", format!("{}:{} {}", d.major, d.minor, w))?;
         }
     }
-    throttle(
-        dir,
-        "blkio.throttle.read_bps_device",
-        &b.throttle_read_bps_device,
-    )?;
-    throttle(
-        dir,
-        "blkio.throttle.write_bps_device",
-        &b.throttle_write_bps_device,
-    )?;
-    throttle(
-        dir,
-        "blkio.throttle.read_iops_device",
-        &b.throttle_read_iops_device,
-    )?;
-    throttle(
-        dir,
-        "blkio.throttle.write_iops_device",
-        &b.throttle_write_iops_device,
-    )
+    throttle(dir, "blkio.throttle.read_bps_device", &b.throttle_read_bps_device)?;
+    throttle(dir, "blkio.throttle.write_bps_device", &b.throttle_write_bps_device)?;
+    throttle(dir, "blkio.throttle.read_iops_device", &b.throttle_read_iops_device)?;
+    throttle(dir, "blkio.throttle.write_iops_device", &b.throttle_write_iops_device)
 }
 
 fn throttle(dir: &Path, file: &str, list: &Option<Vec<ThrottleDevice>>) -> Result<()> {

@@ -7,13 +7,7 @@ use hull_spec::{Device, DeviceCgroup};
 use std::path::Path;
 
 fn rule(typ: &str, major: Option<i64>, minor: Option<i64>, access: &str) -> DeviceCgroup {
-    DeviceCgroup {
-        allow: true,
-        typ: Some(typ.into()),
-        major,
-        minor,
-        access: Some(access.into()),
-    }
+    DeviceCgroup { allow: true, typ: Some(typ.into()), major, minor, access: Some(access.into()) }
 }
 
 /// Devices every container may use: mknod of anything, and the standard
@@ -50,16 +44,9 @@ pub fn effective_rules(spec_rules: &[DeviceCgroup], spec_devices: &[Device]) -> 
 
 /// `type major:minor access` as devices.allow takes it.
 pub fn format_rule(r: &DeviceCgroup) -> String {
-    let num = |n: Option<i64>| {
-        n.filter(|n| *n >= 0)
-            .map_or("*".to_string(), |n| n.to_string())
-    };
+    let num = |n: Option<i64>| n.filter(|n| *n >= 0).map_or("*".to_string(), |n| n.to_string());
     let typ = r.typ.as_deref().filter(|t| !t.is_empty()).unwrap_or("a");
-    let access = r
-        .access
-        .as_deref()
-        .filter(|a| !a.is_empty())
-        .unwrap_or("rwm");
+    let access = r.access.as_deref().filter(|a| !a.is_empty()).unwrap_or("rwm");
     if typ == "a" {
         return format!("a *:* {access}");
     }
@@ -68,11 +55,7 @@ pub fn format_rule(r: &DeviceCgroup) -> String {
 
 pub(super) fn apply(dir: &Path, rules: &[DeviceCgroup]) -> Result<()> {
     for r in rules {
-        let file = if r.allow {
-            "devices.allow"
-        } else {
-            "devices.deny"
-        };
+        let file = if r.allow { "devices.allow" } else { "devices.deny" };
         fs::write(dir, file, format_rule(r))?;
     }
     Ok(())
@@ -84,23 +67,10 @@ mod tests {
 
     #[test]
     fn formats_rules() {
-        let deny_all = DeviceCgroup {
-            allow: false,
-            access: Some("rwm".into()),
-            ..Default::default()
-        };
+        let deny_all = DeviceCgroup { allow: false, access: Some("rwm".into()), ..Default::default() };
         assert_eq!(format_rule(&deny_all), "a *:* rwm");
-        assert_eq!(
-            format_rule(&rule("c", Some(136), None, "rwm")),
-            "c 136:* rwm"
-        );
-        let dev = Device {
-            typ: "c".into(),
-            path: "/dev/fuse".into(),
-            major: 10,
-            minor: 229,
-            ..Default::default()
-        };
+        assert_eq!(format_rule(&rule("c", Some(136), None, "rwm")), "c 136:* rwm");
+        let dev = Device { typ: "c".into(), path: "/dev/fuse".into(), major: 10, minor: 229, ..Default::default() };
         let all = effective_rules(&[deny_all], &[dev]);
         assert_eq!(format_rule(&all[1]), "c 10:229 rwm");
     }

@@ -30,9 +30,8 @@ pub(super) fn apply(dir: &Path, m: &Memory) -> Result<()> {
 /// memory.memsw.limit_in_bytes must stay >= memory.limit_in_bytes at every
 /// step, so the order of the two writes depends on the direction of change.
 fn set_limit_and_swap(dir: &Path, limit: i64, swap: i64) -> Result<()> {
-    let current: i64 = fs::read(&dir.join("memory.limit_in_bytes"))
-        .map(|s| s.trim().parse().unwrap_or(i64::MAX))
-        .unwrap_or(i64::MAX);
+    let current: i64 =
+        fs::read(&dir.join("memory.limit_in_bytes")).map(|s| s.trim().parse().unwrap_or(i64::MAX)).unwrap_or(i64::MAX);
     let growing = limit == -1 || (current != -1 && limit > current);
     if growing || swap == -1 {
         fs::write(dir, "memory.memsw.limit_in_bytes", swap)?;

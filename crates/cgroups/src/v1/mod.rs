@@ -26,19 +26,12 @@ impl V1Manager {
 
     /// The container's directory in the hierarchy carrying `controller`.
     pub fn dir(&self, controller: &str) -> Option<&Path> {
-        self.paths
-            .v1
-            .iter()
-            .find(|(ctrls, _)| ctrls.split(',').any(|c| c == controller))
-            .map(|(_, p)| p.as_path())
+        self.paths.v1.iter().find(|(ctrls, _)| ctrls.split(',').any(|c| c == controller)).map(|(_, p)| p.as_path())
     }
 
     fn require(&self, controller: &str, field: &str) -> Result<&Path> {
         self.dir(controller).ok_or_else(|| {
-            fs::invalid(
-                field,
-                format!("the {controller} cgroup controller is not mounted on this host"),
-            )
+            fs::invalid(field, format!("the {controller} cgroup controller is not mounted on this host"))
         })
     }
 
@@ -79,10 +72,7 @@ impl Manager for V1Manager {
             blkio::apply(self.require("blkio", "linux.resources.blockIO")?, b)?;
         }
         if let Some(h) = r.hugepage_limits.as_deref().filter(|h| !h.is_empty()) {
-            hugetlb::apply(
-                self.require("hugetlb", "linux.resources.hugepageLimits")?,
-                h,
-            )?;
+            hugetlb::apply(self.require("hugetlb", "linux.resources.hugepageLimits")?, h)?;
         }
         if let Some(n) = &r.network {
             network::apply(self, n)?;
@@ -91,10 +81,7 @@ impl Manager for V1Manager {
             devices::apply(self.require("devices", "linux.resources.devices")?, d)?;
         }
         if r.unified.as_ref().is_some_and(|u| !u.is_empty()) {
-            return Err(fs::invalid(
-                "linux.resources.unified",
-                "needs cgroup v2, and this host has only cgroup v1",
-            ));
+            return Err(fs::invalid("linux.resources.unified", "needs cgroup v2, and this host has only cgroup v1"));
         }
         Ok(())
     }

@@ -22,25 +22,16 @@ pub struct V2Manager {
 impl V2Manager {
     /// A manager for a unified host.
     pub fn new(paths: CgroupPaths) -> Self {
-        V2Manager {
-            paths,
-            enable_in_ancestors: true,
-        }
+        V2Manager { paths, enable_in_ancestors: true }
     }
 
     /// A manager that only touches directories it creates (hybrid hosts).
     pub fn new_contained(paths: CgroupPaths) -> Self {
-        V2Manager {
-            paths,
-            enable_in_ancestors: false,
-        }
+        V2Manager { paths, enable_in_ancestors: false }
     }
 
     fn dir(&self) -> Result<&Path> {
-        self.paths
-            .unified
-            .as_deref()
-            .ok_or_else(|| fs::invalid("linux.cgroupsPath", "no cgroup2 hierarchy is mounted"))
+        self.paths.unified.as_deref().ok_or_else(|| fs::invalid("linux.cgroupsPath", "no cgroup2 hierarchy is mounted"))
     }
 
     /// Creates the directory, enabling every available controller on the way.
@@ -49,10 +40,7 @@ impl V2Manager {
         let start = created.len();
         fs::mkdir_all(&dir, created)?;
         let made: Vec<PathBuf> = created[start..].to_vec();
-        let mut parents: Vec<PathBuf> = made
-            .iter()
-            .filter_map(|d| d.parent().map(Path::to_path_buf))
-            .collect();
+        let mut parents: Vec<PathBuf> = made.iter().filter_map(|d| d.parent().map(Path::to_path_buf)).collect();
         if !self.enable_in_ancestors {
             // Only parents we created ourselves (the first one's parent is foreign).
             parents.retain(|p| made.contains(p));
@@ -67,10 +55,7 @@ impl V2Manager {
 /// Enables in `dir`'s subtree_control every controller `dir` has.
 fn enable_controllers(dir: &Path) -> Result<()> {
     let available = fs::read(&dir.join("cgroup.controllers"))?;
-    let enable: Vec<String> = available
-        .split_whitespace()
-        .map(|c| format!("+{c}"))
-        .collect();
+    let enable: Vec<String> = available.split_whitespace().map(|c| format!("+{c}")).collect();
     if enable.is_empty() {
         return Ok(());
     }

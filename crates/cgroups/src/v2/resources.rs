@@ -34,13 +34,7 @@ fn require(dir: &Path, controller: &str, field: &str) -> Result<()> {
     if have.split_whitespace().any(|c| c == controller) {
         Ok(())
     } else {
-        Err(fs::invalid(
-            field,
-            format!(
-                "the {controller} controller is not enabled in {}",
-                dir.display()
-            ),
-        ))
+        Err(fs::invalid(field, format!("the {controller} controller is not enabled in {}", dir.display())))
     }
 }
 
@@ -53,33 +47,18 @@ pub(super) fn apply(dir: &Path, r: &Resources) -> Result<()> {
     }
     if let Some(p) = &r.pids {
         require(dir, "pids", "linux.resources.pids")?;
-        fs::write(
-            dir,
-            "pids.max",
-            if p.limit > 0 {
-                p.limit.to_string()
-            } else {
-                "max".into()
-            },
-        )?;
+        fs::write(dir, "pids.max", if p.limit > 0 { p.limit.to_string() } else { "max".into() })?;
     }
     if let Some(b) = &r.block_io {
         io(dir, b)?;
     }
     for h in r.hugepage_limits.iter().flatten() {
         require(dir, "hugetlb", "linux.resources.hugepageLimits")?;
-        fs::write(
-            dir,
-            &format!("hugetlb.{}.max", h.page_size),
-            max_or(h.limit),
-        )?;
+        fs::write(dir, &format!("hugetlb.{}.max", h.page_size), max_or(h.limit))?;
     }
     if let Some(n) = &r.network {
         if n.class_id.is_some() || n.priorities.as_ref().is_some_and(|p| !p.is_empty()) {
-            return Err(fs::invalid(
-                "linux.resources.network",
-                "net_cls/net_prio exist only in cgroup v1",
-            ));
+            return Err(fs::invalid("linux.resources.network", "net_cls/net_prio exist only in cgroup v1"));
         }
     }
     if let Some(u) = &r.unified {
@@ -109,10 +88,7 @@ fn memory(dir: &Path, m: &Memory) -> Result<()> {
         fs::write(dir, "memory.max", max_or(l))?;
     }
     if m.disable_oom_killer == Some(true) {
-        return Err(fs::invalid(
-            "linux.resources.memory.disableOOMKiller",
-            "not available on cgroup v2",
-        ));
+        return Err(fs::invalid("linux.resources.memory.disableOOMKiller", "not available on cgroup v2"));
     }
     Ok(())
 }
@@ -124,10 +100,7 @@ fn cpu(dir: &Path, c: &Cpu) -> Result<()> {
     }
     if c.quota.is_some() || c.period.is_some() {
         require(dir, "cpu", "linux.resources.cpu.quota")?;
-        let quota = c
-            .quota
-            .filter(|q| *q > 0)
-            .map_or("max".to_string(), |q| q.to_string());
+        let quota = c.quota.filter(|q| *q > 0).map_or("max".to_string(), |q| q.to_string());
         let period = c.period.filter(|p| *p != 0).unwrap_or(100_000);
         fs::write(dir, "cpu.max", format!("{quota} {period}"))?;
     }
@@ -157,19 +130,11 @@ fn cpu(dir: &Path, c: &Cpu) -> Result<()> {
 fn io(dir: &Path, b: &BlockIo) -> Result<()> {
     require(dir, "io", "linux.resources.blockIO")?;
     if let Some(w) = b.weight.filter(|w| *w != 0) {
-        fs::write(
-            dir,
-            "io.weight",
-            format!("default {}", blkio_weight_to_io(w)),
-        )?;
+        fs::write(dir, "io.weight", format!("default {}", blkio_weight_to_io(w)))?;
     }
     for d in b.weight_device.iter().flatten() {
         if let Some(w) = d.weight {
-            fs::write(
-                dir,
-                "io.weight",
-                format!("{}:{} {}", d.major, d.minor, blkio_weight_to_io(w)),
-            )?;
+            fs::write(dir, "io.weight", format!("{}:{} {}", d.major, d.minor, blkio_weight_to_io(w)))?;
         }
     }
     let lists = [
@@ -180,11 +145,7 @@ fn io(dir: &Path, b: &BlockIo) -> Result<()> {
     ];
     for (key, list) in lists {
         for d in list.iter().flatten() {
-            fs::write(
-                dir,
-                "io.max",
-                format!("{}:{} {key}={}", d.major, d.minor, d.rate),
-            )?;
+            fs::write(dir, "io.max", format!("{}:{} {key}={}", d.major, d.minor, d.rate))?;
         }
     }
     Ok(())
@@ -193,16 +154,10 @@ fn io(dir: &Path, b: &BlockIo) -> Result<()> {
 fn unified(dir: &Path, u: &BTreeMap<String, String>) -> Result<()> {
     for (key, value) in u {
         if key.contains('/') || key.starts_with('.') || !key.contains('.') {
-            return Err(fs::invalid(
-                "linux.resources.unified",
-                format!("{key:?} is not a cgroup control file name"),
-            ));
+            return Err(fs::invalid("linux.resources.unified", format!("{key:?} is not a cgroup control file name")));
         }
         if !dir.join(key).exists() {
-            return Err(fs::invalid(
-                "linux.resources.unified",
-                format!("{key} does not exist in {}", dir.display()),
-            ));
+            return Err(fs::invalid("linux.resources.unified", format!("{key} does not exist in {}", dir.display())));
         }
         fs::write(dir, key, value)?;
     }
@@ -218,11 +173,7 @@ mod tests {
 
     fn fake_cgroup2_dir() -> tempfile::TempDir {
         let d = tempfile::tempdir().unwrap();
-        std::fs::write(
-            d.path().join("cgroup.controllers"),
-            "cpuset cpu io memory hugetlb pids",
-        )
-        .unwrap();
+        std::fs::write(d.path().join("cgroup.controllers"), "cpuset cpu io memory hugetlb pids").unwrap();
         for f in [
             "memory.max",
             "memory.low",
@@ -253,19 +204,10 @@ mod tests {
                 reservation: Some(50 << 20),
                 ..Default::default()
             }),
-            cpu: Some(Cpu {
-                shares: Some(1024),
-                quota: Some(50_000),
-                period: Some(100_000),
-                ..Default::default()
-            }),
+            cpu: Some(Cpu { shares: Some(1024), quota: Some(50_000), period: Some(100_000), ..Default::default() }),
             pids: Some(Pids { limit: 42 }),
             block_io: Some(BlockIo {
-                throttle_read_bps_device: Some(vec![ThrottleDevice {
-                    major: 8,
-                    minor: 0,
-                    rate: 1000,
-                }]),
+                throttle_read_bps_device: Some(vec![ThrottleDevice { major: 8, minor: 0, rate: 1000 }]),
                 ..Default::default()
             }),
             unified: Some([("memory.high".to_string(), "123456".to_string())].into()),
@@ -285,23 +227,11 @@ mod tests {
     #[test]
     fn rejects_unknown_unified_key_and_missing_controller() {
         let d = fake_cgroup2_dir();
-        let r = Resources {
-            unified: Some([("../x".to_string(), "1".to_string())].into()),
-            ..Default::default()
-        };
-        assert!(apply(d.path(), &r)
-            .unwrap_err()
-            .to_string()
-            .contains("linux.resources.unified"));
+        let r = Resources { unified: Some([("../x".to_string(), "1".to_string())].into()), ..Default::default() };
+        assert!(apply(d.path(), &r).unwrap_err().to_string().contains("linux.resources.unified"));
         std::fs::write(d.path().join("cgroup.controllers"), "cpu").unwrap();
-        let r = Resources {
-            pids: Some(Pids { limit: 1 }),
-            ..Default::default()
-        };
-        assert!(apply(d.path(), &r)
-            .unwrap_err()
-            .to_string()
-            .contains("pids controller is not enabled"));
+        let r = Resources { pids: Some(Pids { limit: 1 }), ..Default::default() };
+        assert!(apply(d.path(), &r).unwrap_err().to_string().contains("pids controller is not enabled"));
     }
 
     #[test]

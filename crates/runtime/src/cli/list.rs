@@ -17,10 +17,7 @@ pub fn run(rt: &hull_runtime::Runtime, a: Args) -> anyhow::Result<i32> {
     } else if a.format == "json" {
         println!("{}", serde_json::to_string(&list)?);
     } else {
-        println!(
-            "{:<12} {:<10} {:<10} {:<40} {:<31} OWNER",
-            "ID", "PID", "STATUS", "BUNDLE", "CREATED"
-        );
+        println!("{:<12} {:<10} {:<10} {:<40} {:<31} OWNER", "ID", "PID", "STATUS", "BUNDLE", "CREATED");
         for c in &list {
             println!(
                 "{:<12} {:<10} {:<10} {:<40} {:<31} {}",

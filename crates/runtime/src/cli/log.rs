@@ -14,18 +14,8 @@ pub struct Logger {
 
 impl Logger {
     pub fn new(path: Option<&Path>, format: &str, debug: bool) -> Logger {
-        let file = path.and_then(|p| {
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(p)
-                .ok()
-        });
-        Logger {
-            file,
-            json: format == "json",
-            debug,
-        }
+        let file = path.and_then(|p| std::fs::OpenOptions::new().create(true).append(true).open(p).ok());
+        Logger { file, json: format == "json", debug }
     }
 
     fn write(&self, level: &str, msg: &str) {

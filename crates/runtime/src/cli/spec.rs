@@ -18,12 +18,7 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
     if path.exists() {
         bail!("{}: file exists, remove it first", path.display());
     }
-    let ids = a.rootless.then(|| {
-        (
-            nix::unistd::geteuid().as_raw(),
-            nix::unistd::getegid().as_raw(),
-        )
-    });
+    let ids = a.rootless.then(|| (nix::unistd::geteuid().as_raw(), nix::unistd::getegid().as_raw()));
     let spec = hull_spec::Spec::example(ids);
     let text = serde_json::to_string_pretty(&spec)?;
     std::fs::write(&path, text + "\n").with_context(|| format!("write {}", path.display()))?;

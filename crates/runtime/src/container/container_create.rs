@@ -48,10 +48,7 @@ struct Cleanup {
 impl Drop for Cleanup {
     fn drop(&mut self) {
         if let Some(pid) = self.child {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid),
-                nix::sys::signal::Signal::SIGKILL,
-            );
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
             let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
         }
         if let Some(cg) = &self.cgroup {
@@ -75,14 +72,9 @@ impl Runtime {
     /// Creates a container from a bundle.
     pub fn create(&self, opts: &CreateOptions) -> Result<Created> {
         validate_id(&opts.id)?;
-        let bundle =
-            std::fs::canonicalize(&opts.bundle).ctx("open bundle", opts.bundle.display())?;
+        let bundle = std::fs::canonicalize(&opts.bundle).ctx("open bundle", opts.bundle.display())?;
         let config = Spec::load(&bundle.join("config.json"))?;
-        let root_path = &config
-            .root
-            .as_ref()
-            .ok_or_else(|| spec("root", "missing"))?
-            .path;
+        let root_path = &config.root.as_ref().ok_or_else(|| spec("root", "missing"))?.path;
         if root_path.as_os_str().is_empty() {
             return Err(spec("root.path", "empty"));
         }
@@ -99,19 +91,12 @@ impl Runtime {
             }
             other => other.ctx("mkdir", dir.path.display())?,
         }
-        let mut cleanup = Cleanup {
-            dir: Some(dir.path.clone()),
-            cgroup: None,
-            child: None,
-        };
+        let mut cleanup = Cleanup { dir: Some(dir.path.clone()), cgroup: None, child: None };
 
         let linux = config.linux.clone().unwrap_or_default();
         let layout = Layout::detect()?;
         let own = OwnCgroups::read()?;
-        let cg_spec = CgroupSpec {
-            path: linux.cgroups_path.as_deref(),
-            id: &opts.id,
-        };
+        let cg_spec = CgroupSpec { path: linux.cgroups_path.as_deref(), id: &opts.id };
         let mut cgroup = hull_cgroups::manager_for(&layout, &cg_spec, &own)?;
         cgroup.create()?;
         let paths = cgroup.paths().clone();
@@ -124,23 +109,16 @@ impl Runtime {
         if resources.devices.is_some() {
             resources.devices = Some(rules);
         }
-        cleanup
-            .cgroup
-            .as_ref()
-            .map(|c| c.set(&resources))
-            .transpose()?;
+        cleanup.cgroup.as_ref().map(|c| c.set(&resources)).transpose()?;
 
         let fifo = dir.fifo();
-        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o622))
-            .ctx("mkfifo", fifo.display())?;
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o622)).ctx("mkfifo", fifo.display())?;
         // Writable by the container's (possibly unprivileged) user; mkfifo applied our umask.
         std::fs::set_permissions(&fifo, std::os::unix::fs::PermissionsExt::from_mode(0o622))
             .ctx("chmod", fifo.display())?;
         let dir_fd = nix::fcntl::open(
             &dir.path,
-            nix::fcntl::OFlag::O_PATH
-                | nix::fcntl::OFlag::O_DIRECTORY
-                | nix::fcntl::OFlag::O_CLOEXEC,
+            nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_CLOEXEC,
             nix::sys::stat::Mode::empty(),
         )
         .ctx("open", dir.path.display())?;
@@ -158,12 +136,11 @@ impl Runtime {
         let unified_fd = paths.unified.as_deref().and_then(open_cgroup_dir);
         let prep = ParentPrep::enter(&ns, linux.time_offsets.as_ref())?;
         let flags = namespaces::clone_flags(&ns).bits() as u32 as u64;
-        let (forked, born_in_unified) =
-            match sys::clone3_fork(flags, unified_fd.as_ref().map(|f| f.as_fd())) {
-                Ok(f) => (Ok(f), unified_fd.is_some()),
-                // Kernels or seccomp profiles without clone3: plain clone, then join by pid.
-                Err(_) => (sys::clone_fork(flags as i32), false),
-            };
+        let (forked, born_in_unified) = match sys::clone3_fork(flags, unified_fd.as_ref().map(|f| f.as_fd())) {
+            Ok(f) => (Ok(f), unified_fd.is_some()),
+            // Kernels or seccomp profiles without clone3: plain clone, then join by pid.
+            Err(_) => (sys::clone_fork(flags as i32), false),
+        };
         let pid = match forked.ctx("clone", "container init")? {
             Forked::Child => {
                 drop(parent_chan);
@@ -195,18 +172,14 @@ impl Runtime {
         if !born_in_unified {
             hull_cgroups::add_pid_unified(&paths, pid)?;
         }
-        let (start_time, _) = proc_stat(pid)
-            .ok_or_else(|| RuntimeError::Init("container init exited during set-up".into()))?;
+        let (start_time, _) =
+            proc_stat(pid).ok_or_else(|| RuntimeError::Init("container init exited during set-up".into()))?;
         let record = ContainerRecord {
             id: opts.id.clone(),
             pid,
             pid_start_time: start_time,
             bundle: bundle.clone(),
-            rootfs: config
-                .root
-                .as_ref()
-                .map(|r| bundle.join(&r.path))
-                .unwrap_or_default(),
+            rootfs: config.root.as_ref().map(|r| bundle.join(&r.path)).unwrap_or_default(),
             created: crate::util::now_rfc3339(),
             owner: crate::util::user_name(nix::unistd::geteuid().as_raw()),
             annotations: config.annotations.clone().unwrap_or_default(),
@@ -227,12 +200,7 @@ impl Runtime {
 /// A cgroup2 directory for CLONE_INTO_CGROUP; None if it cannot be opened
 /// (the init then joins it by pid).
 fn open_cgroup_dir(dir: &Path) -> Option<OwnedFd> {
-    let fd = nix::fcntl::open(
-        dir,
-        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )
-    .ok()?;
+    let fd = nix::fcntl::open(dir, OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty()).ok()?;
     // SAFETY: open just returned this descriptor and nothing else owns it.
     Some(unsafe { OwnedFd::from_raw_fd(fd) })
 }
@@ -247,67 +215,37 @@ fn absolute(p: &Path) -> PathBuf {
 
 /// Walks the init through its set-up, running createRuntime hooks when asked.
 fn drive_init(chan: &Channel, config: &Spec, record: &ContainerRecord) -> Result<()> {
-    chan.send(&Message::Go { pid: record.pid })
-        .ctx("send", "start-up message")?;
+    chan.send(&Message::Go { pid: record.pid }).ctx("send", "start-up message")?;
     loop {
         match chan.recv().ctx("receive", "init message")? {
             Some(Message::RunCreateRuntimeHooks) => {
-                let state = State {
-                    status: "creating".into(),
-                    ..record.oci_state(crate::state::Status::Created)
-                };
+                let state = State { status: "creating".into(), ..record.oci_state(crate::state::Status::Created) };
                 if let Some(h) = &config.hooks {
-                    let all: Vec<_> = h
-                        .prestart
-                        .iter()
-                        .flatten()
-                        .chain(h.create_runtime.iter().flatten())
-                        .cloned()
-                        .collect();
+                    let all: Vec<_> =
+                        h.prestart.iter().flatten().chain(h.create_runtime.iter().flatten()).cloned().collect();
                     crate::hooks::run_all("createRuntime", &all, &state)?;
                 }
-                let state = State {
-                    status: "created".into(),
-                    ..state
-                };
-                chan.send(&Message::HooksDone { state })
-                    .ctx("send", "hook result")?;
+                let state = State { status: "created".into(), ..state };
+                chan.send(&Message::HooksDone { state }).ctx("send", "hook result")?;
             }
             Some(Message::Ready) => return Ok(()),
             Some(Message::Error(msg)) => return Err(RuntimeError::Init(msg)),
-            Some(other) => {
-                return Err(RuntimeError::Init(format!(
-                    "unexpected message from init: {other:?}"
-                )))
-            }
-            None => {
-                return Err(RuntimeError::Init(
-                    "container init exited during set-up".into(),
-                ))
-            }
+            Some(other) => return Err(RuntimeError::Init(format!("unexpected message from init: {other:?}"))),
+            None => return Err(RuntimeError::Init("container init exited during set-up".into())),
         }
     }
 }
 
-fn write_id_maps(
-    pid: i32,
-    uid: &Option<Vec<IdMapping>>,
-    gid: &Option<Vec<IdMapping>>,
-) -> Result<()> {
+fn write_id_maps(pid: i32, uid: &Option<Vec<IdMapping>>, gid: &Option<Vec<IdMapping>>) -> Result<()> {
     let text = |maps: &Option<Vec<IdMapping>>| {
-        maps.iter()
-            .flatten()
-            .map(|m| format!("{} {} {}\n", m.container_id, m.host_id, m.size))
-            .collect::<String>()
+        maps.iter().flatten().map(|m| format!("{} {} {}\n", m.container_id, m.host_id, m.size)).collect::<String>()
     };
     let (u, g) = (text(uid), text(gid));
     if !u.is_empty() {
-        std::fs::write(format!("/proc/{pid}/uid_map"), u)
-            .ctx("write", format!("/proc/{pid}/uid_map"))?;
+        std::fs::write(format!("/proc/{pid}/uid_map"), u).ctx("write", format!("/proc/{pid}/uid_map"))?;
     }
     if !g.is_empty() {
-        std::fs::write(format!("/proc/{pid}/gid_map"), g)
-            .ctx("write", format!("/proc/{pid}/gid_map"))?;
+        std::fs::write(format!("/proc/{pid}/gid_map"), g).ctx("write", format!("/proc/{pid}/gid_map"))?;
     }
     Ok(())
 }

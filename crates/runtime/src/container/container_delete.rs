@@ -37,16 +37,8 @@ impl Runtime {
         if let Err(e) = std::fs::remove_dir_all(&dir.path) {
             errors.push(sys("remove", dir.path.display(), e));
         }
-        let hooks = record
-            .hooks
-            .as_ref()
-            .and_then(|h| h.poststop.clone())
-            .unwrap_or_default();
-        errors.extend(crate::hooks::run_all_best_effort(
-            "poststop",
-            &hooks,
-            &record.oci_state(Status::Stopped),
-        ));
+        let hooks = record.hooks.as_ref().and_then(|h| h.poststop.clone()).unwrap_or_default();
+        errors.extend(crate::hooks::run_all_best_effort("poststop", &hooks, &record.oci_state(Status::Stopped)));
         if errors.is_empty() {
             Ok(())
         } else {

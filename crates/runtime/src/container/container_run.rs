@@ -29,12 +29,7 @@ const FORWARDED: &[Signal] = &[
 
 impl Runtime {
     /// Runs a container. `keep` leaves a foreground container's state behind.
-    pub fn run(
-        &self,
-        opts: &CreateOptions,
-        detach: bool,
-        keep: bool,
-    ) -> Result<(RunOutcome, Vec<RuntimeError>)> {
+    pub fn run(&self, opts: &CreateOptions, detach: bool, keep: bool) -> Result<(RunOutcome, Vec<RuntimeError>)> {
         let created = self.create(opts)?;
         let pid = created.record.pid;
         // Block the forwarded signals before start, so none is lost in between.
@@ -66,34 +61,24 @@ impl Runtime {
 
 /// Waits for the init (our child), forwarding signals sent to us.
 fn wait_forwarding(pid: i32, set: SigSet) -> Result<i32> {
-    let sfd =
-        SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC).ctx("signalfd", "forwarded signals")?;
+    let sfd = SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC).ctx("signalfd", "forwarded signals")?;
     let pidfd = crate::sys::pidfd_open(pid).ctx("pidfd_open", pid)?;
     use nix::poll::{PollFd, PollFlags, PollTimeout};
     use std::os::fd::AsFd;
     loop {
-        let mut fds = [
-            PollFd::new(pidfd.as_fd(), PollFlags::POLLIN),
-            PollFd::new(sfd.as_fd(), PollFlags::POLLIN),
-        ];
+        let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN), PollFd::new(sfd.as_fd(), PollFlags::POLLIN)];
         match nix::poll::poll(&mut fds, PollTimeout::NONE) {
             Err(nix::errno::Errno::EINTR) => continue,
             other => other.ctx("poll", "container init")?,
         };
-        if fds[1]
-            .revents()
-            .is_some_and(|r| r.contains(PollFlags::POLLIN))
-        {
+        if fds[1].revents().is_some_and(|r| r.contains(PollFlags::POLLIN)) {
             if let Ok(Some(info)) = sfd.read_signal() {
                 if let Ok(sig) = Signal::try_from(info.ssi_signo as i32) {
                     let _ = nix::sys::signal::kill(Pid::from_raw(pid), sig);
                 }
             }
         }
-        if fds[0]
-            .revents()
-            .is_some_and(|r| r.contains(PollFlags::POLLIN))
-        {
+        if fds[0].revents().is_some_and(|r| r.contains(PollFlags::POLLIN)) {
             break;
         }
     }

@@ -33,42 +33,25 @@ impl Runtime {
         let pidfd = crate::sys::pidfd_open(record.pid).ctx("pidfd_open", record.pid)?;
         // Wait for the init's byte, or for the init to die first.
         loop {
-            let mut fds = [
-                PollFd::new(fifo_fd.as_fd(), PollFlags::POLLIN),
-                PollFd::new(pidfd.as_fd(), PollFlags::POLLIN),
-            ];
+            let mut fds =
+                [PollFd::new(fifo_fd.as_fd(), PollFlags::POLLIN), PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
             match nix::poll::poll(&mut fds, PollTimeout::NONE) {
                 Err(nix::errno::Errno::EINTR) => continue,
                 other => other.ctx("poll", "exec fifo")?,
             };
-            let fifo_ready = fds[0]
-                .revents()
-                .is_some_and(|r| r.intersects(PollFlags::POLLIN | PollFlags::POLLHUP));
+            let fifo_ready = fds[0].revents().is_some_and(|r| r.intersects(PollFlags::POLLIN | PollFlags::POLLHUP));
             if fifo_ready {
                 let mut buf = [0u8; 1];
                 if matches!(nix::unistd::read(raw, &mut buf), Ok(1)) {
                     break;
                 }
             }
-            if fds[1]
-                .revents()
-                .is_some_and(|r| r.contains(PollFlags::POLLIN))
-            {
-                return Err(RuntimeError::Init(format!(
-                    "container {id} init exited before it could start"
-                )));
+            if fds[1].revents().is_some_and(|r| r.contains(PollFlags::POLLIN)) {
+                return Err(RuntimeError::Init(format!("container {id} init exited before it could start")));
             }
         }
         let _ = std::fs::remove_file(&fifo);
-        let hooks = record
-            .hooks
-            .as_ref()
-            .and_then(|h| h.poststart.clone())
-            .unwrap_or_default();
-        Ok(crate::hooks::run_all_best_effort(
-            "poststart",
-            &hooks,
-            &record.oci_state(Status::Running),
-        ))
+        let hooks = record.hooks.as_ref().and_then(|h| h.poststart.clone()).unwrap_or_default();
+        Ok(crate::hooks::run_all_best_effort("poststart", &hooks, &record.oci_state(Status::Running)))
     }
 }

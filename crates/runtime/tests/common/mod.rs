@@ -12,10 +12,7 @@ use std::sync::OnceLock;
 pub const HULL: &str = env!("CARGO_BIN_EXE_hull-runtime");
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
 }
 
 fn scratch() -> PathBuf {
@@ -29,21 +26,11 @@ pub fn rootfs() -> &'static Path {
         assert!(nix::unistd::geteuid().is_root(), "the root-tests need root");
         let base = scratch().join("base");
         let ws = workspace();
-        let st = Command::new(ws.join("scripts/make-bundle.sh"))
-            .arg(&base)
-            .arg(HULL)
-            .status()
-            .unwrap();
+        let st = Command::new(ws.join("scripts/make-bundle.sh")).arg(&base).arg(HULL).status().unwrap();
         assert!(st.success(), "make-bundle.sh failed");
         let probe_target = scratch().join("probe-target");
         let st = Command::new("cargo")
-            .args([
-                "build",
-                "--release",
-                "--target",
-                "x86_64-unknown-linux-gnu",
-                "--manifest-path",
-            ])
+            .args(["build", "--release", "--target", "x86_64-unknown-linux-gnu", "--manifest-path"])
             .arg(ws.join("tests/probe/Cargo.toml"))
             .arg("--target-dir")
             .arg(&probe_target)
@@ -51,11 +38,7 @@ pub fn rootfs() -> &'static Path {
             .status()
             .unwrap();
         assert!(st.success(), "building the probe failed");
-        std::fs::copy(
-            probe_target.join("x86_64-unknown-linux-gnu/release/probe"),
-            base.join("rootfs/probe"),
-        )
-        .unwrap();
+        std::fs::copy(probe_target.join("x86_64-unknown-linux-gnu/release/probe"), base.join("rootfs/probe")).unwrap();
         base.join("rootfs")
     })
 }
@@ -79,30 +62,16 @@ impl Bundle {
     pub fn new(id: &str) -> Bundle {
         let rootfs = rootfs();
         let dir = tempfile::tempdir().unwrap();
-        let out = Command::new(HULL)
-            .args(["spec", "--bundle"])
-            .arg(dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = Command::new(HULL).args(["spec", "--bundle"]).arg(dir.path()).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let mut config: Value =
-            serde_json::from_slice(&std::fs::read(dir.path().join("config.json")).unwrap())
-                .unwrap();
+            serde_json::from_slice(&std::fs::read(dir.path().join("config.json")).unwrap()).unwrap();
         config["root"]["path"] = json!(rootfs);
         config["process"]["terminal"] = json!(false);
         config["process"]["args"] = json!(["/probe"]);
         config["linux"]["cgroupsPath"] = json!(format!("{}/{id}", cgroup_parent(id)));
         let state_root = dir.path().join("state");
-        Bundle {
-            dir,
-            config,
-            state_root,
-            id: id.to_string(),
-        }
+        Bundle { dir, config, state_root, id: id.to_string() }
     }
 
     pub fn path(&self) -> &Path {
@@ -114,22 +83,18 @@ impl Bundle {
         self
     }
 
+    /// Writes config.json atomically: a runtime may be reading it meanwhile.
     pub fn write(&self) {
-        std::fs::write(
-            self.path().join("config.json"),
-            serde_json::to_vec_pretty(&self.config).unwrap(),
-        )
-        .unwrap();
+        let tmp = self.path().join("config.json.tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(&self.config).unwrap()).unwrap();
+        std::fs::rename(tmp, self.path().join("config.json")).unwrap();
     }
 
     /// Runs `hull-runtime --root STATE ARGS...` in the bundle.
     pub fn hull(&self, args: &[&str]) -> Output {
         self.write();
         let mut cmd = Command::new(HULL);
-        cmd.arg("--root")
-            .arg(&self.state_root)
-            .args(args)
-            .current_dir(self.path());
+        cmd.arg("--root").arg(&self.state_root).args(args).current_dir(self.path());
         output_via_files(cmd)
     }
 
@@ -141,8 +106,7 @@ impl Bundle {
     /// `run` with runc on the same bundle (its own state root and cgroup).
     pub fn run_runc(&mut self) -> Output {
         let saved = self.config["linux"]["cgroupsPath"].clone();
-        self.config["linux"]["cgroupsPath"] =
-            json!(format!("{}/runc-{}", cgroup_parent(&self.id), self.id));
+        self.config["linux"]["cgroupsPath"] = json!(format!("{}/runc-{}", cgroup_parent(&self.id), self.id));
         self.write();
         let mut cmd = Command::new("runc");
         cmd.arg("--root")
@@ -158,19 +122,12 @@ impl Bundle {
     /// no cgroup directory, no mount of the bundle on the host.
     pub fn assert_nothing_left(&self) {
         let state = self.state_root.join(&self.id);
-        assert!(
-            !state.exists(),
-            "state directory {} left behind",
-            state.display()
-        );
+        assert!(!state.exists(), "state directory {} left behind", state.display());
         for dir in cgroup_dirs(&format!("{}/{}", cgroup_parent(&self.id), self.id)) {
             assert!(!dir.exists(), "cgroup {} left behind", dir.display());
         }
         let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-        assert!(
-            !mounts.contains(self.path().to_str().unwrap()),
-            "a mount of the bundle is left on the host"
-        );
+        assert!(!mounts.contains(self.path().to_str().unwrap()), "a mount of the bundle is left on the host");
     }
 }
 
@@ -178,11 +135,7 @@ impl Drop for Bundle {
     fn drop(&mut self) {
         // Kill whatever a failed test left running, then try to remove the
         // shared parent; the last bundle out succeeds.
-        let _ = Command::new(HULL)
-            .arg("--root")
-            .arg(&self.state_root)
-            .args(["delete", "--force", &self.id])
-            .output();
+        let _ = Command::new(HULL).arg("--root").arg(&self.state_root).args(["delete", "--force", &self.id]).output();
         let _ = Command::new("runc")
             .arg("--root")
             .arg(self.path().join("runc-state"))
@@ -199,12 +152,8 @@ impl Drop for Bundle {
 pub fn output_via_files(mut cmd: Command) -> Output {
     let out = tempfile::tempfile().unwrap();
     let err = tempfile::tempfile().unwrap();
-    let status = cmd
-        .stdin(Stdio::null())
-        .stdout(out.try_clone().unwrap())
-        .stderr(err.try_clone().unwrap())
-        .status()
-        .unwrap();
+    let status =
+        cmd.stdin(Stdio::null()).stdout(out.try_clone().unwrap()).stderr(err.try_clone().unwrap()).status().unwrap();
     let read = |mut f: std::fs::File| {
         use std::io::{Read, Seek};
         let mut v = Vec::new();
@@ -212,20 +161,13 @@ pub fn output_via_files(mut cmd: Command) -> Output {
         f.read_to_end(&mut v).unwrap();
         v
     };
-    Output {
-        status,
-        stdout: read(out),
-        stderr: read(err),
-    }
+    Output { status, stdout: read(out), stderr: read(err) }
 }
 
 /// The directory of a cgroup path in each mounted hierarchy.
 pub fn cgroup_dirs(path: &str) -> Vec<PathBuf> {
     let layout = hull_cgroups_layout();
-    layout
-        .into_iter()
-        .map(|mp| mp.join(path.trim_start_matches('/')))
-        .collect()
+    layout.into_iter().map(|mp| mp.join(path.trim_start_matches('/'))).collect()
 }
 
 fn hull_cgroups_layout() -> Vec<PathBuf> {
@@ -245,10 +187,7 @@ pub fn probe_json(out: &Output) -> Value {
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
-    let line = stdout
-        .lines()
-        .find(|l| l.starts_with('{'))
-        .unwrap_or_else(|| panic!("no probe output in {stdout:?}"));
+    let line = stdout.lines().find(|l| l.starts_with('{')).unwrap_or_else(|| panic!("no probe output in {stdout:?}"));
     serde_json::from_str(line).unwrap()
 }
 
