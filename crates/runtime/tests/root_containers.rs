@@ -510,3 +510,45 @@ fn id_in_use_and_start_of_running_container() {
     assert!(stderr(&out).contains("container dup does not exist"));
     assert!(Path::new(HULL).exists());
 }
+
+/// cgroup v2 device control through the kernel: this host's cgroup2
+/// hierarchy holds no controllers, but device eBPF programs need none, so
+/// the program is attached to a cgroup2 directory the test creates.
+#[test]
+fn v2_device_program_is_enforced_by_the_kernel() {
+    use hull_cgroups::{v2::V2Manager, CgroupPaths, Manager};
+    let Some(unified) = cgroup_dirs("/").into_iter().find(|d| {
+        std::fs::read_to_string("/proc/self/mountinfo").unwrap().lines().any(|l| {
+            l.contains(" - cgroup2 ") && l.split(' ').nth(4) == Some(d.to_str().unwrap().trim_end_matches('/'))
+        })
+    }) else {
+        panic!("no cgroup2 mount on this host");
+    };
+    let dir = unified.join(format!("hull-test-{}-bpf", std::process::id()));
+    let mut m = V2Manager::new_contained(CgroupPaths { unified: Some(dir.clone()), ..Default::default() });
+    m.create().unwrap();
+    let deny_all = hull_spec::DeviceCgroup { allow: false, access: Some("rwm".into()), ..Default::default() };
+    let null = hull_spec::DeviceCgroup {
+        allow: true,
+        typ: Some("c".into()),
+        major: Some(1),
+        minor: Some(3),
+        access: Some("rw".into()),
+    };
+    let set = m.set(&hull_spec::Resources { devices: Some(vec![deny_all, null]), ..Default::default() });
+    let script = format!(
+        "echo $$ > {}/cgroup.procs && (head -c1 /dev/zero >/dev/null 2>&1 && echo zero-ok || echo zero-denied); \
+         (echo x > /dev/null) 2>/dev/null && echo null-ok || echo null-denied",
+        dir.display()
+    );
+    let out = std::process::Command::new("/bin/sh").args(["-c", &script]).output().unwrap();
+    m.destroy().unwrap();
+    set.unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "zero-denied\nnull-ok\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!dir.exists());
+}

@@ -1,6 +1,7 @@
 //! cgroup v2: one directory in the unified hierarchy, controllers enabled
 //! through the parents' cgroup.subtree_control.
 
+pub mod devices;
 mod resources;
 
 use crate::{fs, CgroupPaths, Manager, Result};

@@ -64,6 +64,9 @@ pub(super) fn apply(dir: &Path, r: &Resources) -> Result<()> {
     if let Some(u) = &r.unified {
         unified(dir, u)?;
     }
+    if let Some(d) = &r.devices {
+        super::devices::apply(dir, d)?;
+    }
     Ok(())
 }
 
