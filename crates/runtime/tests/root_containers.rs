@@ -462,6 +462,16 @@ fn bad_input_is_rejected_cleanly() {
             Box::new(|c| c["hooks"] = json!({"createRuntime": [{"path": "/bin/false"}]})),
             "createRuntime hook /bin/false",
         ),
+        (
+            "failing createContainer hook",
+            Box::new(|c| c["hooks"] = json!({"createContainer": [{"path": "/bin/false"}]})),
+            "createContainer hook /bin/false",
+        ),
+        (
+            "failing startContainer hook",
+            Box::new(|c| c["hooks"] = json!({"startContainer": [{"path": "/bin/false"}]})),
+            "startContainer hook /bin/false: exited with status 1",
+        ),
         ("missing executable", Box::new(|c| c["process"]["args"] = json!(["/no/such/binary"])), "/no/such/binary"),
     ];
     for (name, edit, needle) in cases {
@@ -551,4 +561,124 @@ fn v2_device_program_is_enforced_by_the_kernel() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!dir.exists());
+}
+
+#[test]
+fn hooks_get_env_args_and_time_out() {
+    let mut b = Bundle::new("hooks-env");
+    b.args(&["/bin/true"]);
+    let out_file = b.path().join("hook.out");
+    b.config["hooks"] = json!({"createRuntime": [{
+        "path": "/bin/sh",
+        "args": ["hook-argv0", "-c", format!("echo \"$0 $FOO $(cat)\" > {}", out_file.display())],
+        "env": ["FOO=from-env"]}]});
+    let out = b.run_hull();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&out_file).unwrap();
+    assert!(text.starts_with("hook-argv0 from-env {\"ociVersion\""), "{text}");
+    assert!(text.contains("\"id\":\"hooks-env\""), "{text}");
+    b.config["hooks"] = json!({"createRuntime": [{"path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1}]});
+    let started = std::time::Instant::now();
+    let out = b.run_hull();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("createRuntime hook /bin/sleep: timed out after 1s"), "{}", stderr(&out));
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    b.assert_nothing_left();
+}
+
+#[test]
+fn preserve_fds_passes_only_what_is_asked() {
+    let mut b = Bundle::new("fds");
+    b.args(&["/bin/sh", "-c", "echo through-fd3 >&3 && echo wrote || echo no-fd3"]);
+    b.write();
+    let file = b.path().join("fd3.out");
+    let run = |preserve: &str| {
+        let script =
+            format!("exec 3>{}; exec {HULL} --root {} run {preserve} fds", file.display(), b.state_root.display());
+        let mut cmd = std::process::Command::new("/bin/sh");
+        cmd.args(["-c", &script]).current_dir(b.path());
+        output_via_files(cmd)
+    };
+    let out = run("--preserve-fds 1");
+    assert_eq!(stdout(&out), "wrote\n", "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "through-fd3\n");
+    let out = run("");
+    assert_eq!(stdout(&out), "no-fd3\n", "fd 3 leaked into the container: {}", stderr(&out));
+    b.assert_nothing_left();
+}
+
+#[test]
+fn log_file_json_list_and_flag_errors() {
+    let mut b = Bundle::new("log-list");
+    b.args(&["/bin/sleep", "300"]);
+    assert!(b.hull(&["run", "-d", "log-list"]).status.success());
+    let table = stdout(&b.hull(&["list"]));
+    let mut lines = table.lines();
+    assert!(lines.next().unwrap().starts_with("ID "));
+    let row: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!((row[0], row[2]), ("log-list", "running"));
+    assert_eq!(stdout(&b.hull(&["list", "-q"])), "log-list\n");
+    // Flags after the id are accepted, as runc does.
+    assert!(b.hull(&["delete", "log-list", "--force"]).status.success());
+    let log = b.path().join("runtime.log");
+    let out = b.hull(&["--log", log.to_str().unwrap(), "--log-format", "json", "start", "log-list"]);
+    assert!(!out.status.success());
+    let line = std::fs::read_to_string(&log).unwrap();
+    let entry: Value = serde_json::from_str(line.lines().last().unwrap()).unwrap();
+    assert_eq!(entry["level"], "error");
+    assert_eq!(entry["msg"], "container log-list does not exist");
+    assert!(entry["time"].as_str().unwrap().ends_with('Z'));
+    let out = b.hull(&["--systemd-cgroup", "run", "log-list"]);
+    assert!(stderr(&out).contains("systemd cgroup driver is not supported"), "{}", stderr(&out));
+    let out = b.hull(&["kill", "log-list", "SIGBOGUS"]);
+    assert!(stderr(&out).contains("unknown signal"), "{}", stderr(&out));
+    b.assert_nothing_left();
+}
+
+#[test]
+fn rootfs_propagation_and_readonly_root() {
+    let mut b = Bundle::new("propagation");
+    set_args(&mut b, probe_args(&[]));
+    let v = probe_json(&b.run_hull());
+    let root = |v: &Value| v["mounts"].as_array().unwrap().iter().find(|m| m["destination"] == "/").unwrap().clone();
+    // Default: rslave, so host mounts propagate in but nothing leaks out.
+    assert!(!root(&v)["propagation"].as_str().unwrap().contains("shared:"), "{}", root(&v));
+    b.config["linux"]["rootfsPropagation"] = json!("shared");
+    b.config["root"]["readonly"] = json!(false);
+    let v = probe_json(&b.run_hull());
+    assert!(root(&v)["propagation"].as_str().unwrap().contains("shared:"), "{}", root(&v));
+    assert!(!root(&v)["options"].as_str().unwrap().split(',').any(|o| o == "ro"), "{}", root(&v));
+}
+
+#[test]
+fn scheduler_io_priority_and_personality() {
+    let mut b = Bundle::new("sched");
+    b.args(&["/bin/sh", "-c", "cut -d' ' -f19,41 /proc/self/stat; ionice -p $$; uname -m"]);
+    b.config["process"]["scheduler"] = json!({"policy": "SCHED_BATCH", "nice": 7});
+    b.config["process"]["ioPriority"] = json!({"class": "IOPRIO_CLASS_BE", "priority": 3});
+    b.config["linux"]["personality"] = json!({"domain": "LINUX32"});
+    let out = b.run_hull();
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "7 3", "nice 7, policy SCHED_BATCH(3): {text}");
+    assert_eq!(lines[1], "best-effort: prio 3");
+    assert_eq!(lines[2], "i686", "LINUX32 personality: {text}");
+}
+
+#[test]
+fn legacy_cgroup_host_in_a_private_mount_namespace() {
+    // With the cgroup2 mount hidden, the host looks like a pure cgroup v1 one.
+    let mut b = Bundle::new("legacy");
+    set_args(&mut b, probe_args(&["--cgroup-file", "pids/pids.max"]));
+    b.config["linux"]["resources"]["pids"] = json!({"limit": 33});
+    b.write();
+    let script = format!("umount /sys/fs/cgroup/unified && exec {HULL} --root {} run legacy", b.state_root.display());
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.args(["-m", "--propagation", "private", "/bin/sh", "-c", &script]).current_dir(b.path());
+    let v = probe_json(&output_via_files(cmd));
+    assert_eq!(v["cgroup_files"]["pids/pids.max"], "33");
+    assert!(v["mounts"].as_array().unwrap().iter().all(|m| m["destination"] != "/sys/fs/cgroup/unified"));
+    assert!(v["mounts"].as_array().unwrap().iter().any(|m| m["destination"] == "/sys/fs/cgroup/pids"));
+    b.assert_nothing_left();
 }

@@ -68,6 +68,7 @@ fn mounts() -> (String, Vec<(String, String)>) {
             continue;
         }
         let options = format!("{},{}", pre[5], post[2]);
+        let propagation = pre[6..].join(" ");
         pairs.push((pre[4].to_string(), options.clone()));
         out.push(object([
             ("destination".into(), Json::str(pre[4])),
@@ -75,6 +76,7 @@ fn mounts() -> (String, Vec<(String, String)>) {
             ("source".into(), Json::str(post[1])),
             ("root".into(), Json::str(pre[3])),
             ("options".into(), Json::str(&options)),
+            ("propagation".into(), Json::str(&propagation)),
         ]));
     }
     (list(out), pairs)

@@ -8,7 +8,6 @@ use std::path::Path;
 pub struct Logger {
     file: Option<std::fs::File>,
     json: bool,
-    #[allow(dead_code)]
     debug: bool,
 }
 
@@ -34,6 +33,13 @@ impl Logger {
     pub fn error(&self, msg: &str) {
         eprintln!("hull-runtime: {msg}");
         self.write("error", msg);
+    }
+
+    /// Debug messages go to the log file only, and only with --debug.
+    pub fn debug(&self, msg: &str) {
+        if self.debug {
+            self.write("debug", msg);
+        }
     }
 
     pub fn warn(&self, msg: &str) {

@@ -67,6 +67,11 @@ pub fn main() -> i32 {
         logger.error("--systemd-cgroup: the systemd cgroup driver is not supported yet; drop the flag to use cgroupfs");
         return 1;
     }
+    logger.debug(&format!(
+        "hull-runtime {} (root {})",
+        std::env::args().skip(1).collect::<Vec<_>>().join(" "),
+        cli.root.display()
+    ));
     let result = match cli.command {
         Command::Spec(a) => spec::run(a),
         Command::Create(a) => create::run(&runtime, a),

@@ -126,6 +126,17 @@ impl Bundle {
         for dir in cgroup_dirs(&format!("{}/{}", cgroup_parent(&self.id), self.id)) {
             assert!(!dir.exists(), "cgroup {} left behind", dir.display());
         }
+        let state_root = self.state_root.to_str().unwrap();
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            let is_hull = cmdline.contains(HULL) && cmdline.contains(state_root);
+            assert!(
+                !is_hull || cmdline.contains(" state ") || entry.file_name() == std::process::id().to_string().as_str(),
+                "process {:?} ({cmdline}) left behind",
+                entry.file_name()
+            );
+        }
         let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
         assert!(!mounts.contains(self.path().to_str().unwrap()), "a mount of the bundle is left on the host");
     }
