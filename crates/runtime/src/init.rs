@@ -179,6 +179,8 @@ fn finish_process(cfg: &InitConfig, p: &hull_spec::Process, userns: bool, state:
     let env = process::environment(p);
     let args = p.args.clone().unwrap_or_default();
     let exe = process::find_executable(&args[0], &env)?;
+    // Before giving up privileges: raising a hard limit needs CAP_SYS_RESOURCE.
+    process::apply_rlimits(p.rlimits.as_deref().unwrap_or_default())?;
     if let Some(c) = &p.capabilities {
         capabilities::drop_bounding(c)?;
     }
@@ -191,7 +193,6 @@ fn finish_process(cfg: &InitConfig, p: &hull_spec::Process, userns: bool, state:
     }
     let umask = p.user.umask.unwrap_or(0o022);
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(umask));
-    process::apply_rlimits(p.rlimits.as_deref().unwrap_or_default())?;
     if p.no_new_privileges == Some(true) {
         crate::sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1).ctx("prctl", "PR_SET_NO_NEW_PRIVS")?;
     }

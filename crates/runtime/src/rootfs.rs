@@ -301,10 +301,7 @@ pub fn readonly_paths(paths: &[String]) -> Result<()> {
             continue;
         }
         mount(Some(path), path, NONE, MsFlags::MS_BIND | MsFlags::MS_REC, NONE).ctx("bind", p)?;
-        remount(
-            path,
-            MsFlags::MS_RDONLY | MsFlags::MS_REC | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-        )?;
+        remount(path, MsFlags::MS_RDONLY | MsFlags::MS_REC)?;
     }
     Ok(())
 }

@@ -173,6 +173,12 @@ fn process_attributes() {
     assert_eq!(v["capabilities"]["CapEff"], "0000000000002000");
     assert_eq!(v["capabilities"]["CapInh"], "0000000000002000");
     assert_eq!(v["capabilities"]["CapAmb"], "0000000000002000");
+    let runc = probe_json(&b.run_runc());
+    for field in
+        ["uid", "gid", "groups", "umask", "cwd", "env", "capabilities", "no_new_privs", "rlimits", "oom_score_adj"]
+    {
+        assert_eq!(v[field], runc[field], "field {field} differs from runc");
+    }
 }
 
 #[test]
