@@ -46,3 +46,10 @@ pub fn apply(c: &Capabilities) -> Result<()> {
     }
     Ok(())
 }
+
+/// Makes every permitted capability effective (the init needs CAP_SYS_ADMIN
+/// to load a seccomp filter without no_new_privs after the user switch).
+pub fn raise_permitted() -> std::io::Result<()> {
+    let permitted = caps::read(None, CapSet::Permitted).map_err(std::io::Error::other)?;
+    caps::set(None, CapSet::Effective, &permitted).map_err(std::io::Error::other)
+}

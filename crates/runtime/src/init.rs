@@ -36,6 +36,8 @@ pub struct InitConfig<'a> {
     pub new_keyring: bool,
     /// Descriptors 3..3+N passed through to the process.
     pub preserve_fds: u32,
+    /// The compiled seccomp filter, if the config has one.
+    pub seccomp: Option<&'a crate::seccomp::Filter>,
 }
 
 /// Runs the init; never returns.
@@ -57,7 +59,13 @@ pub fn main(cfg: InitConfig, chan: Channel) -> ! {
         // SAFETY: as above.
         unsafe { libc::_exit(1) }
     }
-    let code = match wait_for_start(&cfg, &exec) {
+    let code = match wait_for_start(&cfg, &exec).and_then(|()| {
+        if exec.locked {
+            Ok(())
+        } else {
+            lock_down(&cfg.spec.process.clone().unwrap_or_default(), cfg.seccomp)
+        }
+    }) {
         Ok(()) => {
             let err = nix::unistd::execve(&exec.path, &exec.args, &exec.env).unwrap_err();
             eprintln!("hull-runtime: exec {}: {err}", exec.path.to_string_lossy());
@@ -78,6 +86,8 @@ struct Exec {
     args: Vec<CString>,
     env: Vec<CString>,
     state: State,
+    /// Capabilities, no_new_privs and seccomp already applied (notify case).
+    locked: bool,
 }
 
 fn setup(cfg: &InitConfig, chan: &Channel) -> Result<Exec> {
@@ -163,10 +173,16 @@ fn setup(cfg: &InitConfig, chan: &Channel) -> Result<Exec> {
     if spec.root.as_ref().and_then(|r| r.readonly) == Some(true) {
         rootfs::readonly_root()?;
     }
-    finish_process(cfg, &proc_, userns, state)
+    finish_process(cfg, chan, &proc_, userns, state)
 }
 
-fn finish_process(cfg: &InitConfig, p: &hull_spec::Process, userns: bool, state: State) -> Result<Exec> {
+fn finish_process(
+    cfg: &InitConfig,
+    chan: &Channel,
+    p: &hull_spec::Process,
+    userns: bool,
+    state: State,
+) -> Result<Exec> {
     if let Some(persona) = cfg.spec.linux.as_ref().and_then(|l| l.personality.as_ref()) {
         process::apply_personality(&persona.domain)?;
     }
@@ -188,17 +204,42 @@ fn finish_process(cfg: &InitConfig, p: &hull_spec::Process, userns: bool, state:
         !userns || std::fs::read_to_string("/proc/self/setgroups").map_or(true, |s| s.trim() == "allow");
     process::switch_user(&p.user, setgroups_allowed)?;
     nix::unistd::chdir(&p.cwd).ctx("chdir", p.cwd.display())?;
+    let umask = p.user.umask.unwrap_or(0o022);
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(umask));
+    crate::sys::cloexec_from(3 + cfg.preserve_fds).ctx("close_range", "inherited descriptors")?;
+    let path = CString::new(exe.as_os_str().as_encoded_bytes()).map_err(|_| spec("process.args", "NUL in path"))?;
+    let mut exec = Exec { path, args: process::cstrings(&args)?, env: process::cstrings(&env)?, state, locked: false };
+    if let Some(filter) = cfg.seccomp.filter(|f| f.uses_notify) {
+        // The listener must get the notify fd before `start`: load the filter
+        // now and hand the fd to the runtime, which passes it on.
+        lock_down(p, Some(filter))?;
+        let fd = filter.notify_fd()?;
+        chan.send_with_fd(&Message::SeccompFd, fd).ctx("send", "seccomp notify fd")?;
+        let _ = nix::unistd::close(fd);
+        exec.locked = true;
+    }
+    Ok(exec)
+}
+
+/// The last privileges go: seccomp (while CAP_SYS_ADMIN is still there when
+/// no_new_privs is off), the final capability sets, no_new_privs, and
+/// seccomp last of all when no_new_privs is on.
+fn lock_down(p: &hull_spec::Process, filter: Option<&crate::seccomp::Filter>) -> Result<()> {
+    let nnp = p.no_new_privileges == Some(true);
+    if let Some(f) = filter.filter(|_| !nnp) {
+        capabilities::raise_permitted().ctx("capset", "raise permitted capabilities to load seccomp")?;
+        f.load()?;
+    }
     if let Some(c) = &p.capabilities {
         capabilities::apply(c)?;
     }
-    let umask = p.user.umask.unwrap_or(0o022);
-    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(umask));
-    if p.no_new_privileges == Some(true) {
+    if nnp {
         crate::sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1).ctx("prctl", "PR_SET_NO_NEW_PRIVS")?;
     }
-    crate::sys::cloexec_from(3 + cfg.preserve_fds).ctx("close_range", "inherited descriptors")?;
-    let path = CString::new(exe.as_os_str().as_encoded_bytes()).map_err(|_| spec("process.args", "NUL in path"))?;
-    Ok(Exec { path, args: process::cstrings(&args)?, env: process::cstrings(&env)?, state })
+    if let Some(f) = filter.filter(|_| nnp) {
+        f.load()?;
+    }
+    Ok(())
 }
 
 fn set_domainname(name: &str) -> Result<()> {

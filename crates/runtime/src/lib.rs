@@ -17,6 +17,7 @@ pub mod mount_options;
 pub mod namespaces;
 pub mod process;
 pub mod rootfs;
+pub mod seccomp;
 pub mod state;
 pub mod sync;
 pub mod sys;

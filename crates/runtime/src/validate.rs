@@ -149,9 +149,6 @@ fn linux(config: &Spec, ns: &BTreeSet<NamespaceType>) -> Result<()> {
             return Err(spec("linux.personality.domain", format!("unknown domain {:?}", p.domain)));
         }
     }
-    if linux.seccomp.is_some() {
-        return Err(spec("linux.seccomp", "seccomp filters are not supported by this hull-runtime yet"));
-    }
     if linux.intel_rdt.is_some() {
         return Err(spec("linux.intelRdt", "Intel RDT is not supported by this runtime"));
     }

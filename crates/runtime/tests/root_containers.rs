@@ -469,6 +469,23 @@ fn bad_input_is_rejected_cleanly() {
             "createRuntime hook /bin/false",
         ),
         (
+            "malformed seccomp profile",
+            Box::new(|c| c["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_BOGUS"})),
+            "linux.seccomp.defaultAction: unknown action",
+        ),
+        (
+            "seccomp profile of the wrong shape",
+            Box::new(|c| {
+                c["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": "read"}]})
+            }),
+            "linux.seccomp.syscalls[0].names",
+        ),
+        (
+            "seccomp notify without a listener",
+            Box::new(|c| c["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_NOTIFY"})),
+            "linux.seccomp.listenerPath",
+        ),
+        (
             "failing createContainer hook",
             Box::new(|c| c["hooks"] = json!({"createContainer": [{"path": "/bin/false"}]})),
             "createContainer hook /bin/false",
@@ -687,4 +704,93 @@ fn legacy_cgroup_host_in_a_private_mount_namespace() {
     assert!(v["mounts"].as_array().unwrap().iter().all(|m| m["destination"] != "/sys/fs/cgroup/unified"));
     assert!(v["mounts"].as_array().unwrap().iter().any(|m| m["destination"] == "/sys/fs/cgroup/pids"));
     b.assert_nothing_left();
+}
+
+fn seccomp_profile(b: &mut Bundle, rules: Value) {
+    b.config["linux"]["seccomp"] = json!({
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+        "syscalls": rules,
+    });
+}
+
+#[test]
+fn seccomp_errno_args_and_unknown_names() {
+    let mut b = Bundle::new("seccomp-errno");
+    b.args(&["/bin/sh", "-c", "grep Seccomp: /proc/self/status; mkdir /tmp/x 2>&1; linux32 true 2>&1 || echo linux32-denied; linux64 true && echo linux64-ok"]);
+    b.config["mounts"].as_array_mut().unwrap().push(json!({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}));
+    seccomp_profile(
+        &mut b,
+        json!([
+        {"names": ["mkdir", "mkdirat", "no_such_syscall_here"], "action": "SCMP_ACT_ERRNO", "errnoRet": 18},
+        {"names": ["personality"], "action": "SCMP_ACT_ERRNO",
+         "args": [{"index": 0, "value": 255, "valueTwo": 8, "op": "SCMP_CMP_MASKED_EQ"}]}]),
+    );
+    let out = b.run_hull();
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(text.starts_with("Seccomp:\t2\n"), "{text}");
+    assert!(text.contains("Invalid cross-device link"), "mkdir did not fail with errno 18: {text}");
+    assert!(text.contains("linux32-denied\nlinux64-ok"), "{text}");
+    assert!(stderr(&out).contains("no_such_syscall_here"), "no warning for the unknown name: {}", stderr(&out));
+    b.assert_nothing_left();
+}
+
+#[test]
+fn seccomp_kill_kills() {
+    let mut b = Bundle::new("seccomp-kill");
+    b.args(&["/bin/uname"]);
+    seccomp_profile(&mut b, json!([{"names": ["uname"], "action": "SCMP_ACT_KILL_PROCESS"}]));
+    let out = b.run_hull();
+    assert_eq!(out.status.code(), Some(128 + libc::SIGSYS), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    b.assert_nothing_left();
+}
+
+#[test]
+fn seccomp_notify_hands_the_fd_to_the_listener() {
+    use libseccomp::{ScmpNotifReq, ScmpNotifResp, ScmpNotifRespFlags};
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    let mut b = Bundle::new("seccomp-notify");
+    b.args(&["/bin/sh", "-c", "mkdir /tmp/n 2>&1; echo done"]);
+    b.config["mounts"].as_array_mut().unwrap().push(json!({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}));
+    seccomp_profile(&mut b, json!([{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}]));
+    let sock = b.path().join("listener.sock");
+    b.config["linux"]["seccomp"]["listenerPath"] = json!(sock);
+    b.config["linux"]["seccomp"]["listenerMetadata"] = json!("hello-listener");
+    let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let agent = std::thread::spawn(move || {
+        let (conn, _) = listener.accept().unwrap();
+        let mut buf = vec![0u8; 8192];
+        let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+        let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+        let msg = nix::sys::socket::recvmsg::<()>(
+            conn.as_raw_fd(),
+            &mut iov,
+            Some(&mut cmsg),
+            nix::sys::socket::MsgFlags::empty(),
+        )
+        .unwrap();
+        let mut fd = None;
+        for c in msg.cmsgs().unwrap() {
+            if let nix::sys::socket::ControlMessageOwned::ScmRights(fds) = c {
+                // SAFETY: received just now, owned by this test.
+                fd = Some(unsafe { OwnedFd::from_raw_fd(fds[0]) });
+            }
+        }
+        let n = msg.bytes;
+        let state: Value = serde_json::from_slice(&buf[..n]).unwrap();
+        let fd = fd.expect("no fd with the listener message");
+        // Answer the container's mkdir with EROFS.
+        let req = ScmpNotifReq::receive(fd.as_raw_fd()).unwrap();
+        ScmpNotifResp::new_error(req.id, -libc::EROFS, ScmpNotifRespFlags::empty()).respond(fd.as_raw_fd()).unwrap();
+        state
+    });
+    let out = b.run_hull();
+    let state = agent.join().unwrap();
+    assert_eq!(state["fds"], json!(["seccompFd"]));
+    assert_eq!(state["metadata"], "hello-listener");
+    assert_eq!(state["state"]["id"], "seccomp-notify");
+    assert!(state["pid"].as_i64().unwrap() > 0);
+    assert!(stdout(&out).contains("Read-only file system\ndone"), "{} {}", stdout(&out), stderr(&out));
 }

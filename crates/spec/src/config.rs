@@ -289,7 +289,7 @@ pub struct Linux {
     pub devices: Option<Vec<Device>>,
     /// seccomp filter.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seccomp: Option<serde_json::Value>,
+    pub seccomp: Option<Seccomp>,
     /// Propagation of the rootfs mount (`shared`, `slave`, `private`, `unbindable`, r*).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rootfs_propagation: Option<String>,
@@ -639,4 +639,62 @@ pub struct InterfacePriority {
     pub name: String,
     /// Priority.
     pub priority: u32,
+}
+
+/// `linux.seccomp`. Actions, operators, architectures and flags stay strings
+/// here; the runtime validates them and names the offending value.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Seccomp {
+    /// Action for syscalls no rule matches.
+    pub default_action: String,
+    /// errno for a default action of SCMP_ACT_ERRNO/SCMP_ACT_TRACE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_errno_ret: Option<u32>,
+    /// `SCMP_ARCH_*` the filter covers besides the native one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub architectures: Option<Vec<String>>,
+    /// `SECCOMP_FILTER_FLAG_*`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flags: Option<Vec<String>>,
+    /// Unix socket that receives the notify fd (SCMP_ACT_NOTIFY).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listener_path: Option<PathBuf>,
+    /// Opaque data passed to the listener.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listener_metadata: Option<String>,
+    /// Rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub syscalls: Option<Vec<SeccompSyscall>>,
+}
+
+/// One `linux.seccomp.syscalls` rule.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SeccompSyscall {
+    /// Syscall names.
+    pub names: Vec<String>,
+    /// `SCMP_ACT_*`.
+    pub action: String,
+    /// errno for SCMP_ACT_ERRNO/SCMP_ACT_TRACE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errno_ret: Option<u32>,
+    /// Argument conditions, all of which must hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args: Option<Vec<SeccompArg>>,
+}
+
+/// One argument condition.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SeccompArg {
+    /// Argument index (0-5).
+    pub index: u32,
+    /// Value (the mask for SCMP_CMP_MASKED_EQ).
+    pub value: u64,
+    /// Second value (the compared value for SCMP_CMP_MASKED_EQ).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_two: Option<u64>,
+    /// `SCMP_CMP_*`.
+    pub op: String,
 }

@@ -39,8 +39,10 @@ impl Args {
     }
 }
 
-pub fn run(rt: &hull_runtime::Runtime, a: Args) -> anyhow::Result<i32> {
+pub fn run(rt: &hull_runtime::Runtime, a: Args, log: &super::log::Logger) -> anyhow::Result<i32> {
     let _ = &a.console_socket;
-    rt.create(&a.options())?;
+    for w in rt.create(&a.options())?.warnings {
+        log.warn(&w);
+    }
     Ok(0)
 }

@@ -74,7 +74,7 @@ pub fn main() -> i32 {
     ));
     let result = match cli.command {
         Command::Spec(a) => spec::run(a),
-        Command::Create(a) => create::run(&runtime, a),
+        Command::Create(a) => create::run(&runtime, a, &logger),
         Command::Start(a) => start::run(&runtime, a, &logger),
         Command::State(a) => state::run(&runtime, a),
         Command::Kill(a) => kill::run(&runtime, a),

@@ -48,7 +48,7 @@ pub fn run(rt: &hull_runtime::Runtime, a: Args, log: &super::log::Logger) -> any
     };
     let (outcome, warnings) = rt.run(&opts, a.detach, a.keep)?;
     for w in warnings {
-        log.warn(&w.to_string());
+        log.warn(&w);
     }
     Ok(match outcome {
         RunOutcome::Detached => 0,

@@ -36,6 +36,9 @@ pub struct CreateOptions {
 pub struct Created {
     /// Its record.
     pub record: ContainerRecord,
+    /// Things worth a warning that did not stop the container (e.g.
+    /// seccomp syscall names this libseccomp does not know).
+    pub warnings: Vec<String>,
 }
 
 /// Undoes a half-made container when `create` fails.
@@ -80,6 +83,12 @@ impl Runtime {
         }
         let rootfs = bundle.join(root_path);
         crate::validate::validate(&config, &rootfs)?;
+        let seccomp = config.linux.as_ref().and_then(|l| l.seccomp.as_ref()).map(crate::seccomp::build).transpose()?;
+        let warnings: Vec<String> = seccomp
+            .iter()
+            .flat_map(|f| f.unknown_names.iter())
+            .map(|n| format!("linux.seccomp: syscall {n:?} is unknown to libseccomp here; its rule is skipped"))
+            .collect();
         let rootfs = std::fs::canonicalize(&rootfs).ctx("resolve root.path", rootfs.display())?;
         let pid_file = opts.pid_file.as_ref().map(|p| absolute(p));
 
@@ -154,6 +163,7 @@ impl Runtime {
                     no_pivot: opts.no_pivot,
                     new_keyring: opts.new_keyring,
                     preserve_fds: opts.preserve_fds,
+                    seccomp: seccomp.as_ref(),
                 };
                 init::main(cfg, child_chan)
             }
@@ -193,7 +203,7 @@ impl Runtime {
             crate::util::write_atomic(&pf, pid.to_string().as_bytes())?;
         }
         cleanup.disarm();
-        Ok(Created { record })
+        Ok(Created { record, warnings })
     }
 }
 
@@ -217,7 +227,17 @@ fn absolute(p: &Path) -> PathBuf {
 fn drive_init(chan: &Channel, config: &Spec, record: &ContainerRecord) -> Result<()> {
     chan.send(&Message::Go { pid: record.pid }).ctx("send", "start-up message")?;
     loop {
-        match chan.recv().ctx("receive", "init message")? {
+        let (msg, fd) = match chan.recv_with_fd().ctx("receive", "init message")? {
+            Some((m, fd)) => (Some(m), fd),
+            None => (None, None),
+        };
+        match msg {
+            Some(Message::SeccompFd) => {
+                let fd =
+                    fd.ok_or_else(|| RuntimeError::Init("seccomp notify message came without a descriptor".into()))?;
+                let seccomp = config.linux.as_ref().and_then(|l| l.seccomp.as_ref());
+                crate::seccomp::send_to_listener(seccomp, record, &fd)?;
+            }
             Some(Message::RunCreateRuntimeHooks) => {
                 let state = State { status: "creating".into(), ..record.oci_state(crate::state::Status::Created) };
                 if let Some(h) = &config.hooks {

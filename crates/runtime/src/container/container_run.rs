@@ -2,7 +2,7 @@
 //! container while forwarding signals, then delete it.
 
 use super::{CreateOptions, Runtime};
-use crate::error::{Context, Result, RuntimeError};
+use crate::error::{Context, Result};
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{waitpid, WaitStatus};
@@ -29,8 +29,9 @@ const FORWARDED: &[Signal] = &[
 
 impl Runtime {
     /// Runs a container. `keep` leaves a foreground container's state behind.
-    pub fn run(&self, opts: &CreateOptions, detach: bool, keep: bool) -> Result<(RunOutcome, Vec<RuntimeError>)> {
+    pub fn run(&self, opts: &CreateOptions, detach: bool, keep: bool) -> Result<(RunOutcome, Vec<String>)> {
         let created = self.create(opts)?;
+        let mut warnings = created.warnings;
         let pid = created.record.pid;
         // Block the forwarded signals before start, so none is lost in between.
         let mut set = SigSet::empty();
@@ -38,8 +39,8 @@ impl Runtime {
             FORWARDED.iter().for_each(|s| set.add(*s));
             set.thread_block().ctx("sigprocmask", "forwarded signals")?;
         }
-        let warnings = match self.start(&opts.id) {
-            Ok(w) => w,
+        match self.start(&opts.id) {
+            Ok(w) => warnings.extend(w.iter().map(|e| e.to_string())),
             Err(e) => {
                 let _ = self.delete(&opts.id, true);
                 return Err(e);
@@ -49,10 +50,9 @@ impl Runtime {
             return Ok((RunOutcome::Detached, warnings));
         }
         let code = wait_forwarding(pid, set)?;
-        let mut warnings = warnings;
         if !keep {
             if let Err(e) = self.delete(&opts.id, true) {
-                warnings.push(e);
+                warnings.push(e.to_string());
             }
         }
         Ok((RunOutcome::Exited(code), warnings))
