@@ -128,6 +128,30 @@ impl Filter {
     }
 }
 
+/// Hands the notify fd to the listener at `listenerPath`, with the container
+/// process state, as the runtime spec describes (`fds: ["seccompFd"]`).
+pub fn send_to_listener(
+    s: Option<&Seccomp>,
+    record: &crate::state::ContainerRecord,
+    fd: &std::os::fd::OwnedFd,
+) -> Result<()> {
+    use std::os::fd::AsRawFd;
+    let s = s.ok_or_else(|| spec("linux.seccomp", "missing"))?;
+    let path = s.listener_path.clone().unwrap_or_default();
+    let state = serde_json::json!({
+        "ociVersion": hull_spec::OCI_VERSION,
+        "fds": ["seccompFd"],
+        "pid": record.pid,
+        "metadata": s.listener_metadata.clone().unwrap_or_default(),
+        "state": hull_spec::State { status: "creating".into(), ..record.oci_state(crate::state::Status::Created) },
+    });
+    let sock = std::os::unix::net::UnixStream::connect(&path)
+        .map_err(|e| crate::error::sys("connect to seccomp listener", path.display(), e))?;
+    let data = serde_json::to_vec(&state).unwrap_or_default();
+    crate::sync::send_fd(sock.as_raw_fd(), &data, fd.as_raw_fd())
+        .map_err(|e| crate::error::sys("send notify fd to", path.display(), e))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,28 +192,4 @@ mod tests {
             assert!(err.starts_with(field), "{bad}: {err}");
         }
     }
-}
-
-/// Hands the notify fd to the listener at `listenerPath`, with the container
-/// process state, as the runtime spec describes (`fds: ["seccompFd"]`).
-pub fn send_to_listener(
-    s: Option<&Seccomp>,
-    record: &crate::state::ContainerRecord,
-    fd: &std::os::fd::OwnedFd,
-) -> Result<()> {
-    use std::os::fd::AsRawFd;
-    let s = s.ok_or_else(|| spec("linux.seccomp", "missing"))?;
-    let path = s.listener_path.clone().unwrap_or_default();
-    let state = serde_json::json!({
-        "ociVersion": hull_spec::OCI_VERSION,
-        "fds": ["seccompFd"],
-        "pid": record.pid,
-        "metadata": s.listener_metadata.clone().unwrap_or_default(),
-        "state": hull_spec::State { status: "creating".into(), ..record.oci_state(crate::state::Status::Created) },
-    });
-    let sock = std::os::unix::net::UnixStream::connect(&path)
-        .map_err(|e| crate::error::sys("connect to seccomp listener", path.display(), e))?;
-    let data = serde_json::to_vec(&state).unwrap_or_default();
-    crate::sync::send_fd(sock.as_raw_fd(), &data, fd.as_raw_fd())
-        .map_err(|e| crate::error::sys("send notify fd to", path.display(), e))
 }
