@@ -63,7 +63,7 @@ pub fn main(cfg: InitConfig, chan: Channel) -> ! {
         if exec.locked {
             Ok(())
         } else {
-            lock_down(&cfg.spec.process.clone().unwrap_or_default(), cfg.seccomp)
+            lock_down(&cfg.spec.process.clone().unwrap_or_default(), cfg.seccomp).map(drop)
         }
     }) {
         Ok(()) => {
@@ -212,10 +212,9 @@ fn finish_process(
     if let Some(filter) = cfg.seccomp.filter(|f| f.uses_notify) {
         // The listener must get the notify fd before `start`: load the filter
         // now and hand the fd to the runtime, which passes it on.
-        lock_down(p, Some(filter))?;
-        let fd = filter.notify_fd()?;
-        chan.send_with_fd(&Message::SeccompFd, fd).ctx("send", "seccomp notify fd")?;
-        let _ = nix::unistd::close(fd);
+        let fd = lock_down(p, Some(filter))?
+            .ok_or_else(|| crate::RuntimeError::Init("seccomp filter gave no notify descriptor".into()))?;
+        chan.send_with_fd(&Message::SeccompFd, fd.as_raw_fd()).ctx("send", "seccomp notify fd")?;
         exec.locked = true;
     }
     Ok(exec)
@@ -224,11 +223,12 @@ fn finish_process(
 /// The last privileges go: seccomp (while CAP_SYS_ADMIN is still there when
 /// no_new_privs is off), the final capability sets, no_new_privs, and
 /// seccomp last of all when no_new_privs is on.
-fn lock_down(p: &hull_spec::Process, filter: Option<&crate::seccomp::Filter>) -> Result<()> {
+fn lock_down(p: &hull_spec::Process, filter: Option<&crate::seccomp::Filter>) -> Result<Option<OwnedFd>> {
     let nnp = p.no_new_privileges == Some(true);
+    let mut notify = None;
     if let Some(f) = filter.filter(|_| !nnp) {
         capabilities::raise_permitted().ctx("capset", "raise permitted capabilities to load seccomp")?;
-        f.load()?;
+        notify = f.load()?;
     }
     if let Some(c) = &p.capabilities {
         capabilities::apply(c)?;
@@ -237,9 +237,9 @@ fn lock_down(p: &hull_spec::Process, filter: Option<&crate::seccomp::Filter>) ->
         crate::sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1).ctx("prctl", "PR_SET_NO_NEW_PRIVS")?;
     }
     if let Some(f) = filter.filter(|_| nnp) {
-        f.load()?;
+        notify = f.load()?;
     }
-    Ok(())
+    Ok(notify)
 }
 
 fn set_domainname(name: &str) -> Result<()> {

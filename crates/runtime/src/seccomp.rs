@@ -7,15 +7,22 @@ use hull_spec::{Seccomp, SeccompArg};
 use libseccomp::{ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall};
 use std::str::FromStr;
 
-/// A compiled filter, ready to load.
+/// A compiled filter: the kernel's BPF program plus how to load it.
 pub struct Filter {
-    ctx: ScmpFilterContext,
+    bpf: Vec<u8>,
+    flags: libc::c_ulong,
     /// Whether a rule (or the default) is SCMP_ACT_NOTIFY.
     pub uses_notify: bool,
     /// Syscall names libseccomp does not know; skipped, as runc and crun do
     /// (Docker's profile lists syscalls newer than many libseccomp builds).
     pub unknown_names: Vec<String>,
 }
+
+const SECCOMP_SET_MODE_FILTER: libc::c_ulong = 1;
+const FLAG_TSYNC: libc::c_ulong = 1;
+const FLAG_LOG: libc::c_ulong = 2;
+const FLAG_SPEC_ALLOW: libc::c_ulong = 4;
+const FLAG_NEW_LISTENER: libc::c_ulong = 8;
 
 const EPERM: u32 = 1;
 
@@ -55,8 +62,27 @@ fn libseccomp_err(field: &str, e: libseccomp::error::SeccompError) -> crate::Run
     spec(field, e.to_string())
 }
 
-/// Compiles a profile.
+/// Compiles a profile with libseccomp into a BPF program.
 pub fn build(s: &Seccomp) -> Result<Filter> {
+    let (ctx, mut filter) = build_context(s)?;
+    filter.bpf = export(&ctx)?;
+    Ok(filter)
+}
+
+fn export(ctx: &ScmpFilterContext) -> Result<Vec<u8>> {
+    use std::io::{Read, Seek};
+    let fd = nix::sys::memfd::memfd_create(c"hull-seccomp", nix::sys::memfd::MemFdCreateFlag::MFD_CLOEXEC)
+        .map_err(|e| crate::error::sys("memfd_create", "seccomp export", e))?;
+    let mut file = std::fs::File::from(fd);
+    ctx.export_bpf(&file).map_err(|e| spec("linux.seccomp", format!("export: {e}")))?;
+    let mut bpf = Vec::new();
+    file.rewind()
+        .and_then(|()| file.read_to_end(&mut bpf))
+        .map_err(|e| crate::error::sys("read", "seccomp export", e))?;
+    Ok(bpf)
+}
+
+fn build_context(s: &Seccomp) -> Result<(ScmpFilterContext, Filter)> {
     let default = action("linux.seccomp.defaultAction", &s.default_action, s.default_errno_ret)?;
     let mut ctx = ScmpFilterContext::new(default).map_err(|e| libseccomp_err("linux.seccomp", e))?;
     // no_new_privs is the config's decision (process.noNewPrivileges), not libseccomp's.
@@ -68,14 +94,14 @@ pub fn build(s: &Seccomp) -> Result<Filter> {
             ctx.add_arch(a).map_err(|e| libseccomp_err("linux.seccomp.architectures", e))?;
         }
     }
+    let mut flags = 0;
     for flag in s.flags.iter().flatten() {
-        let r = match flag.as_str() {
-            "SECCOMP_FILTER_FLAG_TSYNC" => ctx.set_ctl_tsync(true).map(drop),
-            "SECCOMP_FILTER_FLAG_LOG" => ctx.set_ctl_log(true).map(drop),
-            "SECCOMP_FILTER_FLAG_SPEC_ALLOW" => ctx.set_ctl_ssb(true).map(drop),
+        flags |= match flag.as_str() {
+            "SECCOMP_FILTER_FLAG_TSYNC" => FLAG_TSYNC,
+            "SECCOMP_FILTER_FLAG_LOG" => FLAG_LOG,
+            "SECCOMP_FILTER_FLAG_SPEC_ALLOW" => FLAG_SPEC_ALLOW,
             other => return Err(spec("linux.seccomp.flags", format!("unknown flag {other:?}"))),
         };
-        r.map_err(|e| libseccomp_err("linux.seccomp.flags", e))?;
     }
     let mut uses_notify = default == ScmpAction::Notify;
     let mut unknown_names = Vec::new();
@@ -111,21 +137,97 @@ pub fn build(s: &Seccomp) -> Result<Filter> {
     if uses_notify && s.listener_path.as_ref().is_none_or(|p| p.as_os_str().is_empty()) {
         return Err(spec("linux.seccomp.listenerPath", "required when an action is SCMP_ACT_NOTIFY"));
     }
-    Ok(Filter { ctx, uses_notify, unknown_names })
+    if uses_notify {
+        // The init is single-threaded; TSYNC cannot be combined with NEW_LISTENER.
+        flags = (flags & !FLAG_TSYNC) | FLAG_NEW_LISTENER;
+    }
+    Ok((ctx, Filter { bpf: Vec::new(), flags, uses_notify, unknown_names }))
 }
 
 impl Filter {
-    /// Loads the filter into the calling process.
-    pub fn load(&self) -> Result<()> {
-        self.ctx.load().map_err(|e| crate::error::sys("load", "seccomp filter", std::io::Error::other(e.to_string())))
+    /// Loads the filter into the calling process; returns the notify fd when
+    /// the filter has SCMP_ACT_NOTIFY rules.
+    pub fn load(&self) -> Result<Option<std::os::fd::OwnedFd>> {
+        use std::os::fd::FromRawFd;
+        #[repr(C)]
+        struct SockFprog {
+            len: libc::c_ushort,
+            filter: *const u8,
+        }
+        let prog = SockFprog { len: (self.bpf.len() / 8) as libc::c_ushort, filter: self.bpf.as_ptr() };
+        // SAFETY: prog points to self.bpf, a whole number of 8-byte sock_filter
+        // instructions produced by libseccomp, alive for the duration of the call.
+        let ret =
+            unsafe { libc::syscall(libc::SYS_seccomp, SECCOMP_SET_MODE_FILTER, self.flags, &prog as *const SockFprog) };
+        if ret < 0 {
+            return Err(crate::error::sys("load", "seccomp filter", std::io::Error::last_os_error()));
+        }
+        if self.flags & FLAG_NEW_LISTENER != 0 {
+            // SAFETY: with NEW_LISTENER the kernel returned a new descriptor.
+            return Ok(Some(unsafe { std::os::fd::OwnedFd::from_raw_fd(ret as i32) }));
+        }
+        Ok(None)
     }
+}
 
-    /// The user-notification fd of a loaded filter.
-    pub fn notify_fd(&self) -> Result<i32> {
-        self.ctx
-            .get_notify_fd()
-            .map_err(|e| crate::error::sys("get", "seccomp notify fd", std::io::Error::other(e.to_string())))
+/// [`build`], with the compiled program cached in `dir` under a hash of the
+/// profile: libseccomp takes milliseconds to compile a Docker-sized profile,
+/// and most containers reuse a few profiles. The cache entry keeps the whole
+/// profile and is used only when it matches exactly.
+pub fn build_cached(s: &Seccomp, dir: &std::path::Path) -> Result<Filter> {
+    use std::hash::{Hash, Hasher};
+    let key_text = serde_json::to_string(s).unwrap_or_default();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (env!("CARGO_PKG_VERSION"), libseccomp_version(), &key_text).hash(&mut h);
+    let base = dir.join(format!("{:016x}", h.finish()));
+    if let Some(f) = read_cache(&base, &key_text) {
+        return Ok(f);
     }
+    let f = build(s)?;
+    // Best-effort: a cache that cannot be written only costs time.
+    let _ = write_cache(&base, &key_text, &f);
+    Ok(f)
+}
+
+fn libseccomp_version() -> String {
+    libseccomp::ScmpVersion::current().map(|v| format!("{}.{}.{}", v.major, v.minor, v.micro)).unwrap_or_default()
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CacheMeta {
+    profile: String,
+    flags: u64,
+    uses_notify: bool,
+    unknown_names: Vec<String>,
+}
+
+fn read_cache(base: &std::path::Path, profile: &str) -> Option<Filter> {
+    let meta: CacheMeta = serde_json::from_slice(&std::fs::read(base.with_extension("json")).ok()?).ok()?;
+    if meta.profile != profile {
+        return None;
+    }
+    let bpf = std::fs::read(base.with_extension("bpf")).ok()?;
+    (bpf.len() % 8 == 0 && !bpf.is_empty()).then_some(Filter {
+        bpf,
+        flags: meta.flags as libc::c_ulong,
+        uses_notify: meta.uses_notify,
+        unknown_names: meta.unknown_names,
+    })
+}
+
+fn write_cache(base: &std::path::Path, profile: &str, f: &Filter) -> Result<()> {
+    if let Some(dir) = base.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| crate::error::sys("mkdir", dir.display(), e))?;
+    }
+    let meta = CacheMeta {
+        profile: profile.to_string(),
+        flags: f.flags as u64,
+        uses_notify: f.uses_notify,
+        unknown_names: f.unknown_names.clone(),
+    };
+    // The program first, then the metadata that makes the entry visible.
+    crate::util::write_atomic(&base.with_extension("bpf"), &f.bpf)?;
+    crate::util::write_atomic(&base.with_extension("json"), &serde_json::to_vec(&meta).unwrap_or_default())
 }
 
 /// Hands the notify fd to the listener at `listenerPath`, with the container
@@ -191,5 +293,22 @@ mod tests {
             let err = build(&profile(bad)).err().unwrap().to_string();
             assert!(err.starts_with(field), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn cache_hits_only_the_same_profile() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = profile(
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","write","bogus_name"],"action":"SCMP_ACT_ALLOW"}]}"#,
+        );
+        let first = build_cached(&a, dir.path()).unwrap();
+        let entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(entries.len(), 2, "program and metadata are cached");
+        let second = build_cached(&a, dir.path()).unwrap();
+        assert_eq!(first.bpf, second.bpf);
+        assert_eq!(second.unknown_names, ["bogus_name"]);
+        let b =
+            profile(r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}"#);
+        assert_ne!(build_cached(&b, dir.path()).unwrap().bpf, first.bpf);
     }
 }

@@ -83,7 +83,12 @@ impl Runtime {
         }
         let rootfs = bundle.join(root_path);
         crate::validate::validate(&config, &rootfs)?;
-        let seccomp = config.linux.as_ref().and_then(|l| l.seccomp.as_ref()).map(crate::seccomp::build).transpose()?;
+        let seccomp = config
+            .linux
+            .as_ref()
+            .and_then(|l| l.seccomp.as_ref())
+            .map(|s| crate::seccomp::build_cached(s, &self.root.join(".seccomp-cache")))
+            .transpose()?;
         let warnings: Vec<String> = seccomp
             .iter()
             .flat_map(|f| f.unknown_names.iter())
