@@ -209,7 +209,7 @@ fn read_cache(base: &std::path::Path, profile: &str) -> Option<Filter> {
     let bpf = std::fs::read(base.with_extension("bpf")).ok()?;
     (bpf.len() % 8 == 0 && !bpf.is_empty()).then_some(Filter {
         bpf,
-        flags: meta.flags as libc::c_ulong,
+        flags: meta.flags,
         uses_notify: meta.uses_notify,
         unknown_names: meta.unknown_names,
     })
@@ -221,7 +221,7 @@ fn write_cache(base: &std::path::Path, profile: &str, f: &Filter) -> Result<()> 
     }
     let meta = CacheMeta {
         profile: profile.to_string(),
-        flags: f.flags as u64,
+        flags: f.flags,
         uses_notify: f.uses_notify,
         unknown_names: f.unknown_names.clone(),
     };
