@@ -2,10 +2,10 @@
 //! of a fork-like clone of the runtime (no re-exec), sets up everything the
 //! config asks for, reports `Ready`, and blocks on the exec fifo until `start`.
 
-use crate::error::{spec, sys, Context, Result};
+use crate::error::{sys, Context, Result};
 use crate::rootfs::{self, RootfsContext};
 use crate::sync::{Channel, Message};
-use crate::{capabilities, devices, hooks, namespaces, process};
+use crate::{devices, hooks, namespaces, process};
 use hull_cgroups::{CgroupPaths, Layout};
 use hull_spec::{NamespaceType, Spec, State};
 use nix::sched::CloneFlags;
@@ -63,7 +63,7 @@ pub fn main(cfg: InitConfig, chan: Channel) -> ! {
         if exec.locked {
             Ok(())
         } else {
-            lock_down(&cfg.spec.process.clone().unwrap_or_default(), cfg.seccomp).map(drop)
+            process::lock_down(&cfg.spec.process.clone().unwrap_or_default(), cfg.seccomp).map(drop)
         }
     }) {
         Ok(()) => {
@@ -186,60 +186,17 @@ fn finish_process(
     if let Some(persona) = cfg.spec.linux.as_ref().and_then(|l| l.personality.as_ref()) {
         process::apply_personality(&persona.domain)?;
     }
-    if let Some(io) = &p.io_priority {
-        process::apply_io_priority(io)?;
-    }
-    if let Some(s) = &p.scheduler {
-        process::apply_scheduler(s)?;
-    }
-    let env = process::environment(p);
-    let args = p.args.clone().unwrap_or_default();
-    let exe = process::find_executable(&args[0], &env)?;
-    // Before giving up privileges: raising a hard limit needs CAP_SYS_RESOURCE.
-    process::apply_rlimits(p.rlimits.as_deref().unwrap_or_default())?;
-    if let Some(c) = &p.capabilities {
-        capabilities::drop_bounding(c)?;
-    }
-    let setgroups_allowed =
-        !userns || std::fs::read_to_string("/proc/self/setgroups").map_or(true, |s| s.trim() == "allow");
-    process::switch_user(&p.user, setgroups_allowed)?;
-    nix::unistd::chdir(&p.cwd).ctx("chdir", p.cwd.display())?;
-    let umask = p.user.umask.unwrap_or(0o022);
-    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(umask));
-    crate::sys::cloexec_from(3 + cfg.preserve_fds).ctx("close_range", "inherited descriptors")?;
-    let path = CString::new(exe.as_os_str().as_encoded_bytes()).map_err(|_| spec("process.args", "NUL in path"))?;
-    let mut exec = Exec { path, args: process::cstrings(&args)?, env: process::cstrings(&env)?, state, locked: false };
+    let prepared = process::become_process(p, userns, cfg.preserve_fds)?;
+    let mut exec = Exec { path: prepared.path, args: prepared.args, env: prepared.env, state, locked: false };
     if let Some(filter) = cfg.seccomp.filter(|f| f.uses_notify) {
         // The listener must get the notify fd before `start`: load the filter
         // now and hand the fd to the runtime, which passes it on.
-        let fd = lock_down(p, Some(filter))?
+        let fd = process::lock_down(p, Some(filter))?
             .ok_or_else(|| crate::RuntimeError::Init("seccomp filter gave no notify descriptor".into()))?;
         chan.send_with_fd(&Message::SeccompFd, fd.as_raw_fd()).ctx("send", "seccomp notify fd")?;
         exec.locked = true;
     }
     Ok(exec)
-}
-
-/// The last privileges go: seccomp (while CAP_SYS_ADMIN is still there when
-/// no_new_privs is off), the final capability sets, no_new_privs, and
-/// seccomp last of all when no_new_privs is on.
-fn lock_down(p: &hull_spec::Process, filter: Option<&crate::seccomp::Filter>) -> Result<Option<OwnedFd>> {
-    let nnp = p.no_new_privileges == Some(true);
-    let mut notify = None;
-    if let Some(f) = filter.filter(|_| !nnp) {
-        capabilities::raise_permitted().ctx("capset", "raise permitted capabilities to load seccomp")?;
-        notify = f.load()?;
-    }
-    if let Some(c) = &p.capabilities {
-        capabilities::apply(c)?;
-    }
-    if nnp {
-        crate::sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1).ctx("prctl", "PR_SET_NO_NEW_PRIVS")?;
-    }
-    if let Some(f) = filter.filter(|_| nnp) {
-        notify = f.load()?;
-    }
-    Ok(notify)
 }
 
 fn set_domainname(name: &str) -> Result<()> {

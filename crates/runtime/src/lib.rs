@@ -21,8 +21,11 @@ pub mod seccomp;
 pub mod state;
 pub mod sync;
 pub mod sys;
+mod tenant;
 pub mod util;
 pub mod validate;
 
-pub use container::{parse_signal, CreateOptions, Created, ListEntry, RunOutcome, Runtime, StateReport};
+pub use container::{
+    parse_signal, CreateOptions, Created, ExecOptions, ExecRequest, ListEntry, RunOutcome, Runtime, StateReport,
+};
 pub use error::{Result, RuntimeError};

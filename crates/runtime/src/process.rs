@@ -167,3 +167,76 @@ pub fn cstrings(items: &[String]) -> Result<Vec<CString>> {
         })
         .collect()
 }
+
+/// The command, resolved and converted for execve.
+pub struct Prepared {
+    /// Executable path.
+    pub path: CString,
+    /// argv.
+    pub args: Vec<CString>,
+    /// envp.
+    pub env: Vec<CString>,
+}
+
+/// Turns the calling process into the configured one, short of the last
+/// privileges ([`lock_down`]) and the execve: I/O priority, scheduler,
+/// executable lookup, rlimits (before privileges go: raising a hard limit
+/// needs CAP_SYS_RESOURCE), bounding set, user, cwd, umask, and every
+/// descriptor beyond stdio and `preserve_fds` marked close-on-exec.
+pub fn become_process(p: &Process, userns: bool, preserve_fds: u32) -> Result<Prepared> {
+    if let Some(io) = &p.io_priority {
+        apply_io_priority(io)?;
+    }
+    if let Some(s) = &p.scheduler {
+        apply_scheduler(s)?;
+    }
+    let env = environment(p);
+    let args = p.args.clone().unwrap_or_default();
+    let arg0 = args.first().ok_or_else(|| crate::error::spec("process.args", "missing"))?;
+    let exe = find_executable(arg0, &env)?;
+    apply_rlimits(p.rlimits.as_deref().unwrap_or_default())?;
+    if let Some(c) = &p.capabilities {
+        crate::capabilities::drop_bounding(c)?;
+    }
+    let setgroups_allowed =
+        !userns || std::fs::read_to_string("/proc/self/setgroups").map_or(true, |s| s.trim() == "allow");
+    switch_user(&p.user, setgroups_allowed)?;
+    nix::unistd::chdir(&p.cwd).ctx("chdir", p.cwd.display())?;
+    // The cwd must lie inside the container's root (CVE-2024-21626): a
+    // directory reached through a leaked descriptor shows as unreachable.
+    let cwd = nix::unistd::getcwd().ctx("getcwd", p.cwd.display())?;
+    if !cwd.starts_with("/") {
+        return Err(crate::error::spec("process.cwd", format!("{} is outside the container", p.cwd.display())));
+    }
+    let umask = p.user.umask.unwrap_or(0o022);
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(umask));
+    crate::sys::cloexec_from(3 + preserve_fds).ctx("close_range", "inherited descriptors")?;
+    let path = CString::new(exe.as_os_str().as_encoded_bytes())
+        .map_err(|_| crate::error::spec("process.args", "NUL in path"))?;
+    Ok(Prepared { path, args: cstrings(&args)?, env: cstrings(&env)? })
+}
+
+/// The last privileges go: seccomp (while CAP_SYS_ADMIN is still there when
+/// no_new_privs is off), the final capability sets, no_new_privs, and
+/// seccomp last of all when no_new_privs is on.
+pub fn lock_down(
+    p: &hull_spec::Process,
+    filter: Option<&crate::seccomp::Filter>,
+) -> Result<Option<std::os::fd::OwnedFd>> {
+    let nnp = p.no_new_privileges == Some(true);
+    let mut notify = None;
+    if let Some(f) = filter.filter(|_| !nnp) {
+        crate::capabilities::raise_permitted().ctx("capset", "raise permitted capabilities to load seccomp")?;
+        notify = f.load()?;
+    }
+    if let Some(c) = &p.capabilities {
+        crate::capabilities::apply(c)?;
+    }
+    if nnp {
+        crate::sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1).ctx("prctl", "PR_SET_NO_NEW_PRIVS")?;
+    }
+    if let Some(f) = filter.filter(|_| nnp) {
+        notify = f.load()?;
+    }
+    Ok(notify)
+}

@@ -37,6 +37,9 @@ pub struct ContainerRecord {
     pub cgroup_paths: CgroupPaths,
     /// Hooks still to run (poststart, poststop).
     pub hooks: Option<Hooks>,
+    /// The config the container was created with (exec and update start from it).
+    #[serde(default)]
+    pub spec: Option<hull_spec::Spec>,
 }
 
 /// The container's status, as the spec's state machine defines it.

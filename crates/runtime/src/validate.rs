@@ -28,6 +28,11 @@ fn root(rootfs: &Path) -> Result<()> {
 
 fn process(config: &Spec) -> Result<()> {
     let p = config.process.as_ref().ok_or_else(|| spec("process", "missing"))?;
+    validate_process(p)
+}
+
+/// Checks a process (the container's, or one given to `exec`).
+pub fn validate_process(p: &hull_spec::Process) -> Result<()> {
     match &p.args {
         Some(args) if !args.is_empty() && !args[0].is_empty() => {}
         _ => return Err(spec("process.args", "missing: the container needs a command to run")),

@@ -794,3 +794,144 @@ fn seccomp_notify_hands_the_fd_to_the_listener() {
     assert!(state["pid"].as_i64().unwrap() > 0);
     assert!(stdout(&out).contains("Read-only file system\ndone"), "{} {}", stdout(&out), stderr(&out));
 }
+
+fn wait_status(b: &Bundle, want: &str) {
+    for _ in 0..500 {
+        let out = b.hull(&["state", &b.id.clone()]);
+        if out.status.success() && serde_json::from_slice::<Value>(&out.stdout).unwrap()["status"] == want {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("container {} never became {want}", b.id);
+}
+
+#[test]
+fn exec_joins_the_container() {
+    let mut b = Bundle::new("exec");
+    b.args(&["/bin/sleep", "300"]);
+    b.config["mounts"].as_array_mut().unwrap().push(json!({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}));
+    assert!(b.hull(&["run", "-d", &b.id.clone()]).status.success());
+    let init_pid = state_of(&b)["pid"].as_i64().unwrap();
+    let out = b.hull(&["exec", &b.id.clone(), "/probe"]);
+    let v = probe_json(&out);
+    for n in ["cgroup", "ipc", "mnt", "net", "pid", "uts"] {
+        let init = std::fs::read_link(format!("/proc/{init_pid}/ns/{n}")).unwrap();
+        assert_eq!(v["namespaces"][n].as_str().unwrap(), init.to_str().unwrap(), "{n} namespace");
+    }
+    let init_cgroups = std::fs::read_to_string(format!("/proc/{init_pid}/cgroup")).unwrap();
+    let exec_cgroups: Vec<&str> = v["cgroup"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
+    assert_eq!(exec_cgroups, init_cgroups.lines().collect::<Vec<_>>());
+    assert_ne!(v["pid"], 1);
+    assert_eq!(v["capabilities"]["CapEff"], "0000000020000420", "the container's capabilities");
+    assert_eq!(v["no_new_privs"], "1");
+    // Flags: user, cwd, env, an added capability; the exit status comes back.
+    let out = b.hull(&[
+        "exec",
+        "--user",
+        "1000:1001",
+        "--cwd",
+        "/tmp",
+        "-e",
+        "FOO=bar",
+        "--cap",
+        "CAP_NET_RAW",
+        &b.id.clone(),
+        "/bin/sh",
+        "-c",
+        "id -u; id -g; pwd; echo $FOO; grep CapBnd /proc/self/status; exit 9",
+    ]);
+    assert_eq!(out.status.code(), Some(9), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "1000\n1001\n/tmp\nbar\nCapBnd:\t0000000020002420\n");
+    // --process with a whole process object.
+    let file = b.path().join("process.json");
+    std::fs::write(
+        &file,
+        json!({"args": ["/bin/sh", "-c", "echo $X"], "env": ["X=from-file"], "cwd": "/", "user": {"uid": 0, "gid": 0}})
+            .to_string(),
+    )
+    .unwrap();
+    let out = b.hull(&["exec", "--process", file.to_str().unwrap(), &b.id.clone()]);
+    assert_eq!(stdout(&out), "from-file\n", "{}", stderr(&out));
+    // Detached, with a pid file.
+    let pid_file = b.path().join("exec.pid");
+    let out = b.hull(&["exec", "-d", "--pid-file", pid_file.to_str().unwrap(), &b.id.clone(), "/bin/sleep", "300"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let pid: i32 = std::fs::read_to_string(&pid_file).unwrap().parse().unwrap();
+    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
+    assert!(b.hull(&["delete", "--force", &b.id.clone()]).status.success());
+    b.assert_nothing_left();
+}
+
+#[test]
+fn exec_leaks_no_descriptor_and_no_cwd_outside() {
+    let mut b = Bundle::new("exec-fds");
+    b.args(&["/bin/sleep", "300"]);
+    assert!(b.hull(&["run", "-d", &b.id.clone()]).status.success());
+    // A host directory open as fd 3 in the caller must not reach the container.
+    let script = format!(
+        "exec 3</etc; exec {HULL} --root {} exec exec-fds /bin/sh -c 'ls /proc/self/fd/3 >/dev/null 2>&1 && echo leaked || echo clean'",
+        b.state_root.display()
+    );
+    let mut cmd = std::process::Command::new("/bin/sh");
+    cmd.args(["-c", &script]);
+    assert_eq!(stdout(&output_via_files(cmd)), "clean\n");
+    // Whatever descriptors the runtime holds while setting the process up,
+    // a cwd through /proc/self/fd/N never lands outside the container
+    // (the CVE-2024-21626 class).
+    for n in 3..20 {
+        let cwd = format!("/proc/self/fd/{n}");
+        let out = b.hull(&["exec", "--cwd", &cwd, &b.id.clone(), "/bin/pwd"]);
+        let pwd = stdout(&out);
+        assert!(!pwd.contains("unreachable"), "fd {n}: cwd escaped: {pwd}");
+        if out.status.success() {
+            assert!(pwd.starts_with('/'), "fd {n}: {pwd}");
+        }
+    }
+    assert!(b.hull(&["delete", "--force", &b.id.clone()]).status.success());
+}
+
+#[test]
+fn runtime_binary_is_not_reachable_from_the_container() {
+    use std::os::unix::fs::MetadataExt;
+    // While the init is still the runtime (created, not started) it is not
+    // dumpable: its /proc entries belong to root, not to the container's
+    // user, so nothing in the container can open /proc/<init>/exe, the
+    // runtime binary (the CVE-2019-5736 class).
+    let mut b = Bundle::new("exe-guard");
+    b.args(&["/bin/true"]);
+    b.config["process"]["user"] = json!({"uid": 1000, "gid": 1000});
+    assert!(b.hull(&["create", &b.id.clone()]).status.success());
+    let pid = state_of(&b)["pid"].as_i64().unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    assert!(status.lines().any(|l| l.starts_with("Uid:\t1000")), "init did not switch user: {status}");
+    // (/proc/PID itself always shows the euid; its private files show dumpability.)
+    assert_eq!(std::fs::metadata(format!("/proc/{pid}/environ")).unwrap().uid(), 0, "the waiting init is dumpable");
+    let out = b.hull(&[
+        "exec",
+        "--user",
+        "1000:1000",
+        &b.id.clone(),
+        "/bin/sh",
+        "-c",
+        "cat /proc/1/exe >/dev/null 2>&1 && echo readable || echo denied",
+    ]);
+    assert_eq!(stdout(&out), "denied\n", "{}", stderr(&out));
+    assert!(b.hull(&["delete", &b.id.clone()]).status.success());
+    b.assert_nothing_left();
+}
+
+#[test]
+fn exec_into_stopped_or_unknown_container_fails() {
+    let mut b = Bundle::new("exec-stopped");
+    b.args(&["/bin/true"]);
+    assert!(b.hull(&["run", "--detach", &b.id.clone()]).status.success());
+    wait_status(&b, "stopped");
+    let out = b.hull(&["exec", &b.id.clone(), "/bin/true"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("is stopped: exec needs running"), "{}", stderr(&out));
+    let out = b.hull(&["exec", "no-such-container", "/bin/true"]);
+    assert!(stderr(&out).contains("container no-such-container does not exist"), "{}", stderr(&out));
+    assert!(b.hull(&["delete", &b.id.clone()]).status.success());
+    b.assert_nothing_left();
+}

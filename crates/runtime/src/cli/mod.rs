@@ -2,6 +2,7 @@
 
 mod create;
 mod delete;
+mod exec;
 mod kill;
 mod list;
 mod log;
@@ -52,6 +53,8 @@ enum Command {
     Delete(delete::Args),
     /// Create and start a container.
     Run(run::Args),
+    /// Run a process in a running container.
+    Exec(exec::Args),
     /// List containers.
     #[command(alias = "ps")]
     List(list::Args),
@@ -80,6 +83,7 @@ pub fn main() -> i32 {
         Command::Kill(a) => kill::run(&runtime, a),
         Command::Delete(a) => delete::run(&runtime, a),
         Command::Run(a) => run::run(&runtime, a, &logger),
+        Command::Exec(a) => exec::run(&runtime, a),
         Command::List(a) => list::run(&runtime, a),
     };
     match result {

@@ -201,6 +201,7 @@ impl Runtime {
             cgroup_mode: layout.mode,
             cgroup_paths: paths,
             hooks: config.hooks.clone(),
+            spec: Some(config.clone()),
         };
         drive_init(&parent_chan, &config, &record)?;
         dir.save(&record)?;
@@ -214,7 +215,7 @@ impl Runtime {
 
 /// A cgroup2 directory for CLONE_INTO_CGROUP; None if it cannot be opened
 /// (the init then joins it by pid).
-fn open_cgroup_dir(dir: &Path) -> Option<OwnedFd> {
+pub(super) fn open_cgroup_dir(dir: &Path) -> Option<OwnedFd> {
     let fd = nix::fcntl::open(dir, OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty()).ok()?;
     // SAFETY: open just returned this descriptor and nothing else owns it.
     Some(unsafe { OwnedFd::from_raw_fd(fd) })

@@ -17,7 +17,7 @@ pub enum RunOutcome {
     Exited(i32),
 }
 
-const FORWARDED: &[Signal] = &[
+pub(super) const FORWARDED: &[Signal] = &[
     Signal::SIGHUP,
     Signal::SIGINT,
     Signal::SIGQUIT,
@@ -60,7 +60,7 @@ impl Runtime {
 }
 
 /// Waits for the init (our child), forwarding signals sent to us.
-fn wait_forwarding(pid: i32, set: SigSet) -> Result<i32> {
+pub(super) fn wait_forwarding(pid: i32, set: SigSet) -> Result<i32> {
     let sfd = SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC).ctx("signalfd", "forwarded signals")?;
     let pidfd = crate::sys::pidfd_open(pid).ctx("pidfd_open", pid)?;
     use nix::poll::{PollFd, PollFlags, PollTimeout};

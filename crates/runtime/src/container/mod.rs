@@ -2,6 +2,7 @@
 
 mod container_create;
 mod container_delete;
+mod container_exec;
 mod container_kill;
 mod container_list;
 mod container_run;
@@ -9,6 +10,7 @@ mod container_start;
 mod container_state;
 
 pub use container_create::{CreateOptions, Created};
+pub use container_exec::{ExecOptions, ExecRequest};
 pub use container_kill::parse_signal;
 pub use container_list::ListEntry;
 pub use container_run::RunOutcome;

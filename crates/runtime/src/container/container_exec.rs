@@ -1,0 +1,200 @@
+//! `exec`: run another process inside a running container.
+
+use super::Runtime;
+use crate::error::{spec, Context, Result, RuntimeError};
+use crate::namespaces::flag;
+use crate::state::Status;
+use crate::sync::{self, Message};
+use crate::sys::{self, Forked};
+use crate::tenant::{self, TenantConfig};
+use hull_spec::{NamespaceType, Process};
+use nix::sys::signal::SigSet;
+use std::fs::File;
+use std::os::fd::AsFd;
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+
+/// What `exec` runs and how.
+#[derive(Debug, Clone, Default)]
+pub struct ExecOptions {
+    /// The process (see [`Runtime::exec_process`] to build it from flags).
+    pub process: Process,
+    /// Return once the process started.
+    pub detach: bool,
+    /// File to write the process's pid to.
+    pub pid_file: Option<PathBuf>,
+    /// Descriptors beyond stdio to pass.
+    pub preserve_fds: u32,
+}
+
+/// Flag-level overrides of the container's process, as runc's exec takes them.
+#[derive(Debug, Clone, Default)]
+pub struct ExecRequest {
+    /// Command and arguments.
+    pub args: Vec<String>,
+    /// Extra `KEY=value` variables.
+    pub env: Vec<String>,
+    /// Working directory.
+    pub cwd: Option<PathBuf>,
+    /// `uid[:gid]`.
+    pub user: Option<(u32, Option<u32>)>,
+    /// Supplementary groups.
+    pub additional_gids: Vec<u32>,
+    /// Capabilities added to every set.
+    pub caps: Vec<String>,
+    /// Set no_new_privs.
+    pub no_new_privs: bool,
+    /// Allocate a terminal.
+    pub tty: bool,
+    /// AppArmor profile.
+    pub apparmor: Option<String>,
+    /// SELinux label.
+    pub process_label: Option<String>,
+}
+
+impl Runtime {
+    /// The process `exec` runs: the container's own process (env, user,
+    /// cwd, capabilities, rlimits, no_new_privs) with the request's changes.
+    pub fn exec_process(&self, id: &str, req: &ExecRequest) -> Result<Process> {
+        let (_, record) = self.open(id)?;
+        let mut p = record.spec.and_then(|s| s.process).unwrap_or_default();
+        p.args = Some(req.args.clone());
+        p.env.get_or_insert_with(Vec::new).extend(req.env.iter().cloned());
+        if let Some(cwd) = &req.cwd {
+            p.cwd = cwd.clone();
+        }
+        if let Some((uid, gid)) = req.user {
+            p.user.uid = uid;
+            p.user.gid = gid.unwrap_or(p.user.gid);
+        }
+        if !req.additional_gids.is_empty() {
+            p.user.additional_gids = Some(req.additional_gids.clone());
+        }
+        if !req.caps.is_empty() {
+            let c = p.capabilities.get_or_insert_with(Default::default);
+            for set in [&mut c.bounding, &mut c.effective, &mut c.permitted, &mut c.inheritable, &mut c.ambient] {
+                let list = set.get_or_insert_with(Vec::new);
+                list.extend(req.caps.iter().filter(|n| !list.contains(n)).cloned().collect::<Vec<_>>());
+            }
+        }
+        if req.no_new_privs {
+            p.no_new_privileges = Some(true);
+        }
+        p.terminal = Some(req.tty);
+        p.apparmor_profile = req.apparmor.clone().or(p.apparmor_profile);
+        p.selinux_label = req.process_label.clone().or(p.selinux_label);
+        Ok(p)
+    }
+
+    /// Runs a process in the container. Returns its pid (detached) or its
+    /// exit status (128+N when killed by signal N).
+    pub fn exec(&self, id: &str, opts: &ExecOptions) -> Result<i32> {
+        let (dir, record) = self.open(id)?;
+        let status = record.status(&dir);
+        if !matches!(status, Status::Running | Status::Created) {
+            return Err(RuntimeError::WrongStatus {
+                id: id.into(),
+                status: status.to_string(),
+                op: "exec",
+                wanted: "running",
+            });
+        }
+        crate::validate::validate_process(&opts.process)?;
+        let spec_ = record.spec.clone().unwrap_or_default();
+        let seccomp = spec_
+            .linux
+            .as_ref()
+            .and_then(|l| l.seccomp.as_ref())
+            .map(|s| crate::seccomp::build_cached(s, &self.root.join(".seccomp-cache")))
+            .transpose()?;
+        let (namespaces, pid_ns, userns) = container_namespaces(record.pid)?;
+        let unified_fd = record.cgroup_paths.unified.as_deref().and_then(super::container_create::open_cgroup_dir);
+        let (parent_chan, child_chan) = sync::pair().ctx("socketpair", "exec channel")?;
+        let own_pid_ns = File::open("/proc/self/ns/pid").ctx("open", "/proc/self/ns/pid")?;
+        if let Some(target) = &pid_ns {
+            nix::sched::setns(target, flag(NamespaceType::Pid)).ctx("setns pid", format!("container {id}"))?;
+        }
+        let (forked, born_in_unified) = match sys::clone3_fork(0, unified_fd.as_ref().map(|f| f.as_fd())) {
+            Ok(f) => (Ok(f), unified_fd.is_some()),
+            Err(_) => (sys::clone_fork(0), false),
+        };
+        let pid = match forked.ctx("clone", "exec process")? {
+            Forked::Child => {
+                drop(parent_chan);
+                let cfg = TenantConfig {
+                    process: &opts.process,
+                    cgroups: &record.cgroup_paths,
+                    born_in_unified,
+                    namespaces,
+                    userns,
+                    seccomp: seccomp.as_ref(),
+                    preserve_fds: opts.preserve_fds,
+                };
+                tenant::main(cfg, child_chan)
+            }
+            Forked::Parent(pid) => pid,
+        };
+        if pid_ns.is_some() {
+            nix::sched::setns(&own_pid_ns, flag(NamespaceType::Pid)).ctx("setns", "own pid namespace")?;
+        }
+        drop(child_chan);
+        let mut set = SigSet::empty();
+        if !opts.detach {
+            super::container_run::FORWARDED.iter().for_each(|s| set.add(*s));
+            set.thread_block().ctx("sigprocmask", "forwarded signals")?;
+        }
+        loop {
+            match parent_chan.recv_with_fd().ctx("receive", "exec message")? {
+                Some((Message::SeccompFd, Some(fd))) => {
+                    let seccomp = spec_.linux.as_ref().and_then(|l| l.seccomp.as_ref());
+                    crate::seccomp::send_to_listener(seccomp, &record, &fd)?;
+                }
+                Some((Message::Error(msg), _)) => {
+                    let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
+                    return Err(RuntimeError::Init(msg));
+                }
+                Some((other, _)) => return Err(RuntimeError::Init(format!("unexpected message from exec: {other:?}"))),
+                None => break, // execve closed the channel
+            }
+        }
+        if let Some(pf) = &opts.pid_file {
+            crate::util::write_atomic(pf, pid.to_string().as_bytes())?;
+        }
+        if opts.detach {
+            return Ok(pid);
+        }
+        super::container_run::wait_forwarding(pid, set)
+    }
+}
+
+/// The init's namespaces that differ from ours, in join order (user first,
+/// mount last but cgroup), plus the pid namespace (joined for children by
+/// the runtime itself) and whether a user namespace is among them.
+#[allow(clippy::type_complexity)]
+fn container_namespaces(pid: i32) -> Result<(Vec<(NamespaceType, File)>, Option<File>, bool)> {
+    use NamespaceType::*;
+    let mut out = Vec::new();
+    let mut pid_ns = None;
+    let mut userns = false;
+    for typ in [User, Ipc, Uts, Network, Cgroup, Time, Mount, Pid] {
+        let theirs = format!("/proc/{pid}/ns/{}", typ.proc_name());
+        let ours = format!("/proc/self/ns/{}", typ.proc_name());
+        let (Ok(t), Ok(o)) = (std::fs::metadata(&theirs), std::fs::metadata(&ours)) else { continue };
+        if t.ino() == o.ino() && t.dev() == o.dev() {
+            continue;
+        }
+        let file = File::open(&theirs).ctx("open", &theirs)?;
+        match typ {
+            Pid => pid_ns = Some(file),
+            User => {
+                userns = true;
+                out.push((typ, file));
+            }
+            _ => out.push((typ, file)),
+        }
+    }
+    if out.iter().all(|(t, _)| *t != Mount) {
+        return Err(spec("linux.namespaces", "the container has no mount namespace of its own to exec into"));
+    }
+    Ok((out, pid_ns, userns))
+}

@@ -1,0 +1,61 @@
+//! The child side of `exec`: a fork-like clone of the runtime that joins the
+//! container's cgroups and namespaces, becomes the requested process, and
+//! execve's it. Success is the channel closing on exec (it is CLOEXEC);
+//! any failure before that is sent back as a message.
+
+use crate::error::{Context, Result};
+use crate::seccomp::Filter;
+use crate::sync::{Channel, Message};
+use hull_cgroups::CgroupPaths;
+use hull_spec::{NamespaceType, Process};
+use std::fs::File;
+use std::os::fd::AsRawFd;
+
+/// What the exec child needs, prepared by the runtime before clone.
+pub struct TenantConfig<'a> {
+    /// The process to become.
+    pub process: &'a Process,
+    /// The container's cgroups (joined first, while still privileged).
+    pub cgroups: &'a CgroupPaths,
+    /// Whether clone3 already placed us in the cgroup2 directory.
+    pub born_in_unified: bool,
+    /// Namespace files of the container init to join, in order.
+    pub namespaces: Vec<(NamespaceType, File)>,
+    /// Whether the container has its own user namespace.
+    pub userns: bool,
+    /// The container's seccomp filter.
+    pub seccomp: Option<&'a Filter>,
+    /// Descriptors 3..3+N passed through.
+    pub preserve_fds: u32,
+}
+
+/// Runs the exec child; never returns.
+pub fn main(cfg: TenantConfig, chan: Channel) -> ! {
+    let err = match setup_and_exec(&cfg, &chan) {
+        Ok(never) => match never {},
+        Err(e) => e,
+    };
+    let _ = chan.send(&Message::Error(err.to_string()));
+    // SAFETY: _exit only ends this process.
+    unsafe { libc::_exit(1) }
+}
+
+fn setup_and_exec(cfg: &TenantConfig, chan: &Channel) -> Result<std::convert::Infallible> {
+    // Not dumpable until execve: nothing in the container may reach our
+    // memory or /proc/<pid>/exe, the runtime binary (CVE-2019-5736).
+    crate::sys::prctl(libc::PR_SET_DUMPABLE, 0).ctx("prctl", "PR_SET_DUMPABLE")?;
+    hull_cgroups::join_v1_as_self(cfg.cgroups)?;
+    if !cfg.born_in_unified {
+        hull_cgroups::add_pid_unified(cfg.cgroups, 0)?;
+    }
+    for (typ, file) in &cfg.namespaces {
+        nix::sched::setns(file, crate::namespaces::flag(*typ))
+            .ctx(&format!("setns {}", typ.spec_name()), "container")?;
+    }
+    let prepared = crate::process::become_process(cfg.process, cfg.userns, cfg.preserve_fds)?;
+    if let Some(fd) = crate::process::lock_down(cfg.process, cfg.seccomp)? {
+        chan.send_with_fd(&Message::SeccompFd, fd.as_raw_fd()).ctx("send", "seccomp notify fd")?;
+    }
+    let err = nix::unistd::execve(&prepared.path, &prepared.args, &prepared.env).unwrap_err();
+    Err(crate::error::sys("exec", prepared.path.to_string_lossy(), err))
+}
