@@ -66,4 +66,20 @@ impl Manager for HybridManager {
     fn paths(&self) -> &CgroupPaths {
         self.v1.paths()
     }
+
+    fn freeze(&self) -> Result<()> {
+        self.v1.freeze()
+    }
+
+    fn thaw(&self) -> Result<()> {
+        self.v1.thaw()
+    }
+
+    fn is_frozen(&self) -> bool {
+        self.v1.is_frozen()
+    }
+
+    fn stats(&self) -> Result<crate::stats::Stats> {
+        self.v1.stats()
+    }
 }

@@ -9,6 +9,7 @@
 mod fs;
 mod hybrid;
 mod layout;
+pub mod stats;
 pub mod v1;
 pub mod v2;
 
@@ -91,6 +92,14 @@ pub trait Manager {
     fn destroy(&self) -> Result<()>;
     /// The paths, for persisting.
     fn paths(&self) -> &CgroupPaths;
+    /// Freezes every process in the cgroup and waits until they are frozen.
+    fn freeze(&self) -> Result<()>;
+    /// Thaws the cgroup.
+    fn thaw(&self) -> Result<()>;
+    /// Whether the cgroup is frozen.
+    fn is_frozen(&self) -> bool;
+    /// Resource usage.
+    fn stats(&self) -> Result<stats::Stats>;
 }
 
 /// How the container's cgroup is named in its config.

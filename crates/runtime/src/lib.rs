@@ -11,6 +11,7 @@ pub mod capabilities;
 mod container;
 pub mod devices;
 pub mod error;
+pub mod features;
 pub mod hooks;
 mod init;
 pub mod mount_options;

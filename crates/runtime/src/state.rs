@@ -134,18 +134,16 @@ impl ContainerRecord {
         if dir.fifo().exists() {
             return Status::Created;
         }
-        let frozen = self
-            .cgroup_paths
-            .v1
-            .iter()
-            .find(|(c, _)| c.split(',').any(|c| c == "freezer"))
-            .and_then(|(_, p)| std::fs::read_to_string(p.join("freezer.state")).ok())
-            .is_some_and(|s| s.trim() == "FROZEN");
-        if frozen {
+        if self.cgroup().is_frozen() {
             Status::Paused
         } else {
             Status::Running
         }
+    }
+
+    /// The manager of the container's cgroup.
+    pub fn cgroup(&self) -> Box<dyn hull_cgroups::Manager> {
+        hull_cgroups::from_paths(self.cgroup_mode, self.cgroup_paths.clone())
     }
 
     /// The OCI state.

@@ -935,3 +935,116 @@ fn exec_into_stopped_or_unknown_container_fails() {
     assert!(b.hull(&["delete", &b.id.clone()]).status.success());
     b.assert_nothing_left();
 }
+
+fn host_cgroup_file(b: &Bundle, controller: &str, file: &str) -> String {
+    let dir = cgroup_dirs(&format!("{}/{}", cgroup_parent(&b.id), b.id))
+        .into_iter()
+        .find(|d| d.parent().and_then(|p| p.parent()).is_some_and(|m| m.ends_with(controller)))
+        .unwrap_or_else(|| panic!("no {controller} hierarchy"));
+    std::fs::read_to_string(dir.join(file)).unwrap().trim().to_string()
+}
+
+#[test]
+fn pause_resume_ps_and_delete_paused() {
+    let mut b = Bundle::new("pause");
+    b.args(&["/bin/sh", "-c", "sleep 300 & exec sleep 301"]);
+    assert!(b.hull(&["run", "-d", &b.id.clone()]).status.success());
+    let init = state_of(&b)["pid"].as_i64().unwrap() as i32;
+    let pids: Vec<i32> = serde_json::from_slice(&b.hull(&["ps", "--format", "json", &b.id.clone()]).stdout).unwrap();
+    assert_eq!(pids.len(), 2, "{pids:?}");
+    assert!(pids.contains(&init));
+    let table = stdout(&b.hull(&["ps", &b.id.clone()]));
+    assert!(table.lines().next().unwrap().contains("PID"));
+    assert!(table.contains("sleep 301"), "{table}");
+    let table = stdout(&b.hull(&["ps", &b.id.clone(), "-o", "pid,comm"]));
+    assert_eq!(table.lines().count(), 3, "{table}");
+    let out = b.hull(&["pause", &b.id.clone()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(state_of(&b)["status"], "paused");
+    assert_eq!(host_cgroup_file(&b, "freezer", "freezer.state"), "FROZEN");
+    assert!(stderr(&b.hull(&["pause", &b.id.clone()])).contains("is paused: pause needs running"));
+    assert!(b.hull(&["resume", &b.id.clone()]).status.success());
+    assert_eq!(state_of(&b)["status"], "running");
+    assert!(stderr(&b.hull(&["resume", &b.id.clone()])).contains("is running: resume needs paused"));
+    assert!(b.hull(&["pause", &b.id.clone()]).status.success());
+    let out = b.hull(&["delete", "--force", &b.id.clone()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    b.assert_nothing_left();
+}
+
+#[test]
+fn update_changes_limits_live() {
+    let mut b = Bundle::new("update");
+    b.args(&["/bin/sleep", "300"]);
+    assert!(b.hull(&["run", "-d", &b.id.clone()]).status.success());
+    let out = b.hull(&[
+        "update",
+        "--memory",
+        "50m",
+        "--memory-reservation",
+        "20m",
+        "--pids-limit",
+        "20",
+        "--cpu-share",
+        "256",
+        "--cpu-quota",
+        "20000",
+        "--cpu-period",
+        "100000",
+        &b.id.clone(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(host_cgroup_file(&b, "memory", "memory.limit_in_bytes"), (50u64 << 20).to_string());
+    assert_eq!(host_cgroup_file(&b, "memory", "memory.soft_limit_in_bytes"), (20u64 << 20).to_string());
+    assert_eq!(host_cgroup_file(&b, "pids", "pids.max"), "20");
+    assert_eq!(host_cgroup_file(&b, "cpu", "cpu.shares"), "256");
+    assert_eq!(host_cgroup_file(&b, "cpu", "cpu.cfs_quota_us"), "20000");
+    let file = b.path().join("resources.json");
+    std::fs::write(&file, r#"{"pids": {"limit": 33}}"#).unwrap();
+    assert!(b.hull(&["update", "-r", file.to_str().unwrap(), &b.id.clone()]).status.success());
+    assert_eq!(host_cgroup_file(&b, "pids", "pids.max"), "33");
+    let out = b.hull(&["update", "--memory", "-5", &b.id.clone()]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--memory"), "{}", stderr(&out));
+    let out = b.hull(&["update", "--cpu-quota", "5", &b.id.clone()]);
+    assert!(stderr(&out).contains("linux.resources.cpu.quota"), "{}", stderr(&out));
+    assert!(b.hull(&["delete", "--force", &b.id.clone()]).status.success());
+}
+
+#[test]
+fn events_stats_and_oom() {
+    let mut b = Bundle::new("events");
+    b.args(&["/bin/sleep", "300"]);
+    assert!(b.hull(&["run", "-d", &b.id.clone()]).status.success());
+    let out = b.hull(&["events", "--stats", &b.id.clone()]);
+    let ev: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", stderr(&out)));
+    assert_eq!(ev["type"], "stats");
+    assert_eq!(ev["id"], b.id);
+    assert_eq!(ev["data"]["pids"]["current"], 1);
+    assert!(ev["data"]["memory"]["usage"]["usage"].as_u64().unwrap() > 0);
+    assert!(ev["data"]["cpu"]["usage"]["total"].as_u64().unwrap() > 0);
+    assert!(b.hull(&["delete", "--force", &b.id.clone()]).status.success());
+
+    // A container that runs out of memory produces an oom event.
+    let mut b = Bundle::new("events-oom");
+    b.args(&["/bin/sh", "-c", "sleep 1; tail /dev/zero"]);
+    b.config["linux"]["resources"]["memory"] = json!({"limit": 32 << 20, "swap": 32 << 20});
+    assert!(b.hull(&["run", "-d", &b.id.clone()]).status.success());
+    let out = b.hull(&["events", "--interval", "200ms", &b.id.clone()]);
+    let text = stdout(&out);
+    assert!(text.lines().any(|l| l == r#"{"id":"events-oom","type":"oom"}"#), "{text} {}", stderr(&out));
+    assert!(text.lines().any(|l| l.contains(r#""type":"stats""#)), "{text}");
+    assert!(b.hull(&["delete", &b.id.clone()]).status.success());
+    b.assert_nothing_left();
+}
+
+#[test]
+fn features_document() {
+    let out = std::process::Command::new(HULL).arg("features").output().unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ociVersionMax"], "1.1.0");
+    assert_eq!(v["linux"]["seccomp"]["enabled"], true);
+    assert!(v["linux"]["namespaces"].as_array().unwrap().contains(&json!("time")));
+    assert!(v["linux"]["capabilities"].as_array().unwrap().contains(&json!("CAP_SYS_ADMIN")));
+    assert_eq!(v["linux"]["mountExtensions"]["idmap"]["enabled"], false);
+}

@@ -7,6 +7,7 @@ mod hugetlb;
 mod memory;
 mod network;
 mod pids;
+mod stats;
 
 use crate::{fs, CgroupPaths, Manager, Result};
 use hull_spec::Resources;
@@ -115,5 +116,33 @@ impl Manager for V1Manager {
 
     fn paths(&self) -> &CgroupPaths {
         &self.paths
+    }
+
+    fn freeze(&self) -> Result<()> {
+        let dir = self.require("freezer", "pause")?;
+        fs::write(dir, "freezer.state", "FROZEN")?;
+        // FREEZING becomes FROZEN once every task stopped; re-writing FROZEN
+        // retries tasks that were in the middle of something.
+        for _ in 0..1000 {
+            if fs::read(&dir.join("freezer.state"))?.trim() == "FROZEN" {
+                return Ok(());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            fs::write(dir, "freezer.state", "FROZEN")?;
+        }
+        let _ = fs::write(dir, "freezer.state", "THAWED");
+        Err(fs::invalid("pause", format!("{} did not freeze within a second", dir.display())))
+    }
+
+    fn thaw(&self) -> Result<()> {
+        fs::write(self.require("freezer", "resume")?, "freezer.state", "THAWED")
+    }
+
+    fn is_frozen(&self) -> bool {
+        self.dir("freezer").is_some_and(|d| fs::read(&d.join("freezer.state")).is_ok_and(|s| s.trim() == "FROZEN"))
+    }
+
+    fn stats(&self) -> Result<crate::stats::Stats> {
+        Ok(stats::read(self))
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod devices;
 mod resources;
+mod stats;
 
 use crate::{fs, CgroupPaths, Manager, Result};
 use hull_spec::Resources;
@@ -94,5 +95,31 @@ impl Manager for V2Manager {
 
     fn paths(&self) -> &CgroupPaths {
         &self.paths
+    }
+
+    fn freeze(&self) -> Result<()> {
+        let dir = self.dir()?;
+        fs::write(dir, "cgroup.freeze", 1)?;
+        for _ in 0..1000 {
+            let events = fs::read(&dir.join("cgroup.events"))?;
+            if events.lines().any(|l| l.trim() == "frozen 1") {
+                return Ok(());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let _ = fs::write(dir, "cgroup.freeze", 0);
+        Err(fs::invalid("pause", format!("{} did not freeze within a second", dir.display())))
+    }
+
+    fn thaw(&self) -> Result<()> {
+        fs::write(self.dir()?, "cgroup.freeze", 0)
+    }
+
+    fn is_frozen(&self) -> bool {
+        self.dir().is_ok_and(|d| fs::read(&d.join("cgroup.freeze")).is_ok_and(|s| s.trim() == "1"))
+    }
+
+    fn stats(&self) -> Result<crate::stats::Stats> {
+        Ok(stats::read(self.dir()?))
     }
 }

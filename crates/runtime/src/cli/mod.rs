@@ -2,14 +2,19 @@
 
 mod create;
 mod delete;
+mod events;
 mod exec;
+mod features;
 mod kill;
 mod list;
 mod log;
+mod pause;
+mod ps;
 mod run;
 mod spec;
 mod start;
 mod state;
+mod update;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -55,8 +60,19 @@ enum Command {
     Run(run::Args),
     /// Run a process in a running container.
     Exec(exec::Args),
+    /// Freeze every process of a container.
+    Pause(pause::Args),
+    /// Thaw a paused container.
+    Resume(pause::Args),
+    /// List the processes of a container.
+    Ps(ps::Args),
+    /// Change a container's resource limits.
+    Update(update::Args),
+    /// Print resource statistics and OOM events.
+    Events(events::Args),
+    /// Print the features this runtime supports (JSON).
+    Features(features::Args),
     /// List containers.
-    #[command(alias = "ps")]
     List(list::Args),
 }
 
@@ -84,6 +100,12 @@ pub fn main() -> i32 {
         Command::Delete(a) => delete::run(&runtime, a),
         Command::Run(a) => run::run(&runtime, a, &logger),
         Command::Exec(a) => exec::run(&runtime, a),
+        Command::Pause(a) => pause::pause(&runtime, a),
+        Command::Resume(a) => pause::resume(&runtime, a),
+        Command::Ps(a) => ps::run(&runtime, a),
+        Command::Update(a) => update::run(&runtime, a),
+        Command::Events(a) => events::run(&runtime, a),
+        Command::Features(a) => features::run(a),
         Command::List(a) => list::run(&runtime, a),
     };
     match result {

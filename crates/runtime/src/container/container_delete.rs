@@ -54,6 +54,10 @@ impl Runtime {
         for pid in cg.pids().unwrap_or_default() {
             let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
         }
+        // Frozen tasks only die once thawed.
+        if cg.is_frozen() {
+            let _ = cg.thaw();
+        }
         if let Some(fd) = pidfd {
             let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
             let _ = nix::poll::poll(&mut fds, PollTimeout::from(10_000u16));

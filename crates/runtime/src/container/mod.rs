@@ -2,12 +2,16 @@
 
 mod container_create;
 mod container_delete;
+mod container_events;
 mod container_exec;
 mod container_kill;
 mod container_list;
+mod container_pause;
+mod container_ps;
 mod container_run;
 mod container_start;
 mod container_state;
+mod container_update;
 
 pub use container_create::{CreateOptions, Created};
 pub use container_exec::{ExecOptions, ExecRequest};
