@@ -173,7 +173,22 @@ fn setup(cfg: &InitConfig, chan: &Channel) -> Result<Exec> {
     if spec.root.as_ref().and_then(|r| r.readonly) == Some(true) {
         rootfs::readonly_root()?;
     }
+    if proc_.terminal == Some(true) {
+        attach_terminal(chan, &proc_, !dev_is_host_bind)?;
+    }
     finish_process(cfg, chan, &proc_, userns, state)
+}
+
+/// Creates the pty in the container's devpts, sends the master to the
+/// runtime, and makes the slave our stdio and controlling terminal.
+fn attach_terminal(chan: &Channel, p: &hull_spec::Process, console: bool) -> Result<()> {
+    let (master, slave) = crate::terminal::open_pty(p.console_size)?;
+    if console {
+        crate::terminal::mount_console(&slave)?;
+    }
+    chan.send_with_fd(&Message::ConsoleMaster, master.as_raw_fd()).ctx("send", "terminal master")?;
+    drop(master);
+    crate::terminal::make_controlling(&slave)
 }
 
 fn finish_process(

@@ -23,6 +23,7 @@ pub mod state;
 pub mod sync;
 pub mod sys;
 mod tenant;
+pub mod terminal;
 pub mod util;
 pub mod validate;
 

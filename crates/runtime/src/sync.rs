@@ -22,6 +22,8 @@ pub enum Message {
     },
     /// Init → parent: the seccomp notify fd is attached, for the listener.
     SeccompFd,
+    /// Init → parent: the terminal's master is attached.
+    ConsoleMaster,
     /// Init → parent: set-up complete, waiting for `start`.
     Ready,
     /// Init → parent: set-up failed.

@@ -52,6 +52,12 @@ fn setup_and_exec(cfg: &TenantConfig, chan: &Channel) -> Result<std::convert::In
         nix::sched::setns(file, crate::namespaces::flag(*typ))
             .ctx(&format!("setns {}", typ.spec_name()), "container")?;
     }
+    if cfg.process.terminal == Some(true) {
+        let (master, slave) = crate::terminal::open_pty(cfg.process.console_size)?;
+        chan.send_with_fd(&Message::ConsoleMaster, master.as_raw_fd()).ctx("send", "terminal master")?;
+        drop(master);
+        crate::terminal::make_controlling(&slave)?;
+    }
     let prepared = crate::process::become_process(cfg.process, cfg.userns, cfg.preserve_fds)?;
     if let Some(fd) = crate::process::lock_down(cfg.process, cfg.seccomp)? {
         chan.send_with_fd(&Message::SeccompFd, fd.as_raw_fd()).ctx("send", "seccomp notify fd")?;

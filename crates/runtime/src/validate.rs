@@ -79,9 +79,6 @@ pub fn validate_process(p: &hull_spec::Process) -> Result<()> {
             return Err(spec("process.ioPriority.priority", format!("{} is outside 0..7", io.priority)));
         }
     }
-    if p.terminal == Some(true) {
-        return Err(spec("process.terminal", "terminals are not supported by this hull-runtime yet; set it to false"));
-    }
     if p.apparmor_profile.as_deref().is_some_and(|s| !s.is_empty())
         && !Path::new("/sys/kernel/security/apparmor").exists()
     {

@@ -1048,3 +1048,146 @@ fn features_document() {
     assert!(v["linux"]["capabilities"].as_array().unwrap().contains(&json!("CAP_SYS_ADMIN")));
     assert_eq!(v["linux"]["mountExtensions"]["idmap"]["enabled"], false);
 }
+
+/// Accepts one connection on a console socket and returns the pty master
+/// and the name runc-compatible runtimes send with it.
+fn receive_console(listener: std::os::unix::net::UnixListener) -> (std::fs::File, String) {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let (conn, _) = listener.accept().unwrap();
+    let mut buf = vec![0u8; 4096];
+    let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+    let msg = nix::sys::socket::recvmsg::<()>(
+        conn.as_raw_fd(),
+        &mut iov,
+        Some(&mut cmsg),
+        nix::sys::socket::MsgFlags::empty(),
+    )
+    .unwrap();
+    let mut fd = None;
+    for c in msg.cmsgs().unwrap() {
+        if let nix::sys::socket::ControlMessageOwned::ScmRights(fds) = c {
+            // SAFETY: received just now, owned by this test.
+            fd = Some(unsafe { std::fs::File::from_raw_fd(fds[0]) });
+        }
+    }
+    let n = msg.bytes;
+    (fd.expect("no terminal fd"), String::from_utf8_lossy(&buf[..n]).into_owned())
+}
+
+fn read_until(master: &mut std::fs::File, needle: &str) -> String {
+    use std::io::Read;
+    let mut seen = String::new();
+    let mut buf = [0u8; 1024];
+    while !seen.contains(needle) {
+        match master.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+        }
+    }
+    seen
+}
+
+#[test]
+fn terminal_through_console_socket_create_and_exec() {
+    use std::io::Write;
+    let mut b = Bundle::new("console");
+    b.args(&["/bin/sh", "-c", "read x; echo got-$x; tty; stty size; sleep 300"]);
+    b.config["process"]["terminal"] = json!(true);
+    b.config["process"]["consoleSize"] = json!({"height": 33, "width": 77});
+    let sock = b.path().join("console.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let receiver = std::thread::spawn(move || receive_console(listener));
+    let out = b.hull(&["create", "--console-socket", sock.to_str().unwrap(), &b.id.clone()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (mut master, name) = receiver.join().unwrap();
+    assert_eq!(name, "/dev/ptmx");
+    assert!(b.hull(&["start", &b.id.clone()]).status.success());
+    master.write_all(b"hello\n").unwrap();
+    let seen = read_until(&mut master, "33 77");
+    assert!(seen.contains("got-hello"), "{seen:?}");
+    assert!(seen.contains("/dev/pts/0"), "{seen:?}");
+    assert!(seen.contains("33 77"), "{seen:?}");
+    // exec --tty with its own console socket.
+    let sock2 = b.path().join("exec.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&sock2).unwrap();
+    let receiver = std::thread::spawn(move || receive_console(listener));
+    let out = b.hull(&[
+        "exec",
+        "--tty",
+        "--detach",
+        "--console-socket",
+        sock2.to_str().unwrap(),
+        &b.id.clone(),
+        "/bin/sh",
+        "-c",
+        "tty; sleep 1",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (mut master2, _) = receiver.join().unwrap();
+    let seen = read_until(&mut master2, "/dev/pts/");
+    assert!(seen.contains("/dev/pts/1"), "{seen:?}");
+    assert!(b.hull(&["delete", "--force", &b.id.clone()]).status.success());
+    b.assert_nothing_left();
+}
+
+#[test]
+fn terminal_bad_input() {
+    let mut b = Bundle::new("console-bad");
+    b.args(&["/bin/sh"]);
+    b.config["process"]["terminal"] = json!(true);
+    assert_rejected(
+        &b,
+        &["create", "console-bad"],
+        "process.terminal: a detached container with a terminal needs --console-socket",
+    );
+    assert_rejected(&b, &["run", "-d", "console-bad"], "needs --console-socket");
+    let missing = b.path().join("no-such.sock");
+    assert_rejected(&b, &["create", "--console-socket", missing.to_str().unwrap(), "console-bad"], "no-such.sock");
+}
+
+#[test]
+fn interactive_run_in_tmux() {
+    let mut b = Bundle::new("tmux");
+    b.args(&["/bin/sh"]);
+    b.config["process"]["terminal"] = json!(true);
+    b.write();
+    let session = format!("hull-test-{}", std::process::id());
+    let done = b.path().join("done");
+    let cmd = format!(
+        "cd {} && {HULL} --root {} run tmux; echo $? > {}",
+        b.path().display(),
+        b.state_root.display(),
+        done.display()
+    );
+    let tmux = |args: &[&str]| std::process::Command::new("tmux").args(args).output().unwrap();
+    assert!(tmux(&["new-session", "-d", "-s", &session, "-x", "100", "-y", "30", &cmd]).status.success());
+    let capture = || String::from_utf8_lossy(&tmux(&["capture-pane", "-t", &session, "-p"]).stdout).into_owned();
+    let wait_for = |needle: &str| {
+        for _ in 0..300 {
+            if capture().contains(needle) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("{needle:?} never appeared: {}", capture());
+    };
+    wait_for("/ #");
+    tmux(&["send-keys", "-t", &session, "stty size; echo sum-$((40+2))", "Enter"]);
+    wait_for("sum-42");
+    assert!(capture().contains("30 100"), "{}", capture());
+    tmux(&["resize-window", "-t", &session, "-x", "120", "-y", "40"]);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    tmux(&["send-keys", "-t", &session, "stty size", "Enter"]);
+    wait_for("40 120");
+    tmux(&["send-keys", "-t", &session, "exit 3", "Enter"]);
+    for _ in 0..300 {
+        if done.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    tmux(&["kill-session", "-t", &session]);
+    assert_eq!(std::fs::read_to_string(&done).unwrap().trim(), "3");
+    b.assert_nothing_left();
+}

@@ -35,12 +35,13 @@ impl Args {
             no_pivot: self.no_pivot,
             new_keyring: !self.no_new_keyring,
             preserve_fds: self.preserve_fds,
+            console_socket: self.console_socket.clone(),
+            attach_terminal: false,
         }
     }
 }
 
 pub fn run(rt: &hull_runtime::Runtime, a: Args, log: &super::log::Logger) -> anyhow::Result<i32> {
-    let _ = &a.console_socket;
     for w in rt.create(&a.options())?.warnings {
         log.warn(&w);
     }

@@ -66,7 +66,6 @@ fn parse_user(s: &str) -> anyhow::Result<(u32, Option<u32>)> {
 }
 
 pub fn run(rt: &hull_runtime::Runtime, a: Args) -> anyhow::Result<i32> {
-    let _ = &a.console_socket;
     let process = match &a.process {
         Some(file) => {
             let data = std::fs::read(file).with_context(|| format!("read {}", file.display()))?;
@@ -91,7 +90,13 @@ pub fn run(rt: &hull_runtime::Runtime, a: Args) -> anyhow::Result<i32> {
             rt.exec_process(&a.id, &req)?
         }
     };
-    let opts = ExecOptions { process, detach: a.detach, pid_file: a.pid_file.clone(), preserve_fds: a.preserve_fds };
+    let opts = ExecOptions {
+        process,
+        detach: a.detach,
+        pid_file: a.pid_file.clone(),
+        preserve_fds: a.preserve_fds,
+        console_socket: a.console_socket.clone(),
+    };
     let code = rt.exec(&a.id, &opts)?;
     Ok(if a.detach { 0 } else { code })
 }

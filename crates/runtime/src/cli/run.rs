@@ -37,7 +37,7 @@ pub struct Args {
 }
 
 pub fn run(rt: &hull_runtime::Runtime, a: Args, log: &super::log::Logger) -> anyhow::Result<i32> {
-    let _ = (&a.console_socket, a.no_subreaper);
+    let _ = a.no_subreaper;
     let opts = hull_runtime::CreateOptions {
         id: a.id.clone(),
         bundle: a.bundle.clone(),
@@ -45,6 +45,8 @@ pub fn run(rt: &hull_runtime::Runtime, a: Args, log: &super::log::Logger) -> any
         no_pivot: a.no_pivot,
         new_keyring: !a.no_new_keyring,
         preserve_fds: a.preserve_fds,
+        console_socket: a.console_socket.clone(),
+        attach_terminal: !a.detach,
     };
     let (outcome, warnings) = rt.run(&opts, a.detach, a.keep)?;
     for w in warnings {

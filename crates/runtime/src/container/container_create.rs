@@ -29,6 +29,10 @@ pub struct CreateOptions {
     pub new_keyring: bool,
     /// Descriptors beyond stdio to pass to the process.
     pub preserve_fds: u32,
+    /// Where to send the terminal's master (process.terminal).
+    pub console_socket: Option<PathBuf>,
+    /// Keep the terminal's master for the caller to attach (foreground run).
+    pub attach_terminal: bool,
 }
 
 /// A created container whose init is a child of this process.
@@ -39,6 +43,8 @@ pub struct Created {
     /// Things worth a warning that did not stop the container (e.g.
     /// seccomp syscall names this libseccomp does not know).
     pub warnings: Vec<String>,
+    /// The terminal's master, when the caller attaches it itself.
+    pub console: Option<OwnedFd>,
 }
 
 /// Undoes a half-made container when `create` fails.
@@ -83,6 +89,10 @@ impl Runtime {
         }
         let rootfs = bundle.join(root_path);
         crate::validate::validate(&config, &rootfs)?;
+        let terminal = config.process.as_ref().and_then(|p| p.terminal) == Some(true);
+        if terminal && opts.console_socket.is_none() && !opts.attach_terminal {
+            return Err(spec("process.terminal", "a detached container with a terminal needs --console-socket"));
+        }
         let seccomp = config
             .linux
             .as_ref()
@@ -203,13 +213,13 @@ impl Runtime {
             hooks: config.hooks.clone(),
             spec: Some(config.clone()),
         };
-        drive_init(&parent_chan, &config, &record)?;
+        let console = drive_init(&parent_chan, &config, &record, opts.console_socket.as_deref())?;
         dir.save(&record)?;
         if let Some(pf) = pid_file {
             crate::util::write_atomic(&pf, pid.to_string().as_bytes())?;
         }
         cleanup.disarm();
-        Ok(Created { record, warnings })
+        Ok(Created { record, warnings, console })
     }
 }
 
@@ -229,8 +239,15 @@ fn absolute(p: &Path) -> PathBuf {
     }
 }
 
-/// Walks the init through its set-up, running createRuntime hooks when asked.
-fn drive_init(chan: &Channel, config: &Spec, record: &ContainerRecord) -> Result<()> {
+/// Walks the init through its set-up, running createRuntime hooks when
+/// asked; returns the terminal master unless it went to a console socket.
+fn drive_init(
+    chan: &Channel,
+    config: &Spec,
+    record: &ContainerRecord,
+    console_socket: Option<&Path>,
+) -> Result<Option<OwnedFd>> {
+    let mut console = None;
     chan.send(&Message::Go { pid: record.pid }).ctx("send", "start-up message")?;
     loop {
         let (msg, fd) = match chan.recv_with_fd().ctx("receive", "init message")? {
@@ -238,6 +255,13 @@ fn drive_init(chan: &Channel, config: &Spec, record: &ContainerRecord) -> Result
             None => (None, None),
         };
         match msg {
+            Some(Message::ConsoleMaster) => {
+                let fd = fd.ok_or_else(|| RuntimeError::Init("terminal message came without a descriptor".into()))?;
+                match console_socket {
+                    Some(sock) => crate::terminal::send_to_console_socket(sock, &fd)?,
+                    None => console = Some(fd),
+                }
+            }
             Some(Message::SeccompFd) => {
                 let fd =
                     fd.ok_or_else(|| RuntimeError::Init("seccomp notify message came without a descriptor".into()))?;
@@ -254,7 +278,7 @@ fn drive_init(chan: &Channel, config: &Spec, record: &ContainerRecord) -> Result
                 let state = State { status: "created".into(), ..state };
                 chan.send(&Message::HooksDone { state }).ctx("send", "hook result")?;
             }
-            Some(Message::Ready) => return Ok(()),
+            Some(Message::Ready) => return Ok(console),
             Some(Message::Error(msg)) => return Err(RuntimeError::Init(msg)),
             Some(other) => return Err(RuntimeError::Init(format!("unexpected message from init: {other:?}"))),
             None => return Err(RuntimeError::Init("container init exited during set-up".into())),

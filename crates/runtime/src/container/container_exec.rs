@@ -25,6 +25,8 @@ pub struct ExecOptions {
     pub pid_file: Option<PathBuf>,
     /// Descriptors beyond stdio to pass.
     pub preserve_fds: u32,
+    /// Where to send the terminal's master (process.terminal).
+    pub console_socket: Option<PathBuf>,
 }
 
 /// Flag-level overrides of the container's process, as runc's exec takes them.
@@ -100,6 +102,10 @@ impl Runtime {
             });
         }
         crate::validate::validate_process(&opts.process)?;
+        let terminal = opts.process.terminal == Some(true);
+        if terminal && opts.detach && opts.console_socket.is_none() {
+            return Err(spec("process.terminal", "a detached exec with a terminal needs --console-socket"));
+        }
         let spec_ = record.spec.clone().unwrap_or_default();
         let seccomp = spec_
             .linux
@@ -143,8 +149,13 @@ impl Runtime {
             super::container_run::FORWARDED.iter().for_each(|s| set.add(*s));
             set.thread_block().ctx("sigprocmask", "forwarded signals")?;
         }
+        let mut console = None;
         loop {
             match parent_chan.recv_with_fd().ctx("receive", "exec message")? {
+                Some((Message::ConsoleMaster, Some(fd))) => match &opts.console_socket {
+                    Some(sock) => crate::terminal::send_to_console_socket(sock, &fd)?,
+                    None => console = Some(fd),
+                },
                 Some((Message::SeccompFd, Some(fd))) => {
                     let seccomp = spec_.linux.as_ref().and_then(|l| l.seccomp.as_ref());
                     crate::seccomp::send_to_listener(seccomp, &record, &fd)?;
@@ -163,7 +174,7 @@ impl Runtime {
         if opts.detach {
             return Ok(pid);
         }
-        super::container_run::wait_forwarding(pid, set)
+        super::container_run::wait_forwarding(pid, set, console)
     }
 }
 
