@@ -1191,3 +1191,44 @@ fn interactive_run_in_tmux() {
     assert_eq!(std::fs::read_to_string(&done).unwrap().trim(), "3");
     b.assert_nothing_left();
 }
+
+#[test]
+fn socket_activation_fds_pass_through() {
+    let mut b = Bundle::new("listen-fds");
+    b.args(&["/bin/sh", "-c", "echo $LISTEN_FDS $LISTEN_PID; echo via-listen >&3"]);
+    b.write();
+    let file = b.path().join("listen.out");
+    let script = format!(
+        "exec 3>{}; LISTEN_FDS=1 exec {HULL} --root {} run listen-fds",
+        file.display(),
+        b.state_root.display()
+    );
+    let mut cmd = std::process::Command::new("/bin/sh");
+    cmd.args(["-c", &script]).current_dir(b.path());
+    let out = output_via_files(cmd);
+    assert_eq!(stdout(&out), "1 1\n", "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "via-listen\n");
+}
+
+#[test]
+fn lsm_labels_without_the_lsm_are_errors() {
+    let mut b = Bundle::new("lsm");
+    b.args(&["/bin/true"]);
+    let cases = [
+        ("process", "apparmorProfile", "process.apparmorProfile: AppArmor is not enabled on this host"),
+        ("process", "selinuxLabel", "process.selinuxLabel: SELinux is not enabled on this host"),
+        ("linux", "mountLabel", "linux.mountLabel: SELinux is not enabled on this host"),
+    ];
+    for (section, key, message) in cases {
+        let saved = b.config.clone();
+        b.config[section][key] = json!("some-label");
+        assert_rejected(&b, &["run", "lsm"], message);
+        b.config = saved;
+    }
+    assert!(b.hull(&["run", "lsm"]).status.success());
+    b.config["process"]["args"] = json!(["/bin/sleep", "300"]);
+    assert!(b.hull(&["run", "-d", "lsm"]).status.success());
+    let out = b.hull(&["exec", "--apparmor", "x", "lsm", "/bin/true"]);
+    assert!(stderr(&out).contains("AppArmor is not enabled"), "{}", stderr(&out));
+    assert!(b.hull(&["delete", "-f", "lsm"]).status.success());
+}

@@ -36,6 +36,7 @@ impl Args {
             new_keyring: !self.no_new_keyring,
             preserve_fds: self.preserve_fds,
             console_socket: self.console_socket.clone(),
+            listen_fds: super::socket_activation_fds(),
             attach_terminal: false,
         }
     }

@@ -129,3 +129,11 @@ fn describe(e: &anyhow::Error) -> String {
     }
     out
 }
+
+/// systemd socket activation: LISTEN_FDS descriptors meant for this
+/// process (LISTEN_PID is ours, or unset) are passed on to the container.
+fn socket_activation_fds() -> u32 {
+    let ours = std::env::var("LISTEN_PID").map_or(true, |p| p == std::process::id().to_string());
+    let n = std::env::var("LISTEN_FDS").ok().and_then(|n| n.parse().ok()).unwrap_or(0);
+    if ours { n } else { 0 }
+}

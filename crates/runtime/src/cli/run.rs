@@ -46,6 +46,7 @@ pub fn run(rt: &hull_runtime::Runtime, a: Args, log: &super::log::Logger) -> any
         new_keyring: !a.no_new_keyring,
         preserve_fds: a.preserve_fds,
         console_socket: a.console_socket.clone(),
+        listen_fds: super::socket_activation_fds(),
         attach_terminal: !a.detach,
     };
     let (outcome, warnings) = rt.run(&opts, a.detach, a.keep)?;

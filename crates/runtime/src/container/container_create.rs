@@ -31,6 +31,9 @@ pub struct CreateOptions {
     pub preserve_fds: u32,
     /// Where to send the terminal's master (process.terminal).
     pub console_socket: Option<PathBuf>,
+    /// Socket-activation descriptors (from LISTEN_FDS) passed as fds 3..3+N,
+    /// ahead of `preserve_fds`; the process gets LISTEN_FDS and LISTEN_PID=1.
+    pub listen_fds: u32,
     /// Keep the terminal's master for the caller to attach (foreground run).
     pub attach_terminal: bool,
 }
@@ -82,7 +85,15 @@ impl Runtime {
     pub fn create(&self, opts: &CreateOptions) -> Result<Created> {
         validate_id(&opts.id)?;
         let bundle = std::fs::canonicalize(&opts.bundle).ctx("open bundle", opts.bundle.display())?;
-        let config = Spec::load(&bundle.join("config.json"))?;
+        let mut config = Spec::load(&bundle.join("config.json"))?;
+        if opts.listen_fds > 0 {
+            if let Some(p) = config.process.as_mut() {
+                let env = p.env.get_or_insert_with(Vec::new);
+                env.retain(|e| !e.starts_with("LISTEN_FDS=") && !e.starts_with("LISTEN_PID="));
+                env.push(format!("LISTEN_FDS={}", opts.listen_fds));
+                env.push("LISTEN_PID=1".into());
+            }
+        }
         let root_path = &config.root.as_ref().ok_or_else(|| spec("root", "missing"))?.path;
         if root_path.as_os_str().is_empty() {
             return Err(spec("root.path", "empty"));
@@ -177,7 +188,7 @@ impl Runtime {
                     state_dir: dir_fd,
                     no_pivot: opts.no_pivot,
                     new_keyring: opts.new_keyring,
-                    preserve_fds: opts.preserve_fds,
+                    preserve_fds: opts.preserve_fds + opts.listen_fds,
                     seccomp: seccomp.as_ref(),
                 };
                 init::main(cfg, child_chan)
