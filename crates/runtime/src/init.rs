@@ -94,7 +94,19 @@ fn setup(cfg: &InitConfig, chan: &Channel) -> Result<Exec> {
     crate::sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong).ctx("prctl", "PR_SET_PDEATHSIG")?;
     // Not dumpable: no process in the container may open /proc/<init>/exe
     // (the runtime binary) or our memory before the execve (CVE-2019-5736).
-    crate::sys::prctl(libc::PR_SET_DUMPABLE, 0).ctx("prctl", "PR_SET_DUMPABLE")?;
+    // With a new user namespace that waits until the runtime has written
+    // our id maps: an unprivileged runtime (or newuidmap) can only write
+    // them while our /proc files are still ours. No container process
+    // exists before then.
+    let new_userns = cfg
+        .spec
+        .linux
+        .as_ref()
+        .and_then(|l| l.namespaces.as_ref())
+        .is_some_and(|n| namespaces::creates(n, NamespaceType::User));
+    if !new_userns {
+        crate::sys::prctl(libc::PR_SET_DUMPABLE, 0).ctx("prctl", "PR_SET_DUMPABLE")?;
+    }
     if let Some(paths) = cfg.self_join {
         hull_cgroups::join_v1_as_self(paths)?;
     }
@@ -107,7 +119,8 @@ fn setup(cfg: &InitConfig, chan: &Channel) -> Result<Exec> {
         _ => return Err(crate::RuntimeError::Init("runtime went away during set-up".into())),
     }
     let userns = ns.iter().any(|n| n.typ == NamespaceType::User);
-    if namespaces::creates(&ns, NamespaceType::User) {
+    if new_userns {
+        crate::sys::prctl(libc::PR_SET_DUMPABLE, 0).ctx("prctl", "PR_SET_DUMPABLE")?;
         nix::unistd::setresgid(0.into(), 0.into(), 0.into()).ctx("setresgid", 0)?;
         nix::unistd::setresuid(0.into(), 0.into(), 0.into()).ctx("setresuid", 0)?;
     }

@@ -13,6 +13,7 @@ pub mod devices;
 pub mod error;
 pub mod features;
 pub mod hooks;
+pub mod idmap;
 mod init;
 pub mod mount_options;
 pub mod namespaces;

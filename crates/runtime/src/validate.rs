@@ -136,9 +136,7 @@ fn linux(config: &Spec, ns: &BTreeSet<NamespaceType>) -> Result<()> {
         if !maps.is_empty() && !has_user {
             return Err(spec(field, "id mappings need a user namespace"));
         }
-        if maps.iter().any(|m| m.size == 0) {
-            return Err(spec(field, "a mapping has size 0"));
-        }
+        crate::idmap::validate(field, maps)?;
     }
     for key in linux.sysctl.iter().flat_map(|s| s.keys()) {
         sysctl_allowed(key, ns)?;

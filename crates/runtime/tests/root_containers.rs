@@ -1198,11 +1198,8 @@ fn socket_activation_fds_pass_through() {
     b.args(&["/bin/sh", "-c", "echo $LISTEN_FDS $LISTEN_PID; echo via-listen >&3"]);
     b.write();
     let file = b.path().join("listen.out");
-    let script = format!(
-        "exec 3>{}; LISTEN_FDS=1 exec {HULL} --root {} run listen-fds",
-        file.display(),
-        b.state_root.display()
-    );
+    let script =
+        format!("exec 3>{}; LISTEN_FDS=1 exec {HULL} --root {} run listen-fds", file.display(), b.state_root.display());
     let mut cmd = std::process::Command::new("/bin/sh");
     cmd.args(["-c", &script]).current_dir(b.path());
     let out = output_via_files(cmd);
@@ -1231,4 +1228,99 @@ fn lsm_labels_without_the_lsm_are_errors() {
     let out = b.hull(&["exec", "--apparmor", "x", "lsm", "/bin/true"]);
     assert!(stderr(&out).contains("AppArmor is not enabled"), "{}", stderr(&out));
     assert!(b.hull(&["delete", "-f", "lsm"]).status.success());
+}
+
+/// The unprivileged user the rootless tests run as (created if missing,
+/// with the /etc/subuid range useradd gives it).
+fn test_user() -> (String, u32, u32) {
+    let name = "hulltest".to_string();
+    if nix::unistd::User::from_name(&name).unwrap().is_none() {
+        let st = std::process::Command::new("useradd").args(["-m", "-s", "/bin/sh", &name]).status().unwrap();
+        assert!(st.success(), "useradd failed");
+    }
+    let u = nix::unistd::User::from_name(&name).unwrap().unwrap();
+    (name, u.uid.as_raw(), u.gid.as_raw())
+}
+
+fn as_user(user: &str, dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let mut cmd = std::process::Command::new("runuser");
+    cmd.args(["-u", user, "--", "env"])
+        .arg(format!("XDG_RUNTIME_DIR={}", dir.join("xdg").display()))
+        .arg(HULL)
+        .args(args)
+        .current_dir(dir);
+    output_via_files(cmd)
+}
+
+#[test]
+fn rootless_container_as_an_unprivileged_user() {
+    use std::os::unix::fs::PermissionsExt;
+    let (user, uid, gid) = test_user();
+    let b = Bundle::new("rootless");
+    let dir = b.path().to_path_buf();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::remove_file(dir.join("config.json")).unwrap();
+    nix::unistd::chown(&dir, Some(uid.into()), Some(gid.into())).unwrap();
+    std::fs::create_dir(dir.join("xdg")).unwrap();
+    nix::unistd::chown(&dir.join("xdg"), Some(uid.into()), Some(gid.into())).unwrap();
+    let out = as_user(&user, &dir, &["spec", "--rootless"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut config: Value = serde_json::from_slice(&std::fs::read(dir.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["linux"]["uidMappings"][0]["hostID"], uid);
+    config["root"]["path"] = json!(rootfs());
+    config["process"]["terminal"] = json!(false);
+    config["process"]["args"] = json!(["/probe"]);
+    let write = |config: &Value| {
+        std::fs::write(dir.join("config.json"), serde_json::to_vec(config).unwrap()).unwrap();
+        nix::unistd::chown(&dir.join("config.json"), Some(uid.into()), Some(gid.into())).unwrap();
+    };
+    write(&config);
+    let v = probe_json(&as_user(&user, &dir, &["run", "rl1"]));
+    assert_eq!(v["uid"], 0);
+    let map: Vec<&str> = v["uid_map"].as_str().unwrap().split_whitespace().collect();
+    assert_eq!(map, ["0", &uid.to_string(), "1"]);
+    assert_ne!(
+        v["namespaces"]["user"].as_str().unwrap(),
+        std::fs::read_link("/proc/self/ns/user").unwrap().to_str().unwrap()
+    );
+    // State lived under $XDG_RUNTIME_DIR and is gone; no cgroup was made.
+    assert!(dir.join("xdg/hull").exists());
+    assert!(!dir.join("xdg/hull/rl1").exists());
+    for d in cgroup_dirs("/rl1") {
+        assert!(!d.exists(), "{}", d.display());
+    }
+    // More than its own id: through newuidmap/newgidmap and /etc/subuid.
+    let subuid = std::fs::read_to_string("/etc/subuid").unwrap();
+    let start: u32 = subuid
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{user}:")))
+        .unwrap()
+        .split(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let maps = json!([{"containerID": 0, "hostID": uid, "size": 1}, {"containerID": 1, "hostID": start, "size": 1000}]);
+    config["linux"]["uidMappings"] = maps.clone();
+    config["linux"]["gidMappings"] =
+        json!([{"containerID": 0, "hostID": gid, "size": 1}, {"containerID": 1, "hostID": start, "size": 1000}]);
+    config["process"]["user"] = json!({"uid": 500, "gid": 500});
+    write(&config);
+    let v = probe_json(&as_user(&user, &dir, &["run", "rl2"]));
+    assert_eq!(v["uid"], 500);
+    assert!(v["uid_map"].as_str().unwrap().contains(&start.to_string()), "{}", v["uid_map"]);
+    // Limits without a delegated cgroup: a clear error, nothing left.
+    config["linux"]["resources"] = json!({"memory": {"limit": 1 << 26}});
+    write(&config);
+    let out = as_user(&user, &dir, &["run", "rl3"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("linux.resources: limits need a cgroup this user may write"), "{}", stderr(&out));
+    assert!(!dir.join("xdg/hull/rl3").exists());
+    // Overlapping mappings are refused before anything happens.
+    config["linux"]["resources"] = json!(null);
+    config["linux"]["uidMappings"] =
+        json!([{"containerID": 0, "hostID": uid, "size": 1}, {"containerID": 0, "hostID": start, "size": 10}]);
+    write(&config);
+    let out = as_user(&user, &dir, &["run", "rl4"]);
+    assert!(stderr(&out).contains("linux.uidMappings: ranges 0 and 1 overlap"), "{}", stderr(&out));
 }

@@ -23,9 +23,10 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(name = "hull-runtime", version, about)]
 pub struct Cli {
-    /// Directory for container state.
-    #[arg(long, global = true, default_value = "/run/hull")]
-    root: PathBuf,
+    /// Directory for container state [default: /run/hull; for other users
+    /// $XDG_RUNTIME_DIR/hull, or /tmp/hull-UID without it].
+    #[arg(long, global = true)]
+    root: Option<PathBuf>,
     /// Also write log messages (and errors) to this file.
     #[arg(long, global = true)]
     log: Option<PathBuf>,
@@ -80,7 +81,8 @@ enum Command {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     let logger = log::Logger::new(cli.log.as_deref(), &cli.log_format, cli.debug);
-    let runtime = hull_runtime::Runtime::new(&cli.root);
+    let root = cli.root.clone().unwrap_or_else(default_root);
+    let runtime = hull_runtime::Runtime::new(&root);
     let needs_cgroups = matches!(cli.command, Command::Create(_) | Command::Run(_));
     if cli.systemd_cgroup && needs_cgroups {
         logger.error("--systemd-cgroup: the systemd cgroup driver is not supported yet; drop the flag to use cgroupfs");
@@ -89,7 +91,7 @@ pub fn main() -> i32 {
     logger.debug(&format!(
         "hull-runtime {} (root {})",
         std::env::args().skip(1).collect::<Vec<_>>().join(" "),
-        cli.root.display()
+        root.display()
     ));
     let result = match cli.command {
         Command::Spec(a) => spec::run(a),
@@ -135,5 +137,22 @@ fn describe(e: &anyhow::Error) -> String {
 fn socket_activation_fds() -> u32 {
     let ours = std::env::var("LISTEN_PID").map_or(true, |p| p == std::process::id().to_string());
     let n = std::env::var("LISTEN_FDS").ok().and_then(|n| n.parse().ok()).unwrap_or(0);
-    if ours { n } else { 0 }
+    if ours {
+        n
+    } else {
+        0
+    }
+}
+
+/// Where state lives when --root is not given: runc's choice of
+/// /run/<runtime> for root and the user's runtime directory otherwise.
+fn default_root() -> PathBuf {
+    let uid = nix::unistd::geteuid();
+    if uid.is_root() {
+        return PathBuf::from("/run/hull");
+    }
+    match std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
+        Some(dir) => PathBuf::from(dir).join("hull"),
+        None => PathBuf::from(format!("/tmp/hull-{uid}")),
+    }
 }

@@ -8,7 +8,7 @@ use crate::state::{proc_stat, validate_id, ContainerRecord, StateDir};
 use crate::sync::{self, Channel, Message};
 use crate::sys::{self, Forked};
 use hull_cgroups::{CgroupSpec, Layout, Manager, OwnCgroups};
-use hull_spec::{IdMapping, NamespaceType, Spec, State};
+use hull_spec::{NamespaceType, Spec, State};
 use nix::fcntl::OFlag;
 use nix::sys::stat::Mode;
 use std::os::fd::{AsFd, FromRawFd, OwnedFd};
@@ -132,11 +132,36 @@ impl Runtime {
         let layout = Layout::detect()?;
         let own = OwnCgroups::read()?;
         let cg_spec = CgroupSpec { path: linux.cgroups_path.as_deref(), id: &opts.id };
+        let rootless = !nix::unistd::geteuid().is_root();
         let mut cgroup = hull_cgroups::manager_for(&layout, &cg_spec, &own)?;
-        cgroup.create()?;
-        let paths = cgroup.paths().clone();
-        cleanup.cgroup = Some(cgroup);
         let mut resources = linux.resources.clone().unwrap_or_default();
+        let created = cgroup.create();
+        let paths = match created {
+            Ok(()) => {
+                let paths = cgroup.paths().clone();
+                cleanup.cgroup = Some(cgroup);
+                paths
+            }
+            Err(e) if rootless && is_permission_error(&e) => {
+                // No delegated cgroup: a rootless container runs in its
+                // caller's cgroup, which is fine unless it asked for limits.
+                let _ = cgroup.destroy();
+                if has_limits(&resources) {
+                    return Err(spec(
+                        "linux.resources",
+                        format!(
+                            "limits need a cgroup this user may write (a delegated one), and creating it failed: {e}"
+                        ),
+                    ));
+                }
+                resources = hull_spec::Resources::default();
+                hull_cgroups::CgroupPaths::default()
+            }
+            Err(e) => {
+                let _ = cgroup.destroy();
+                return Err(e.into());
+            }
+        };
         let rules = hull_cgroups::v1::devices::effective_rules(
             resources.devices.as_deref().unwrap_or_default(),
             linux.devices.as_deref().unwrap_or_default(),
@@ -144,7 +169,9 @@ impl Runtime {
         if resources.devices.is_some() {
             resources.devices = Some(rules);
         }
-        cleanup.cgroup.as_ref().map(|c| c.set(&resources)).transpose()?;
+        if let Some(c) = &cleanup.cgroup {
+            c.set(&resources)?;
+        }
 
         let fifo = dir.fifo();
         nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o622)).ctx("mkfifo", fifo.display())?;
@@ -202,7 +229,7 @@ impl Runtime {
         drop(dir_fd);
 
         if userns {
-            write_id_maps(pid, &linux.uid_mappings, &linux.gid_mappings)?;
+            crate::idmap::write(pid, &linux.uid_mappings, &linux.gid_mappings)?;
             hull_cgroups::add_pid_v1(&paths, pid)?;
         }
         if !born_in_unified {
@@ -297,16 +324,21 @@ fn drive_init(
     }
 }
 
-fn write_id_maps(pid: i32, uid: &Option<Vec<IdMapping>>, gid: &Option<Vec<IdMapping>>) -> Result<()> {
-    let text = |maps: &Option<Vec<IdMapping>>| {
-        maps.iter().flatten().map(|m| format!("{} {} {}\n", m.container_id, m.host_id, m.size)).collect::<String>()
+fn is_permission_error(e: &hull_cgroups::CgroupError) -> bool {
+    let io = match e {
+        hull_cgroups::CgroupError::Io { source, .. } | hull_cgroups::CgroupError::Write { source, .. } => source,
+        _ => return false,
     };
-    let (u, g) = (text(uid), text(gid));
-    if !u.is_empty() {
-        std::fs::write(format!("/proc/{pid}/uid_map"), u).ctx("write", format!("/proc/{pid}/uid_map"))?;
-    }
-    if !g.is_empty() {
-        std::fs::write(format!("/proc/{pid}/gid_map"), g).ctx("write", format!("/proc/{pid}/gid_map"))?;
-    }
-    Ok(())
+    matches!(io.raw_os_error(), Some(libc::EACCES) | Some(libc::EPERM) | Some(libc::EROFS))
+}
+
+/// Whether the config asks for any limit (device rules aside).
+fn has_limits(r: &hull_spec::Resources) -> bool {
+    r.memory.is_some()
+        || r.cpu.is_some()
+        || r.pids.is_some()
+        || r.block_io.is_some()
+        || r.hugepage_limits.as_ref().is_some_and(|h| !h.is_empty())
+        || r.network.is_some()
+        || r.unified.as_ref().is_some_and(|u| !u.is_empty())
 }
