@@ -104,3 +104,41 @@ mod tests {
         assert!(validate("f", &[m(0, 1, 0)]).unwrap_err().to_string().contains("size 0"));
     }
 }
+
+/// A user namespace carrying the given maps, for an idmapped mount: made
+/// by a short-lived child that waits while its maps are written, then ends.
+pub fn userns_for(uid: &[IdMapping], gid: &[IdMapping]) -> Result<std::os::fd::OwnedFd> {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let (rd, wr) = nix::unistd::pipe().ctx("pipe", "idmap helper")?;
+    let pid = match crate::sys::clone_fork(libc::CLONE_NEWUSER).ctx("clone", "idmap user namespace")? {
+        crate::sys::Forked::Child => {
+            drop(wr);
+            let mut b = [0u8; 1];
+            let _ = nix::unistd::read(std::os::fd::AsRawFd::as_raw_fd(&rd), &mut b);
+            // SAFETY: _exit ends only this helper.
+            unsafe { libc::_exit(0) }
+        }
+        crate::sys::Forked::Parent(pid) => pid,
+    };
+    drop(rd);
+    let result = (|| {
+        let w = |file: &str, text: String| {
+            let path = format!("/proc/{pid}/{file}");
+            std::fs::write(&path, text).ctx("write", &path)
+        };
+        w("uid_map", text(uid))?;
+        w("gid_map", text(gid))?;
+        let path = format!("/proc/{pid}/ns/user");
+        let fd = nix::fcntl::open(
+            path.as_str(),
+            nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .ctx("open", &path)?;
+        // SAFETY: open just returned this descriptor.
+        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    })();
+    drop(wr);
+    let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
+    result
+}

@@ -38,6 +38,8 @@ pub struct InitConfig<'a> {
     pub preserve_fds: u32,
     /// The compiled seccomp filter, if the config has one.
     pub seccomp: Option<&'a crate::seccomp::Filter>,
+    /// Per mount index, the user namespace of an idmapped mount.
+    pub idmaps: &'a [Option<OwnedFd>],
 }
 
 /// Runs the init; never returns.
@@ -149,6 +151,7 @@ fn setup(cfg: &InitConfig, chan: &Channel) -> Result<Exec> {
         cgroups: cfg.cgroups,
         cgroupns: ns.iter().any(|n| n.typ == NamespaceType::Cgroup),
         userns,
+        idmaps: cfg.idmaps,
     };
     let mounts = spec.mounts.clone().unwrap_or_default();
     for (i, m) in mounts.iter().enumerate() {

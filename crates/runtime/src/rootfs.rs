@@ -64,6 +64,8 @@ pub struct RootfsContext<'a> {
     pub cgroupns: bool,
     /// Whether the container has its own user namespace (no mknod).
     pub userns: bool,
+    /// Per mount index, the user namespace of an idmapped mount.
+    pub idmaps: &'a [Option<std::os::fd::OwnedFd>],
 }
 
 /// Sets "/" propagation (default rslave) and makes the rootfs a mount point.
@@ -102,7 +104,10 @@ pub fn mount_entry(ctx: &RootfsContext, index: usize, m: &Mount) -> Result<()> {
     if opts.bind || typ == "bind" {
         let source = m.source.clone().unwrap_or_default();
         make_target(&dest, std::fs::metadata(&source).map(|m| m.is_dir()).unwrap_or(true))?;
-        bind(&source, &dest, &opts)?;
+        match ctx.idmaps.get(index).and_then(Option::as_ref) {
+            Some(userns) => idmapped_bind(&source, &dest, &opts, userns)?,
+            None => bind(&source, &dest, &opts)?,
+        }
     } else {
         make_target(&dest, true)?;
         let source = m.source.as_deref().unwrap_or(Path::new(typ));
@@ -138,6 +143,34 @@ fn make_target(dest: &Path, dir: bool) -> Result<()> {
 fn bind(source: &Path, dest: &Path, opts: &MountOptions) -> Result<()> {
     let flags = MsFlags::MS_BIND | (opts.flags & MsFlags::MS_REC);
     mount(Some(source), dest, NONE, flags, NONE).ctx(&format!("bind {}", source.display()), dest.display())?;
+    let extra = opts.remount_flags();
+    if !extra.is_empty() {
+        remount(dest, extra | (opts.flags & MsFlags::MS_REC))?;
+    }
+    Ok(())
+}
+
+/// An idmapped bind mount (OCI 1.1 `uidMappings` on a mount): a detached
+/// copy of the source, given the user namespace's id mapping with
+/// mount_setattr(MOUNT_ATTR_IDMAP), moved onto the destination.
+fn idmapped_bind(source: &Path, dest: &Path, opts: &MountOptions, userns: &std::os::fd::OwnedFd) -> Result<()> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    const OPEN_TREE_CLONE: libc::c_uint = 1;
+    const MOUNT_ATTR_IDMAP: u64 = 0x0010_0000;
+    let recursive = opts.flags.contains(MsFlags::MS_REC);
+    let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(|_| spec("mounts", "NUL in path"));
+    let flags = OPEN_TREE_CLONE
+        | libc::O_CLOEXEC as libc::c_uint
+        | if recursive { libc::AT_RECURSIVE as libc::c_uint } else { 0 };
+    let tree = crate::sys::open_tree(&c(source)?, flags).ctx("open_tree", source.display())?;
+    let attr = crate::sys::MountAttr {
+        attr_set: MOUNT_ATTR_IDMAP,
+        userns_fd: userns.as_raw_fd() as u64,
+        ..Default::default()
+    };
+    crate::sys::mount_setattr(&tree, recursive, &attr).ctx("idmap mount of", source.display())?;
+    crate::sys::move_mount(&tree, &c(dest)?).ctx("move idmapped mount to", dest.display())?;
     let extra = opts.remount_flags();
     if !extra.is_empty() {
         remount(dest, extra | (opts.flags & MsFlags::MS_REC))?;

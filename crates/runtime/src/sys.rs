@@ -191,3 +191,61 @@ pub fn clone3_fork(flags: u64, cgroup: Option<std::os::fd::BorrowedFd>) -> io::R
         pid => Ok(Forked::Parent(pid as i32)),
     }
 }
+
+/// open_tree(2) of `path`; with OPEN_TREE_CLONE a detached copy of the mount.
+pub fn open_tree(path: &std::ffi::CStr, flags: libc::c_uint) -> io::Result<OwnedFd> {
+    // SAFETY: path is a valid NUL-terminated string; the result is a new fd.
+    let fd = check(unsafe { libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, path.as_ptr(), flags) })?;
+    // SAFETY: the kernel just returned this descriptor.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// The kernel's `struct mount_attr`.
+#[repr(C)]
+#[derive(Default)]
+pub struct MountAttr {
+    /// MOUNT_ATTR_* to set.
+    pub attr_set: u64,
+    /// MOUNT_ATTR_* to clear.
+    pub attr_clr: u64,
+    /// Propagation type.
+    pub propagation: u64,
+    /// User namespace fd for MOUNT_ATTR_IDMAP.
+    pub userns_fd: u64,
+}
+
+/// mount_setattr(2) on a detached mount fd (AT_EMPTY_PATH).
+pub fn mount_setattr(fd: &OwnedFd, recursive: bool, attr: &MountAttr) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let flags = libc::AT_EMPTY_PATH | if recursive { libc::AT_RECURSIVE } else { 0 };
+    // SAFETY: "" and attr are valid for the call; size matches the struct.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            flags,
+            attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    })
+    .map(drop)
+}
+
+/// move_mount(2) of a detached mount fd onto `to`.
+pub fn move_mount(fd: &OwnedFd, to: &std::ffi::CStr) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x4;
+    // SAFETY: both strings are valid NUL-terminated strings for the call.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH,
+        )
+    })
+    .map(drop)
+}

@@ -211,11 +211,19 @@ fn mounts(config: &Spec) -> Result<()> {
         if opts.bind && m.source.as_ref().is_none_or(|s| s.as_os_str().is_empty()) {
             return Err(spec(format!("{field}.source"), "a bind mount needs a source"));
         }
-        if m.uid_mappings.is_some() || m.gid_mappings.is_some() {
-            return Err(spec(
-                format!("{field}.uidMappings"),
-                "idmapped mounts are not supported by this hull-runtime yet",
-            ));
+        let (u, g) = (m.uid_mappings.as_deref().unwrap_or_default(), m.gid_mappings.as_deref().unwrap_or_default());
+        if !u.is_empty() || !g.is_empty() {
+            if u.is_empty() || g.is_empty() {
+                return Err(spec(
+                    format!("{field}.uidMappings"),
+                    "an idmapped mount needs both uidMappings and gidMappings",
+                ));
+            }
+            if !(opts.bind || m.typ.as_deref() == Some("bind")) {
+                return Err(spec(format!("{field}.uidMappings"), "only bind mounts can be idmapped"));
+            }
+            crate::idmap::validate(&format!("{field}.uidMappings"), u)?;
+            crate::idmap::validate(&format!("{field}.gidMappings"), g)?;
         }
     }
     Ok(())

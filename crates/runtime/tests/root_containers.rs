@@ -1046,7 +1046,7 @@ fn features_document() {
     assert_eq!(v["linux"]["seccomp"]["enabled"], true);
     assert!(v["linux"]["namespaces"].as_array().unwrap().contains(&json!("time")));
     assert!(v["linux"]["capabilities"].as_array().unwrap().contains(&json!("CAP_SYS_ADMIN")));
-    assert_eq!(v["linux"]["mountExtensions"]["idmap"]["enabled"], false);
+    assert_eq!(v["linux"]["mountExtensions"]["idmap"]["enabled"], true);
 }
 
 /// Accepts one connection on a console socket and returns the pty master
@@ -1323,4 +1323,54 @@ fn rootless_container_as_an_unprivileged_user() {
     write(&config);
     let out = as_user(&user, &dir, &["run", "rl4"]);
     assert!(stderr(&out).contains("linux.uidMappings: ranges 0 and 1 overlap"), "{}", stderr(&out));
+}
+
+#[test]
+fn idmapped_bind_mount() {
+    use std::os::unix::fs::MetadataExt;
+    let mut b = Bundle::new("idmap");
+    let src = b.path().join("data");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::write(src.join("rootfile"), "x").unwrap();
+    std::fs::write(src.join("f2000"), "y").unwrap();
+    nix::unistd::chown(&src.join("f2000"), Some(2000.into()), Some(2000.into())).unwrap();
+    std::fs::set_permissions(&src, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    // The mount's mapping is written as given, as runc does: ids on disk
+    // are the namespace side, the caller sees the host side.
+    let maps =
+        json!([{"containerID": 0, "hostID": 1000, "size": 10}, {"containerID": 2000, "hostID": 5000, "size": 10}]);
+    b.config["mounts"].as_array_mut().unwrap().push(json!({
+        "destination": "/idm", "type": "bind", "source": src, "options": ["rbind"],
+        "uidMappings": maps, "gidMappings": maps}));
+    b.config["process"]["user"] = json!({"uid": 1000, "gid": 1000});
+    b.args(&["/bin/sh", "-c", "stat -c '%n %u %g' /idm/rootfile /idm/f2000; touch /idm/new && echo created"]);
+    let out = b.run_hull();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "/idm/rootfile 1000 1000\n/idm/f2000 5000 5000\ncreated\n");
+    let meta = std::fs::metadata(src.join("new")).unwrap();
+    assert_eq!((meta.uid(), meta.gid()), (0, 0), "written through the mapping");
+    // Bad input: a mapping on a non-bind mount, one-sided mappings, overlaps.
+    let cases = [
+        (
+            json!({"destination": "/t", "type": "tmpfs", "source": "tmpfs", "uidMappings": [{"containerID": 0, "hostID": 1, "size": 1}],
+                "gidMappings": [{"containerID": 0, "hostID": 1, "size": 1}]}),
+            "only bind mounts can be idmapped",
+        ),
+        (
+            json!({"destination": "/t", "type": "bind", "source": src, "options": ["bind"], "uidMappings": [{"containerID": 0, "hostID": 1, "size": 1}]}),
+            "needs both uidMappings and gidMappings",
+        ),
+        (
+            json!({"destination": "/t", "type": "bind", "source": src, "options": ["bind"],
+                "uidMappings": [{"containerID": 0, "hostID": 1, "size": 5}, {"containerID": 3, "hostID": 100, "size": 1}],
+                "gidMappings": [{"containerID": 0, "hostID": 1, "size": 1}]}),
+            "overlap",
+        ),
+    ];
+    for (mount, needle) in cases {
+        let saved = b.config.clone();
+        b.config["mounts"].as_array_mut().unwrap().push(mount);
+        assert_rejected(&b, &["run", "idmap"], needle);
+        b.config = saved;
+    }
 }

@@ -186,6 +186,7 @@ impl Runtime {
         .ctx("open", dir.path.display())?;
         // SAFETY: open just returned this descriptor and nothing else owns it.
         let dir_fd = unsafe { OwnedFd::from_raw_fd(dir_fd) };
+        let idmaps = idmapped_mount_namespaces(&config)?;
         let (parent_chan, child_chan) = sync::pair().ctx("socketpair", "init channel")?;
         // Relative bind sources are relative to the bundle, as in runc.
         std::env::set_current_dir(&bundle).ctx("chdir", bundle.display())?;
@@ -217,6 +218,7 @@ impl Runtime {
                     new_keyring: opts.new_keyring,
                     preserve_fds: opts.preserve_fds + opts.listen_fds,
                     seccomp: seccomp.as_ref(),
+                    idmaps: &idmaps,
                 };
                 init::main(cfg, child_chan)
             }
@@ -322,6 +324,24 @@ fn drive_init(
             None => return Err(RuntimeError::Init("container init exited during set-up".into())),
         }
     }
+}
+
+/// A user namespace per idmapped mount, made while the runtime still is in
+/// the initial user namespace (the mappings' host ids are relative to it).
+fn idmapped_mount_namespaces(config: &Spec) -> Result<Vec<Option<OwnedFd>>> {
+    config
+        .mounts
+        .iter()
+        .flatten()
+        .map(|m| {
+            let (u, g) = (m.uid_mappings.as_deref().unwrap_or_default(), m.gid_mappings.as_deref().unwrap_or_default());
+            if u.is_empty() && g.is_empty() {
+                Ok(None)
+            } else {
+                crate::idmap::userns_for(u, g).map(Some)
+            }
+        })
+        .collect()
 }
 
 fn is_permission_error(e: &hull_cgroups::CgroupError) -> bool {
