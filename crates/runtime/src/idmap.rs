@@ -87,24 +87,6 @@ pub fn validate(field: &str, maps: &[IdMapping]) -> Result<()> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn m(c: u32, h: u32, s: u32) -> IdMapping {
-        IdMapping { container_id: c, host_id: h, size: s }
-    }
-
-    #[test]
-    fn rejects_overlaps_and_overflow() {
-        assert!(validate("f", &[m(0, 1000, 1), m(1, 100000, 65536)]).is_ok());
-        assert!(validate("f", &[m(0, 1000, 10), m(5, 200, 1)]).unwrap_err().to_string().contains("overlap"));
-        assert!(validate("f", &[m(0, 1000, 10), m(20, 1005, 1)]).unwrap_err().to_string().contains("overlap"));
-        assert!(validate("f", &[m(0, u32::MAX, 2)]).unwrap_err().to_string().contains("exceeds"));
-        assert!(validate("f", &[m(0, 1, 0)]).unwrap_err().to_string().contains("size 0"));
-    }
-}
-
 /// A user namespace carrying the given maps, for an idmapped mount: made
 /// by a short-lived child that waits while its maps are written, then ends.
 pub fn userns_for(uid: &[IdMapping], gid: &[IdMapping]) -> Result<std::os::fd::OwnedFd> {
@@ -141,4 +123,22 @@ pub fn userns_for(uid: &[IdMapping], gid: &[IdMapping]) -> Result<std::os::fd::O
     drop(wr);
     let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(c: u32, h: u32, s: u32) -> IdMapping {
+        IdMapping { container_id: c, host_id: h, size: s }
+    }
+
+    #[test]
+    fn rejects_overlaps_and_overflow() {
+        assert!(validate("f", &[m(0, 1000, 1), m(1, 100000, 65536)]).is_ok());
+        assert!(validate("f", &[m(0, 1000, 10), m(5, 200, 1)]).unwrap_err().to_string().contains("overlap"));
+        assert!(validate("f", &[m(0, 1000, 10), m(20, 1005, 1)]).unwrap_err().to_string().contains("overlap"));
+        assert!(validate("f", &[m(0, u32::MAX, 2)]).unwrap_err().to_string().contains("exceeds"));
+        assert!(validate("f", &[m(0, 1, 0)]).unwrap_err().to_string().contains("size 0"));
+    }
 }
