@@ -58,6 +58,21 @@ hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$work/cold.json" \
   -n "hull-runtime + seccomp, cold cache" "$HULL --root $work/state-hull run -b $work/hull-seccomp bench" >&2
 COLD=$(jq -r '.results[0].median * 1000' "$work/cold.json")
 
+# exec latency: one long-running container per runtime, then `exec ID /bin/true`.
+for rt in hull runc; do
+  mkdir -p "$work/$rt-exec"
+  jq --arg cg "/hull-bench/$rt-exec" '.process.args = ["/bin/sleep", "100000"] | .linux.cgroupsPath = $cg' \
+    "$work/$rt/config.json" > "$work/$rt-exec/config.json"
+done
+"$HULL" --root "$work/state-hull" run -d -b "$work/hull-exec" execbench
+runc --root "$work/state-runc" run -d -b "$work/runc-exec" execbench >/dev/null 2>&1 </dev/null
+hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$work/exec.json" \
+  -n "hull-runtime exec" "$HULL --root $work/state-hull exec execbench /bin/true" \
+  -n "runc exec" "runc --root $work/state-runc exec execbench /bin/true" >&2
+"$HULL" --root "$work/state-hull" delete -f execbench
+runc --root "$work/state-runc" delete -f execbench
+EH=$(jq -r '.results[0].median * 1000' "$work/exec.json"); ER=$(jq -r '.results[1].median * 1000' "$work/exec.json")
+
 rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
 median_rss() {
   for i in 1 2 3 4 5 6 7; do rss "$@"; done | sort -n | sed -n 4p
@@ -97,6 +112,13 @@ ms() { awk -v a="$1" 'BEGIN { printf "%.1f", a }'; }
   echo "Seccomp adds $(awk -v a="$HS" -v b="$H" 'BEGIN { printf "%.2f", a - b }') ms to the median start (target: at most 2 ms). The profile allows every syscall the kernel headers name except those Docker's default profile refuses, default ERRNO, three architectures: the size and shape of Docker's profile. Hull compiles a profile with libseccomp once and caches the BPF program under \`<root>/.seccomp-cache\`, keyed by the whole profile (the cold row shows the compile cost)."
   echo
   echo "runc $(runc --version | head -1 | awk '{print $3}'), crun $(crun --version | head -1 | awk '{print $3}'). crun runs in a mount namespace without /sys/fs/cgroup/unified because crun 1.8 refuses hybrid hosts; subtract the nsenter row for crun alone."
+  echo
+  echo "## exec latency: \`exec ID /bin/true\` into a running container"
+  echo
+  echo "| command | median | vs hull-runtime |"
+  echo "|---|---|---|"
+  echo "| hull-runtime exec | $(ms "$EH") ms | 1.00 |"
+  echo "| runc exec | $(ms "$ER") ms | $(ratio "$ER" "$EH")× |"
   echo
   echo "## Where hull-runtime's time goes"
   echo
