@@ -223,7 +223,10 @@ pub fn lock_down(
     p: &hull_spec::Process,
     filter: Option<&crate::seccomp::Filter>,
 ) -> Result<Option<std::os::fd::OwnedFd>> {
-    let nnp = p.no_new_privileges == Some(true);
+    // Loading a filter without no_new_privs needs CAP_SYS_ADMIN; a process
+    // that will not have it gets no_new_privs, as the kernel demands.
+    let can_skip_nnp = caps::has_cap(None, caps::CapSet::Permitted, caps::Capability::CAP_SYS_ADMIN).unwrap_or(false);
+    let nnp = p.no_new_privileges == Some(true) || (filter.is_some() && !can_skip_nnp);
     let mut notify = None;
     if let Some(f) = filter.filter(|_| !nnp) {
         crate::capabilities::raise_permitted().ctx("capset", "raise permitted capabilities to load seccomp")?;

@@ -116,7 +116,17 @@ fn build_context(s: &Seccomp) -> Result<(ScmpFilterContext, Filter)> {
         let mut indexes: Vec<u32> = rule.args.iter().flatten().map(|a| a.index).collect();
         indexes.sort_unstable();
         let distinct = indexes.windows(2).all(|w| w[0] != w[1]);
+        if rule.names.is_empty() {
+            return Err(spec(format!("{field}.names"), "empty"));
+        }
         for name in &rule.names {
+            // A well-formed name this libseccomp does not know is skipped
+            // (newer profiles name newer syscalls); anything else is an error.
+            let well_formed = name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+                && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !well_formed {
+                return Err(spec(format!("{field}.names"), format!("{name:?} is not a syscall name")));
+            }
             let Ok(sc) = ScmpSyscall::from_name(name) else {
                 unknown_names.push(name.clone());
                 continue;

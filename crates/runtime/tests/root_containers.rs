@@ -217,6 +217,19 @@ fn user_namespace_with_mappings() {
     assert_eq!(v["uid"], 0);
     let map: Vec<&str> = v["uid_map"].as_str().unwrap().split_whitespace().collect();
     assert_eq!(map, ["0", "100000", "65536"]);
+    // Files owned by the mapped host ids belong to the container's users.
+    let owned = b.path().join("owned");
+    std::fs::create_dir(&owned).unwrap();
+    std::fs::write(owned.join("f"), "x").unwrap();
+    nix::unistd::chown(&owned.join("f"), Some(100_000.into()), Some(100_005.into())).unwrap();
+    // (/home exists in the shared rootfs; the container's root could not create a mount point there.)
+    b.config["mounts"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"destination": "/home", "type": "bind", "source": owned, "options": ["bind"]}));
+    b.args(&["/bin/stat", "-c", "%u %g", "/home/f"]);
+    let out = b.run_hull();
+    assert_eq!(stdout(&out), "0 5\n", "{}", stderr(&out));
 }
 
 #[test]
@@ -481,6 +494,21 @@ fn bad_input_is_rejected_cleanly() {
             "linux.seccomp.syscalls[0].names",
         ),
         (
+            "seccomp rule with a malformed syscall name",
+            Box::new(
+                |c| c["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read; rm -rf /"], "action": "SCMP_ACT_ERRNO"}]}),
+            ),
+            "linux.seccomp.syscalls[0].names: \"read; rm -rf /\" is not a syscall name",
+        ),
+        (
+            "seccomp rule without names",
+            Box::new(|c| {
+                c["linux"]["seccomp"] =
+                    json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": [], "action": "SCMP_ACT_ERRNO"}]})
+            }),
+            "linux.seccomp.syscalls[0].names: empty",
+        ),
+        (
             "seccomp notify without a listener",
             Box::new(|c| c["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_NOTIFY"})),
             "linux.seccomp.listenerPath",
@@ -734,6 +762,13 @@ fn seccomp_errno_args_and_unknown_names() {
     assert!(text.contains("linux32-denied\nlinux64-ok"), "{text}");
     assert!(stderr(&out).contains("no_such_syscall_here"), "no warning for the unknown name: {}", stderr(&out));
     b.assert_nothing_left();
+    // exec'd processes get the container's filter too.
+    b.args(&["/bin/sleep", "300"]);
+    assert!(b.hull(&["run", "-d", &b.id.clone()]).status.success());
+    let out = b.hull(&["exec", &b.id.clone(), "/bin/sh", "-c", "grep Seccomp: /proc/self/status; mkdir /tmp/y 2>&1"]);
+    assert!(stdout(&out).starts_with("Seccomp:\t2\n"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("Invalid cross-device link"), "{}", stdout(&out));
+    assert!(b.hull(&["delete", "-f", &b.id.clone()]).status.success());
 }
 
 #[test]
