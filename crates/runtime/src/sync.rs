@@ -24,6 +24,11 @@ pub enum Message {
     SeccompFd,
     /// Init → parent: the terminal's master is attached.
     ConsoleMaster,
+    /// Exec child → parent: the process continues as this (host) pid.
+    ExecPid {
+        /// Host pid.
+        pid: i32,
+    },
     /// Init → parent: set-up complete, waiting for `start`.
     Ready,
     /// Init → parent: set-up failed.

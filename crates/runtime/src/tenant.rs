@@ -27,6 +27,10 @@ pub struct TenantConfig<'a> {
     pub seccomp: Option<&'a Filter>,
     /// Descriptors 3..3+N passed through.
     pub preserve_fds: u32,
+    /// An unprivileged runtime cannot enter the container's pid namespace
+    /// for its children; then this child enters it (after the user
+    /// namespace) and forks once more, and the grandchild goes on.
+    pub pid_ns_then_fork: Option<File>,
 }
 
 /// Runs the exec child; never returns.
@@ -48,7 +52,23 @@ fn setup_and_exec(cfg: &TenantConfig, chan: &Channel) -> Result<std::convert::In
     if !cfg.born_in_unified {
         hull_cgroups::add_pid_unified(cfg.cgroups, 0)?;
     }
-    for (typ, file) in &cfg.namespaces {
+    let mut namespaces = cfg.namespaces.iter().peekable();
+    if let Some(pid_ns) = &cfg.pid_ns_then_fork {
+        if let Some((NamespaceType::User, file)) = namespaces.peek() {
+            nix::sched::setns(file, crate::namespaces::flag(NamespaceType::User)).ctx("setns user", "container")?;
+            namespaces.next();
+        }
+        nix::sched::setns(pid_ns, crate::namespaces::flag(NamespaceType::Pid)).ctx("setns pid", "container")?;
+        match crate::sys::clone_fork(0).ctx("fork", "into the container's pid namespace")? {
+            crate::sys::Forked::Child => {}
+            crate::sys::Forked::Parent(pid) => {
+                let _ = chan.send(&Message::ExecPid { pid });
+                // SAFETY: _exit ends only this intermediate process.
+                unsafe { libc::_exit(0) }
+            }
+        }
+    }
+    for (typ, file) in namespaces {
         nix::sched::setns(file, crate::namespaces::flag(*typ))
             .ctx(&format!("setns {}", typ.spec_name()), "container")?;
     }

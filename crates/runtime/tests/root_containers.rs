@@ -569,6 +569,12 @@ fn id_in_use_and_start_of_running_container() {
     b.assert_nothing_left();
     let out = b.hull(&["start", "dup"]);
     assert!(stderr(&out).contains("container dup does not exist"));
+    // A create killed half-way leaves a directory without a record: plain
+    // delete says the container does not exist, --force clears it.
+    std::fs::create_dir_all(b.state_root.join("dup")).unwrap();
+    assert!(stderr(&b.hull(&["delete", "dup"])).contains("container dup does not exist"));
+    assert!(b.hull(&["delete", "--force", "dup"]).status.success());
+    assert!(!b.state_root.join("dup").exists());
     assert!(Path::new(HULL).exists());
 }
 
@@ -1324,6 +1330,23 @@ fn rootless_container_as_an_unprivileged_user() {
     for d in cgroup_dirs("/rl1") {
         assert!(!d.exists(), "{}", d.display());
     }
+    // exec into a rootless container (the runtime cannot enter its pid
+    // namespace directly), kill --all without a cgroup, pause refused clearly.
+    config["process"]["args"] = json!(["/bin/sleep", "300"]);
+    write(&config);
+    assert!(as_user(&user, &dir, &["run", "-d", "rl-exec"]).status.success());
+    let out = as_user(&user, &dir, &["exec", "rl-exec", "/bin/sh", "-c", "id -u; echo $$; exit 6"]);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    let lines: Vec<String> = stdout(&out).lines().map(String::from).collect();
+    assert_eq!(lines[0], "0");
+    assert_ne!(lines[1], "1", "exec'd process must be inside the container's pid namespace, not its init");
+    assert!(lines[1].parse::<u32>().unwrap() < 100, "pid {} is not from the container's pid namespace", lines[1]);
+    let out = as_user(&user, &dir, &["pause", "rl-exec"]);
+    assert!(stderr(&out).contains("no cgroup of its own"), "{}", stderr(&out));
+    assert!(as_user(&user, &dir, &["kill", "--all", "rl-exec", "KILL"]).status.success());
+    assert!(as_user(&user, &dir, &["delete", "--force", "rl-exec"]).status.success());
+    assert!(!dir.join("xdg/hull/rl-exec").exists());
+    config["process"]["args"] = json!(["/probe"]);
     // More than its own id: through newuidmap/newgidmap and /etc/subuid.
     let subuid = std::fs::read_to_string("/etc/subuid").unwrap();
     let start: u32 = subuid

@@ -31,6 +31,12 @@ impl V1Manager {
     }
 
     fn require(&self, controller: &str, field: &str) -> Result<&Path> {
+        if self.paths.v1.is_empty() {
+            return Err(fs::invalid(
+                field,
+                "the container has no cgroup of its own (rootless, without a delegated cgroup)",
+            ));
+        }
         self.dir(controller).ok_or_else(|| {
             fs::invalid(field, format!("the {controller} cgroup controller is not mounted on this host"))
         })

@@ -13,7 +13,15 @@ impl Runtime {
     /// Deletes a container. Teardown is best-effort: every step runs and all
     /// failures are returned together.
     pub fn delete(&self, id: &str, force: bool) -> Result<()> {
-        let (dir, record) = self.open(id)?;
+        let (dir, record) = match self.open(id) {
+            // A create killed half-way leaves a state directory without a
+            // record; --force clears it.
+            Err(RuntimeError::NotFound(_)) if force && self.root.join(id).is_dir() => {
+                return std::fs::remove_dir_all(self.root.join(id))
+                    .map_err(|e| sys("remove", self.root.join(id).display(), e));
+            }
+            other => other?,
+        };
         let status = record.status(&dir);
         match status {
             Status::Stopped => {}

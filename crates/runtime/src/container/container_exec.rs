@@ -117,6 +117,14 @@ impl Runtime {
         let unified_fd = record.cgroup_paths.unified.as_deref().and_then(super::container_create::open_cgroup_dir);
         let (parent_chan, child_chan) = sync::pair().ctx("socketpair", "exec channel")?;
         let own_pid_ns = File::open("/proc/self/ns/pid").ctx("open", "/proc/self/ns/pid")?;
+        // Without privileges over the container's user namespace the runtime
+        // cannot enter its pid namespace for children: the child does, after
+        // joining the user namespace, and forks the process; we subreap it.
+        let two_step = userns && !nix::unistd::geteuid().is_root();
+        let (pid_ns, pid_ns_then_fork) = if two_step { (None, pid_ns) } else { (pid_ns, None) };
+        if two_step {
+            sys::prctl(libc::PR_SET_CHILD_SUBREAPER, 1).ctx("prctl", "PR_SET_CHILD_SUBREAPER")?;
+        }
         if let Some(target) = &pid_ns {
             nix::sched::setns(target, flag(NamespaceType::Pid)).ctx("setns pid", format!("container {id}"))?;
         }
@@ -124,7 +132,7 @@ impl Runtime {
             Ok(f) => (Ok(f), unified_fd.is_some()),
             Err(_) => (sys::clone_fork(0), false),
         };
-        let pid = match forked.ctx("clone", "exec process")? {
+        let mut pid = match forked.ctx("clone", "exec process")? {
             Forked::Child => {
                 drop(parent_chan);
                 let cfg = TenantConfig {
@@ -135,6 +143,7 @@ impl Runtime {
                     userns,
                     seccomp: seccomp.as_ref(),
                     preserve_fds: opts.preserve_fds,
+                    pid_ns_then_fork,
                 };
                 tenant::main(cfg, child_chan)
             }
@@ -156,6 +165,11 @@ impl Runtime {
                     Some(sock) => crate::terminal::send_to_console_socket(sock, &fd)?,
                     None => console = Some(fd),
                 },
+                Some((Message::ExecPid { pid: process }, _)) => {
+                    // The intermediate child is done; the process is ours now (subreaper).
+                    let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
+                    pid = process;
+                }
                 Some((Message::SeccompFd, Some(fd))) => {
                     let seccomp = spec_.linux.as_ref().and_then(|l| l.seccomp.as_ref());
                     crate::seccomp::send_to_listener(seccomp, &record, &fd)?;

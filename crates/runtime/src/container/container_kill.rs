@@ -35,8 +35,12 @@ impl Runtime {
             return kill(Pid::from_raw(record.pid), signal)
                 .map_err(|e| sys(format!("kill {signal}"), format!("pid {}", record.pid), e));
         }
-        let cg = hull_cgroups::from_paths(record.cgroup_mode, record.cgroup_paths.clone());
-        for pid in cg.pids()? {
+        let mut pids = record.cgroup().pids()?;
+        if pids.is_empty() {
+            // A rootless container without a cgroup of its own: its init is all we know.
+            pids.push(record.pid);
+        }
+        for pid in pids {
             match kill(Pid::from_raw(pid), signal) {
                 Ok(()) | Err(nix::errno::Errno::ESRCH) => {}
                 Err(e) => return Err(sys(format!("kill {signal}"), format!("pid {pid}"), e)),
