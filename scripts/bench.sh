@@ -15,7 +15,8 @@ work=$(mktemp -d /tmp/hull-bench.XXXXXX)
 cleanup() {
   umount "$work/ns/mnt" 2>/dev/null || true
   umount "$work/ns" 2>/dev/null || true
-  for d in /sys/fs/cgroup/*/hull-bench /sys/fs/cgroup/*/hull-bench/*; do [ -d "$d" ] && rmdir "$d"/* "$d" 2>/dev/null; done
+    # Only the cgroups this script's containers left (runc leaves parents).
+  for d in /sys/fs/cgroup/*/hull-bench; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null; done
   rm -rf "$work"
 }
 trap cleanup EXIT

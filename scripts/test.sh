@@ -9,3 +9,6 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --features hull-runtime/root-tests -q -- -D warnings
 cargo test --workspace -q
 cargo test -p hull-runtime --features root-tests --test root_containers -q
+# Real clients (containerd's runc shim, Podman's conmon) driving hull-runtime.
+cargo build -q -p hull-runtime
+tests/clients.sh target/debug/hull-runtime
