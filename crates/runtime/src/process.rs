@@ -211,6 +211,8 @@ pub fn become_process(p: &Process, userns: bool, preserve_fds: u32) -> Result<Pr
     let umask = p.user.umask.unwrap_or(0o022);
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(umask));
     crate::sys::cloexec_from(3 + preserve_fds).ctx("close_range", "inherited descriptors")?;
+    // The runtime's own signal set-up (Rust ignores SIGPIPE) must not leak.
+    crate::sys::reset_signals().ctx("reset", "signal dispositions")?;
     let path = CString::new(exe.as_os_str().as_encoded_bytes())
         .map_err(|_| crate::error::spec("process.args", "NUL in path"))?;
     Ok(Prepared { path, args: cstrings(&args)?, env: cstrings(&env)? })

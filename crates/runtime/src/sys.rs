@@ -249,3 +249,27 @@ pub fn move_mount(fd: &OwnedFd, to: &std::ffi::CStr) -> io::Result<()> {
     })
     .map(drop)
 }
+
+/// Gives the process a clean signal state for the program it will exec:
+/// every disposition back to default (ignored ones would survive execve)
+/// and nothing blocked.
+pub fn reset_signals() -> io::Result<()> {
+    #[repr(C)]
+    struct KernelSigaction {
+        handler: usize,
+        flags: libc::c_ulong,
+        restorer: usize,
+        mask: u64,
+    }
+    let act = KernelSigaction { handler: libc::SIG_DFL, flags: 0, restorer: 0, mask: 0 };
+    for sig in 1..=64 {
+        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+            continue;
+        }
+        // SAFETY: the raw syscall (not glibc's wrapper, which refuses the
+        // signals it reserves) installs SIG_DFL from a valid struct; no
+        // handler of ours is left for a signal to run.
+        unsafe { libc::syscall(libc::SYS_rt_sigaction, sig, &act as *const KernelSigaction, 0usize, 8usize) };
+    }
+    nix::sys::signal::SigSet::empty().thread_set_mask().map_err(io::Error::from)
+}

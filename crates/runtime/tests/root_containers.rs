@@ -64,9 +64,11 @@ fn probe_sees_the_same_as_under_runc() {
         "readonly",
         "cgroup_files",
         "uid_map",
+        "signals_blocked",
     ] {
         assert_eq!(hull[field], runc[field], "field {field} differs from runc");
     }
+
     // Same mount points with the same filesystem types. Intended difference:
     // on a hybrid host Hull also shows the container's cgroup2 directory at
     // /sys/fs/cgroup/unified (as systemd lays it out); runc 1.1 leaves it out.
@@ -1431,4 +1433,24 @@ fn idmapped_bind_mount() {
         assert_rejected(&b, &["run", "idmap"], needle);
         b.config = saved;
     }
+}
+
+#[test]
+fn container_process_starts_with_default_signal_dispositions() {
+    // The test harness (Rust) ignores SIGPIPE, and ignored dispositions
+    // survive execve. Intended difference from runc, which passes on what
+    // its caller ignores: Hull's container and exec processes start clean.
+    let mut b = Bundle::new("signals");
+    b.args(&["/bin/cat", "/proc/self/status"]);
+    let out = b.run_hull();
+    let status = stdout(&out);
+    assert!(status.contains("SigIgn:\t0000000000000000"), "{status}");
+    assert!(status.contains("SigBlk:\t0000000000000000"), "{status}");
+    let runc = stdout(&b.run_runc());
+    assert!(!runc.contains("SigIgn:\t0000000000000000"), "runc passes on the caller's ignored SIGPIPE: {runc}");
+    b.args(&["/bin/sleep", "300"]);
+    assert!(b.hull(&["run", "-d", "signals"]).status.success());
+    let status = stdout(&b.hull(&["exec", "signals", "/bin/cat", "/proc/self/status"]));
+    assert!(status.contains("SigIgn:\t0000000000000000"), "{status}");
+    assert!(b.hull(&["delete", "-f", "signals"]).status.success());
 }

@@ -134,7 +134,10 @@ fn main() {
     let caps = ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"]
         .map(|k| (k.to_string(), opt_str(status_field(&status, &format!("{k}:")))));
     j.field("capabilities", object(caps));
-    j.field("no_new_privs", opt_str(status_field(&status, "NoNewPrivs:")));
+        j.field("no_new_privs", opt_str(status_field(&status, "NoNewPrivs:")));
+        // (No SigIgn: the probe's own Rust runtime ignores SIGPIPE.)
+
+    j.field("signals_blocked", opt_str(status_field(&status, "SigBlk:")));
     j.field("seccomp", opt_str(status_field(&status, "Seccomp:")));
     let limits = read("/proc/self/limits").unwrap_or_default();
     let rl = limits.lines().skip(1).filter_map(|l| {
