@@ -1,5 +1,15 @@
 //! `list`.
 
+/// Writes a line to stdout; a closed pipe (`list | head`) is not an error.
+/// (The runtime keeps SIGPIPE ignored: a foreground `run` must outlive a
+/// reader that goes away.)
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Output format.
@@ -13,13 +23,13 @@ pub struct Args {
 pub fn run(rt: &hull_runtime::Runtime, a: Args) -> anyhow::Result<i32> {
     let list = rt.list()?;
     if a.quiet {
-        list.iter().for_each(|c| println!("{}", c.id));
+        list.iter().for_each(|c| out!("{}", c.id));
     } else if a.format == "json" {
-        println!("{}", serde_json::to_string(&list)?);
+        out!("{}", serde_json::to_string(&list)?);
     } else {
-        println!("{:<12} {:<10} {:<10} {:<40} {:<31} OWNER", "ID", "PID", "STATUS", "BUNDLE", "CREATED");
+        out!("{:<12} {:<10} {:<10} {:<40} {:<31} OWNER", "ID", "PID", "STATUS", "BUNDLE", "CREATED");
         for c in &list {
-            println!(
+            out!(
                 "{:<12} {:<10} {:<10} {:<40} {:<31} {}",
                 c.id,
                 c.pid,

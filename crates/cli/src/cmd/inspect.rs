@@ -1,0 +1,44 @@
+//! `hull image inspect`.
+
+use serde_json::json;
+use std::path::Path;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Images (name, id or id prefix).
+    #[arg(required = true)]
+    images: Vec<String>,
+}
+
+pub fn run(root: &Path, a: Args) -> anyhow::Result<()> {
+    let images = super::open(root)?;
+    let tags = images.store.tags()?;
+    let mut out = Vec::new();
+    for name in &a.images {
+        let img = images.resolve(name)?;
+        let repo_tags: Vec<String> = tags
+            .iter()
+            .filter(|(_, d)| **d == img.target)
+            .filter_map(|(t, _)| t.parse::<hull_image::reference::Reference>().ok())
+            .map(|r| format!("{}:{}", r.familiar_name(), r.tag.unwrap_or_default()))
+            .collect();
+        let repo_digests: Vec<String> = img.reference.iter().map(|r| format!("{}@{}", r.familiar_name(), img.target)).collect();
+        let exec = img.config.config.clone().unwrap_or_default();
+        out.push(json!({
+            "Id": img.id.to_string(),
+            "RepoTags": repo_tags,
+            "RepoDigests": repo_digests,
+            "Created": img.config.created,
+            "Author": img.config.author,
+            "Architecture": img.config.architecture,
+            "Os": img.config.os,
+            "Variant": img.config.variant,
+            "Config": exec,
+            "Size": img.manifest.layers.iter().map(|l| l.size).sum::<u64>(),
+            "RootFS": {"Type": img.config.rootfs.typ, "Layers": img.config.rootfs.diff_ids},
+            "Manifest": img.manifest_digest.to_string(),
+        }));
+    }
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! One module per subcommand.
+
+pub mod default_image;
+pub mod images;
+pub mod inspect;
+pub mod load;
+pub mod mount;
+pub mod prune;
+pub mod rmi;
+pub mod save;
+pub mod tag;
+
+use hull_image::images::Images;
+use std::path::Path;
+
+/// Opens the image store under `root`.
+pub fn open(root: &Path) -> anyhow::Result<Images> {
+    Ok(Images::open(root)?)
+}
+
+/// Sizes as docker prints them (SI units).
+pub fn human_size(bytes: u64) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB"];
+    let mut v = bytes as f64;
+    let mut i = 0;
+    while v >= 1000.0 && i + 1 < units.len() {
+        v /= 1000.0;
+        i += 1;
+    }
+    if i == 0 { format!("{bytes}B") } else { format!("{:.3}{}", v, units[i]).replace(".000", "") }
+}
+
+/// "3 hours ago" from an RFC 3339 time.
+pub fn ago(rfc3339: &str) -> String {
+    let Some(secs) = parse_time(rfc3339) else { return "N/A".into() };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let d = (now - secs).max(0);
+    let (n, unit) = match d {
+        0..=59 => (d, "second"),
+        60..=3599 => (d / 60, "minute"),
+        3600..=86_399 => (d / 3600, "hour"),
+        86_400..=1_209_599 => (d / 86_400, "day"),
+        1_209_600..=5_183_999 => (d / 604_800, "week"),
+        5_184_000..=63_071_999 => (d / 2_592_000, "month"),
+        _ => (d / 31_536_000, "year"),
+    };
+    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
+}
+
+fn parse_time(s: &str) -> Option<i64> {
+    let date = s.get(..10)?;
+    let time = s.get(11..19)?;
+    let mut d = date.split('-').map(|x| x.parse::<i64>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let mut t = time.split(':').map(|x| x.parse::<i64>().ok());
+    let (hh, mm, ss) = (t.next()??, t.next()??, t.next()??);
+    // Days from civil (Howard Hinnant).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn formats() {
+        assert_eq!(super::human_size(999), "999B");
+        assert_eq!(super::human_size(4_260_000), "4.26MB");
+        assert_eq!(super::parse_time("1970-01-02T00:00:00Z"), Some(86_400));
+        assert!(super::ago("1970-01-01T00:00:00Z").ends_with("years ago"));
+    }
+}

@@ -1,0 +1,265 @@
+//! The image API the CLI (and later the engine) uses: resolve, list, tag,
+//! remove, prune, load/save OCI layouts, build the default image, and
+//! prepare an image's layers for a container.
+
+use crate::digest::Digest;
+use crate::layout::{self, LayoutError};
+use crate::manifest::{Descriptor, ImageConfig, Manifest};
+use crate::reference::{Reference, ReferenceError};
+use crate::snapshot::{SnapshotError, Snapshots};
+use crate::store::{Store, StoreError};
+use std::path::{Path, PathBuf};
+
+/// An image operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    /// Bad reference.
+    #[error(transparent)]
+    Reference(#[from] ReferenceError),
+    /// Store failure.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Snapshot failure.
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+    /// Layout failure.
+    #[error(transparent)]
+    Layout(#[from] LayoutError),
+    /// Default image build failure.
+    #[error(transparent)]
+    Build(#[from] crate::busybox::BuildError),
+    /// The request cannot be done as asked.
+    #[error("{0}")]
+    Refused(String),
+}
+
+type Result<T> = std::result::Result<T, ImageError>;
+
+/// A resolved image.
+#[derive(Debug, Clone)]
+pub struct Image {
+    /// The tag it was found by, if any.
+    pub reference: Option<Reference>,
+    /// What the tag points at (a manifest, or an index).
+    pub target: Digest,
+    /// The platform manifest's descriptor.
+    pub manifest_digest: Digest,
+    /// The manifest.
+    pub manifest: Manifest,
+    /// The image id: its config's digest.
+    pub id: Digest,
+    /// The config.
+    pub config: ImageConfig,
+}
+
+/// One row of `hull images`.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImageSummary {
+    /// Repository (familiar form).
+    pub repository: String,
+    /// Tag.
+    pub tag: String,
+    /// Image id.
+    pub id: String,
+    /// Manifest digest.
+    pub digest: String,
+    /// Creation time.
+    pub created: String,
+    /// Sum of the compressed layer sizes.
+    pub size: u64,
+}
+
+/// The store and snapshots under one root.
+#[derive(Debug, Clone)]
+pub struct Images {
+    /// Blobs and tags.
+    pub store: Store,
+    /// Unpacked layers.
+    pub snapshots: Snapshots,
+}
+
+impl Images {
+    /// Opens `root/image` and `root/snapshots`.
+    pub fn open(root: &Path) -> Result<Images> {
+        Ok(Images { store: Store::open(root.join("image"))?, snapshots: Snapshots::open(root.join("snapshots"))? })
+    }
+
+    fn load(&self, reference: Option<Reference>, target: Digest) -> Result<Image> {
+        let manifest_digest = if self.store.is_index(&target)? {
+            let index = self.store.index(&target)?;
+            let pick = index
+                .manifests
+                .iter()
+                .find(|m| m.platform.as_ref().is_some_and(|p| p.os == "linux" && p.architecture == "amd64"))
+                .or_else(|| index.manifests.first())
+                .ok_or_else(|| ImageError::Refused(format!("index {target} lists no manifest")))?;
+            pick.digest.clone()
+        } else {
+            target.clone()
+        };
+        let manifest = self.store.manifest(&manifest_digest)?;
+        let data = self.store.read_blob(&manifest.config.digest)?;
+        let config: ImageConfig = serde_json::from_slice(&data).map_err(|e| StoreError::Document {
+            what: "image config",
+            digest: manifest.config.digest.clone(),
+            reason: e.to_string(),
+        })?;
+        Ok(Image { reference, target, manifest_digest, id: manifest.config.digest.clone(), manifest, config })
+    }
+
+    /// Finds an image by reference (`busybox`, `host/repo:tag`,
+    /// `repo@sha256:...`), by id (`sha256:...`) or by a unique id prefix.
+    pub fn resolve(&self, name: &str) -> Result<Image> {
+        let tags = self.store.tags()?;
+        if let Ok(r) = name.parse::<Reference>() {
+            if let Some(d) = tags.get(&r.to_string()) {
+                return self.load(Some(r), d.clone());
+            }
+            if let Some(d) = &r.digest {
+                if self.store.has_blob(d) {
+                    return self.load(Some(r.clone()), d.clone());
+                }
+            }
+        }
+        let prefix = name.strip_prefix("sha256:").unwrap_or(name);
+        if prefix.len() >= 4 && prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let mut found: Vec<(Reference, Digest)> = Vec::new();
+            for (t, d) in &tags {
+                let Ok(r) = t.parse::<Reference>() else { continue };
+                let img = self.load(Some(r.clone()), d.clone())?;
+                if img.id.hex().starts_with(prefix) && !found.iter().any(|(_, fd)| fd == d) {
+                    found.push((r, d.clone()));
+                }
+            }
+            let ids: std::collections::BTreeSet<Digest> =
+                found.iter().filter_map(|(r, d)| self.load(Some(r.clone()), d.clone()).ok().map(|i| i.id)).collect();
+            match (found.first(), ids.len()) {
+                (Some((r, d)), 1) => return self.load(Some(r.clone()), d.clone()),
+                (Some(_), _) => return Err(StoreError::Ambiguous(prefix.to_string()).into()),
+                (None, _) => {}
+            }
+        }
+        Err(StoreError::NoSuchImage(name.to_string()).into())
+    }
+
+    /// Every tagged image.
+    pub fn list(&self) -> Result<Vec<ImageSummary>> {
+        let mut out = Vec::new();
+        for (t, d) in self.store.tags()? {
+            let r: Reference = t.parse()?;
+            let img = self.load(Some(r.clone()), d.clone())?;
+            out.push(ImageSummary {
+                repository: r.familiar_name(),
+                tag: r.tag.clone().unwrap_or_else(|| "<none>".into()),
+                id: img.id.to_string(),
+                digest: d.to_string(),
+                created: img.config.created.clone().unwrap_or_default(),
+                size: img.manifest.layers.iter().map(|l| l.size).sum(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Tags `source` as `target`.
+    pub fn tag(&self, source: &str, target: &str) -> Result<Reference> {
+        let img = self.resolve(source)?;
+        let r: Reference = target.parse()?;
+        if r.digest.is_some() {
+            return Err(ImageError::Refused(format!("{target}: a tag cannot carry a digest")));
+        }
+        let lock = self.store.lock()?;
+        self.store.tag(&r, &img.target, &lock)?;
+        Ok(r)
+    }
+
+    /// Removes an image by name (that tag only) or by id (all its tags,
+    /// only with `force` when there are several); returns the removed tags
+    /// and frees blobs nothing references any more.
+    pub fn remove(&self, name: &str, force: bool) -> Result<Vec<String>> {
+        let img = self.resolve(name)?;
+        let lock = self.store.lock()?;
+        let by_tag = img.reference.as_ref().is_some_and(|r| {
+            let n = name.parse::<Reference>().ok();
+            n.as_ref() == Some(r)
+        });
+        let tags: Vec<String> = if by_tag {
+            img.reference.iter().map(|r| r.to_string()).collect()
+        } else {
+            let mut all = Vec::new();
+            for (t, d) in self.store.tags()? {
+                if let Ok(i) = self.load(None, d) {
+                    if i.id == img.id {
+                        all.push(t);
+                    }
+                }
+            }
+            if all.len() > 1 && !force {
+                return Err(ImageError::Refused(format!(
+                    "image {} is tagged {} times ({}); remove a tag by name, or use -f",
+                    &img.id.hex()[..12],
+                    all.len(),
+                    all.join(", ")
+                )));
+            }
+            all
+        };
+        for t in &tags {
+            self.store.untag(t, &lock)?;
+        }
+        self.store.gc(&lock)?;
+        Ok(tags)
+    }
+
+    /// Removes unreferenced blobs and unused layer snapshots; returns the
+    /// number of blobs and bytes freed and layers removed.
+    pub fn prune(&self) -> Result<(usize, u64, usize)> {
+        let lock = self.store.lock()?;
+        let (blobs, bytes) = self.store.gc(&lock)?;
+        let mut keep = Vec::new();
+        for (t, d) in self.store.tags()? {
+            let img = self.load(t.parse().ok(), d)?;
+            keep.extend(crate::manifest::chain_ids(&img.config.rootfs.diff_ids));
+        }
+        let layers = self.snapshots.prune(&keep)?;
+        Ok((blobs.len(), bytes, layers))
+    }
+
+    /// Imports from an OCI layout and tags the image as `as_ref`.
+    pub fn load_layout(&self, dir: &Path, name: Option<&str>, as_ref: &str) -> Result<Image> {
+        let r: Reference = as_ref.parse()?;
+        let desc = layout::import(&self.store, dir, name)?;
+        let img = self.load(Some(r.clone()), desc.digest.clone())?;
+        let lock = self.store.lock()?;
+        self.store.tag(&r, &desc.digest, &lock)?;
+        Ok(img)
+    }
+
+    /// Exports an image as an OCI layout.
+    pub fn save_layout(&self, name: &str, dir: &Path) -> Result<()> {
+        let img = self.resolve(name)?;
+        let data = self.store.read_blob(&img.target)?;
+        let media_type = serde_json::from_slice::<serde_json::Value>(&data)
+            .ok()
+            .and_then(|v| v.get("mediaType").and_then(|m| m.as_str()).map(String::from))
+            .unwrap_or_else(|| crate::manifest::OCI_MANIFEST.into());
+        let desc = Descriptor { media_type, digest: img.target.clone(), size: data.len() as u64, platform: None, annotations: None };
+        layout::export(&self.store, &desc, img.reference.as_ref(), dir)?;
+        Ok(())
+    }
+
+    /// Builds and tags Hull's default busybox image.
+    pub fn build_default(&self, busybox: &Path) -> Result<Image> {
+        let desc = crate::busybox::build(&self.store, busybox)?;
+        let r: Reference = crate::busybox::DEFAULT_IMAGE.parse()?;
+        let lock = self.store.lock()?;
+        self.store.tag(&r, &desc.digest, &lock)?;
+        drop(lock);
+        self.load(Some(r), desc.digest)
+    }
+
+    /// Unpacks (once) and returns the image's layer directories, base first.
+    pub fn layers(&self, img: &Image) -> Result<Vec<PathBuf>> {
+        Ok(self.snapshots.prepare(&self.store, &img.manifest, &img.config.rootfs.diff_ids)?)
+    }
+}

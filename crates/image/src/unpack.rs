@@ -1,0 +1,251 @@
+//! Unpacking a layer (tar, gzip or zstd) into a directory of its own, with
+//! OCI whiteouts turned into overlayfs whiteouts, and nothing allowed to
+//! land outside the directory.
+
+use crate::digest::{Algorithm, Digest, HashingReader};
+use crate::manifest::Compression;
+use nix::sys::stat::{makedev, mknod, Mode, SFlag};
+use std::ffi::OsStr;
+use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Component, Path, PathBuf};
+
+/// A layer could not be unpacked.
+#[derive(Debug, thiserror::Error)]
+pub enum UnpackError {
+    /// An entry's name would escape the layer directory.
+    #[error("tar entry {entry:?}: {reason}")]
+    Unsafe {
+        /// The entry name.
+        entry: String,
+        /// Why it is refused.
+        reason: &'static str,
+    },
+    /// Reading or decompressing the archive failed.
+    #[error("read layer: {0}")]
+    Read(std::io::Error),
+    /// Creating a file failed.
+    #[error("{op} {path}: {source}")]
+    Io {
+        /// Operation.
+        op: &'static str,
+        /// Path.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+}
+
+type Result<T> = std::result::Result<T, UnpackError>;
+
+fn io<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> UnpackError + 'a {
+    move |source| UnpackError::Io { op, path: path.to_path_buf(), source }
+}
+
+const WHITEOUT_PREFIX: &str = ".wh.";
+const OPAQUE: &str = ".wh..wh..opq";
+
+/// Unpacks `blob` into `dest` (an empty directory); returns the layer's
+/// DiffID (the SHA-256 of the uncompressed tar).
+pub fn unpack_layer(blob: impl Read, compression: Compression, dest: &Path) -> Result<Digest> {
+    let decoded: Box<dyn Read> = match compression {
+        Compression::None => Box::new(blob),
+        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 20, blob))),
+        Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(blob).map_err(UnpackError::Read)?),
+    };
+    let hashing = HashingReader::new(decoded, Algorithm::Sha256);
+    let mut archive = tar::Archive::new(hashing);
+    let mut dirs: Vec<(PathBuf, i64)> = Vec::new();
+    for entry in archive.entries().map_err(UnpackError::Read)? {
+        let mut entry = entry.map_err(UnpackError::Read)?;
+        if let Some(dir) = unpack_entry(&mut entry, dest)? {
+            dirs.push(dir);
+        }
+    }
+    // Directory times last: creating their children changed them.
+    for (dir, mtime) in dirs.iter().rev() {
+        set_mtime(dir, *mtime)?;
+    }
+    let mut hashing = archive.into_inner();
+    std::io::copy(&mut hashing, &mut std::io::sink()).map_err(UnpackError::Read)?;
+    Ok(hashing.finish().0)
+}
+
+/// The entry's path relative to the layer root; refuses absolute paths and `..`.
+pub fn safe_relative(raw: &[u8]) -> std::result::Result<PathBuf, &'static str> {
+    let p = Path::new(OsStr::from_bytes(raw));
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::Normal(n) => out.push(n),
+            Component::CurDir => {}
+            Component::ParentDir => return Err("contains '..'"),
+            Component::RootDir | Component::Prefix(_) => return Err("is an absolute path"),
+        }
+    }
+    Ok(out)
+}
+
+/// Creates the missing parents of `rel` under `dest`, refusing to go
+/// through a symlink (which could point anywhere).
+fn prepare_parents(dest: &Path, rel: &Path, entry: &str) -> Result<()> {
+    let mut cur = dest.to_path_buf();
+    if let Some(parent) = rel.parent() {
+        for c in parent.components() {
+            cur.push(c);
+            match std::fs::symlink_metadata(&cur) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    return Err(UnpackError::Unsafe { entry: entry.into(), reason: "goes through a symbolic link" })
+                }
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => return Err(UnpackError::Unsafe { entry: entry.into(), reason: "goes through a non-directory" }),
+                Err(_) => std::fs::create_dir(&cur).map_err(io("mkdir", &cur))?,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Removes whatever is at `path` (not following symlinks).
+fn clear(path: &Path) -> Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => std::fs::remove_dir_all(path).map_err(io("remove", path)),
+        Ok(_) => std::fs::remove_file(path).map_err(io("remove", path)),
+        Err(_) => Ok(()),
+    }
+}
+
+fn unpack_entry<R: Read>(entry: &mut tar::Entry<R>, dest: &Path) -> Result<Option<(PathBuf, i64)>> {
+    let raw = entry.path_bytes().into_owned();
+    let name = String::from_utf8_lossy(&raw).into_owned();
+    let rel = safe_relative(&raw).map_err(|reason| UnpackError::Unsafe { entry: name.clone(), reason })?;
+    if rel.as_os_str().is_empty() {
+        return Ok(None); // "./": the layer root itself
+    }
+    prepare_parents(dest, &rel, &name)?;
+    let path = dest.join(&rel);
+    let file_name = rel.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    if file_name == OPAQUE {
+        let dir = path.parent().unwrap_or(dest);
+        set_xattr(dir, "trusted.overlay.opaque", b"y")?;
+        return Ok(None);
+    }
+    if let Some(hidden) = file_name.strip_prefix(WHITEOUT_PREFIX) {
+        if hidden.starts_with(WHITEOUT_PREFIX) {
+            return Ok(None); // other AUFS metadata (.wh..wh.plnk, ...)
+        }
+        let target = path.with_file_name(hidden);
+        clear(&target)?;
+        mknod(&target, SFlag::S_IFCHR, Mode::empty(), makedev(0, 0)).map_err(|e| io("mknod whiteout", &target)(e.into()))?;
+        return Ok(None);
+    }
+    let header = entry.header().clone();
+    let mode = header.mode().unwrap_or(0o644) & 0o7777;
+    let (uid, gid) = (header.uid().unwrap_or(0) as u32, header.gid().unwrap_or(0) as u32);
+    let mtime = header.mtime().unwrap_or(0) as i64;
+    let kind = header.entry_type();
+    let mut is_dir = false;
+    match kind {
+        tar::EntryType::Directory => {
+            match std::fs::symlink_metadata(&path) {
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => {
+                    clear(&path)?;
+                    std::fs::create_dir(&path).map_err(io("mkdir", &path))?;
+                }
+                Err(_) => std::fs::create_dir(&path).map_err(io("mkdir", &path))?,
+            }
+            is_dir = true;
+        }
+        tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
+            clear(&path)?;
+            let mut f = std::fs::File::options().write(true).create_new(true).open(&path).map_err(io("create", &path))?;
+            std::io::copy(entry, &mut f).map_err(|e| io("write", &path)(e))?;
+        }
+        tar::EntryType::Symlink => {
+            let target = entry.link_name_bytes().ok_or_else(|| UnpackError::Unsafe { entry: name.clone(), reason: "symlink without a target" })?;
+            clear(&path)?;
+            std::os::unix::fs::symlink(OsStr::from_bytes(&target), &path).map_err(io("symlink", &path))?;
+        }
+        tar::EntryType::Link => {
+            let target = entry.link_name_bytes().ok_or_else(|| UnpackError::Unsafe { entry: name.clone(), reason: "hardlink without a target" })?;
+            let target_rel = safe_relative(&target).map_err(|reason| UnpackError::Unsafe { entry: name.clone(), reason })?;
+            prepare_parents(dest, &target_rel, &name)?;
+            let target_path = dest.join(&target_rel);
+            if std::fs::symlink_metadata(&target_path).is_err() {
+                return Err(UnpackError::Unsafe { entry: name, reason: "hardlink to a file the layer does not have" });
+            }
+            clear(&path)?;
+            std::fs::hard_link(&target_path, &path).map_err(io("link", &path))?;
+            return Ok(None); // a link shares its target's metadata
+        }
+        tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo => {
+            clear(&path)?;
+            let flag = match kind {
+                tar::EntryType::Char => SFlag::S_IFCHR,
+                tar::EntryType::Block => SFlag::S_IFBLK,
+                _ => SFlag::S_IFIFO,
+            };
+            let dev = makedev(u64::from(header.device_major().ok().flatten().unwrap_or(0)), u64::from(header.device_minor().ok().flatten().unwrap_or(0)));
+            mknod(&path, flag, Mode::from_bits_truncate(mode), dev).map_err(|e| io("mknod", &path)(e.into()))?;
+        }
+        // PAX/GNU metadata entries are folded into the next entry by the tar crate; others carry nothing to create.
+        _ => return Ok(None),
+    }
+    apply_metadata(entry, &path, kind, mode, uid, gid)?;
+    if is_dir {
+        return Ok(Some((path, mtime)));
+    }
+    set_mtime(&path, mtime)?;
+    Ok(None)
+}
+
+fn apply_metadata<R: Read>(entry: &mut tar::Entry<R>, path: &Path, kind: tar::EntryType, mode: u32, uid: u32, gid: u32) -> Result<()> {
+    nix::unistd::fchownat(None, path, Some(uid.into()), Some(gid.into()), nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW)
+        .map_err(|e| io("chown", path)(e.into()))?;
+    if kind != tar::EntryType::Symlink {
+        // After chown, which clears set-id bits.
+        nix::sys::stat::fchmodat(None, path, Mode::from_bits_truncate(mode), nix::sys::stat::FchmodatFlags::FollowSymlink)
+            .map_err(|e| io("chmod", path)(e.into()))?;
+    }
+    if let Ok(Some(exts)) = entry.pax_extensions() {
+        for ext in exts.flatten() {
+            if let Some(attr) = ext.key().ok().and_then(|k| k.strip_prefix("SCHILY.xattr.")) {
+                set_xattr(path, attr, ext.value_bytes())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn set_mtime(path: &Path, mtime: i64) -> Result<()> {
+    let t = nix::sys::time::TimeSpec::new(mtime, 0);
+    nix::sys::stat::utimensat(None, path, &t, &t, nix::sys::stat::UtimensatFlags::NoFollowSymlink)
+        .map_err(|e| io("set times of", path)(e.into()))
+}
+
+fn set_xattr(path: &Path, name: &str, value: &[u8]) -> Result<()> {
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(|_| io("setxattr", path)(std::io::ErrorKind::InvalidInput.into()))?;
+    let c_name = std::ffi::CString::new(name).map_err(|_| io("setxattr", path)(std::io::ErrorKind::InvalidInput.into()))?;
+    // SAFETY: all pointers are valid for the call; lsetxattr does not follow symlinks.
+    let r = unsafe { libc::lsetxattr(c_path.as_ptr(), c_name.as_ptr(), value.as_ptr().cast(), value.len(), 0) };
+    if r != 0 {
+        return Err(UnpackError::Io { op: "setxattr", path: path.join(format!("[{name}]")), source: std::io::Error::last_os_error() });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_relative;
+    use std::path::PathBuf;
+
+    #[test]
+    fn entry_names() {
+        assert_eq!(safe_relative(b"./a/b").unwrap(), PathBuf::from("a/b"));
+        assert_eq!(safe_relative(b"a/./b/").unwrap(), PathBuf::from("a/b"));
+        assert!(safe_relative(b"../etc/passwd").is_err());
+        assert!(safe_relative(b"a/../../x").is_err());
+        assert!(safe_relative(b"/etc/passwd").is_err());
+    }
+}
