@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 [ "$(id -u)" -eq 0 ] || { echo "test.sh: the container tests need root" >&2; exit 1; }
 cargo fmt --all -- --check
-cargo clippy --workspace --all-targets --features hull-runtime/root-tests -q -- -D warnings
+cargo clippy --workspace --all-targets --features hull-runtime/root-tests,hull-cli/root-tests -q -- -D warnings
 cargo test --workspace -q
 cargo test -p hull-runtime --features root-tests --test root_containers -q
+cargo test -p hull-cli --features root-tests --test root_images -q
 # Real clients (containerd's runc shim, Podman's conmon) driving hull-runtime.
 cargo build -q -p hull-runtime
 tests/clients.sh target/debug/hull-runtime

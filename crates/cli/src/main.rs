@@ -44,7 +44,7 @@ enum ImageCommand {
     Load(cmd::load::Args),
     /// Save an image as an OCI layout (oci:DIR).
     Save(cmd::save::Args),
-        /// Build Hull's offline default image from the host's busybox-static.
+    /// Build Hull's offline default image from the host's busybox-static.
     Default(cmd::default_image::Args),
     /// Mount an image's filesystem read-only (unpacking its layers once).
     Mount(cmd::mount::Args),
@@ -64,7 +64,7 @@ fn main() {
         Command::Image(ImageCommand::Prune(a)) => cmd::prune::run(&cli.root, a),
         Command::Image(ImageCommand::Load(a)) => cmd::load::run(&cli.root, a),
         Command::Image(ImageCommand::Save(a)) => cmd::save::run(&cli.root, a),
-                Command::Image(ImageCommand::Default(a)) => cmd::default_image::run(&cli.root, a),
+        Command::Image(ImageCommand::Default(a)) => cmd::default_image::run(&cli.root, a),
         Command::Image(ImageCommand::Mount(a)) => cmd::mount::run(&cli.root, a),
         Command::Image(ImageCommand::Umount(a)) => cmd::mount::umount(a),
         Command::Tag(a) => cmd::tag::run(&cli.root, a),

@@ -1,1 +1,326 @@
-//! placeholder
+//! Images for real, as root: layers with whiteouts, hardlinks and symlinks
+//! unpacked and stacked with overlayfs (in a private mount namespace),
+//! 40+ layers, malicious tars, OCI layout round trips with skopeo and
+//! umoci, and bad input leaving the store as it was.
+
+use hull_image::digest::Digest;
+use hull_image::manifest::{
+    Descriptor, ImageConfig, Manifest, RootFs, OCI_CONFIG, OCI_LAYER_GZIP, OCI_LAYER_TAR, OCI_MANIFEST,
+};
+use hull_image::reference::Reference;
+use hull_image::store::Store;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output};
+
+const HULL: &str = env!("CARGO_BIN_EXE_hull");
+
+fn hull(root: &Path, args: &[&str]) -> Output {
+    Command::new(HULL).arg("--root").arg(root).args(args).output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// One tar entry with a raw name (the tar crate refuses unsafe names, which
+/// is exactly what these tests need to write).
+struct Entry<'a> {
+    name: &'a str,
+    kind: tar::EntryType,
+    link: Option<&'a str>,
+    data: &'a [u8],
+}
+
+fn file<'a>(name: &'a str, data: &'a [u8]) -> Entry<'a> {
+    Entry { name, kind: tar::EntryType::Regular, link: None, data }
+}
+
+fn dir(name: &str) -> Entry<'_> {
+    Entry { name, kind: tar::EntryType::Directory, link: None, data: b"" }
+}
+
+fn link<'a>(name: &'a str, kind: tar::EntryType, target: &'a str) -> Entry<'a> {
+    Entry { name, kind, link: Some(target), data: b"" }
+}
+
+fn tar_of(entries: &[Entry]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for e in entries {
+        let mut h = tar::Header::new_old();
+        let name = e.name.as_bytes();
+        h.as_old_mut().name[..name.len()].copy_from_slice(name);
+        if let Some(l) = e.link {
+            h.as_old_mut().linkname[..l.len()].copy_from_slice(l.as_bytes());
+        }
+        h.set_entry_type(e.kind);
+        h.set_mode(if e.kind == tar::EntryType::Directory { 0o755 } else { 0o644 });
+        h.set_size(e.data.len() as u64);
+        h.set_mtime(1_700_000_000);
+        h.set_cksum();
+        b.append(&h, e.data).unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
+/// Stores an image made of these uncompressed layers and tags it.
+fn store_image(root: &Path, reference: &str, layers: &[Vec<u8>], gzip_first: bool) -> Digest {
+    let store = Store::open(root.join("image")).unwrap();
+    let mut descs = Vec::new();
+    let mut diff_ids = Vec::new();
+    for (i, l) in layers.iter().enumerate() {
+        diff_ids.push(Digest::sha256(l));
+        let (blob, mt) = if gzip_first && i == 0 {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            gz.write_all(l).unwrap();
+            (gz.finish().unwrap(), OCI_LAYER_GZIP)
+        } else {
+            (l.clone(), OCI_LAYER_TAR)
+        };
+        let d = store.put_bytes(&blob).unwrap();
+        descs.push(Descriptor {
+            media_type: mt.into(),
+            digest: d,
+            size: blob.len() as u64,
+            platform: None,
+            annotations: None,
+        });
+    }
+    let config = ImageConfig {
+        architecture: "amd64".into(),
+        os: "linux".into(),
+        rootfs: RootFs { typ: "layers".into(), diff_ids },
+        ..Default::default()
+    };
+    let cb = serde_json::to_vec(&config).unwrap();
+    let cd = store.put_bytes(&cb).unwrap();
+    let m = Manifest {
+        schema_version: 2,
+        media_type: Some(OCI_MANIFEST.into()),
+        config: Descriptor {
+            media_type: OCI_CONFIG.into(),
+            digest: cd,
+            size: cb.len() as u64,
+            platform: None,
+            annotations: None,
+        },
+        layers: descs,
+        annotations: None,
+    };
+    let mb = serde_json::to_vec(&m).unwrap();
+    let md = store.put_bytes(&mb).unwrap();
+    let lock = store.lock().unwrap();
+    store.tag(&reference.parse::<Reference>().unwrap(), &md, &lock).unwrap();
+    md
+}
+
+/// Runs a shell script in a private mount namespace (mounts vanish with it).
+fn in_private_mounts(script: &str) -> Output {
+    Command::new("unshare").args(["-m", "--propagation", "private", "/bin/sh", "-c", script]).output().unwrap()
+}
+
+#[test]
+fn layers_stack_with_whiteouts_hardlinks_symlinks_and_many_layers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("store");
+    let base = tar_of(&[
+        dir("a/"),
+        file("a/f1", b"1"),
+        file("a/f2", b"2"),
+        dir("b/"),
+        file("b/x", b"x"),
+        file("keep", b"kept"),
+        file("del", b"gone"),
+        link("ln", tar::EntryType::Symlink, "keep"),
+        link("hard", tar::EntryType::Link, "keep"),
+    ]);
+    let upper = tar_of(&[file("a/.wh..wh..opq", b""), file("a/new", b"n"), file(".wh.del", b""), file("b/y", b"y")]);
+    let mut layers = vec![base, upper];
+    for i in 0..42 {
+        let name = format!("n{i}");
+        layers.push(tar_of(&[file(&name, name.as_bytes())]));
+    }
+    // A long store path on purpose: 44 lower layers overflow mount(2)'s page of options.
+    let root = root.join("a-rather-long-directory-name-to-make-every-layer-path-longer");
+    store_image(&root, "localhost/layers:1", &layers, true);
+    let mnt = tmp.path().join("mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    let script = format!(
+        "{HULL} --root {r} image mount localhost/layers:1 {m} >/dev/null && cd {m} && ls a | tr '\\n' ' ' && echo && \
+         ls b | tr '\\n' ' ' && echo && (ls del 2>/dev/null || echo no-del) && readlink ln && \
+         [ $(stat -c %i hard) = $(stat -c %i keep) ] && echo same-inode; cat n41; echo; touch x 2>/dev/null || echo read-only",
+        r = root.display(),
+        m = mnt.display()
+    );
+    let out = in_private_mounts(&script);
+    assert_eq!(text(&out.stdout), "new \nx y \nno-del\nkeep\nsame-inode\nn41\nread-only\n", "{}", text(&out.stderr));
+    // The unpacked upper layer holds overlayfs whiteouts.
+    let layers_dir = root.join("snapshots/layers");
+    let mut saw_whiteout = false;
+    let mut saw_opaque = false;
+    for e in std::fs::read_dir(&layers_dir).unwrap().flatten() {
+        let fs = e.path().join("fs");
+        if let Ok(m) = std::fs::symlink_metadata(fs.join("del")) {
+            use std::os::unix::fs::{FileTypeExt, MetadataExt};
+            saw_whiteout |= m.file_type().is_char_device() && m.rdev() == 0;
+        }
+        let a = std::ffi::CString::new(fs.join("a").to_string_lossy().as_bytes()).unwrap();
+        let mut buf = [0u8; 4];
+        // SAFETY: valid C strings and buffer for the call.
+        let n = unsafe {
+            libc::lgetxattr(a.as_ptr(), c"trusted.overlay.opaque".as_ptr(), buf.as_mut_ptr().cast(), buf.len())
+        };
+        saw_opaque |= n == 1 && buf[0] == b'y';
+    }
+    assert!(saw_whiteout, "no 0/0 character device for .wh.del");
+    assert!(saw_opaque, "no trusted.overlay.opaque on a/");
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mounts.contains(mnt.to_str().unwrap()), "a mount leaked into the test's namespace");
+}
+
+#[test]
+fn malicious_layers_are_refused_and_leave_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("store");
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("dotdot", tar_of(&[file("../evil", b"x")]), "tar entry \"../evil\": contains '..'"),
+        ("absolute", tar_of(&[file("/abs-evil", b"x")]), "tar entry \"/abs-evil\": is an absolute path"),
+        (
+            "through-symlink",
+            tar_of(&[link("s", tar::EntryType::Symlink, "/tmp"), file("s/evil", b"x")]),
+            "tar entry \"s/evil\": goes through a symbolic link",
+        ),
+        ("hardlink-out", tar_of(&[link("h", tar::EntryType::Link, "../outside")]), "tar entry \"h\": contains '..'"),
+        (
+            "hardlink-abs",
+            tar_of(&[link("h", tar::EntryType::Link, "/etc/passwd")]),
+            "tar entry \"h\": is an absolute path",
+        ),
+    ];
+    let mnt = tmp.path().join("mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    for (name, layer, message) in cases {
+        store_image(&root, &format!("localhost/evil:{name}"), &[layer], false);
+        let out = hull(&root, &["image", "mount", &format!("localhost/evil:{name}"), mnt.to_str().unwrap()]);
+        assert!(!out.status.success(), "{name}: accepted");
+        assert!(text(&out.stderr).contains(message), "{name}: {}", text(&out.stderr));
+        let left: Vec<_> =
+            std::fs::read_dir(root.join("snapshots/layers")).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert!(left.is_empty(), "{name}: left {left:?}");
+    }
+    assert!(!Path::new("/abs-evil").exists() && !Path::new("/tmp/evil").exists());
+    assert!(!tmp.path().join("evil").exists() && !root.join("snapshots/evil").exists());
+}
+
+#[test]
+fn default_image_and_oci_layout_round_trips_with_skopeo_and_umoci() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("store");
+    let out = hull(&root, &["image", "default", "--busybox", "/bin/busybox"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let id = text(&out.stdout).split_whitespace().nth(1).unwrap().to_string();
+    let list = text(&hull(&root, &["images"]).stdout);
+    assert!(list.contains("localhost/hull/busybox") && list.contains(&id[7..19]), "{list}");
+    // Hull → OCI layout → umoci unpacks it.
+    let layout = tmp.path().join("layout");
+    let out = hull(&root, &["image", "save", "-o", &format!("oci:{}", layout.display()), "localhost/hull/busybox"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let bundle = tmp.path().join("bundle");
+    let out = Command::new("umoci")
+        .args(["unpack", "--image"])
+        .arg(format!("{}:latest", layout.display()))
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "umoci: {}", text(&out.stderr));
+    assert!(bundle.join("rootfs/bin/busybox").exists());
+    // skopeo copies the layout; Hull loads the copy: same image.
+    let copy = tmp.path().join("copy");
+    let out = Command::new("skopeo")
+        .args(["copy", "--quiet"])
+        .arg(format!("oci:{}:latest", layout.display()))
+        .arg(format!("oci:{}:copied", copy.display()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "skopeo: {}", text(&out.stderr));
+    let out =
+        hull(&root, &["image", "load", "-i", &format!("oci:{}:copied", copy.display()), "--tag", "localhost/copied:1"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let inspect: serde_json::Value =
+        serde_json::from_slice(&hull(&root, &["image", "inspect", "localhost/copied:1"]).stdout).unwrap();
+    assert_eq!(inspect[0]["Id"], id.as_str());
+    // Two tags on one id: rmi by id needs -f; by name removes one tag.
+    let out = hull(&root, &["rmi", &id[7..19]]);
+    assert!(text(&out.stderr).contains("is tagged 2 times"), "{}", text(&out.stderr));
+    assert!(hull(&root, &["rmi", "localhost/copied:1"]).status.success());
+    assert!(hull(&root, &["rmi", "-f", &id[7..19]]).status.success());
+    assert_eq!(text(&hull(&root, &["images", "-q"]).stdout), "");
+    let blobs = std::fs::read_dir(root.join("image/blobs/sha256")).unwrap().count();
+    assert_eq!(blobs, 0, "removing the last tag frees the blobs");
+}
+
+#[test]
+fn bad_input_leaves_the_store_as_it_was() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("store");
+    assert!(hull(&root, &["image", "default"]).status.success());
+    let layout = tmp.path().join("layout");
+    assert!(hull(&root, &["image", "save", "-o", &format!("oci:{}", layout.display()), "localhost/hull/busybox"])
+        .status
+        .success());
+    let snapshot = |root: &Path| {
+        let mut blobs: Vec<_> =
+            std::fs::read_dir(root.join("image/blobs/sha256")).unwrap().flatten().map(|e| e.file_name()).collect();
+        blobs.sort();
+        (blobs, std::fs::read_to_string(root.join("image/tags.json")).unwrap())
+    };
+    let before = snapshot(&root);
+    // Corrupt the layer blob in the layout: the load fails naming the blob, nothing is tagged.
+    let other = tmp.path().join("other-store");
+    let index: serde_json::Value = serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let manifest_digest: Digest = index["manifests"][0]["digest"].as_str().unwrap().parse().unwrap();
+    let manifest: Manifest =
+        serde_json::from_slice(&std::fs::read(layout.join("blobs/sha256").join(manifest_digest.hex())).unwrap())
+            .unwrap();
+    let layer = layout.join("blobs/sha256").join(manifest.layers[0].digest.hex());
+    let mut bytes = std::fs::read(&layer).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&layer, &bytes).unwrap();
+    let out = hull(
+        &other,
+        &["image", "load", "-i", &format!("oci:{}:latest", layout.display()), "--tag", "localhost/broken:1"],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains(&format!("blob {}: content hashes to", manifest.layers[0].digest)),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(text(&hull(&other, &["images", "-q"]).stdout), "", "a broken image was listed");
+    assert!(hull(&other, &["image", "prune"]).status.success());
+    let orphans = std::fs::read_dir(other.join("image/blobs/sha256")).unwrap().count();
+    assert_eq!(orphans, 0, "prune left orphan blobs");
+    // A truncated blob: same.
+    bytes.truncate(bytes.len() / 2);
+    std::fs::write(&layer, &bytes).unwrap();
+    let out = hull(
+        &other,
+        &["image", "load", "-i", &format!("oci:{}:latest", layout.display()), "--tag", "localhost/broken:1"],
+    );
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("content hashes to"), "{}", text(&out.stderr));
+    // Bad names, unknown images, unsupported sources.
+    for (args, needle) in [
+        (vec!["tag", "localhost/hull/busybox", "Bad/Name"], "invalid image reference \"Bad/Name\""),
+        (vec!["image", "inspect", "nosuchimage"], "no such image: nosuchimage"),
+        (vec!["rmi", "nosuchimage"], "no such image: nosuchimage"),
+        (vec!["image", "load", "-i", "docker-archive:/tmp/x.tar"], "only OCI layouts"),
+        (vec!["image", "load", "-i", "oci:/nonexistent-layout:x", "--tag", "a/b"], "/nonexistent-layout: index.json"),
+    ] {
+        let out = hull(&root, &args);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(text(&out.stderr).contains(needle), "{args:?}: {}", text(&out.stderr));
+    }
+    assert_eq!(snapshot(&root), before, "the store changed");
+}

@@ -2,7 +2,9 @@
 //! built straight into the store (no network, no other tool).
 
 use crate::digest::Digest;
-use crate::manifest::{Descriptor, ExecConfig, ImageConfig, Manifest, RootFs, OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST};
+use crate::manifest::{
+    Descriptor, ExecConfig, ImageConfig, Manifest, RootFs, OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST,
+};
 use crate::store::{Store, StoreError};
 use std::io::Write;
 use std::path::Path;
@@ -47,11 +49,16 @@ pub fn build(store: &Store, busybox: &Path) -> Result<Descriptor, BuildError> {
     let mut tar_bytes = Vec::new();
     {
         let mut t = tar::Builder::new(&mut tar_bytes);
-        for d in ["bin", "dev", "etc", "home", "proc", "root", "run", "sys", "tmp", "usr", "usr/bin", "var", "var/tmp"] {
+        for d in ["bin", "dev", "etc", "home", "proc", "root", "run", "sys", "tmp", "usr", "usr/bin", "var", "var/tmp"]
+        {
             let mode = if d.ends_with("tmp") { 0o1777 } else { 0o755 };
             t.append_data(&mut header(tar::EntryType::Directory, mode, 0), d, std::io::empty())?;
         }
-        t.append_data(&mut header(tar::EntryType::Regular, 0o755, binary.len() as u64), "bin/busybox", binary.as_slice())?;
+        t.append_data(
+            &mut header(tar::EntryType::Regular, 0o755, binary.len() as u64),
+            "bin/busybox",
+            binary.as_slice(),
+        )?;
         for applet in applets.lines().filter(|a| !a.is_empty() && *a != "busybox") {
             let mut h = header(tar::EntryType::Symlink, 0o777, 0);
             t.append_link(&mut h, format!("bin/{applet}"), "busybox")?;
@@ -89,11 +96,29 @@ pub fn build(store: &Store, busybox: &Path) -> Result<Descriptor, BuildError> {
     let manifest = Manifest {
         schema_version: 2,
         media_type: Some(OCI_MANIFEST.into()),
-        config: Descriptor { media_type: OCI_CONFIG.into(), digest: config_digest, size: config_bytes.len() as u64, platform: None, annotations: None },
-        layers: vec![Descriptor { media_type: OCI_LAYER_GZIP.into(), digest: layer_digest, size: layer.len() as u64, platform: None, annotations: None }],
+        config: Descriptor {
+            media_type: OCI_CONFIG.into(),
+            digest: config_digest,
+            size: config_bytes.len() as u64,
+            platform: None,
+            annotations: None,
+        },
+        layers: vec![Descriptor {
+            media_type: OCI_LAYER_GZIP.into(),
+            digest: layer_digest,
+            size: layer.len() as u64,
+            platform: None,
+            annotations: None,
+        }],
         annotations: None,
     };
     let manifest_bytes = serde_json::to_vec(&manifest).unwrap_or_default();
     let manifest_digest = store.put_bytes(&manifest_bytes)?;
-    Ok(Descriptor { media_type: OCI_MANIFEST.into(), digest: manifest_digest, size: manifest_bytes.len() as u64, platform: None, annotations: None })
+    Ok(Descriptor {
+        media_type: OCI_MANIFEST.into(),
+        digest: manifest_digest,
+        size: manifest_bytes.len() as u64,
+        platform: None,
+        annotations: None,
+    })
 }

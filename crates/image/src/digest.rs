@@ -161,7 +161,9 @@ mod tests {
         let d = Digest::sha256(b"");
         assert_eq!(d.to_string(), "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
         assert_eq!(d.to_string().parse::<Digest>().unwrap(), d);
-        for bad in ["sha256:abc", "md5:00", "sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855", "nope"] {
+        for bad in
+            ["sha256:abc", "md5:00", "sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855", "nope"]
+        {
             assert!(bad.parse::<Digest>().is_err(), "{bad}");
         }
         let sha512 = format!("sha512:{}", "a".repeat(128));

@@ -243,7 +243,13 @@ impl Images {
             .ok()
             .and_then(|v| v.get("mediaType").and_then(|m| m.as_str()).map(String::from))
             .unwrap_or_else(|| crate::manifest::OCI_MANIFEST.into());
-        let desc = Descriptor { media_type, digest: img.target.clone(), size: data.len() as u64, platform: None, annotations: None };
+        let desc = Descriptor {
+            media_type,
+            digest: img.target.clone(),
+            size: data.len() as u64,
+            platform: None,
+            annotations: None,
+        };
         layout::export(&self.store, &desc, img.reference.as_ref(), dir)?;
         Ok(())
     }

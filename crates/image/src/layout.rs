@@ -69,7 +69,8 @@ pub fn import(store: &Store, dir: &Path, name: Option<&str>) -> Result<Descripto
         if store.has_blob(&d.digest) {
             return Ok(());
         }
-        let f = std::fs::File::open(blob_path(dir, &d.digest)).map_err(|e| invalid(dir, format!("blob {}: {e}", d.digest)))?;
+        let f = std::fs::File::open(blob_path(dir, &d.digest))
+            .map_err(|e| invalid(dir, format!("blob {}: {e}", d.digest)))?;
         store.put_blob(f, &d.digest, Some(d.size)).map(drop).map_err(store_err)
     };
     copy(&desc)?;
@@ -123,10 +124,13 @@ pub fn export(store: &Store, manifest: &Descriptor, reference: Option<&Reference
     std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#)
         .map_err(|e| invalid(dir, format!("write oci-layout: {e}")))?;
     let index_path = dir.join("index.json");
-    let mut index: Index = std::fs::read(&index_path)
-        .ok()
-        .and_then(|d| serde_json::from_slice(&d).ok())
-        .unwrap_or(Index { schema_version: 2, media_type: Some(OCI_INDEX.into()), manifests: Vec::new(), annotations: None });
+    let mut index: Index =
+        std::fs::read(&index_path).ok().and_then(|d| serde_json::from_slice(&d).ok()).unwrap_or(Index {
+            schema_version: 2,
+            media_type: Some(OCI_INDEX.into()),
+            manifests: Vec::new(),
+            annotations: None,
+        });
     let mut entry = manifest.clone();
     if let Some(r) = reference {
         let tag = r.tag.clone().unwrap_or_else(|| "latest".into());

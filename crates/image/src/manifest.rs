@@ -40,7 +40,9 @@ pub enum Compression {
 pub fn layer_compression(media_type: &str) -> Option<Compression> {
     Some(match media_type {
         OCI_LAYER_TAR | "application/vnd.oci.image.layer.nondistributable.v1.tar" => Compression::None,
-        OCI_LAYER_GZIP | DOCKER_LAYER_GZIP | "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"
+        OCI_LAYER_GZIP
+        | DOCKER_LAYER_GZIP
+        | "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"
         | "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip" => Compression::Gzip,
         OCI_LAYER_ZSTD | "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd" => Compression::Zstd,
         _ => return None,

@@ -50,7 +50,9 @@ impl FromStr for Reference {
     fn from_str(input: &str) -> Result<Self, Self::Err> {
         let err = |reason| ReferenceError { input: input.to_string(), reason };
         let (name, digest) = match input.split_once('@') {
-            Some((n, d)) => (n, Some(d.parse::<Digest>().map_err(|_| err("the digest is not sha256:<hex> or sha512:<hex>"))?)),
+            Some((n, d)) => {
+                (n, Some(d.parse::<Digest>().map_err(|_| err("the digest is not sha256:<hex> or sha512:<hex>"))?))
+            }
             None => (input, None),
         };
         // A tag follows the last ':' after the last '/'.

@@ -67,7 +67,8 @@ pub fn spec_for_image(config: &ImageConfig, rootfs: &Path, opts: &SpecOptions) -
         p.terminal = Some(false);
         p.args = Some(args);
         p.env = Some(env);
-        p.cwd = opts.workdir.clone().or(exec.working_dir).filter(|w| !w.is_empty()).unwrap_or_else(|| "/".into()).into();
+        p.cwd =
+            opts.workdir.clone().or(exec.working_dir).filter(|w| !w.is_empty()).unwrap_or_else(|| "/".into()).into();
         p.user.uid = uid;
         p.user.gid = gid;
         p.user.additional_gids = (!groups.is_empty()).then_some(groups);
@@ -141,7 +142,11 @@ mod tests {
     fn rootfs() -> tempfile::TempDir {
         let d = tempfile::tempdir().unwrap();
         std::fs::create_dir(d.path().join("etc")).unwrap();
-        std::fs::write(d.path().join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\nweb:x:33:33:web:/var/www:/bin/false\n").unwrap();
+        std::fs::write(
+            d.path().join("etc/passwd"),
+            "root:x:0:0:root:/root:/bin/sh\nweb:x:33:33:web:/var/www:/bin/false\n",
+        )
+        .unwrap();
         std::fs::write(d.path().join("etc/group"), "root:x:0:\nweb:x:33:\nstaff:x:50:web\n").unwrap();
         d
     }
@@ -160,7 +165,8 @@ mod tests {
             }),
             ..Default::default()
         };
-        let s = spec_for_image(&config, r.path(), &SpecOptions { env: vec!["A=2".into()], ..Default::default() }).unwrap();
+        let s =
+            spec_for_image(&config, r.path(), &SpecOptions { env: vec!["A=2".into()], ..Default::default() }).unwrap();
         let p = s.process.unwrap();
         assert_eq!(p.args.unwrap(), ["/entry", "serve"]);
         assert_eq!((p.user.uid, p.user.gid), (33, 33));
@@ -170,7 +176,11 @@ mod tests {
         assert!(env.contains(&"A=2".to_string()) && !env.contains(&"A=1".to_string()));
         assert!(env.contains(&"HOME=/var/www".to_string()));
         // --entrypoint replaces both; numeric users need no passwd entry.
-        let opts = SpecOptions { entrypoint: Some(vec!["/bin/sh".into()]), user: Some("1000:staff".into()), ..Default::default() };
+        let opts = SpecOptions {
+            entrypoint: Some(vec!["/bin/sh".into()]),
+            user: Some("1000:staff".into()),
+            ..Default::default()
+        };
         let p = spec_for_image(&config, r.path(), &opts).unwrap().process.unwrap();
         assert_eq!(p.args.unwrap(), ["/bin/sh"]);
         assert_eq!((p.user.uid, p.user.gid), (1000, 50));

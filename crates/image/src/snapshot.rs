@@ -105,9 +105,17 @@ impl Snapshots {
         Ok(dirs)
     }
 
-    fn unpack_one(&self, store: &Store, layer: &crate::manifest::Descriptor, diff_id: &Digest, chain: &Digest) -> Result<()> {
-        let compression = layer_compression(&layer.media_type)
-            .ok_or_else(|| SnapshotError::MediaType { layer: layer.digest.clone(), media_type: layer.media_type.clone() })?;
+    fn unpack_one(
+        &self,
+        store: &Store,
+        layer: &crate::manifest::Descriptor,
+        diff_id: &Digest,
+        chain: &Digest,
+    ) -> Result<()> {
+        let compression = layer_compression(&layer.media_type).ok_or_else(|| SnapshotError::MediaType {
+            layer: layer.digest.clone(),
+            media_type: layer.media_type.clone(),
+        })?;
         let tmp = self.root.join("layers").join(format!("tmp-{}-{}", std::process::id(), chain.hex()));
         let _ = std::fs::remove_dir_all(&tmp);
         let fs_dir = tmp.join("fs");
@@ -155,7 +163,8 @@ pub fn mount_readonly(layers: &[PathBuf], target: &Path) -> Result<()> {
             nix::mount::mount(Some(one.as_path()), target, None::<&str>, nix::mount::MsFlags::MS_BIND, None::<&str>)
                 .map_err(|e| io("bind", target)(e.into()))?;
             let flags = nix::mount::MsFlags::MS_BIND | nix::mount::MsFlags::MS_REMOUNT | nix::mount::MsFlags::MS_RDONLY;
-            nix::mount::mount(None::<&str>, target, None::<&str>, flags, None::<&str>).map_err(|e| io("remount ro", target)(e.into()))
+            nix::mount::mount(None::<&str>, target, None::<&str>, flags, None::<&str>)
+                .map_err(|e| io("remount ro", target)(e.into()))
         }
         many => mount_overlay_impl(many, None, target),
     }
@@ -171,10 +180,14 @@ pub fn mount_overlay(layers: &[PathBuf], upper: &Path, work: &Path, target: &Pat
 
 fn mount_overlay_impl(layers: &[PathBuf], upper: Option<(&Path, &Path)>, target: &Path) -> Result<()> {
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-    let cstr = |s: &str| std::ffi::CString::new(s).map_err(|_| io("mount overlay", target)(std::io::ErrorKind::InvalidInput.into()));
+    let cstr = |s: &str| {
+        std::ffi::CString::new(s).map_err(|_| io("mount overlay", target)(std::io::ErrorKind::InvalidInput.into()))
+    };
     let path_c = |p: &Path| cstr(&p.to_string_lossy());
     // SAFETY: fsopen takes a valid C string; the result is a new fd.
-    let fs = unsafe { libc::syscall(libc::SYS_fsopen, c"overlay".as_ptr(), 1u32 /* FSOPEN_CLOEXEC */) };
+    let fs = unsafe {
+        libc::syscall(libc::SYS_fsopen, c"overlay".as_ptr(), 1u32 /* FSOPEN_CLOEXEC */)
+    };
     if fs < 0 {
         return Err(io("fsopen overlay for", target)(std::io::Error::last_os_error()));
     }
@@ -193,7 +206,7 @@ fn mount_overlay_impl(layers: &[PathBuf], upper: Option<(&Path, &Path)>, target:
     for layer in layers.iter().rev() {
         set("lowerdir+", &path_c(layer)?)?;
     }
-        if let Some((upper, work)) = upper {
+    if let Some((upper, work)) = upper {
         set("upperdir", &path_c(upper)?)?;
         set("workdir", &path_c(work)?)?;
     }
@@ -202,7 +215,9 @@ fn mount_overlay_impl(layers: &[PathBuf], upper: Option<(&Path, &Path)>, target:
         return Err(io("create overlay for", target)(std::io::Error::last_os_error()));
     }
     // SAFETY: fsmount on a created context returns a new mount fd.
-    let mnt = unsafe { libc::syscall(libc::SYS_fsmount, fs.as_raw_fd(), 1u32 /* FSMOUNT_CLOEXEC */, 0u32) };
+    let mnt = unsafe {
+        libc::syscall(libc::SYS_fsmount, fs.as_raw_fd(), 1u32 /* FSMOUNT_CLOEXEC */, 0u32)
+    };
     if mnt < 0 {
         return Err(io("fsmount overlay for", target)(std::io::Error::last_os_error()));
     }
@@ -210,7 +225,9 @@ fn mount_overlay_impl(layers: &[PathBuf], upper: Option<(&Path, &Path)>, target:
     let mnt = unsafe { OwnedFd::from_raw_fd(mnt as i32) };
     let t = path_c(target)?;
     // SAFETY: MOVE_MOUNT_F_EMPTY_PATH (4) moves the detached mount onto target.
-    if unsafe { libc::syscall(libc::SYS_move_mount, mnt.as_raw_fd(), c"".as_ptr(), libc::AT_FDCWD, t.as_ptr(), 4u32) } < 0 {
+    if unsafe { libc::syscall(libc::SYS_move_mount, mnt.as_raw_fd(), c"".as_ptr(), libc::AT_FDCWD, t.as_ptr(), 4u32) }
+        < 0
+    {
         return Err(io("move overlay to", target)(std::io::Error::last_os_error()));
     }
     Ok(())

@@ -123,7 +123,11 @@ impl Store {
     pub fn open_blob(&self, d: &Digest) -> Result<File> {
         let p = self.blob_path(d);
         File::open(&p).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound { StoreError::MissingBlob(d.clone()) } else { io("open", &p)(e) }
+            if e.kind() == std::io::ErrorKind::NotFound {
+                StoreError::MissingBlob(d.clone())
+            } else {
+                io("open", &p)(e)
+            }
         })
     }
 
@@ -140,10 +144,16 @@ impl Store {
             let file = writer.into_inner().map_err(|e| io("write", &tmp_path)(e.into_error()))?;
             let (digest, count) = reader.finish();
             if &digest != expected {
-                return Err(StoreError::Verify { expected: expected.clone(), reason: format!("content hashes to {digest}") });
+                return Err(StoreError::Verify {
+                    expected: expected.clone(),
+                    reason: format!("content hashes to {digest}"),
+                });
             }
             if let Some(size) = size.filter(|s| *s != count) {
-                return Err(StoreError::Verify { expected: expected.clone(), reason: format!("{count} bytes, descriptor says {size}") });
+                return Err(StoreError::Verify {
+                    expected: expected.clone(),
+                    reason: format!("{count} bytes, descriptor says {size}"),
+                });
             }
             // Durable before it becomes visible: a crash must not leave a
             // half-written blob under a valid name.
@@ -212,20 +222,31 @@ impl Store {
     /// Parses a manifest blob.
     pub fn manifest(&self, d: &Digest) -> Result<Manifest> {
         let data = self.read_blob(d)?;
-        serde_json::from_slice(&data).map_err(|e| StoreError::Document { what: "manifest", digest: d.clone(), reason: e.to_string() })
+        serde_json::from_slice(&data).map_err(|e| StoreError::Document {
+            what: "manifest",
+            digest: d.clone(),
+            reason: e.to_string(),
+        })
     }
 
     /// Parses an index blob.
     pub fn index(&self, d: &Digest) -> Result<Index> {
         let data = self.read_blob(d)?;
-        serde_json::from_slice(&data).map_err(|e| StoreError::Document { what: "index", digest: d.clone(), reason: e.to_string() })
+        serde_json::from_slice(&data).map_err(|e| StoreError::Document {
+            what: "index",
+            digest: d.clone(),
+            reason: e.to_string(),
+        })
     }
 
     /// Whether a blob is an index (manifest list) rather than a manifest.
     pub fn is_index(&self, d: &Digest) -> Result<bool> {
         let data = self.read_blob(d)?;
-        let v: serde_json::Value = serde_json::from_slice(&data)
-            .map_err(|e| StoreError::Document { what: "manifest", digest: d.clone(), reason: e.to_string() })?;
+        let v: serde_json::Value = serde_json::from_slice(&data).map_err(|e| StoreError::Document {
+            what: "manifest",
+            digest: d.clone(),
+            reason: e.to_string(),
+        })?;
         let mt = v.get("mediaType").and_then(|m| m.as_str()).unwrap_or("");
         Ok(mt == OCI_INDEX || mt == DOCKER_LIST || (mt.is_empty() && v.get("manifests").is_some()))
     }

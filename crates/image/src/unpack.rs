@@ -50,7 +50,9 @@ const OPAQUE: &str = ".wh..wh..opq";
 pub fn unpack_layer(blob: impl Read, compression: Compression, dest: &Path) -> Result<Digest> {
     let decoded: Box<dyn Read> = match compression {
         Compression::None => Box::new(blob),
-        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 20, blob))),
+        Compression::Gzip => {
+            Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 20, blob)))
+        }
         Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(blob).map_err(UnpackError::Read)?),
     };
     let hashing = HashingReader::new(decoded, Algorithm::Sha256);
@@ -98,7 +100,9 @@ fn prepare_parents(dest: &Path, rel: &Path, entry: &str) -> Result<()> {
                     return Err(UnpackError::Unsafe { entry: entry.into(), reason: "goes through a symbolic link" })
                 }
                 Ok(m) if m.is_dir() => {}
-                Ok(_) => return Err(UnpackError::Unsafe { entry: entry.into(), reason: "goes through a non-directory" }),
+                Ok(_) => {
+                    return Err(UnpackError::Unsafe { entry: entry.into(), reason: "goes through a non-directory" })
+                }
                 Err(_) => std::fs::create_dir(&cur).map_err(io("mkdir", &cur))?,
             }
         }
@@ -136,7 +140,8 @@ fn unpack_entry<R: Read>(entry: &mut tar::Entry<R>, dest: &Path) -> Result<Optio
         }
         let target = path.with_file_name(hidden);
         clear(&target)?;
-        mknod(&target, SFlag::S_IFCHR, Mode::empty(), makedev(0, 0)).map_err(|e| io("mknod whiteout", &target)(e.into()))?;
+        mknod(&target, SFlag::S_IFCHR, Mode::empty(), makedev(0, 0))
+            .map_err(|e| io("mknod whiteout", &target)(e.into()))?;
         return Ok(None);
     }
     let header = entry.header().clone();
@@ -159,17 +164,23 @@ fn unpack_entry<R: Read>(entry: &mut tar::Entry<R>, dest: &Path) -> Result<Optio
         }
         tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
             clear(&path)?;
-            let mut f = std::fs::File::options().write(true).create_new(true).open(&path).map_err(io("create", &path))?;
+            let mut f =
+                std::fs::File::options().write(true).create_new(true).open(&path).map_err(io("create", &path))?;
             std::io::copy(entry, &mut f).map_err(|e| io("write", &path)(e))?;
         }
         tar::EntryType::Symlink => {
-            let target = entry.link_name_bytes().ok_or_else(|| UnpackError::Unsafe { entry: name.clone(), reason: "symlink without a target" })?;
+            let target = entry
+                .link_name_bytes()
+                .ok_or_else(|| UnpackError::Unsafe { entry: name.clone(), reason: "symlink without a target" })?;
             clear(&path)?;
             std::os::unix::fs::symlink(OsStr::from_bytes(&target), &path).map_err(io("symlink", &path))?;
         }
         tar::EntryType::Link => {
-            let target = entry.link_name_bytes().ok_or_else(|| UnpackError::Unsafe { entry: name.clone(), reason: "hardlink without a target" })?;
-            let target_rel = safe_relative(&target).map_err(|reason| UnpackError::Unsafe { entry: name.clone(), reason })?;
+            let target = entry
+                .link_name_bytes()
+                .ok_or_else(|| UnpackError::Unsafe { entry: name.clone(), reason: "hardlink without a target" })?;
+            let target_rel =
+                safe_relative(&target).map_err(|reason| UnpackError::Unsafe { entry: name.clone(), reason })?;
             prepare_parents(dest, &target_rel, &name)?;
             let target_path = dest.join(&target_rel);
             if std::fs::symlink_metadata(&target_path).is_err() {
@@ -186,7 +197,10 @@ fn unpack_entry<R: Read>(entry: &mut tar::Entry<R>, dest: &Path) -> Result<Optio
                 tar::EntryType::Block => SFlag::S_IFBLK,
                 _ => SFlag::S_IFIFO,
             };
-            let dev = makedev(u64::from(header.device_major().ok().flatten().unwrap_or(0)), u64::from(header.device_minor().ok().flatten().unwrap_or(0)));
+            let dev = makedev(
+                u64::from(header.device_major().ok().flatten().unwrap_or(0)),
+                u64::from(header.device_minor().ok().flatten().unwrap_or(0)),
+            );
             mknod(&path, flag, Mode::from_bits_truncate(mode), dev).map_err(|e| io("mknod", &path)(e.into()))?;
         }
         // PAX/GNU metadata entries are folded into the next entry by the tar crate; others carry nothing to create.
@@ -200,13 +214,25 @@ fn unpack_entry<R: Read>(entry: &mut tar::Entry<R>, dest: &Path) -> Result<Optio
     Ok(None)
 }
 
-fn apply_metadata<R: Read>(entry: &mut tar::Entry<R>, path: &Path, kind: tar::EntryType, mode: u32, uid: u32, gid: u32) -> Result<()> {
+fn apply_metadata<R: Read>(
+    entry: &mut tar::Entry<R>,
+    path: &Path,
+    kind: tar::EntryType,
+    mode: u32,
+    uid: u32,
+    gid: u32,
+) -> Result<()> {
     nix::unistd::fchownat(None, path, Some(uid.into()), Some(gid.into()), nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW)
         .map_err(|e| io("chown", path)(e.into()))?;
     if kind != tar::EntryType::Symlink {
         // After chown, which clears set-id bits.
-        nix::sys::stat::fchmodat(None, path, Mode::from_bits_truncate(mode), nix::sys::stat::FchmodatFlags::FollowSymlink)
-            .map_err(|e| io("chmod", path)(e.into()))?;
+        nix::sys::stat::fchmodat(
+            None,
+            path,
+            Mode::from_bits_truncate(mode),
+            nix::sys::stat::FchmodatFlags::FollowSymlink,
+        )
+        .map_err(|e| io("chmod", path)(e.into()))?;
     }
     if let Ok(Some(exts)) = entry.pax_extensions() {
         for ext in exts.flatten() {
@@ -225,12 +251,18 @@ fn set_mtime(path: &Path, mtime: i64) -> Result<()> {
 }
 
 fn set_xattr(path: &Path, name: &str, value: &[u8]) -> Result<()> {
-    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(|_| io("setxattr", path)(std::io::ErrorKind::InvalidInput.into()))?;
-    let c_name = std::ffi::CString::new(name).map_err(|_| io("setxattr", path)(std::io::ErrorKind::InvalidInput.into()))?;
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io("setxattr", path)(std::io::ErrorKind::InvalidInput.into()))?;
+    let c_name =
+        std::ffi::CString::new(name).map_err(|_| io("setxattr", path)(std::io::ErrorKind::InvalidInput.into()))?;
     // SAFETY: all pointers are valid for the call; lsetxattr does not follow symlinks.
     let r = unsafe { libc::lsetxattr(c_path.as_ptr(), c_name.as_ptr(), value.as_ptr().cast(), value.len(), 0) };
     if r != 0 {
-        return Err(UnpackError::Io { op: "setxattr", path: path.join(format!("[{name}]")), source: std::io::Error::last_os_error() });
+        return Err(UnpackError::Io {
+            op: "setxattr",
+            path: path.join(format!("[{name}]")),
+            source: std::io::Error::last_os_error(),
+        });
     }
     Ok(())
 }

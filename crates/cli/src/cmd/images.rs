@@ -23,7 +23,11 @@ pub fn run(root: &Path, a: Args) -> anyhow::Result<()> {
     let list = images.list()?;
     let short = |id: &str| -> String {
         let hex = id.strip_prefix("sha256:").unwrap_or(id);
-        if a.no_trunc { id.to_string() } else { hex.chars().take(12).collect() }
+        if a.no_trunc {
+            id.to_string()
+        } else {
+            hex.chars().take(12).collect()
+        }
     };
     match (a.quiet, a.format.as_str()) {
         (true, _) => {

@@ -22,7 +22,8 @@ pub fn run(root: &Path, a: Args) -> anyhow::Result<()> {
             .filter_map(|(t, _)| t.parse::<hull_image::reference::Reference>().ok())
             .map(|r| format!("{}:{}", r.familiar_name(), r.tag.unwrap_or_default()))
             .collect();
-        let repo_digests: Vec<String> = img.reference.iter().map(|r| format!("{}@{}", r.familiar_name(), img.target)).collect();
+        let repo_digests: Vec<String> =
+            img.reference.iter().map(|r| format!("{}@{}", r.familiar_name(), img.target)).collect();
         let exec = img.config.config.clone().unwrap_or_default();
         out.push(json!({
             "Id": img.id.to_string(),

@@ -28,7 +28,9 @@ pub fn run(root: &Path, a: Args) -> anyhow::Result<()> {
     let (dir, name) = parse_oci(&a.input)?;
     let tag = match (&a.tag, &name) {
         (Some(t), _) => t.clone(),
-        (None, Some(n)) => format!("localhost/{}:{n}", dir.file_name().map(|f| f.to_string_lossy().to_lowercase()).unwrap_or_default()),
+        (None, Some(n)) => {
+            format!("localhost/{}:{n}", dir.file_name().map(|f| f.to_string_lossy().to_lowercase()).unwrap_or_default())
+        }
         (None, None) => bail!("{}: name the image with --tag", a.input),
     };
     let img = super::open(root)?.load_layout(&dir, name.as_deref(), &tag)?;

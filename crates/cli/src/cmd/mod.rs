@@ -27,7 +27,11 @@ pub fn human_size(bytes: u64) -> String {
         v /= 1000.0;
         i += 1;
     }
-    if i == 0 { format!("{bytes}B") } else { format!("{:.3}{}", v, units[i]).replace(".000", "") }
+    if i == 0 {
+        format!("{bytes}B")
+    } else {
+        format!("{:.3}{}", v, units[i]).replace(".000", "")
+    }
 }
 
 /// "3 hours ago" from an RFC 3339 time.
