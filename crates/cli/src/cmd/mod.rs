@@ -28,10 +28,19 @@ pub fn human_size(bytes: u64) -> String {
         i += 1;
     }
     if i == 0 {
-        format!("{bytes}B")
-    } else {
-        format!("{:.3}{}", v, units[i]).replace(".000", "")
+        return format!("{bytes}B");
     }
+    // Three significant digits, as docker's HumanSize.
+    let decimals = if v >= 100.0 {
+        0
+    } else if v >= 10.0 {
+        1
+    } else {
+        2
+    };
+    let num = format!("{v:.decimals$}");
+    let num = if num.contains('.') { num.trim_end_matches('0').trim_end_matches('.').to_string() } else { num };
+    format!("{num}{}", units[i])
 }
 
 /// "3 hours ago" from an RFC 3339 time.
