@@ -27,6 +27,14 @@ enum Command {
     Tag(cmd::tag::Args),
     /// Remove images.
     Rmi(cmd::rmi::Args),
+    /// Download an image from a registry.
+    Pull(cmd::registry::PullArgs),
+    /// Upload an image to a registry.
+    Push(cmd::registry::PushArgs),
+    /// Store credentials for a registry (in docker's config.json).
+    Login(cmd::registry::LoginArgs),
+    /// Remove credentials for a registry.
+    Logout(cmd::registry::LogoutArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -68,6 +76,10 @@ fn main() {
         Command::Image(ImageCommand::Mount(a)) => cmd::mount::run(&cli.root, a),
         Command::Image(ImageCommand::Umount(a)) => cmd::mount::umount(a),
         Command::Tag(a) => cmd::tag::run(&cli.root, a),
+        Command::Pull(a) => cmd::registry::pull(&cli.root, a),
+        Command::Push(a) => cmd::registry::push(&cli.root, a),
+        Command::Login(a) => cmd::registry::login(a),
+        Command::Logout(a) => cmd::registry::logout(a),
     };
     if let Err(e) = result {
         let mut msg = e.to_string();

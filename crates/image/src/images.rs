@@ -91,8 +91,9 @@ impl Images {
             let pick = index
                 .manifests
                 .iter()
+                .filter(|m| self.store.has_blob(&m.digest))
                 .find(|m| m.platform.as_ref().is_some_and(|p| p.os == "linux" && p.architecture == "amd64"))
-                .or_else(|| index.manifests.first())
+                .or_else(|| index.manifests.iter().find(|m| self.store.has_blob(&m.digest)))
                 .ok_or_else(|| ImageError::Refused(format!("index {target} lists no manifest")))?;
             pick.digest.clone()
         } else {

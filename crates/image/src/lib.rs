@@ -12,6 +12,7 @@ pub mod images;
 pub mod layout;
 pub mod manifest;
 pub mod reference;
+pub mod registry;
 pub mod runtime_spec;
 pub mod snapshot;
 pub mod store;

@@ -1,0 +1,152 @@
+//! `hull pull`, `hull push`, `hull login`, `hull logout`.
+
+use anyhow::Context;
+use hull_image::manifest::Platform;
+use hull_image::reference::Reference;
+use hull_image::registry::{Client, Credentials, Progress};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+/// docker's credentials file: $DOCKER_CONFIG/config.json or ~/.docker/config.json.
+pub fn config_path() -> PathBuf {
+    match std::env::var_os("DOCKER_CONFIG") {
+        Some(d) => PathBuf::from(d).join("config.json"),
+        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into())).join(".docker/config.json"),
+    }
+}
+
+fn client() -> Client {
+    let insecure = std::env::var("HULL_INSECURE_REGISTRIES").unwrap_or_default();
+    Client::new(
+        Credentials::load(&config_path()),
+        insecure.split(',').filter(|s| !s.is_empty()).map(String::from).collect(),
+    )
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PullArgs {
+    /// Image to pull.
+    image: String,
+    /// os/arch[/variant] to pick from a multi-platform image.
+    #[arg(long, default_value = "linux/amd64")]
+    platform: String,
+    /// Print only the image reference.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+fn parse_platform(s: &str) -> anyhow::Result<Platform> {
+    let parts: Vec<&str> = s.split('/').collect();
+    match parts.as_slice() {
+        [os, arch] => Ok(Platform { os: os.to_string(), architecture: arch.to_string(), variant: None }),
+        [os, arch, v] => {
+            Ok(Platform { os: os.to_string(), architecture: arch.to_string(), variant: Some(v.to_string()) })
+        }
+        _ => anyhow::bail!("--platform {s:?}: expected os/arch[/variant]"),
+    }
+}
+
+pub fn pull(root: &Path, a: PullArgs) -> anyhow::Result<()> {
+    let r: Reference = a.image.parse()?;
+    let platform = parse_platform(&a.platform)?;
+    let images = super::open(root)?;
+    let quiet = a.quiet;
+    let tty = std::io::stdout().is_terminal();
+    if !quiet {
+        println!("{}: Pulling from {}", r.tag.clone().unwrap_or_default(), r.repository);
+    }
+    let progress = move |p: Progress| {
+        if quiet {
+            return;
+        }
+        match p {
+            Progress::Start(id, size) => println!("{id}: Pulling fs layer ({})", super::human_size(size)),
+            Progress::Bytes(id, n) if tty => {
+                use std::io::Write;
+                print!("\r{id}: Downloading {}", super::human_size(n));
+                let _ = std::io::stdout().flush();
+            }
+            Progress::Bytes(..) => {}
+            Progress::Done(id) => println!("{}{id}: Pull complete", if tty { "\r" } else { "" }),
+            Progress::Exists(id) => println!("{id}: Already exists"),
+        }
+    };
+    let digest = client().pull(&images.store, &r, &platform, &progress)?;
+    if quiet {
+        println!("{r}");
+    } else {
+        println!("Digest: {digest}");
+        println!("Status: Downloaded image for {r}");
+        println!("{r}");
+    }
+    Ok(())
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PushArgs {
+    /// Image to push (its name says where).
+    image: String,
+}
+
+pub fn push(root: &Path, a: PushArgs) -> anyhow::Result<()> {
+    let images = super::open(root)?;
+    let img = images.resolve(&a.image)?;
+    let r: Reference = a.image.parse()?;
+    client().push(&images.store, &img.target, &r)?;
+    println!("{}: digest: {}", r.tag.clone().unwrap_or_default(), img.target);
+    Ok(())
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LoginArgs {
+    /// Registry (default docker.io).
+    registry: Option<String>,
+    /// User name.
+    #[arg(short, long)]
+    username: String,
+    /// Password.
+    #[arg(short, long, conflicts_with = "password_stdin")]
+    password: Option<String>,
+    /// Read the password from stdin.
+    #[arg(long)]
+    password_stdin: bool,
+}
+
+pub fn login(a: LoginArgs) -> anyhow::Result<()> {
+    let registry = a.registry.unwrap_or_else(|| hull_image::reference::DOCKER_HUB.to_string());
+    let password = match (a.password, a.password_stdin) {
+        (Some(p), _) => p,
+        (None, true) => {
+            let mut s = String::new();
+            std::io::stdin().read_line(&mut s).context("read password from stdin")?;
+            s.trim_end_matches(['\n', '\r']).to_string()
+        }
+        (None, false) => anyhow::bail!("give --password or --password-stdin"),
+    };
+    let path = config_path();
+    let mut creds = Credentials::load(&path);
+    creds.save(&registry, Some((&a.username, &password))).with_context(|| format!("write {}", path.display()))?;
+    creds = Credentials::load(&path);
+    let insecure = std::env::var("HULL_INSECURE_REGISTRIES").unwrap_or_default();
+    let c = Client::new(creds.clone(), insecure.split(',').filter(|s| !s.is_empty()).map(String::from).collect());
+    if let Err(e) = c.check_login(&registry) {
+        let _ = creds.save(&registry, None);
+        return Err(e.into());
+    }
+    println!("Login Succeeded");
+    Ok(())
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LogoutArgs {
+    /// Registry (default docker.io).
+    registry: Option<String>,
+}
+
+pub fn logout(a: LogoutArgs) -> anyhow::Result<()> {
+    let registry = a.registry.unwrap_or_else(|| hull_image::reference::DOCKER_HUB.to_string());
+    let path = config_path();
+    Credentials::load(&path).save(&registry, None).with_context(|| format!("write {}", path.display()))?;
+    println!("Removing login credentials for {registry}");
+    Ok(())
+}
