@@ -179,7 +179,7 @@ impl Client {
         format!("{}://{host}", if plain { "http" } else { "https" })
     }
 
-        /// Sends a request, answering 401 challenges (basic or bearer) once.
+    /// Sends a request, answering 401 challenges (basic or bearer) once.
     // ureq's error type is large; it is consumed right here, never stored.
     #[allow(clippy::result_large_err)]
     fn send(
