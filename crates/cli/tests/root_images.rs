@@ -505,3 +505,124 @@ fn registry_multi_platform_index() {
     let out = hull_env(&b, &cfg, &["pull", "--platform", "linux/s390x", &name]);
     assert!(text(&out.stderr).contains("no manifest for linux/s390x"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn docker_archive_save_and_load_interoperate_with_skopeo() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    assert!(hull(&a, &["image", "default"]).status.success());
+    let id = |root: &Path, name: &str| -> String {
+        let v: serde_json::Value = serde_json::from_slice(&hull(root, &["image", "inspect", name]).stdout).unwrap();
+        v[0]["Id"].as_str().unwrap().to_string()
+    };
+    let original = id(&a, "localhost/hull/busybox");
+    // What Hull saves, skopeo (docker's archive reader) reads.
+    let archive = tmp.path().join("bb.tar");
+    let out = hull(&a, &["image", "save", "-o", archive.to_str().unwrap(), "localhost/hull/busybox"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let layout = tmp.path().join("layout");
+    let out = Command::new("skopeo")
+        .args(["copy", "--quiet"])
+        .arg(format!("docker-archive:{}", archive.display()))
+        .arg(format!("oci:{}:x", layout.display()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "skopeo: {}", text(&out.stderr));
+    // What skopeo writes in docker's format, Hull loads: the same image.
+    let archive2 = tmp.path().join("sk.tar");
+    let out = Command::new("skopeo")
+        .args(["copy", "--quiet"])
+        .arg(format!("oci:{}:x", layout.display()))
+        .arg(format!("docker-archive:{}:example/bb:2", archive2.display()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "skopeo: {}", text(&out.stderr));
+    let out = hull(&b, &["image", "load", "-i", archive2.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Loaded image: docker.io/example/bb:2"));
+    assert_eq!(id(&b, "example/bb:2"), original);
+    // A tar that is not a docker archive: a clear error, nothing tagged.
+    let bogus = tmp.path().join("bogus.tar");
+    let mut t = tar::Builder::new(std::fs::File::create(&bogus).unwrap());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(2);
+    h.set_cksum();
+    t.append_data(&mut h, "hello.txt", &b"hi"[..]).unwrap();
+    t.finish().unwrap();
+    let c = tmp.path().join("c");
+    let out = hull(&c, &["image", "load", "-i", bogus.to_str().unwrap()]);
+    assert!(text(&out.stderr).contains("no manifest.json (not a docker archive)"), "{}", text(&out.stderr));
+    assert_eq!(text(&hull(&c, &["images", "-q"]).stdout), "");
+}
+
+#[test]
+fn zstd_layers_unpack() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("store");
+    let layer = tar_of(&[dir("etc/"), file("etc/zstd-was-here", b"yes")]);
+    let compressed = zstd::encode_all(&layer[..], 3).unwrap();
+    let store = Store::open(root.join("image")).unwrap();
+    let ld = store.put_bytes(&compressed).unwrap();
+    let config = ImageConfig {
+        architecture: "amd64".into(),
+        os: "linux".into(),
+        rootfs: RootFs { typ: "layers".into(), diff_ids: vec![Digest::sha256(&layer)] },
+        ..Default::default()
+    };
+    let cb = serde_json::to_vec(&config).unwrap();
+    let cd = store.put_bytes(&cb).unwrap();
+    let m = Manifest {
+        schema_version: 2,
+        media_type: Some(OCI_MANIFEST.into()),
+        config: Descriptor {
+            media_type: OCI_CONFIG.into(),
+            digest: cd,
+            size: cb.len() as u64,
+            platform: None,
+            annotations: None,
+        },
+        layers: vec![Descriptor {
+            media_type: hull_image::manifest::OCI_LAYER_ZSTD.into(),
+            digest: ld,
+            size: compressed.len() as u64,
+            platform: None,
+            annotations: None,
+        }],
+        annotations: None,
+    };
+    let mb = serde_json::to_vec(&m).unwrap();
+    let md = store.put_bytes(&mb).unwrap();
+    let lock = store.lock().unwrap();
+    store.tag(&"localhost/zstd:1".parse::<Reference>().unwrap(), &md, &lock).unwrap();
+    drop(lock);
+    let mnt = tmp.path().join("mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    let out = in_private_mounts(&format!(
+        "{HULL} --root {} image mount localhost/zstd:1 {m} >/dev/null && cat {m}/etc/zstd-was-here",
+        root.display(),
+        m = mnt.display()
+    ));
+    assert_eq!(text(&out.stdout), "yes", "{}", text(&out.stderr));
+}
+
+#[test]
+fn full_disk_leaves_the_store_as_it_was() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    assert!(hull(&a, &["image", "default"]).status.success());
+    let archive = tmp.path().join("bb.tar");
+    assert!(hull(&a, &["image", "save", "-o", archive.to_str().unwrap(), "localhost/hull/busybox"]).status.success());
+    // A store on a 600 kB tmpfs (in a private mount namespace) cannot take the 2 MB layer.
+    let small = tmp.path().join("small");
+    std::fs::create_dir(&small).unwrap();
+    let script = format!(
+        "mount -t tmpfs -o size=600k tmpfs {s} && {HULL} --root {s} image load -i {ar}; echo rc=$?; \
+         {HULL} --root {s} images -q | wc -l; ls {s}/image/blobs/sha256 | wc -l; ls {s}/image/ingest | wc -l",
+        s = small.display(),
+        ar = archive.display()
+    );
+    let out = in_private_mounts(&script);
+    let stdout = text(&out.stdout);
+    assert!(text(&out.stderr).contains("No space left on device"), "{}", text(&out.stderr));
+    assert_eq!(stdout, "rc=1\n0\n0\n0\n", "the store is not as it was: {stdout}");
+}

@@ -255,6 +255,30 @@ impl Images {
         Ok(())
     }
 
+    /// Loads a docker archive (`docker save` output); returns the tags set.
+    pub fn load_archive(&self, path: &Path) -> Result<Vec<Reference>> {
+        let loaded = crate::archive::load(&self.store, path).map_err(|e| ImageError::Refused(e.to_string()))?;
+        let lock = self.store.lock()?;
+        let mut tags = Vec::new();
+        for (digest, refs) in loaded {
+            for r in refs {
+                self.store.tag(&r, &digest, &lock)?;
+                tags.push(r);
+            }
+        }
+        Ok(tags)
+    }
+
+    /// Saves images as one docker archive.
+    pub fn save_archive(&self, names: &[String], path: &Path) -> Result<()> {
+        let mut images = Vec::new();
+        for n in names {
+            let img = self.resolve(n)?;
+            images.push((img.manifest, img.reference.into_iter().collect()));
+        }
+        crate::archive::save(&self.store, &images, path).map_err(|e| ImageError::Refused(e.to_string()))
+    }
+
     /// Builds and tags Hull's default busybox image.
     pub fn build_default(&self, busybox: &Path) -> Result<Image> {
         let desc = crate::busybox::build(&self.store, busybox)?;

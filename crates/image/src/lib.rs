@@ -6,6 +6,7 @@
 //! default image ([`busybox`]).
 #![warn(missing_docs)]
 
+pub mod archive;
 pub mod busybox;
 pub mod digest;
 pub mod images;

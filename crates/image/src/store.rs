@@ -168,6 +168,26 @@ impl Store {
         result
     }
 
+    /// Streams content of unknown digest into the store (SHA-256), for
+    /// formats that name blobs by path; returns its digest.
+    pub fn ingest_unknown(&self, content: impl Read) -> Result<Digest> {
+        let (file, tmp_path) = tempfile_in(&self.root.join("ingest"))?;
+        let mut reader = HashingReader::new(content, crate::digest::Algorithm::Sha256);
+        let mut writer = std::io::BufWriter::with_capacity(1 << 20, file);
+        let result = std::io::copy(&mut reader, &mut writer).map_err(io("write", &tmp_path)).and_then(|_| {
+            let file = writer.into_inner().map_err(|e| io("write", &tmp_path)(e.into_error()))?;
+            file.sync_all().map_err(io("fsync", &tmp_path))?;
+            let (digest, _) = reader.finish();
+            let dest = self.blob_path(&digest);
+            std::fs::rename(&tmp_path, &dest).map_err(io("rename", &dest))?;
+            Ok(digest)
+        });
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp_path);
+        }
+        result
+    }
+
     /// Stores bytes under their SHA-256.
     pub fn put_bytes(&self, data: &[u8]) -> Result<Digest> {
         let d = Digest::sha256(data);

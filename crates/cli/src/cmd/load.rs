@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Source: oci:DIR[:NAME].
+    /// Source: a docker archive file (docker save output), or oci:DIR[:NAME].
     #[arg(short, long)]
     input: String,
     /// Name to give the image (default: the layout's name, under localhost/).
@@ -25,6 +25,15 @@ pub fn parse_oci(spec: &str) -> anyhow::Result<(PathBuf, Option<String>)> {
 }
 
 pub fn run(root: &Path, a: Args) -> anyhow::Result<()> {
+    if !a.input.starts_with("oci:") {
+        // docker-archive (`docker save` output), with or without the prefix.
+        let path = a.input.strip_prefix("docker-archive:").unwrap_or(&a.input);
+        let tags = super::open(root)?.load_archive(Path::new(path))?;
+        for t in tags {
+            println!("Loaded image: {t}");
+        }
+        return Ok(());
+    }
     let (dir, name) = parse_oci(&a.input)?;
     let tag = match (&a.tag, &name) {
         (Some(t), _) => t.clone(),
