@@ -629,3 +629,36 @@ fn full_disk_leaves_the_store_as_it_was() {
     assert!(text(&out.stderr).contains("No space left on device"), "{}", text(&out.stderr));
     assert_eq!(stdout, "rc=1\n0\n0\n0\n", "the store is not as it was: {stdout}");
 }
+
+#[test]
+fn registry_chunked_upload_and_cross_repository_mount() {
+    let reg = Registry::start(None);
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b, cfg) = (tmp.path().join("a"), tmp.path().join("b"), tmp.path().join("docker"));
+    // 20 MB that does not compress: the push goes in 16 MB chunks.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let big: Vec<u8> = (0..20 << 20)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    store_image(&a, "localhost/big:1", &[tar_of(&[file("big.bin", &big)])], false);
+    let first = format!("{}/one/big:1", reg.addr);
+    let second = format!("{}/two/big:1", reg.addr);
+    assert!(hull_env(&a, &cfg, &["tag", "localhost/big:1", &first]).status.success());
+    let out = hull_env(&a, &cfg, &["push", &first]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // The second repository gets the layer by a mount from the first.
+    assert!(hull_env(&a, &cfg, &["tag", "localhost/big:1", &second]).status.success());
+    let out = hull_env(&a, &cfg, &["push", &second]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for name in [&first, &second] {
+        let out = hull_env(&b, &cfg, &["pull", name]);
+        assert!(out.status.success(), "{name}: {}", text(&out.stderr));
+    }
+    let ids = text(&hull_env(&b, &cfg, &["images", "-q"]).stdout);
+    assert_eq!(ids.lines().count(), 1, "{ids}");
+}

@@ -465,7 +465,8 @@ impl Client {
         for m in &singles {
             let man = store.manifest(m).map_err(store_err)?;
             for blob in std::iter::once(&man.config).chain(man.layers.iter()) {
-                self.push_blob(store, r, &blob.digest)?;
+                let from = mount_source(store, r, &blob.digest);
+                self.push_blob(store, r, &blob.digest, from.as_deref())?;
             }
         }
         // Children of an index by digest first, then the tag.
@@ -487,31 +488,82 @@ impl Client {
         Ok(())
     }
 
-    fn push_blob(&self, store: &Store, r: &Reference, d: &Digest) -> Result<()> {
+    /// Uploads one blob unless the registry has it: a cross-repository
+    /// mount when `mount_from` names a repository of the same registry that
+    /// has it, else one PUT for small blobs and PATCH chunks for big ones.
+    fn push_blob(&self, store: &Store, r: &Reference, d: &Digest, mount_from: Option<&str>) -> Result<()> {
         let base = self.base(&r.registry);
-        let scope = format!("repository:{}:pull,push", r.repository);
+        let scope = match mount_from {
+            Some(from) => format!("repository:{}:pull,push repository:{from}:pull", r.repository),
+            None => format!("repository:{}:pull,push", r.repository),
+        };
         let head = format!("{base}/v2/{}/blobs/{d}", r.repository);
         match self.send(r, &format!("check blob {d}"), &scope, &|a| a.head(&head), None) {
             Ok(_) => return Ok(()),
             Err(RegistryError::Status { status: 404, .. }) => {}
             Err(e) => return Err(e),
         }
-        let start = format!("{base}/v2/{}/blobs/uploads/", r.repository);
+        let start = match mount_from {
+            Some(from) => format!("{base}/v2/{}/blobs/uploads/?mount={d}&from={from}", r.repository),
+            None => format!("{base}/v2/{}/blobs/uploads/", r.repository),
+        };
         let resp = self.send(r, &format!("start upload of {d}"), &scope, &|a| a.post(&start), Some(&[]))?;
-        let location = resp.header("Location").unwrap_or("").to_string();
-        let location = if location.starts_with("http") { location } else { format!("{base}{location}") };
+        if resp.status() == 201 {
+            return Ok(()); // mounted from the other repository
+        }
+        let absolute = |loc: &str| if loc.starts_with("http") { loc.to_string() } else { format!("{base}{loc}") };
+        let mut location = absolute(resp.header("Location").unwrap_or(""));
+        let data = store.read_blob(d).map_err(|source| RegistryError::Store { image: r.to_string(), source })?;
+        const CHUNK: usize = 16 << 20;
+        let mut rest: &[u8] = &data;
+        let mut offset = 0usize;
+        if data.len() > CHUNK {
+            while rest.len() > CHUNK {
+                let (chunk, tail) = rest.split_at(CHUNK);
+                let range = format!("{offset}-{}", offset + chunk.len() - 1);
+                let loc = location.clone();
+                let resp = self.send(
+                    r,
+                    &format!("upload chunk {range} of {d}"),
+                    &scope,
+                    &|a| {
+                        a.request("PATCH", &loc)
+                            .set("Content-Type", "application/octet-stream")
+                            .set("Content-Range", &range)
+                    },
+                    Some(chunk),
+                )?;
+                location = absolute(resp.header("Location").unwrap_or(&location));
+                offset += chunk.len();
+                rest = tail;
+            }
+        }
         let sep = if location.contains('?') { '&' } else { '?' };
         let put = format!("{location}{sep}digest={d}");
-        let data = store.read_blob(d).map_err(|source| RegistryError::Store { image: r.to_string(), source })?;
         self.send(
             r,
             &format!("upload blob {d}"),
             &scope,
             &|a| a.put(&put).set("Content-Type", "application/octet-stream"),
-            Some(&data),
+            Some(rest),
         )?;
         Ok(())
     }
+}
+
+/// Another repository of the same registry, tagged in our store, whose
+/// image holds the blob: a candidate for a cross-repository mount.
+fn mount_source(store: &Store, r: &Reference, d: &Digest) -> Option<String> {
+    let tags = store.tags().ok()?;
+    tags.iter().find_map(|(t, m)| {
+        let other: Reference = t.parse().ok()?;
+        if other.registry != r.registry || other.repository == r.repository {
+            return None;
+        }
+        let man = store.manifest(m).ok()?;
+        let has = man.config.digest == *d || man.layers.iter().any(|l| l.digest == *d);
+        has.then_some(other.repository)
+    })
 }
 
 /// Splits `a="x,y",b=z` at commas outside quotes.
