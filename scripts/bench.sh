@@ -142,3 +142,8 @@ ms() { awk -v a="$1" 'BEGIN { printf "%.1f", a }'; }
   echo '```'
 } > BENCHMARKS.md
 cat BENCHMARKS.md
+# Image pulls (slow: several minutes). BENCH_PULL=0 skips them.
+if [ "${BENCH_PULL:-1}" != 0 ]; then
+  cargo build --release -q -p hull-cli
+  { echo; RUNS=${PULL_RUNS:-3} scripts/bench-pull.sh; } >> BENCHMARKS.md
+fi

@@ -58,12 +58,24 @@ pub fn unpack_layer(blob: impl Read, compression: Compression, dest: &Path) -> R
     let hashing = HashingReader::new(decoded, Algorithm::Sha256);
     let mut archive = tar::Archive::new(hashing);
     let mut dirs: Vec<(PathBuf, i64)> = Vec::new();
-    for entry in archive.entries().map_err(UnpackError::Read)? {
-        let mut entry = entry.map_err(UnpackError::Read)?;
-        if let Some(dir) = unpack_entry(&mut entry, dest)? {
-            dirs.push(dir);
+    let mut state = Unpacker {
+        known_dirs: std::collections::HashSet::new(),
+        euid: nix::unistd::geteuid().as_raw(),
+        egid: nix::unistd::getegid().as_raw(),
+    };
+    // Modes come from the archive, exactly: no umask while creating.
+    let old_umask = nix::sys::stat::umask(Mode::empty());
+    let result = (|| {
+        for entry in archive.entries().map_err(UnpackError::Read)? {
+            let mut entry = entry.map_err(UnpackError::Read)?;
+            if let Some(dir) = state.unpack_entry(&mut entry, dest)? {
+                dirs.push(dir);
+            }
         }
-    }
+        Ok(())
+    })();
+    nix::sys::stat::umask(old_umask);
+    result?;
     // Directory times last: creating their children changed them.
     for (dir, mtime) in dirs.iter().rev() {
         set_mtime(dir, *mtime)?;
@@ -88,26 +100,46 @@ pub fn safe_relative(raw: &[u8]) -> std::result::Result<PathBuf, &'static str> {
     Ok(out)
 }
 
-/// Creates the missing parents of `rel` under `dest`, refusing to go
-/// through a symlink (which could point anywhere).
-fn prepare_parents(dest: &Path, rel: &Path, entry: &str) -> Result<()> {
-    let mut cur = dest.to_path_buf();
-    if let Some(parent) = rel.parent() {
-        for c in parent.components() {
-            cur.push(c);
-            match std::fs::symlink_metadata(&cur) {
-                Ok(m) if m.file_type().is_symlink() => {
-                    return Err(UnpackError::Unsafe { entry: entry.into(), reason: "goes through a symbolic link" })
+/// Per-layer state: directories already checked (so each entry costs no
+/// lstat of its parents), and our own ids (so chown is skipped when the
+/// owner is already right).
+struct Unpacker {
+    known_dirs: std::collections::HashSet<PathBuf>,
+    euid: u32,
+    egid: u32,
+}
+
+impl Unpacker {
+    /// Creates the missing parents of `rel` under `dest`, refusing to go
+    /// through a symlink (which could point anywhere).
+    fn prepare_parents(&mut self, dest: &Path, rel: &Path, entry: &str) -> Result<()> {
+        let mut cur = dest.to_path_buf();
+        if let Some(parent) = rel.parent() {
+            for c in parent.components() {
+                cur.push(c);
+                if self.known_dirs.contains(&cur) {
+                    continue;
                 }
-                Ok(m) if m.is_dir() => {}
-                Ok(_) => {
-                    return Err(UnpackError::Unsafe { entry: entry.into(), reason: "goes through a non-directory" })
+                match std::fs::symlink_metadata(&cur) {
+                    Ok(m) if m.file_type().is_symlink() => {
+                        return Err(UnpackError::Unsafe { entry: entry.into(), reason: "goes through a symbolic link" })
+                    }
+                    Ok(m) if m.is_dir() => {}
+                    Ok(_) => return Err(UnpackError::Unsafe { entry: entry.into(), reason: "goes through a non-directory" }),
+                    Err(_) => std::fs::create_dir(&cur).map_err(io("mkdir", &cur))?,
                 }
-                Err(_) => std::fs::create_dir(&cur).map_err(io("mkdir", &cur))?,
+                self.known_dirs.insert(cur.clone());
             }
         }
+        Ok(())
     }
-    Ok(())
+
+    /// Replacing something at `path`: it (and anything below) is no longer a known directory.
+    fn forget(&mut self, path: &Path) {
+        if self.known_dirs.remove(path) {
+            self.known_dirs.retain(|d| !d.starts_with(path));
+        }
+    }
 }
 
 /// Removes whatever is at `path` (not following symlinks).
@@ -119,129 +151,183 @@ fn clear(path: &Path) -> Result<()> {
     }
 }
 
-fn unpack_entry<R: Read>(entry: &mut tar::Entry<R>, dest: &Path) -> Result<Option<(PathBuf, i64)>> {
-    let raw = entry.path_bytes().into_owned();
-    let name = String::from_utf8_lossy(&raw).into_owned();
-    let rel = safe_relative(&raw).map_err(|reason| UnpackError::Unsafe { entry: name.clone(), reason })?;
-    if rel.as_os_str().is_empty() {
-        return Ok(None); // "./": the layer root itself
-    }
-    prepare_parents(dest, &rel, &name)?;
-    let path = dest.join(&rel);
-    let file_name = rel.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-    if file_name == OPAQUE {
-        let dir = path.parent().unwrap_or(dest);
-        set_xattr(dir, "trusted.overlay.opaque", b"y")?;
-        return Ok(None);
-    }
-    if let Some(hidden) = file_name.strip_prefix(WHITEOUT_PREFIX) {
-        if hidden.starts_with(WHITEOUT_PREFIX) {
-            return Ok(None); // other AUFS metadata (.wh..wh.plnk, ...)
+impl Unpacker {
+    fn unpack_entry<R: Read>(&mut self, entry: &mut tar::Entry<R>, dest: &Path) -> Result<Option<(PathBuf, i64)>> {
+        let raw = entry.path_bytes().into_owned();
+        let name = String::from_utf8_lossy(&raw).into_owned();
+        let rel = safe_relative(&raw).map_err(|reason| UnpackError::Unsafe { entry: name.clone(), reason })?;
+        if rel.as_os_str().is_empty() {
+            return Ok(None); // "./": the layer root itself
         }
-        let target = path.with_file_name(hidden);
-        clear(&target)?;
-        mknod(&target, SFlag::S_IFCHR, Mode::empty(), makedev(0, 0))
-            .map_err(|e| io("mknod whiteout", &target)(e.into()))?;
-        return Ok(None);
-    }
-    let header = entry.header().clone();
-    let mode = header.mode().unwrap_or(0o644) & 0o7777;
-    let (uid, gid) = (header.uid().unwrap_or(0) as u32, header.gid().unwrap_or(0) as u32);
-    let mtime = header.mtime().unwrap_or(0) as i64;
-    let kind = header.entry_type();
-    let mut is_dir = false;
-    match kind {
-        tar::EntryType::Directory => {
-            match std::fs::symlink_metadata(&path) {
-                Ok(m) if m.is_dir() => {}
-                Ok(_) => {
-                    clear(&path)?;
-                    std::fs::create_dir(&path).map_err(io("mkdir", &path))?;
+        self.prepare_parents(dest, &rel, &name)?;
+        let path = dest.join(&rel);
+        let file_name = rel.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        if file_name == OPAQUE {
+            let dir = path.parent().unwrap_or(dest);
+            set_xattr(dir, "trusted.overlay.opaque", b"y")?;
+            return Ok(None);
+        }
+        if let Some(hidden) = file_name.strip_prefix(WHITEOUT_PREFIX) {
+            if hidden.starts_with(WHITEOUT_PREFIX) {
+                return Ok(None); // other AUFS metadata (.wh..wh.plnk, ...)
+            }
+            let target = path.with_file_name(hidden);
+            self.forget(&target);
+            clear(&target)?;
+            mknod(&target, SFlag::S_IFCHR, Mode::empty(), makedev(0, 0)).map_err(|e| io("mknod whiteout", &target)(e.into()))?;
+            return Ok(None);
+        }
+        let header = entry.header().clone();
+        let mode = header.mode().unwrap_or(0o644) & 0o7777;
+        let (uid, gid) = (header.uid().unwrap_or(0) as u32, header.gid().unwrap_or(0) as u32);
+        let mtime = header.mtime().unwrap_or(0) as i64;
+        let kind = header.entry_type();
+        let owner_differs = uid != self.euid || gid != self.egid;
+        match kind {
+            tar::EntryType::Directory => {
+                let existed = match std::fs::create_dir(&path) {
+                    Ok(()) => false,
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+                            self.forget(&path);
+                            clear(&path)?;
+                            std::fs::create_dir(&path).map_err(io("mkdir", &path))?;
+                        }
+                        true
+                    }
+                    Err(e) => return Err(io("mkdir", &path)(e)),
+                };
+                self.known_dirs.insert(path.clone());
+                if owner_differs {
+                    lchown(&path, uid, gid)?;
                 }
-                Err(_) => std::fs::create_dir(&path).map_err(io("mkdir", &path))?,
+                // mkdir took the mode (no umask); an existing one, or chown, may need it again.
+                if existed || owner_differs || mode & 0o7000 != 0 {
+                    chmod(&path, mode)?;
+                }
+                self.xattrs(entry, &path)?;
+                Ok(Some((path, mtime)))
             }
-            is_dir = true;
-        }
-        tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
-            clear(&path)?;
-            let mut f =
-                std::fs::File::options().write(true).create_new(true).open(&path).map_err(io("create", &path))?;
-            std::io::copy(entry, &mut f).map_err(|e| io("write", &path)(e))?;
-        }
-        tar::EntryType::Symlink => {
-            let target = entry
-                .link_name_bytes()
-                .ok_or_else(|| UnpackError::Unsafe { entry: name.clone(), reason: "symlink without a target" })?;
-            clear(&path)?;
-            std::os::unix::fs::symlink(OsStr::from_bytes(&target), &path).map_err(io("symlink", &path))?;
-        }
-        tar::EntryType::Link => {
-            let target = entry
-                .link_name_bytes()
-                .ok_or_else(|| UnpackError::Unsafe { entry: name.clone(), reason: "hardlink without a target" })?;
-            let target_rel =
-                safe_relative(&target).map_err(|reason| UnpackError::Unsafe { entry: name.clone(), reason })?;
-            prepare_parents(dest, &target_rel, &name)?;
-            let target_path = dest.join(&target_rel);
-            if std::fs::symlink_metadata(&target_path).is_err() {
-                return Err(UnpackError::Unsafe { entry: name, reason: "hardlink to a file the layer does not have" });
+            tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
+                let mut f = match create_file(&path, mode) {
+                    Ok(f) => f,
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        self.forget(&path);
+                        clear(&path)?;
+                        create_file(&path, mode).map_err(io("create", &path))?
+                    }
+                    Err(e) => return Err(io("create", &path)(e)),
+                };
+                std::io::copy(entry, &mut f).map_err(|e| io("write", &path)(e))?;
+                use std::os::fd::AsFd;
+                if owner_differs {
+                    nix::unistd::fchown(f.as_fd().as_raw_fd_compat(), Some(uid.into()), Some(gid.into()))
+                        .map_err(|e| io("chown", &path)(e.into()))?;
+                }
+                if owner_differs || mode & 0o7000 != 0 {
+                    // After chown (which clears set-id bits); creation may also have dropped them.
+                    nix::sys::stat::fchmod(f.as_fd().as_raw_fd_compat(), Mode::from_bits_truncate(mode))
+                        .map_err(|e| io("chmod", &path)(e.into()))?;
+                }
+                self.xattrs(entry, &path)?;
+                let t = nix::sys::time::TimeSpec::new(mtime, 0);
+                nix::sys::stat::futimens(f.as_fd().as_raw_fd_compat(), &t, &t).map_err(|e| io("set times of", &path)(e.into()))?;
+                Ok(None)
             }
-            clear(&path)?;
-            std::fs::hard_link(&target_path, &path).map_err(io("link", &path))?;
-            return Ok(None); // a link shares its target's metadata
+            tar::EntryType::Symlink => {
+                let target = entry
+                    .link_name_bytes()
+                    .ok_or_else(|| UnpackError::Unsafe { entry: name.clone(), reason: "symlink without a target" })?;
+                let target = OsStr::from_bytes(&target).to_owned();
+                if let Err(e) = std::os::unix::fs::symlink(&target, &path) {
+                    if e.kind() != std::io::ErrorKind::AlreadyExists {
+                        return Err(io("symlink", &path)(e));
+                    }
+                    self.forget(&path);
+                    clear(&path)?;
+                    std::os::unix::fs::symlink(&target, &path).map_err(io("symlink", &path))?;
+                }
+                if owner_differs {
+                    lchown(&path, uid, gid)?;
+                }
+                self.xattrs(entry, &path)?;
+                set_mtime(&path, mtime)?;
+                Ok(None)
+            }
+            tar::EntryType::Link => {
+                let target = entry
+                    .link_name_bytes()
+                    .ok_or_else(|| UnpackError::Unsafe { entry: name.clone(), reason: "hardlink without a target" })?;
+                let target_rel = safe_relative(&target).map_err(|reason| UnpackError::Unsafe { entry: name.clone(), reason })?;
+                self.prepare_parents(dest, &target_rel, &name)?;
+                let target_path = dest.join(&target_rel);
+                if std::fs::symlink_metadata(&target_path).is_err() {
+                    return Err(UnpackError::Unsafe { entry: name, reason: "hardlink to a file the layer does not have" });
+                }
+                self.forget(&path);
+                clear(&path)?;
+                std::fs::hard_link(&target_path, &path).map_err(io("link", &path))?;
+                Ok(None) // a link shares its target's metadata
+            }
+            tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo => {
+                self.forget(&path);
+                clear(&path)?;
+                let flag = match kind {
+                    tar::EntryType::Char => SFlag::S_IFCHR,
+                    tar::EntryType::Block => SFlag::S_IFBLK,
+                    _ => SFlag::S_IFIFO,
+                };
+                let major = u64::from(header.device_major().ok().flatten().unwrap_or(0));
+                let minor = u64::from(header.device_minor().ok().flatten().unwrap_or(0));
+                mknod(&path, flag, Mode::from_bits_truncate(mode), makedev(major, minor)).map_err(|e| io("mknod", &path)(e.into()))?;
+                if owner_differs {
+                    lchown(&path, uid, gid)?;
+                    chmod(&path, mode)?;
+                }
+                self.xattrs(entry, &path)?;
+                set_mtime(&path, mtime)?;
+                Ok(None)
+            }
+            // PAX/GNU metadata entries are folded into the next entry by the tar crate; others carry nothing to create.
+            _ => Ok(None),
         }
-        tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo => {
-            clear(&path)?;
-            let flag = match kind {
-                tar::EntryType::Char => SFlag::S_IFCHR,
-                tar::EntryType::Block => SFlag::S_IFBLK,
-                _ => SFlag::S_IFIFO,
-            };
-            let dev = makedev(
-                u64::from(header.device_major().ok().flatten().unwrap_or(0)),
-                u64::from(header.device_minor().ok().flatten().unwrap_or(0)),
-            );
-            mknod(&path, flag, Mode::from_bits_truncate(mode), dev).map_err(|e| io("mknod", &path)(e.into()))?;
+    }
+
+    fn xattrs<R: Read>(&self, entry: &mut tar::Entry<R>, path: &Path) -> Result<()> {
+        if let Ok(Some(exts)) = entry.pax_extensions() {
+            for ext in exts.flatten() {
+                if let Some(attr) = ext.key().ok().and_then(|k| k.strip_prefix("SCHILY.xattr.")) {
+                    set_xattr(path, attr, ext.value_bytes())?;
+                }
+            }
         }
-        // PAX/GNU metadata entries are folded into the next entry by the tar crate; others carry nothing to create.
-        _ => return Ok(None),
+        Ok(())
     }
-    apply_metadata(entry, &path, kind, mode, uid, gid)?;
-    if is_dir {
-        return Ok(Some((path, mtime)));
-    }
-    set_mtime(&path, mtime)?;
-    Ok(None)
 }
 
-fn apply_metadata<R: Read>(
-    entry: &mut tar::Entry<R>,
-    path: &Path,
-    kind: tar::EntryType,
-    mode: u32,
-    uid: u32,
-    gid: u32,
-) -> Result<()> {
+trait RawFdCompat {
+    fn as_raw_fd_compat(&self) -> std::os::fd::RawFd;
+}
+
+impl RawFdCompat for std::os::fd::BorrowedFd<'_> {
+    fn as_raw_fd_compat(&self) -> std::os::fd::RawFd {
+        std::os::fd::AsRawFd::as_raw_fd(self)
+    }
+}
+
+fn create_file(path: &Path, mode: u32) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::File::options().write(true).create_new(true).mode(mode).custom_flags(libc::O_CLOEXEC).open(path)
+}
+
+fn lchown(path: &Path, uid: u32, gid: u32) -> Result<()> {
     nix::unistd::fchownat(None, path, Some(uid.into()), Some(gid.into()), nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW)
-        .map_err(|e| io("chown", path)(e.into()))?;
-    if kind != tar::EntryType::Symlink {
-        // After chown, which clears set-id bits.
-        nix::sys::stat::fchmodat(
-            None,
-            path,
-            Mode::from_bits_truncate(mode),
-            nix::sys::stat::FchmodatFlags::FollowSymlink,
-        )
-        .map_err(|e| io("chmod", path)(e.into()))?;
-    }
-    if let Ok(Some(exts)) = entry.pax_extensions() {
-        for ext in exts.flatten() {
-            if let Some(attr) = ext.key().ok().and_then(|k| k.strip_prefix("SCHILY.xattr.")) {
-                set_xattr(path, attr, ext.value_bytes())?;
-            }
-        }
-    }
-    Ok(())
+        .map_err(|e| io("chown", path)(e.into()))
+}
+
+fn chmod(path: &Path, mode: u32) -> Result<()> {
+    nix::sys::stat::fchmodat(None, path, Mode::from_bits_truncate(mode), nix::sys::stat::FchmodatFlags::FollowSymlink)
+        .map_err(|e| io("chmod", path)(e.into()))
 }
 
 fn set_mtime(path: &Path, mtime: i64) -> Result<()> {
