@@ -118,3 +118,5 @@ echo "| skopeo copy + umoci unpack | $(s "$S") s | $(r "$S" "$H")× |"
 echo "| podman pull | $(s "$P") s | $(r "$P" "$H")× |"
 echo "| floor: curl the blobs | $(s "$C") s | |"
 echo "| floor: tar -x of the decompressed layers | $(s "$T") s | hull is $(r "$H" "$T")× the tar floor |"
+echo
+echo "Hull downloads the layers in parallel, verifies each blob while writing it to the store, then unpacks each layer once with about one open, one write and one futimens per file (chown and chmod only when the owner or set-id bits need it; each parent directory checked once per layer). Nearly all of the time is creating files on this ext4 (compare the tar row, which starts from already-decompressed layers); the download is negligible on loopback. Targets from the issue: at least 2× faster than skopeo+umoci, faster than podman, within 1.3× of the tar floor."

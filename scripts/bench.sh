@@ -87,7 +87,7 @@ strace --seccomp-bpf -f -ttt -e trace=execve,clone3,pivot_root,exit_group,openat
   "$HULL" --root "$work/state-hull" run -b "$work/hull" bench
 TIMELINE=$(awk 'NR == 1 { t0 = $2 }
   /config.json|clone3\(|pivot_root|exec.fifo|execve\("\/bin\/true|exited with/ {
-    line = $0; sub(/^[0-9]+ [0-9.]+ /, "", line); printf "%7.2f  %s\n", ($2 - t0) * 1000, substr(line, 1, 80) }' "$work/timeline")
+    line = $0; sub(/^[0-9]+ +[0-9.]+ /, "", line); printf "%7.2f  %s\n", ($2 - t0) * 1000, substr(line, 1, 80) }' "$work/timeline")
 
 med() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .median * 1000' "$work/times.json"; }
 H=$(med hull-runtime); HS=$(med "hull-runtime + seccomp"); R=$(med runc); C=$(med crun); N=$(med "nsenter (crun's wrapper)"); U=$(med "unshare -m true")

@@ -192,6 +192,12 @@ fn malicious_layers_are_refused_and_leave_nothing() {
         ),
         ("hardlink-out", tar_of(&[link("h", tar::EntryType::Link, "../outside")]), "tar entry \"h\": contains '..'"),
         (
+            "whiteout-of-parent",
+            tar_of(&[dir("d/"), file("d/.wh...", b"")]),
+            "tar entry \"d/.wh...\": whiteout of no file, or of a directory above it",
+        ),
+        ("whiteout-of-self", tar_of(&[file(".wh..", b"")]), "tar entry \".wh..\": whiteout of no file"),
+        (
             "hardlink-abs",
             tar_of(&[link("h", tar::EntryType::Link, "/etc/passwd")]),
             "tar entry \"h\": is an absolute path",

@@ -145,7 +145,12 @@ impl Snapshots {
         let mut removed = 0;
         for entry in std::fs::read_dir(&layers).map_err(io("read", &layers))?.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if !keep.iter().any(|k| k.hex() == name) {
+            // A layer another process is unpacking right now stays.
+            let busy = name
+                .strip_prefix("tmp-")
+                .and_then(|rest| rest.split('-').next())
+                .is_some_and(|pid| Path::new("/proc").join(pid).exists());
+            if !busy && !keep.iter().any(|k| k.hex() == name) {
                 std::fs::remove_dir_all(entry.path()).map_err(io("remove", &entry.path()))?;
                 removed += 1;
             }

@@ -125,7 +125,9 @@ impl Unpacker {
                         return Err(UnpackError::Unsafe { entry: entry.into(), reason: "goes through a symbolic link" })
                     }
                     Ok(m) if m.is_dir() => {}
-                    Ok(_) => return Err(UnpackError::Unsafe { entry: entry.into(), reason: "goes through a non-directory" }),
+                    Ok(_) => {
+                        return Err(UnpackError::Unsafe { entry: entry.into(), reason: "goes through a non-directory" })
+                    }
                     Err(_) => std::fs::create_dir(&cur).map_err(io("mkdir", &cur))?,
                 }
                 self.known_dirs.insert(cur.clone());
@@ -171,10 +173,18 @@ impl Unpacker {
             if hidden.starts_with(WHITEOUT_PREFIX) {
                 return Ok(None); // other AUFS metadata (.wh..wh.plnk, ...)
             }
+            // `.wh..` or `.wh...` would whiteout the directory itself or its parent.
+            if hidden.is_empty() || hidden == "." || hidden == ".." {
+                return Err(UnpackError::Unsafe {
+                    entry: name,
+                    reason: "whiteout of no file, or of a directory above it",
+                });
+            }
             let target = path.with_file_name(hidden);
             self.forget(&target);
             clear(&target)?;
-            mknod(&target, SFlag::S_IFCHR, Mode::empty(), makedev(0, 0)).map_err(|e| io("mknod whiteout", &target)(e.into()))?;
+            mknod(&target, SFlag::S_IFCHR, Mode::empty(), makedev(0, 0))
+                .map_err(|e| io("mknod whiteout", &target)(e.into()))?;
             return Ok(None);
         }
         let header = entry.header().clone();
@@ -231,7 +241,8 @@ impl Unpacker {
                 }
                 self.xattrs(entry, &path)?;
                 let t = nix::sys::time::TimeSpec::new(mtime, 0);
-                nix::sys::stat::futimens(f.as_fd().as_raw_fd_compat(), &t, &t).map_err(|e| io("set times of", &path)(e.into()))?;
+                nix::sys::stat::futimens(f.as_fd().as_raw_fd_compat(), &t, &t)
+                    .map_err(|e| io("set times of", &path)(e.into()))?;
                 Ok(None)
             }
             tar::EntryType::Symlink => {
@@ -258,11 +269,15 @@ impl Unpacker {
                 let target = entry
                     .link_name_bytes()
                     .ok_or_else(|| UnpackError::Unsafe { entry: name.clone(), reason: "hardlink without a target" })?;
-                let target_rel = safe_relative(&target).map_err(|reason| UnpackError::Unsafe { entry: name.clone(), reason })?;
+                let target_rel =
+                    safe_relative(&target).map_err(|reason| UnpackError::Unsafe { entry: name.clone(), reason })?;
                 self.prepare_parents(dest, &target_rel, &name)?;
                 let target_path = dest.join(&target_rel);
                 if std::fs::symlink_metadata(&target_path).is_err() {
-                    return Err(UnpackError::Unsafe { entry: name, reason: "hardlink to a file the layer does not have" });
+                    return Err(UnpackError::Unsafe {
+                        entry: name,
+                        reason: "hardlink to a file the layer does not have",
+                    });
                 }
                 self.forget(&path);
                 clear(&path)?;
@@ -279,7 +294,8 @@ impl Unpacker {
                 };
                 let major = u64::from(header.device_major().ok().flatten().unwrap_or(0));
                 let minor = u64::from(header.device_minor().ok().flatten().unwrap_or(0));
-                mknod(&path, flag, Mode::from_bits_truncate(mode), makedev(major, minor)).map_err(|e| io("mknod", &path)(e.into()))?;
+                mknod(&path, flag, Mode::from_bits_truncate(mode), makedev(major, minor))
+                    .map_err(|e| io("mknod", &path)(e.into()))?;
                 if owner_differs {
                     lchown(&path, uid, gid)?;
                     chmod(&path, mode)?;

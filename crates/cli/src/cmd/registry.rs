@@ -71,7 +71,7 @@ pub fn pull(root: &Path, a: PullArgs) -> anyhow::Result<()> {
             Progress::Exists(id) => println!("{id}: Already exists"),
         }
     };
-        let digest = client().pull(&images.store, &r, &platform, &progress)?;
+    let digest = client().pull(&images.store, &r, &platform, &progress)?;
     // Layers are unpacked once, at pull time, as docker and podman do.
     let img = images.resolve(&r.to_string())?;
     images.layers(&img)?;
