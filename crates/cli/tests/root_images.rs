@@ -668,3 +668,124 @@ fn registry_chunked_upload_and_cross_repository_mount() {
     let ids = text(&hull_env(&b, &cfg, &["images", "-q"]).stdout);
     assert_eq!(ids.lines().count(), 1, "{ids}");
 }
+
+/// TEST DOUBLE: a registry that only answers with a bearer token from its
+/// own token endpoint (Debian packages no token server, and the real
+/// registry's JWT trust set-up is not what is under test here: the client's
+/// challenge → token → retry flow is). It serves one image from a Hull store.
+fn bearer_registry_double(
+    store_root: &Path,
+    manifest: Digest,
+    user: &'static str,
+    pass: &'static str,
+) -> (String, std::thread::JoinHandle<Vec<String>>) {
+    use std::io::{BufRead, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let blobs = store_root.join("image/blobs/sha256");
+    let realm = format!("http://{addr}/token");
+    let handle = std::thread::spawn(move || {
+        use base64::Engine;
+        let mut log = Vec::new();
+        let good_basic =
+            format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}")));
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            reader.read_line(&mut request).unwrap();
+            if request.starts_with("STOP") {
+                break;
+            }
+            let mut auth = String::new();
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if line == "\r\n" || line.is_empty() {
+                    break;
+                }
+                if let Some(v) = line.strip_prefix("Authorization: ").or_else(|| line.strip_prefix("authorization: ")) {
+                    auth = v.trim().to_string();
+                }
+            }
+            let path = request.split_whitespace().nth(1).unwrap_or("").to_string();
+            log.push(format!(
+                "{} {}",
+                path.split('?').next().unwrap_or(""),
+                if auth.is_empty() { "-" } else { auth.split(' ').next().unwrap() }
+            ));
+            let respond = |s: &mut std::net::TcpStream, status: &str, headers: &str, body: &[u8]| {
+                let head = format!(
+                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n{headers}\r\n",
+                    body.len()
+                );
+                s.write_all(head.as_bytes()).unwrap();
+                s.write_all(body).unwrap();
+            };
+            if path.starts_with("/token") {
+                if auth == good_basic {
+                    respond(&mut stream, "200 OK", "Content-Type: application/json\r\n", br#"{"token":"t0k3n"}"#);
+                } else {
+                    respond(&mut stream, "401 Unauthorized", "", b"");
+                }
+                continue;
+            }
+            if auth != "Bearer t0k3n" {
+                let challenge = format!(
+                    "WWW-Authenticate: Bearer realm=\"{realm}\",service=\"double\",scope=\"repository:app:pull\"\r\n"
+                );
+                respond(&mut stream, "401 Unauthorized", &challenge, b"");
+                continue;
+            }
+            let digest = if path.contains("/manifests/") {
+                manifest.hex().to_string()
+            } else {
+                path.rsplit(':').next().unwrap_or("").to_string()
+            };
+            match std::fs::read(blobs.join(&digest)) {
+                Ok(body) => respond(
+                    &mut stream,
+                    "200 OK",
+                    "Content-Type: application/vnd.oci.image.manifest.v1+json\r\n",
+                    &body,
+                ),
+                Err(_) => respond(&mut stream, "404 Not Found", "", b"{}"),
+            }
+        }
+        log
+    });
+    (addr, handle)
+}
+
+#[test]
+fn bearer_token_flow_against_a_test_double() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b, cfg) = (tmp.path().join("a"), tmp.path().join("b"), tmp.path().join("docker"));
+    assert!(hull(&a, &["image", "default"]).status.success());
+    let inspect: serde_json::Value =
+        serde_json::from_slice(&hull(&a, &["image", "inspect", "localhost/hull/busybox"]).stdout).unwrap();
+    let manifest: Digest = inspect[0]["Manifest"].as_str().unwrap().parse().unwrap();
+    let (addr, server) = bearer_registry_double(&a, manifest, "bob", "hunter2");
+    // Credentials for the token endpoint come from docker's config.json.
+    std::fs::create_dir_all(&cfg).unwrap();
+    use base64::Engine;
+    let auth = base64::engine::general_purpose::STANDARD.encode("bob:hunter2");
+    std::fs::write(cfg.join("config.json"), format!(r#"{{"auths":{{"{addr}":{{"auth":"{auth}"}}}}}}"#)).unwrap();
+    let out = Command::new(HULL)
+        .env("DOCKER_CONFIG", &cfg)
+        .env("HULL_INSECURE_REGISTRIES", &addr)
+        .arg("--root")
+        .arg(&b)
+        .args(["pull", &format!("{addr}/app:1")])
+        .output()
+        .unwrap();
+    std::net::TcpStream::connect(&addr).unwrap().write_all(b"STOP\r\n").unwrap();
+    let log = server.join().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Challenge, token with basic credentials, then every request with the token.
+    assert!(log[0].ends_with(" -"), "{log:?}");
+    assert_eq!(log[1], "/token Basic", "{log:?}");
+    assert!(log[2..].iter().all(|l| l.ends_with(" Bearer")), "{log:?}");
+    let ids = |root: &Path| text(&hull(root, &["images", "-q"]).stdout);
+    assert_eq!(ids(&a), ids(&b));
+}
