@@ -27,6 +27,8 @@ enum Command {
     Tag(cmd::tag::Args),
     /// Remove images.
     Rmi(cmd::rmi::Args),
+    /// Run a command in a new container from an image (foreground).
+    Run(cmd::run::Args),
     /// Download an image from a registry.
     Pull(cmd::registry::PullArgs),
     /// Upload an image to a registry.
@@ -76,6 +78,10 @@ fn main() {
         Command::Image(ImageCommand::Mount(a)) => cmd::mount::run(&cli.root, a),
         Command::Image(ImageCommand::Umount(a)) => cmd::mount::umount(a),
         Command::Tag(a) => cmd::tag::run(&cli.root, a),
+        Command::Run(a) => match cmd::run::run(&cli.root, a) {
+            Ok(code) => std::process::exit(code),
+            Err(e) => Err(e),
+        },
         Command::Pull(a) => cmd::registry::pull(&cli.root, a),
         Command::Push(a) => cmd::registry::push(&cli.root, a),
         Command::Login(a) => cmd::registry::login(a),

@@ -789,3 +789,49 @@ fn bearer_token_flow_against_a_test_double() {
     let ids = |root: &Path| text(&hull(root, &["images", "-q"]).stdout);
     assert_eq!(ids(&a), ids(&b));
 }
+
+#[test]
+fn run_a_container_from_an_image() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("store");
+    assert!(hull(&root, &["image", "default"]).status.success());
+    let out = hull(
+        &root,
+        &[
+            "run",
+            "--rm",
+            "-e",
+            "GREETING=hi",
+            "-w",
+            "/tmp",
+            "localhost/hull/busybox",
+            "/bin/sh",
+            "-c",
+            "echo $GREETING; pwd; id -u; echo x > /written && cat /written; exit 7",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "hi\n/tmp\n0\nx\n");
+    // The write went to the container's upper layer, not the image.
+    let out = hull(
+        &root,
+        &["run", "--rm", "localhost/hull/busybox", "/bin/sh", "-c", "test -e /written && echo leaked || echo clean"],
+    );
+    assert_eq!(text(&out.stdout), "clean\n");
+    // The image's user resolution: a named user from its /etc/passwd.
+    let out = hull(&root, &["run", "--rm", "-u", "nobody", "localhost/hull/busybox", "id"]);
+    assert_eq!(text(&out.stdout), "uid=65534(nobody) gid=65534(nogroup)\n", "{}", text(&out.stderr));
+    let out = hull(&root, &["run", "--rm", "-u", "ghost", "localhost/hull/busybox", "id"]);
+    assert!(
+        text(&out.stderr).contains("user \"ghost\": no user \"ghost\" in the image's /etc/passwd"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Nothing is left: no container directory, no mount, no cgroup.
+    assert_eq!(std::fs::read_dir(root.join("containers")).unwrap().count(), 0);
+    assert!(!std::fs::read_to_string("/proc/self/mountinfo").unwrap().contains(root.to_str().unwrap()));
+    assert!(
+        !Path::new("/sys/fs/cgroup/memory/hull").exists()
+            || std::fs::read_dir("/sys/fs/cgroup/memory/hull").unwrap().flatten().all(|e| !e.path().is_dir())
+    );
+}

@@ -8,6 +8,7 @@ pub mod mount;
 pub mod prune;
 pub mod registry;
 pub mod rmi;
+pub mod run;
 pub mod save;
 pub mod tag;
 
