@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
+/// What `create` and `run` share: the id and how to set the container up.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct CreateFlags {
     /// Container id.
     id: String,
     /// Bundle directory (holding config.json).
@@ -26,8 +27,9 @@ pub struct Args {
     preserve_fds: u32,
 }
 
-impl Args {
-    pub fn options(&self) -> hull_runtime::CreateOptions {
+impl CreateFlags {
+    /// The library's options; `attach_terminal` for a foreground `run`.
+    pub fn options(&self, attach_terminal: bool) -> hull_runtime::CreateOptions {
         hull_runtime::CreateOptions {
             id: self.id.clone(),
             bundle: self.bundle.clone(),
@@ -37,13 +39,19 @@ impl Args {
             preserve_fds: self.preserve_fds,
             console_socket: self.console_socket.clone(),
             listen_fds: super::socket_activation_fds(),
-            attach_terminal: false,
+            attach_terminal,
         }
     }
 }
 
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    flags: CreateFlags,
+}
+
 pub fn run(rt: &hull_runtime::Runtime, a: Args, log: &super::log::Logger) -> anyhow::Result<i32> {
-    for w in rt.create(&a.options())?.warnings {
+    for w in rt.create(&a.flags.options(false))?.warnings {
         log.warn(&w);
     }
     Ok(0)

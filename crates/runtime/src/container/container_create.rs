@@ -104,12 +104,7 @@ impl Runtime {
         if terminal && opts.console_socket.is_none() && !opts.attach_terminal {
             return Err(spec("process.terminal", "a detached container with a terminal needs --console-socket"));
         }
-        let seccomp = config
-            .linux
-            .as_ref()
-            .and_then(|l| l.seccomp.as_ref())
-            .map(|s| crate::seccomp::build_cached(s, &self.root.join(".seccomp-cache")))
-            .transpose()?;
+        let seccomp = self.seccomp_filter(&config)?;
         let warnings: Vec<String> = seccomp
             .iter()
             .flat_map(|f| f.unknown_names.iter())

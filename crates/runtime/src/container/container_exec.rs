@@ -107,12 +107,7 @@ impl Runtime {
             return Err(spec("process.terminal", "a detached exec with a terminal needs --console-socket"));
         }
         let spec_ = record.spec.clone().unwrap_or_default();
-        let seccomp = spec_
-            .linux
-            .as_ref()
-            .and_then(|l| l.seccomp.as_ref())
-            .map(|s| crate::seccomp::build_cached(s, &self.root.join(".seccomp-cache")))
-            .transpose()?;
+        let seccomp = self.seccomp_filter(&spec_)?;
         let (namespaces, pid_ns, userns) = container_namespaces(record.pid)?;
         let unified_fd = record.cgroup_paths.unified.as_deref().and_then(super::container_create::open_cgroup_dir);
         let (parent_chan, child_chan) = sync::pair().ctx("socketpair", "exec channel")?;

@@ -37,6 +37,12 @@ impl Runtime {
         Runtime { root: root.into() }
     }
 
+    /// The compiled seccomp filter of a config (from the cache when it can be).
+    fn seccomp_filter(&self, spec: &hull_spec::Spec) -> Result<Option<crate::seccomp::Filter>> {
+        let profile = spec.linux.as_ref().and_then(|l| l.seccomp.as_ref());
+        profile.map(|s| crate::seccomp::build_cached(s, &self.root.join(".seccomp-cache"))).transpose()
+    }
+
     fn open(&self, id: &str) -> Result<(StateDir, ContainerRecord)> {
         validate_id(id)?;
         let dir = StateDir::new(&self.root, id);
