@@ -44,6 +44,8 @@ pub fn run(rt: &hull_runtime::Runtime, a: Args) -> anyhow::Result<i32> {
         return Ok(0);
     }
     let oom = rt.oom_eventfd(&a.id)?;
+    // Without a v1 eventfd (cgroup v2), OOM kills are seen by their counter.
+    let mut kills = rt.oom_kills(&a.id)?;
     let ms = u16::try_from(interval.as_millis()).unwrap_or(u16::MAX);
     loop {
         if rt.state(&a.id)?.status == "stopped" {
@@ -56,7 +58,10 @@ pub fn run(rt: &hull_runtime::Runtime, a: Args) -> anyhow::Result<i32> {
             }
             None => {
                 std::thread::sleep(interval);
-                false
+                let now = rt.oom_kills(&a.id).unwrap_or(kills);
+                let grew = now > kills;
+                kills = now;
+                grew
             }
         };
         if ready {
