@@ -217,3 +217,139 @@ pub fn cleanup_cgroup_parent(id: &str) {
         let _ = std::fs::remove_dir(&dir);
     }
 }
+
+// Helpers shared by the root test binaries.
+
+pub const MASKED: &[&str] = &["/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware", "/proc/acpi"];
+pub const READONLY: &[&str] = &["/proc/sys", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sysrq-trigger"];
+
+pub fn probe_args(extra: &[&str]) -> Vec<String> {
+    let mut a = vec!["/probe".to_string()];
+    for m in MASKED {
+        a.extend(["--masked".into(), m.to_string()]);
+    }
+    for r in READONLY {
+        a.extend(["--readonly".into(), r.to_string()]);
+    }
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
+}
+
+pub fn set_args(b: &mut Bundle, args: Vec<String>) {
+    b.config["process"]["args"] = json!(args);
+}
+
+pub fn mount_set(v: &Value) -> Vec<(String, String)> {
+    let mut m: Vec<(String, String)> = v["mounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["destination"].as_str().unwrap().to_string(), m["type"].as_str().unwrap().to_string()))
+        .collect();
+    m.sort();
+    m
+}
+
+pub fn state_of(b: &Bundle) -> Value {
+    let out = b.hull(&["state", &b.id]);
+    assert!(out.status.success(), "state: {}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A failing run: non-zero exit, a one-line error containing `needle`, nothing left.
+pub fn assert_rejected(b: &Bundle, args: &[&str], needle: &str) {
+    let out = b.hull(args);
+    assert!(!out.status.success(), "{args:?} succeeded");
+    let err = stderr(&out);
+    assert!(err.contains(needle), "error {err:?} does not name {needle:?}");
+    assert_eq!(err.trim_end().lines().count(), 1, "error is not one line: {err:?}");
+    b.assert_nothing_left();
+}
+
+pub fn seccomp_profile(b: &mut Bundle, rules: Value) {
+    b.config["linux"]["seccomp"] = json!({
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+        "syscalls": rules,
+    });
+}
+
+pub fn wait_status(b: &Bundle, want: &str) {
+    for _ in 0..500 {
+        let out = b.hull(&["state", &b.id.clone()]);
+        if out.status.success() && serde_json::from_slice::<Value>(&out.stdout).unwrap()["status"] == want {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("container {} never became {want}", b.id);
+}
+
+pub fn host_cgroup_file(b: &Bundle, controller: &str, file: &str) -> String {
+    let dir = cgroup_dirs(&format!("{}/{}", cgroup_parent(&b.id), b.id))
+        .into_iter()
+        .find(|d| d.parent().and_then(|p| p.parent()).is_some_and(|m| m.ends_with(controller)))
+        .unwrap_or_else(|| panic!("no {controller} hierarchy"));
+    std::fs::read_to_string(dir.join(file)).unwrap().trim().to_string()
+}
+
+/// Accepts one connection on a console socket and returns the pty master
+/// and the name runc-compatible runtimes send with it.
+pub fn receive_console(listener: std::os::unix::net::UnixListener) -> (std::fs::File, String) {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let (conn, _) = listener.accept().unwrap();
+    let mut buf = vec![0u8; 4096];
+    let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+    let msg = nix::sys::socket::recvmsg::<()>(
+        conn.as_raw_fd(),
+        &mut iov,
+        Some(&mut cmsg),
+        nix::sys::socket::MsgFlags::empty(),
+    )
+    .unwrap();
+    let mut fd = None;
+    for c in msg.cmsgs().unwrap() {
+        if let nix::sys::socket::ControlMessageOwned::ScmRights(fds) = c {
+            // SAFETY: received just now, owned by this test.
+            fd = Some(unsafe { std::fs::File::from_raw_fd(fds[0]) });
+        }
+    }
+    let n = msg.bytes;
+    (fd.expect("no terminal fd"), String::from_utf8_lossy(&buf[..n]).into_owned())
+}
+
+pub fn read_until(master: &mut std::fs::File, needle: &str) -> String {
+    use std::io::Read;
+    let mut seen = String::new();
+    let mut buf = [0u8; 1024];
+    while !seen.contains(needle) {
+        match master.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+        }
+    }
+    seen
+}
+
+/// The unprivileged user the rootless tests run as (created if missing,
+/// with the /etc/subuid range useradd gives it).
+pub fn test_user() -> (String, u32, u32) {
+    let name = "hulltest".to_string();
+    if nix::unistd::User::from_name(&name).unwrap().is_none() {
+        let st = std::process::Command::new("useradd").args(["-m", "-s", "/bin/sh", &name]).status().unwrap();
+        assert!(st.success(), "useradd failed");
+    }
+    let u = nix::unistd::User::from_name(&name).unwrap().unwrap();
+    (name, u.uid.as_raw(), u.gid.as_raw())
+}
+
+pub fn as_user(user: &str, dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let mut cmd = std::process::Command::new("runuser");
+    cmd.args(["-u", user, "--", "env"])
+        .arg(format!("XDG_RUNTIME_DIR={}", dir.join("xdg").display()))
+        .arg(HULL)
+        .args(args)
+        .current_dir(dir);
+    output_via_files(cmd)
+}

@@ -1,0 +1,261 @@
+//! Shared by the image root tests: tar and image builders, the hull
+//! runner, a private-mount-namespace shell, Debian's docker-registry, and a
+//! bearer-token registry test double.
+
+#![allow(dead_code, unused_imports)]
+
+pub use hull_image::digest::Digest;
+pub use hull_image::manifest::{
+    Descriptor, ImageConfig, Manifest, RootFs, OCI_CONFIG, OCI_LAYER_GZIP, OCI_LAYER_TAR, OCI_MANIFEST,
+};
+pub use hull_image::reference::Reference;
+pub use hull_image::store::Store;
+pub use std::io::Write;
+pub use std::path::Path;
+pub use std::process::{Command, Output};
+
+pub const HULL: &str = env!("CARGO_BIN_EXE_hull");
+
+pub fn hull(root: &Path, args: &[&str]) -> Output {
+    Command::new(HULL).arg("--root").arg(root).args(args).output().unwrap()
+}
+
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// One tar entry with a raw name (the tar crate refuses unsafe names, which
+/// is exactly what these tests need to write).
+pub struct Entry<'a> {
+    name: &'a str,
+    kind: tar::EntryType,
+    link: Option<&'a str>,
+    data: &'a [u8],
+}
+
+pub fn file<'a>(name: &'a str, data: &'a [u8]) -> Entry<'a> {
+    Entry { name, kind: tar::EntryType::Regular, link: None, data }
+}
+
+pub fn dir(name: &str) -> Entry<'_> {
+    Entry { name, kind: tar::EntryType::Directory, link: None, data: b"" }
+}
+
+pub fn link<'a>(name: &'a str, kind: tar::EntryType, target: &'a str) -> Entry<'a> {
+    Entry { name, kind, link: Some(target), data: b"" }
+}
+
+pub fn tar_of(entries: &[Entry]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for e in entries {
+        let mut h = tar::Header::new_old();
+        let name = e.name.as_bytes();
+        h.as_old_mut().name[..name.len()].copy_from_slice(name);
+        if let Some(l) = e.link {
+            h.as_old_mut().linkname[..l.len()].copy_from_slice(l.as_bytes());
+        }
+        h.set_entry_type(e.kind);
+        h.set_mode(if e.kind == tar::EntryType::Directory { 0o755 } else { 0o644 });
+        h.set_size(e.data.len() as u64);
+        h.set_mtime(1_700_000_000);
+        h.set_cksum();
+        b.append(&h, e.data).unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
+/// Stores an image made of these uncompressed layers and tags it.
+pub fn store_image(root: &Path, reference: &str, layers: &[Vec<u8>], gzip_first: bool) -> Digest {
+    let store = Store::open(root.join("image")).unwrap();
+    let mut descs = Vec::new();
+    let mut diff_ids = Vec::new();
+    for (i, l) in layers.iter().enumerate() {
+        diff_ids.push(Digest::sha256(l));
+        let (blob, mt) = if gzip_first && i == 0 {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            gz.write_all(l).unwrap();
+            (gz.finish().unwrap(), OCI_LAYER_GZIP)
+        } else {
+            (l.clone(), OCI_LAYER_TAR)
+        };
+        let d = store.put_bytes(&blob).unwrap();
+        descs.push(Descriptor {
+            media_type: mt.into(),
+            digest: d,
+            size: blob.len() as u64,
+            platform: None,
+            annotations: None,
+        });
+    }
+    let config = ImageConfig {
+        architecture: "amd64".into(),
+        os: "linux".into(),
+        rootfs: RootFs { typ: "layers".into(), diff_ids },
+        ..Default::default()
+    };
+    let cb = serde_json::to_vec(&config).unwrap();
+    let cd = store.put_bytes(&cb).unwrap();
+    let m = Manifest {
+        schema_version: 2,
+        media_type: Some(OCI_MANIFEST.into()),
+        config: Descriptor {
+            media_type: OCI_CONFIG.into(),
+            digest: cd,
+            size: cb.len() as u64,
+            platform: None,
+            annotations: None,
+        },
+        layers: descs,
+        annotations: None,
+    };
+    let mb = serde_json::to_vec(&m).unwrap();
+    let md = store.put_bytes(&mb).unwrap();
+    let lock = store.lock().unwrap();
+    store.tag(&reference.parse::<Reference>().unwrap(), &md, &lock).unwrap();
+    md
+}
+
+/// Runs a shell script in a private mount namespace (mounts vanish with it).
+pub fn in_private_mounts(script: &str) -> Output {
+    Command::new("unshare").args(["-m", "--propagation", "private", "/bin/sh", "-c", script]).output().unwrap()
+}
+
+/// Debian's docker-registry on 127.0.0.1 and a free port, storage in a
+/// temp dir, optionally behind htpasswd basic auth; stopped on drop.
+pub struct Registry {
+    child: std::process::Child,
+    pub addr: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl Registry {
+    pub fn start(auth: Option<(&str, &str)>) -> Registry {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let addr = format!("127.0.0.1:{port}");
+        let mut config = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n",
+            dir.path().join("data").display()
+        );
+        if let Some((user, pass)) = auth {
+            let htpasswd = dir.path().join("htpasswd");
+            let st = Command::new("htpasswd").args(["-Bbc"]).arg(&htpasswd).args([user, pass]).output().unwrap();
+            assert!(st.status.success(), "htpasswd: {}", text(&st.stderr));
+            config.push_str(&format!("auth:\n  htpasswd:\n    realm: hull-test\n    path: {}\n", htpasswd.display()));
+        }
+        std::fs::write(dir.path().join("config.yml"), config).unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(dir.path().join("config.yml"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(&addr).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Registry { child, addr, dir }
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn hull_env(root: &Path, docker_config: &Path, args: &[&str]) -> Output {
+    Command::new(HULL).env("DOCKER_CONFIG", docker_config).arg("--root").arg(root).args(args).output().unwrap()
+}
+
+/// TEST DOUBLE: a registry that only answers with a bearer token from its
+/// own token endpoint (Debian packages no token server, and the real
+/// registry's JWT trust set-up is not what is under test here: the client's
+/// challenge → token → retry flow is). It serves one image from a Hull store.
+pub fn bearer_registry_double(
+    store_root: &Path,
+    manifest: Digest,
+    user: &'static str,
+    pass: &'static str,
+) -> (String, std::thread::JoinHandle<Vec<String>>) {
+    use std::io::{BufRead, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let blobs = store_root.join("image/blobs/sha256");
+    let realm = format!("http://{addr}/token");
+    let handle = std::thread::spawn(move || {
+        use base64::Engine;
+        let mut log = Vec::new();
+        let good_basic =
+            format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}")));
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            reader.read_line(&mut request).unwrap();
+            if request.starts_with("STOP") {
+                break;
+            }
+            let mut auth = String::new();
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if line == "\r\n" || line.is_empty() {
+                    break;
+                }
+                if let Some(v) = line.strip_prefix("Authorization: ").or_else(|| line.strip_prefix("authorization: ")) {
+                    auth = v.trim().to_string();
+                }
+            }
+            let path = request.split_whitespace().nth(1).unwrap_or("").to_string();
+            log.push(format!(
+                "{} {}",
+                path.split('?').next().unwrap_or(""),
+                if auth.is_empty() { "-" } else { auth.split(' ').next().unwrap() }
+            ));
+            let respond = |s: &mut std::net::TcpStream, status: &str, headers: &str, body: &[u8]| {
+                let head = format!(
+                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n{headers}\r\n",
+                    body.len()
+                );
+                s.write_all(head.as_bytes()).unwrap();
+                s.write_all(body).unwrap();
+            };
+            if path.starts_with("/token") {
+                if auth == good_basic {
+                    respond(&mut stream, "200 OK", "Content-Type: application/json\r\n", br#"{"token":"t0k3n"}"#);
+                } else {
+                    respond(&mut stream, "401 Unauthorized", "", b"");
+                }
+                continue;
+            }
+            if auth != "Bearer t0k3n" {
+                let challenge = format!(
+                    "WWW-Authenticate: Bearer realm=\"{realm}\",service=\"double\",scope=\"repository:app:pull\"\r\n"
+                );
+                respond(&mut stream, "401 Unauthorized", &challenge, b"");
+                continue;
+            }
+            let digest = if path.contains("/manifests/") {
+                manifest.hex().to_string()
+            } else {
+                path.rsplit(':').next().unwrap_or("").to_string()
+            };
+            match std::fs::read(blobs.join(&digest)) {
+                Ok(body) => respond(
+                    &mut stream,
+                    "200 OK",
+                    "Content-Type: application/vnd.oci.image.manifest.v1+json\r\n",
+                    &body,
+                ),
+                Err(_) => respond(&mut stream, "404 Not Found", "", b"{}"),
+            }
+        }
+        log
+    });
+    (addr, handle)
+}

@@ -1,0 +1,342 @@
+//! Confinement, as root: seccomp, user namespaces and rootless, idmapped mounts, LSM labels, and the descriptor/cwd/exe escapes.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+#[test]
+fn seccomp_errno_args_and_unknown_names() {
+    let mut b = Bundle::new("seccomp-errno");
+    b.args(&["/bin/sh", "-c", "grep Seccomp: /proc/self/status; mkdir /tmp/x 2>&1; linux32 true 2>&1 || echo linux32-denied; linux64 true && echo linux64-ok"]);
+    b.config["mounts"].as_array_mut().unwrap().push(json!({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}));
+    seccomp_profile(
+        &mut b,
+        json!([
+        {"names": ["mkdir", "mkdirat", "no_such_syscall_here"], "action": "SCMP_ACT_ERRNO", "errnoRet": 18},
+        {"names": ["personality"], "action": "SCMP_ACT_ERRNO",
+         "args": [{"index": 0, "value": 255, "valueTwo": 8, "op": "SCMP_CMP_MASKED_EQ"}]}]),
+    );
+    let out = b.run_hull();
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(text.starts_with("Seccomp:\t2\n"), "{text}");
+    assert!(text.contains("Invalid cross-device link"), "mkdir did not fail with errno 18: {text}");
+    assert!(text.contains("linux32-denied\nlinux64-ok"), "{text}");
+    assert!(stderr(&out).contains("no_such_syscall_here"), "no warning for the unknown name: {}", stderr(&out));
+    b.assert_nothing_left();
+    // exec'd processes get the container's filter too.
+    b.args(&["/bin/sleep", "300"]);
+    assert!(b.hull(&["run", "-d", &b.id.clone()]).status.success());
+    let out = b.hull(&["exec", &b.id.clone(), "/bin/sh", "-c", "grep Seccomp: /proc/self/status; mkdir /tmp/y 2>&1"]);
+    assert!(stdout(&out).starts_with("Seccomp:\t2\n"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("Invalid cross-device link"), "{}", stdout(&out));
+    assert!(b.hull(&["delete", "-f", &b.id.clone()]).status.success());
+}
+
+#[test]
+fn seccomp_kill_kills() {
+    let mut b = Bundle::new("seccomp-kill");
+    b.args(&["/bin/uname"]);
+    seccomp_profile(&mut b, json!([{"names": ["uname"], "action": "SCMP_ACT_KILL_PROCESS"}]));
+    let out = b.run_hull();
+    assert_eq!(out.status.code(), Some(128 + libc::SIGSYS), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    b.assert_nothing_left();
+}
+
+#[test]
+fn seccomp_notify_hands_the_fd_to_the_listener() {
+    use libseccomp::{ScmpNotifReq, ScmpNotifResp, ScmpNotifRespFlags};
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    let mut b = Bundle::new("seccomp-notify");
+    b.args(&["/bin/sh", "-c", "mkdir /tmp/n 2>&1; echo done"]);
+    b.config["mounts"].as_array_mut().unwrap().push(json!({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}));
+    seccomp_profile(&mut b, json!([{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}]));
+    let sock = b.path().join("listener.sock");
+    b.config["linux"]["seccomp"]["listenerPath"] = json!(sock);
+    b.config["linux"]["seccomp"]["listenerMetadata"] = json!("hello-listener");
+    let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let agent = std::thread::spawn(move || {
+        let (conn, _) = listener.accept().unwrap();
+        let mut buf = vec![0u8; 8192];
+        let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+        let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+        let msg = nix::sys::socket::recvmsg::<()>(
+            conn.as_raw_fd(),
+            &mut iov,
+            Some(&mut cmsg),
+            nix::sys::socket::MsgFlags::empty(),
+        )
+        .unwrap();
+        let mut fd = None;
+        for c in msg.cmsgs().unwrap() {
+            if let nix::sys::socket::ControlMessageOwned::ScmRights(fds) = c {
+                // SAFETY: received just now, owned by this test.
+                fd = Some(unsafe { OwnedFd::from_raw_fd(fds[0]) });
+            }
+        }
+        let n = msg.bytes;
+        let state: Value = serde_json::from_slice(&buf[..n]).unwrap();
+        let fd = fd.expect("no fd with the listener message");
+        // Answer the container's mkdir with EROFS.
+        let req = ScmpNotifReq::receive(fd.as_raw_fd()).unwrap();
+        ScmpNotifResp::new_error(req.id, -libc::EROFS, ScmpNotifRespFlags::empty()).respond(fd.as_raw_fd()).unwrap();
+        state
+    });
+    let out = b.run_hull();
+    let state = agent.join().unwrap();
+    assert_eq!(state["fds"], json!(["seccompFd"]));
+    assert_eq!(state["metadata"], "hello-listener");
+    assert_eq!(state["state"]["id"], "seccomp-notify");
+    assert!(state["pid"].as_i64().unwrap() > 0);
+    assert!(stdout(&out).contains("Read-only file system\ndone"), "{} {}", stdout(&out), stderr(&out));
+}
+
+#[test]
+fn exec_leaks_no_descriptor_and_no_cwd_outside() {
+    let mut b = Bundle::new("exec-fds");
+    b.args(&["/bin/sleep", "300"]);
+    assert!(b.hull(&["run", "-d", &b.id.clone()]).status.success());
+    // A host directory open as fd 3 in the caller must not reach the container.
+    let script = format!(
+        "exec 3</etc; exec {HULL} --root {} exec exec-fds /bin/sh -c 'ls /proc/self/fd/3 >/dev/null 2>&1 && echo leaked || echo clean'",
+        b.state_root.display()
+    );
+    let mut cmd = std::process::Command::new("/bin/sh");
+    cmd.args(["-c", &script]);
+    assert_eq!(stdout(&output_via_files(cmd)), "clean\n");
+    // Whatever descriptors the runtime holds while setting the process up,
+    // a cwd through /proc/self/fd/N never lands outside the container
+    // (the CVE-2024-21626 class).
+    for n in 3..20 {
+        let cwd = format!("/proc/self/fd/{n}");
+        let out = b.hull(&["exec", "--cwd", &cwd, &b.id.clone(), "/bin/pwd"]);
+        let pwd = stdout(&out);
+        assert!(!pwd.contains("unreachable"), "fd {n}: cwd escaped: {pwd}");
+        if out.status.success() {
+            assert!(pwd.starts_with('/'), "fd {n}: {pwd}");
+        }
+    }
+    assert!(b.hull(&["delete", "--force", &b.id.clone()]).status.success());
+}
+
+#[test]
+fn runtime_binary_is_not_reachable_from_the_container() {
+    use std::os::unix::fs::MetadataExt;
+    // While the init is still the runtime (created, not started) it is not
+    // dumpable: its /proc entries belong to root, not to the container's
+    // user, so nothing in the container can open /proc/<init>/exe, the
+    // runtime binary (the CVE-2019-5736 class).
+    let mut b = Bundle::new("exe-guard");
+    b.args(&["/bin/true"]);
+    b.config["process"]["user"] = json!({"uid": 1000, "gid": 1000});
+    assert!(b.hull(&["create", &b.id.clone()]).status.success());
+    let pid = state_of(&b)["pid"].as_i64().unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    assert!(status.lines().any(|l| l.starts_with("Uid:\t1000")), "init did not switch user: {status}");
+    // (/proc/PID itself always shows the euid; its private files show dumpability.)
+    assert_eq!(std::fs::metadata(format!("/proc/{pid}/environ")).unwrap().uid(), 0, "the waiting init is dumpable");
+    let out = b.hull(&[
+        "exec",
+        "--user",
+        "1000:1000",
+        &b.id.clone(),
+        "/bin/sh",
+        "-c",
+        "cat /proc/1/exe >/dev/null 2>&1 && echo readable || echo denied",
+    ]);
+    assert_eq!(stdout(&out), "denied\n", "{}", stderr(&out));
+    assert!(b.hull(&["delete", &b.id.clone()]).status.success());
+    b.assert_nothing_left();
+}
+
+#[test]
+fn user_namespace_with_mappings() {
+    let mut b = Bundle::new("userns");
+    set_args(&mut b, probe_args(&[]));
+    b.config["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "user"}));
+    b.config["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    b.config["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    // sysfs cannot be mounted fresh in a user namespace without a new netns owner; keep the defaults.
+    let v = probe_json(&b.run_hull());
+    assert_eq!(v["uid"], 0);
+    let map: Vec<&str> = v["uid_map"].as_str().unwrap().split_whitespace().collect();
+    assert_eq!(map, ["0", "100000", "65536"]);
+    // Files owned by the mapped host ids belong to the container's users.
+    let owned = b.path().join("owned");
+    std::fs::create_dir(&owned).unwrap();
+    std::fs::write(owned.join("f"), "x").unwrap();
+    nix::unistd::chown(&owned.join("f"), Some(100_000.into()), Some(100_005.into())).unwrap();
+    // (/home exists in the shared rootfs; the container's root could not create a mount point there.)
+    b.config["mounts"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"destination": "/home", "type": "bind", "source": owned, "options": ["bind"]}));
+    b.args(&["/bin/stat", "-c", "%u %g", "/home/f"]);
+    let out = b.run_hull();
+    assert_eq!(stdout(&out), "0 5\n", "{}", stderr(&out));
+}
+
+#[test]
+fn rootless_container_as_an_unprivileged_user() {
+    use std::os::unix::fs::PermissionsExt;
+    let (user, uid, gid) = test_user();
+    let b = Bundle::new("rootless");
+    let dir = b.path().to_path_buf();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::remove_file(dir.join("config.json")).unwrap();
+    nix::unistd::chown(&dir, Some(uid.into()), Some(gid.into())).unwrap();
+    std::fs::create_dir(dir.join("xdg")).unwrap();
+    nix::unistd::chown(&dir.join("xdg"), Some(uid.into()), Some(gid.into())).unwrap();
+    let out = as_user(&user, &dir, &["spec", "--rootless"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut config: Value = serde_json::from_slice(&std::fs::read(dir.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["linux"]["uidMappings"][0]["hostID"], uid);
+    config["root"]["path"] = json!(rootfs());
+    config["process"]["terminal"] = json!(false);
+    config["process"]["args"] = json!(["/probe"]);
+    let write = |config: &Value| {
+        std::fs::write(dir.join("config.json"), serde_json::to_vec(config).unwrap()).unwrap();
+        nix::unistd::chown(&dir.join("config.json"), Some(uid.into()), Some(gid.into())).unwrap();
+    };
+    write(&config);
+    let v = probe_json(&as_user(&user, &dir, &["run", "rl1"]));
+    assert_eq!(v["uid"], 0);
+    let map: Vec<&str> = v["uid_map"].as_str().unwrap().split_whitespace().collect();
+    assert_eq!(map, ["0", &uid.to_string(), "1"]);
+    assert_ne!(
+        v["namespaces"]["user"].as_str().unwrap(),
+        std::fs::read_link("/proc/self/ns/user").unwrap().to_str().unwrap()
+    );
+    // State lived under $XDG_RUNTIME_DIR and is gone; no cgroup was made.
+    assert!(dir.join("xdg/hull").exists());
+    assert!(!dir.join("xdg/hull/rl1").exists());
+    for d in cgroup_dirs("/rl1") {
+        assert!(!d.exists(), "{}", d.display());
+    }
+    // exec into a rootless container (the runtime cannot enter its pid
+    // namespace directly), kill --all without a cgroup, pause refused clearly.
+    config["process"]["args"] = json!(["/bin/sleep", "300"]);
+    write(&config);
+    assert!(as_user(&user, &dir, &["run", "-d", "rl-exec"]).status.success());
+    let out = as_user(&user, &dir, &["exec", "rl-exec", "/bin/sh", "-c", "id -u; echo $$; exit 6"]);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    let lines: Vec<String> = stdout(&out).lines().map(String::from).collect();
+    assert_eq!(lines[0], "0");
+    assert_ne!(lines[1], "1", "exec'd process must be inside the container's pid namespace, not its init");
+    assert!(lines[1].parse::<u32>().unwrap() < 100, "pid {} is not from the container's pid namespace", lines[1]);
+    let out = as_user(&user, &dir, &["pause", "rl-exec"]);
+    assert!(stderr(&out).contains("no cgroup of its own"), "{}", stderr(&out));
+    assert!(as_user(&user, &dir, &["kill", "--all", "rl-exec", "KILL"]).status.success());
+    assert!(as_user(&user, &dir, &["delete", "--force", "rl-exec"]).status.success());
+    assert!(!dir.join("xdg/hull/rl-exec").exists());
+    config["process"]["args"] = json!(["/probe"]);
+    // More than its own id: through newuidmap/newgidmap and /etc/subuid.
+    let subuid = std::fs::read_to_string("/etc/subuid").unwrap();
+    let start: u32 = subuid
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{user}:")))
+        .unwrap()
+        .split(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let maps = json!([{"containerID": 0, "hostID": uid, "size": 1}, {"containerID": 1, "hostID": start, "size": 1000}]);
+    config["linux"]["uidMappings"] = maps.clone();
+    config["linux"]["gidMappings"] =
+        json!([{"containerID": 0, "hostID": gid, "size": 1}, {"containerID": 1, "hostID": start, "size": 1000}]);
+    config["process"]["user"] = json!({"uid": 500, "gid": 500});
+    write(&config);
+    let v = probe_json(&as_user(&user, &dir, &["run", "rl2"]));
+    assert_eq!(v["uid"], 500);
+    assert!(v["uid_map"].as_str().unwrap().contains(&start.to_string()), "{}", v["uid_map"]);
+    // Limits without a delegated cgroup: a clear error, nothing left.
+    config["linux"]["resources"] = json!({"memory": {"limit": 1 << 26}});
+    write(&config);
+    let out = as_user(&user, &dir, &["run", "rl3"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("linux.resources: limits need a cgroup this user may write"), "{}", stderr(&out));
+    assert!(!dir.join("xdg/hull/rl3").exists());
+    // Overlapping mappings are refused before anything happens.
+    config["linux"]["resources"] = json!(null);
+    config["linux"]["uidMappings"] =
+        json!([{"containerID": 0, "hostID": uid, "size": 1}, {"containerID": 0, "hostID": start, "size": 10}]);
+    write(&config);
+    let out = as_user(&user, &dir, &["run", "rl4"]);
+    assert!(stderr(&out).contains("linux.uidMappings: ranges 0 and 1 overlap"), "{}", stderr(&out));
+}
+
+#[test]
+fn idmapped_bind_mount() {
+    use std::os::unix::fs::MetadataExt;
+    let mut b = Bundle::new("idmap");
+    let src = b.path().join("data");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::write(src.join("rootfile"), "x").unwrap();
+    std::fs::write(src.join("f2000"), "y").unwrap();
+    nix::unistd::chown(&src.join("f2000"), Some(2000.into()), Some(2000.into())).unwrap();
+    std::fs::set_permissions(&src, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    // The mount's mapping is written as given, as runc does: ids on disk
+    // are the namespace side, the caller sees the host side.
+    let maps =
+        json!([{"containerID": 0, "hostID": 1000, "size": 10}, {"containerID": 2000, "hostID": 5000, "size": 10}]);
+    b.config["mounts"].as_array_mut().unwrap().push(json!({
+        "destination": "/idm", "type": "bind", "source": src, "options": ["rbind"],
+        "uidMappings": maps, "gidMappings": maps}));
+    b.config["process"]["user"] = json!({"uid": 1000, "gid": 1000});
+    b.args(&["/bin/sh", "-c", "stat -c '%n %u %g' /idm/rootfile /idm/f2000; touch /idm/new && echo created"]);
+    let out = b.run_hull();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "/idm/rootfile 1000 1000\n/idm/f2000 5000 5000\ncreated\n");
+    let meta = std::fs::metadata(src.join("new")).unwrap();
+    assert_eq!((meta.uid(), meta.gid()), (0, 0), "written through the mapping");
+    // Bad input: a mapping on a non-bind mount, one-sided mappings, overlaps.
+    let cases = [
+        (
+            json!({"destination": "/t", "type": "tmpfs", "source": "tmpfs", "uidMappings": [{"containerID": 0, "hostID": 1, "size": 1}],
+                "gidMappings": [{"containerID": 0, "hostID": 1, "size": 1}]}),
+            "only bind mounts can be idmapped",
+        ),
+        (
+            json!({"destination": "/t", "type": "bind", "source": src, "options": ["bind"], "uidMappings": [{"containerID": 0, "hostID": 1, "size": 1}]}),
+            "needs both uidMappings and gidMappings",
+        ),
+        (
+            json!({"destination": "/t", "type": "bind", "source": src, "options": ["bind"],
+                "uidMappings": [{"containerID": 0, "hostID": 1, "size": 5}, {"containerID": 3, "hostID": 100, "size": 1}],
+                "gidMappings": [{"containerID": 0, "hostID": 1, "size": 1}]}),
+            "overlap",
+        ),
+    ];
+    for (mount, needle) in cases {
+        let saved = b.config.clone();
+        b.config["mounts"].as_array_mut().unwrap().push(mount);
+        assert_rejected(&b, &["run", "idmap"], needle);
+        b.config = saved;
+    }
+}
+
+#[test]
+fn lsm_labels_without_the_lsm_are_errors() {
+    let mut b = Bundle::new("lsm");
+    b.args(&["/bin/true"]);
+    let cases = [
+        ("process", "apparmorProfile", "process.apparmorProfile: AppArmor is not enabled on this host"),
+        ("process", "selinuxLabel", "process.selinuxLabel: SELinux is not enabled on this host"),
+        ("linux", "mountLabel", "linux.mountLabel: SELinux is not enabled on this host"),
+    ];
+    for (section, key, message) in cases {
+        let saved = b.config.clone();
+        b.config[section][key] = json!("some-label");
+        assert_rejected(&b, &["run", "lsm"], message);
+        b.config = saved;
+    }
+    assert!(b.hull(&["run", "lsm"]).status.success());
+    b.config["process"]["args"] = json!(["/bin/sleep", "300"]);
+    assert!(b.hull(&["run", "-d", "lsm"]).status.success());
+    let out = b.hull(&["exec", "--apparmor", "x", "lsm", "/bin/true"]);
+    assert!(stderr(&out).contains("AppArmor is not enabled"), "{}", stderr(&out));
+    assert!(b.hull(&["delete", "-f", "lsm"]).status.success());
+}
