@@ -385,3 +385,36 @@ fn run_a_container_from_an_image() {
             || std::fs::read_dir("/sys/fs/cgroup/memory/hull").unwrap().flatten().all(|e| !e.path().is_dir())
     );
 }
+
+#[test]
+fn modes_and_owners_are_exact_while_layers_unpack_in_parallel() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("store");
+    let layer = |name: &str, mode: u32, uid: u64| {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_mode(mode);
+        h.set_uid(uid);
+        h.set_gid(uid);
+        h.set_size(1);
+        h.set_cksum();
+        b.append_data(&mut h, name, &b"x"[..]).unwrap();
+        b.into_inner().unwrap()
+    };
+    // Several layers, so several unpack threads share the (process-wide) umask.
+    let layers: Vec<Vec<u8>> =
+        (0..6).map(|i| layer(&format!("f{i}"), if i % 2 == 0 { 0o777 } else { 0o4755 }, 1000 + i)).collect();
+    store_image(&root, "localhost/modes:1", &layers, false);
+    let mnt = tmp.path().join("mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    let out = in_private_mounts(&format!(
+        "umask 077; {HULL} --root {} image mount localhost/modes:1 {m} >/dev/null && stat -c '%n %a %u' {m}/f*",
+        root.display(),
+        m = mnt.display()
+    ));
+    let expected: String = (0..6)
+        .map(|i| format!("{}/f{i} {} {}\n", mnt.display(), if i % 2 == 0 { "777" } else { "4755" }, 1000 + i))
+        .collect();
+    assert_eq!(text(&out.stdout), expected, "{}", text(&out.stderr));
+}

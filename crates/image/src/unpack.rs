@@ -64,7 +64,7 @@ pub fn unpack_layer(blob: impl Read, compression: Compression, dest: &Path) -> R
         egid: nix::unistd::getegid().as_raw(),
     };
     // Modes come from the archive, exactly: no umask while creating.
-    let old_umask = nix::sys::stat::umask(Mode::empty());
+    let _umask = UmaskGuard::zero();
     let result = (|| {
         for entry in archive.entries().map_err(UnpackError::Read)? {
             let mut entry = entry.map_err(UnpackError::Read)?;
@@ -74,7 +74,6 @@ pub fn unpack_layer(blob: impl Read, compression: Compression, dest: &Path) -> R
         }
         Ok(())
     })();
-    nix::sys::stat::umask(old_umask);
     result?;
     // Directory times last: creating their children changed them.
     for (dir, mtime) in dirs.iter().rev() {
@@ -83,6 +82,38 @@ pub fn unpack_layer(blob: impl Read, compression: Compression, dest: &Path) -> R
     let mut hashing = archive.into_inner();
     std::io::copy(&mut hashing, &mut std::io::sink()).map_err(UnpackError::Read)?;
     Ok(hashing.finish().0)
+}
+
+/// Holds the process umask at 0 while any layer is being unpacked (layers
+/// unpack on several threads; the umask is per process): the first guard
+/// clears it, the last one restores it.
+struct UmaskGuard;
+
+static UMASK: std::sync::Mutex<(usize, Option<Mode>)> = std::sync::Mutex::new((0, None));
+
+impl UmaskGuard {
+    fn zero() -> UmaskGuard {
+        if let Ok(mut g) = UMASK.lock() {
+            if g.0 == 0 {
+                g.1 = Some(nix::sys::stat::umask(Mode::empty()));
+            }
+            g.0 += 1;
+        }
+        UmaskGuard
+    }
+}
+
+impl Drop for UmaskGuard {
+    fn drop(&mut self) {
+        if let Ok(mut g) = UMASK.lock() {
+            g.0 -= 1;
+            if g.0 == 0 {
+                if let Some(old) = g.1.take() {
+                    nix::sys::stat::umask(old);
+                }
+            }
+        }
+    }
 }
 
 /// The entry's path relative to the layer root; refuses absolute paths and `..`.
