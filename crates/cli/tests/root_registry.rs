@@ -198,3 +198,34 @@ fn bearer_token_flow_against_a_test_double() {
     let ids = |root: &Path| text(&hull(root, &["images", "-q"]).stdout);
     assert_eq!(ids(&a), ids(&b));
 }
+
+#[test]
+fn unknown_manifest_media_type_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b, cfg) = (tmp.path().join("a"), tmp.path().join("b"), tmp.path().join("docker"));
+    let store = Store::open(a.join("image")).unwrap();
+    let bogus =
+        store.put_bytes(br#"{"schemaVersion":2,"mediaType":"application/vnd.example.not-an-image+json"}"#).unwrap();
+    let (addr, server) = bearer_registry_double(&a, bogus, "bob", "pw");
+    std::fs::create_dir_all(&cfg).unwrap();
+    use base64::Engine;
+    let auth = base64::engine::general_purpose::STANDARD.encode("bob:pw");
+    std::fs::write(cfg.join("config.json"), format!(r#"{{"auths":{{"{addr}":{{"auth":"{auth}"}}}}}}"#)).unwrap();
+    let out = Command::new(HULL)
+        .env("DOCKER_CONFIG", &cfg)
+        .env("HULL_INSECURE_REGISTRIES", &addr)
+        .arg("--root")
+        .arg(&b)
+        .args(["pull", &format!("{addr}/app:1")])
+        .output()
+        .unwrap();
+    std::net::TcpStream::connect(&addr).unwrap().write_all(b"STOP\r\n").unwrap();
+    server.join().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("unknown manifest media type \"application/vnd.example.not-an-image+json\""),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(text(&hull(&b, &["images", "-q"]).stdout), "");
+}

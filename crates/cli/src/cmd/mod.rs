@@ -5,6 +5,7 @@ pub mod images;
 pub mod inspect;
 pub mod load;
 pub mod mount;
+pub mod progress;
 pub mod prune;
 pub mod registry;
 pub mod rmi;

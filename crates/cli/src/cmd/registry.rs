@@ -55,22 +55,8 @@ pub fn pull(root: &Path, a: PullArgs) -> anyhow::Result<()> {
     if !quiet {
         println!("{}: Pulling from {}", r.tag.clone().unwrap_or_default(), r.repository);
     }
-    let progress = move |p: Progress| {
-        if quiet {
-            return;
-        }
-        match p {
-            Progress::Start(id, size) => println!("{id}: Pulling fs layer ({})", super::human_size(size)),
-            Progress::Bytes(id, n) if tty => {
-                use std::io::Write;
-                print!("\r{id}: Downloading {}", super::human_size(n));
-                let _ = std::io::stdout().flush();
-            }
-            Progress::Bytes(..) => {}
-            Progress::Done(id) => println!("{}{id}: Pull complete", if tty { "\r" } else { "" }),
-            Progress::Exists(id) => println!("{id}: Already exists"),
-        }
-    };
+    let display = super::progress::Display::new(tty, quiet);
+    let progress = |p: Progress| display.event(p);
     let digest = client().pull(&images.store, &r, &platform, &progress)?;
     // Layers are unpacked once, at pull time, as docker and podman do.
     let img = images.resolve(&r.to_string())?;
