@@ -105,7 +105,8 @@ impl StateDir {
     /// Writes the record atomically (temp file + rename).
     pub fn save(&self, record: &ContainerRecord) -> Result<()> {
         let data = serde_json::to_vec(record).map_err(std::io::Error::other).ctx("encode", "state")?;
-        crate::util::write_atomic(&self.path.join(RECORD_FILE), &data)
+        // The record holds the config, environment included: root only.
+        crate::util::write_atomic_mode(&self.path.join(RECORD_FILE), &data, 0o600)
     }
 }
 

@@ -6,8 +6,20 @@ use std::path::Path;
 
 /// Writes a file atomically: temp file in the same directory, fsync, rename.
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    write_atomic_mode(path, data, 0o644)
+}
+
+/// [`write_atomic`] with the file's permission bits.
+pub fn write_atomic_mode(path: &Path, data: &[u8], mode: u32) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let mut f = std::fs::File::create(&tmp).ctx("create", tmp.display())?;
+    let mut f = std::fs::File::options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(mode)
+        .open(&tmp)
+        .ctx("create", tmp.display())?;
     f.write_all(data).ctx("write", tmp.display())?;
     std::fs::rename(&tmp, path).ctx("rename", path.display())
 }

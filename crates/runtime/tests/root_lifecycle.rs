@@ -20,6 +20,12 @@ fn lifecycle_create_start_kill_delete_with_hooks() {
     assert!(out.status.success(), "create: {}", stderr(&out));
     let st = state_of(&b);
     assert_eq!(st["status"], "created");
+    // The record holds the config (environment included): root only.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: std::path::PathBuf| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(b.state_root.clone()), 0o700);
+    assert_eq!(mode(b.state_root.join(&b.id)), 0o711);
+    assert_eq!(mode(b.state_root.join(&b.id).join("state.json")), 0o600);
     let pid = st["pid"].as_i64().unwrap();
     assert_eq!(std::fs::read_to_string(&pid_file).unwrap(), pid.to_string());
     assert_eq!(st["bundle"], json!(b.path().canonicalize().unwrap()));

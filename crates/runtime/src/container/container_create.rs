@@ -113,7 +113,12 @@ impl Runtime {
         let rootfs = std::fs::canonicalize(&rootfs).ctx("resolve root.path", rootfs.display())?;
         let pid_file = opts.pid_file.as_ref().map(|p| absolute(p));
 
-        std::fs::create_dir_all(&self.root).ctx("mkdir", self.root.display())?;
+        if !self.root.exists() {
+            std::fs::create_dir_all(&self.root).ctx("mkdir", self.root.display())?;
+            // Only the runtime looks inside (the init reaches its fifo through a descriptor).
+            std::fs::set_permissions(&self.root, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+                .ctx("chmod", self.root.display())?;
+        }
         let dir = StateDir::new(&self.root, &opts.id);
         match std::fs::create_dir(&dir.path) {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -122,6 +127,9 @@ impl Runtime {
             other => other.ctx("mkdir", dir.path.display())?,
         }
         let mut cleanup = Cleanup { dir: Some(dir.path.clone()), cgroup: None, child: None };
+        // Searchable, not listable: the init opens exec.fifo in it after dropping to the container's user.
+        std::fs::set_permissions(&dir.path, std::os::unix::fs::PermissionsExt::from_mode(0o711))
+            .ctx("chmod", dir.path.display())?;
 
         let linux = config.linux.clone().unwrap_or_default();
         let layout = Layout::detect()?;
