@@ -277,16 +277,11 @@ impl Client {
     pub fn check_login(&self, registry: &str) -> Result<()> {
         let r = Reference { registry: registry.to_string(), repository: "library/x".into(), tag: None, digest: None };
         let url = format!("{}/v2/", self.base(registry));
-        let basic = self
-            .creds
-            .get(registry)
-            .map(|(u, p)| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))));
         match self.agent.get(&url).call() {
             Ok(_) => Ok(()),
             Err(ureq::Error::Status(401, resp)) => {
                 let challenge = resp.header("WWW-Authenticate").unwrap_or("").to_string();
                 let auth = self.answer(&r, &challenge, "")?;
-                let _ = basic;
                 match self.agent.get(&url).set("Authorization", &auth).call() {
                     Ok(_) => Ok(()),
                     Err(ureq::Error::Status(401, _)) => Err(RegistryError::Auth {
