@@ -208,15 +208,16 @@ impl Images {
         for t in &tags {
             self.store.untag(t, &lock)?;
         }
-        self.store.gc(&lock)?;
+        drop(lock);
+        self.store.gc()?;
         Ok(tags)
     }
 
     /// Removes unreferenced blobs and unused layer snapshots; returns the
     /// number of blobs and bytes freed and layers removed.
     pub fn prune(&self) -> Result<(usize, u64, usize)> {
-        let lock = self.store.lock()?;
-        let (blobs, bytes) = self.store.gc(&lock)?;
+        let (blobs, bytes) = self.store.gc()?;
+        let _lock = self.store.lock()?;
         let mut keep = Vec::new();
         for (t, d) in self.store.tags()? {
             let img = self.load(t.parse().ok(), d)?;
@@ -229,6 +230,7 @@ impl Images {
     /// Imports from an OCI layout and tags the image as `as_ref`.
     pub fn load_layout(&self, dir: &Path, name: Option<&str>, as_ref: &str) -> Result<Image> {
         let r: Reference = as_ref.parse()?;
+        let _lease = self.store.ingest_lease()?;
         let desc = layout::import(&self.store, dir, name)?;
         let img = self.load(Some(r.clone()), desc.digest.clone())?;
         let lock = self.store.lock()?;
@@ -257,6 +259,7 @@ impl Images {
 
     /// Loads a docker archive (`docker save` output); returns the tags set.
     pub fn load_archive(&self, path: &Path) -> Result<Vec<Reference>> {
+        let _lease = self.store.ingest_lease()?;
         let loaded = crate::archive::load(&self.store, path).map_err(|e| ImageError::Refused(e.to_string()))?;
         let lock = self.store.lock()?;
         let mut tags = Vec::new();
@@ -281,6 +284,7 @@ impl Images {
 
     /// Builds and tags Hull's default busybox image.
     pub fn build_default(&self, busybox: &Path) -> Result<Image> {
+        let _lease = self.store.ingest_lease()?;
         let desc = crate::busybox::build(&self.store, busybox)?;
         let r: Reference = crate::busybox::DEFAULT_IMAGE.parse()?;
         let lock = self.store.lock()?;

@@ -332,6 +332,7 @@ impl Client {
     ) -> Result<Digest> {
         let image = r.to_string();
         let store_err = |source| RegistryError::Store { image: image.clone(), source };
+        let _lease = store.ingest_lease().map_err(store_err)?;
         let wanted =
             r.digest.as_ref().map(|d| d.to_string()).or_else(|| r.tag.clone()).unwrap_or_else(|| "latest".into());
         let (body, header_type) = self.fetch_manifest(r, &wanted)?;

@@ -74,6 +74,11 @@ pub struct StoreLock {
     _file: File,
 }
 
+/// A shared hold that keeps gc away from blobs not yet tagged.
+pub struct IngestLease {
+    _file: File,
+}
+
 impl Store {
     /// Opens (creating if needed) the store at `root`.
     pub fn open(root: impl Into<PathBuf>) -> Result<Store> {
@@ -290,10 +295,25 @@ impl Store {
         Ok(seen)
     }
 
+    /// Taken (shared) by whatever writes blobs it will tag afterwards (a
+    /// pull, a load, a build) until the tag is written, so that gc cannot
+    /// collect them in between. Always take it before [`Store::lock`].
+    pub fn ingest_lease(&self) -> Result<IngestLease> {
+        let path = self.root.join("ingest.lock");
+        let file = File::options().create(true).truncate(false).write(true).open(&path).map_err(io("open", &path))?;
+        FileExt::lock_shared(&file).map_err(io("lock", &path))?;
+        Ok(IngestLease { _file: file })
+    }
+
     /// Deletes every blob no tag reaches, and stale ingest files; returns
-    /// the removed digests and the bytes freed.
-    pub fn gc(&self, lock: &StoreLock) -> Result<(Vec<Digest>, u64)> {
-        let _ = lock;
+    /// the removed digests and the bytes freed. Waits for running ingests
+    /// (their leases) first, then takes the store lock itself: the caller
+    /// must hold neither.
+    pub fn gc(&self) -> Result<(Vec<Digest>, u64)> {
+        let path = self.root.join("ingest.lock");
+        let ingest = File::options().create(true).truncate(false).write(true).open(&path).map_err(io("open", &path))?;
+        ingest.lock_exclusive().map_err(io("lock", &path))?;
+        let _lock = self.lock()?;
         let keep = self.referenced()?;
         let mut removed = Vec::new();
         let mut freed = 0;
@@ -351,10 +371,29 @@ mod tests {
         assert!(store.put_blob(&b"hello"[..], &d, Some(4)).unwrap_err().to_string().contains("5 bytes"));
         assert_eq!(std::fs::read_dir(dir.path().join("ingest")).unwrap().count(), 0);
         // gc removes what no tag reaches.
-        let lock = store.lock().unwrap();
-        let (removed, freed) = store.gc(&lock).unwrap();
+        let (removed, freed) = store.gc().unwrap();
         assert_eq!(removed, vec![d.clone()]);
         assert_eq!(freed, 5);
         assert!(!store.has_blob(&d));
+    }
+
+    #[test]
+    fn gc_waits_for_an_ingest_to_tag_its_blobs() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let lease = store.ingest_lease().unwrap();
+        let manifest = br#"{"schemaVersion":2,"config":{"mediaType":"x","digest":"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","size":0},"layers":[]}"#;
+        let d = store.put_bytes(manifest).unwrap();
+        let gc_store = store.clone();
+        let gc = std::thread::spawn(move || gc_store.gc().unwrap());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert!(!gc.is_finished(), "gc ran while an ingest held its lease");
+        let lock = store.lock().unwrap();
+        store.tag(&"localhost/leased:1".parse().unwrap(), &d, &lock).unwrap();
+        drop(lock);
+        drop(lease);
+        let (removed, _) = gc.join().unwrap();
+        assert!(!removed.contains(&d), "gc took a blob the ingest tagged");
+        assert!(store.has_blob(&d));
     }
 }
