@@ -50,11 +50,6 @@ impl Manager for HybridManager {
         self.v2.set(&for_v2)
     }
 
-    fn add_pid(&self, pid: i32) -> Result<()> {
-        self.v1.add_pid(pid)?;
-        self.v2.add_pid(pid)
-    }
-
     fn pids(&self) -> Result<Vec<i32>> {
         self.v1.pids()
     }

@@ -84,8 +84,6 @@ pub trait Manager {
     fn create(&mut self) -> Result<()>;
     /// Applies `linux.resources`.
     fn set(&self, resources: &Resources) -> Result<()>;
-    /// Moves a process into the cgroup.
-    fn add_pid(&self, pid: i32) -> Result<()>;
     /// Pids currently in the cgroup.
     fn pids(&self) -> Result<Vec<i32>>;
     /// Removes every directory this runtime created; best-effort.

@@ -273,41 +273,7 @@ fn zstd_layers_unpack() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("store");
     let layer = tar_of(&[dir("etc/"), file("etc/zstd-was-here", b"yes")]);
-    let compressed = zstd::encode_all(&layer[..], 3).unwrap();
-    let store = Store::open(root.join("image")).unwrap();
-    let ld = store.put_bytes(&compressed).unwrap();
-    let config = ImageConfig {
-        architecture: "amd64".into(),
-        os: "linux".into(),
-        rootfs: RootFs { typ: "layers".into(), diff_ids: vec![Digest::sha256(&layer)] },
-        ..Default::default()
-    };
-    let cb = serde_json::to_vec(&config).unwrap();
-    let cd = store.put_bytes(&cb).unwrap();
-    let m = Manifest {
-        schema_version: 2,
-        media_type: Some(OCI_MANIFEST.into()),
-        config: Descriptor {
-            media_type: OCI_CONFIG.into(),
-            digest: cd,
-            size: cb.len() as u64,
-            platform: None,
-            annotations: None,
-        },
-        layers: vec![Descriptor {
-            media_type: hull_image::manifest::OCI_LAYER_ZSTD.into(),
-            digest: ld,
-            size: compressed.len() as u64,
-            platform: None,
-            annotations: None,
-        }],
-        annotations: None,
-    };
-    let mb = serde_json::to_vec(&m).unwrap();
-    let md = store.put_bytes(&mb).unwrap();
-    let lock = store.lock().unwrap();
-    store.tag(&"localhost/zstd:1".parse::<Reference>().unwrap(), &md, &lock).unwrap();
-    drop(lock);
+    store_image_compressed(&root, "localhost/zstd:1", &[layer], LayerCompression::Zstd);
     let mnt = tmp.path().join("mnt");
     std::fs::create_dir(&mnt).unwrap();
     let out = in_private_mounts(&format!(
@@ -417,4 +383,76 @@ fn modes_and_owners_are_exact_while_layers_unpack_in_parallel() {
         .map(|i| format!("{}/f{i} {} {}\n", mnt.display(), if i % 2 == 0 { "777" } else { "4755" }, 1000 + i))
         .collect();
     assert_eq!(text(&out.stdout), expected, "{}", text(&out.stderr));
+}
+
+#[test]
+fn every_command_refuses_bad_input_and_leaves_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("store");
+    assert!(hull(&root, &["image", "default"]).status.success());
+    let layout = tmp.path().join("out-layout");
+    let archive = tmp.path().join("out.tar");
+    let mnt = tmp.path().join("mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec!["images".into(), "--format".into(), "xml".into()], "--format \"xml\": use table or json"),
+        (
+            vec!["image".into(), "save".into(), "-o".into(), format!("oci:{}", layout.display()), "nosuch".into()],
+            "no such image: nosuch",
+        ),
+        (
+            vec!["image".into(), "save".into(), "-o".into(), archive.display().to_string(), "nosuch".into()],
+            "no such image: nosuch",
+        ),
+        (vec!["image".into(), "mount".into(), "nosuch".into(), mnt.display().to_string()], "no such image: nosuch"),
+        (
+            vec!["image".into(), "default".into(), "--busybox".into(), "/nonexistent/busybox".into()],
+            "read /nonexistent/busybox",
+        ),
+        (
+            vec!["pull".into(), "--platform".into(), "bogus".into(), "localhost:1/x".into()],
+            "--platform \"bogus\": expected os/arch[/variant]",
+        ),
+        (vec!["pull".into(), "Not/Valid".into()], "invalid image reference \"Not/Valid\""),
+        (vec!["push".into(), "nosuch".into()], "no such image: nosuch"),
+        (vec!["login".into(), "localhost:1".into(), "-u".into(), "x".into()], "give --password or --password-stdin"),
+        (vec!["run".into(), "--rm".into(), "nosuch".into(), "true".into()], "no such image: nosuch"),
+    ];
+    let before = text(&hull(&root, &["images", "-q", "--no-trunc"]).stdout);
+    for (args, needle) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = Command::new(HULL)
+            .env("DOCKER_CONFIG", tmp.path().join("docker"))
+            .arg("--root")
+            .arg(&root)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(text(&out.stderr).contains(needle), "{args:?}: {}", text(&out.stderr));
+    }
+    // Nothing was written: no layout, no archive, no mount, no container, no new image, no credentials.
+    assert!(!layout.exists() && !archive.exists());
+    assert_eq!(std::fs::read_dir(&mnt).unwrap().count(), 0);
+    assert!(!root.join("containers").exists() || std::fs::read_dir(root.join("containers")).unwrap().count() == 0);
+    assert_eq!(text(&hull(&root, &["images", "-q", "--no-trunc"]).stdout), before);
+    assert!(!tmp.path().join("docker/config.json").exists());
+    // --help everywhere.
+    for cmd in [
+        &["images"][..],
+        &["image", "load"],
+        &["image", "save"],
+        &["image", "mount"],
+        &["image", "default"],
+        &["pull"],
+        &["push"],
+        &["login"],
+        &["logout"],
+        &["run"],
+        &["tag"],
+        &["rmi"],
+    ] {
+        let out = Command::new(HULL).args(cmd).arg("--help").output().unwrap();
+        assert!(out.status.success() && text(&out.stdout).contains("Usage:"), "{cmd:?} --help");
+    }
 }

@@ -174,22 +174,9 @@ fn bearer_token_flow_against_a_test_double() {
     let inspect: serde_json::Value =
         serde_json::from_slice(&hull(&a, &["image", "inspect", "localhost/hull/busybox"]).stdout).unwrap();
     let manifest: Digest = inspect[0]["Manifest"].as_str().unwrap().parse().unwrap();
-    let (addr, server) = bearer_registry_double(&a, manifest, "bob", "hunter2");
     // Credentials for the token endpoint come from docker's config.json.
-    std::fs::create_dir_all(&cfg).unwrap();
-    use base64::Engine;
-    let auth = base64::engine::general_purpose::STANDARD.encode("bob:hunter2");
-    std::fs::write(cfg.join("config.json"), format!(r#"{{"auths":{{"{addr}":{{"auth":"{auth}"}}}}}}"#)).unwrap();
-    let out = Command::new(HULL)
-        .env("DOCKER_CONFIG", &cfg)
-        .env("HULL_INSECURE_REGISTRIES", &addr)
-        .arg("--root")
-        .arg(&b)
-        .args(["pull", &format!("{addr}/app:1")])
-        .output()
-        .unwrap();
-    std::net::TcpStream::connect(&addr).unwrap().write_all(b"STOP\r\n").unwrap();
-    let log = server.join().unwrap();
+    let double = bearer_registry_double(&a, manifest, "bob", "hunter2");
+    let (out, log) = pull_from_double(&b, &cfg, double, "bob", "hunter2");
     assert!(out.status.success(), "{}", text(&out.stderr));
     // Challenge, token with basic credentials, then every request with the token.
     assert!(log[0].ends_with(" -"), "{log:?}");
@@ -206,21 +193,8 @@ fn unknown_manifest_media_type_is_refused() {
     let store = Store::open(a.join("image")).unwrap();
     let bogus =
         store.put_bytes(br#"{"schemaVersion":2,"mediaType":"application/vnd.example.not-an-image+json"}"#).unwrap();
-    let (addr, server) = bearer_registry_double(&a, bogus, "bob", "pw");
-    std::fs::create_dir_all(&cfg).unwrap();
-    use base64::Engine;
-    let auth = base64::engine::general_purpose::STANDARD.encode("bob:pw");
-    std::fs::write(cfg.join("config.json"), format!(r#"{{"auths":{{"{addr}":{{"auth":"{auth}"}}}}}}"#)).unwrap();
-    let out = Command::new(HULL)
-        .env("DOCKER_CONFIG", &cfg)
-        .env("HULL_INSECURE_REGISTRIES", &addr)
-        .arg("--root")
-        .arg(&b)
-        .args(["pull", &format!("{addr}/app:1")])
-        .output()
-        .unwrap();
-    std::net::TcpStream::connect(&addr).unwrap().write_all(b"STOP\r\n").unwrap();
-    server.join().unwrap();
+    let double = bearer_registry_double(&a, bogus, "bob", "pw");
+    let (out, _) = pull_from_double(&b, &cfg, double, "bob", "pw");
     assert!(!out.status.success());
     assert!(
         text(&out.stderr).contains("unknown manifest media type \"application/vnd.example.not-an-image+json\""),

@@ -125,20 +125,19 @@ impl Images {
         }
         let prefix = name.strip_prefix("sha256:").unwrap_or(name);
         if prefix.len() >= 4 && prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
-            let mut found: Vec<(Reference, Digest)> = Vec::new();
+            let mut matches: Vec<Image> = Vec::new();
             for (t, d) in &tags {
                 let Ok(r) = t.parse::<Reference>() else { continue };
-                let img = self.load(Some(r.clone()), d.clone())?;
-                if img.id.hex().starts_with(prefix) && !found.iter().any(|(_, fd)| fd == d) {
-                    found.push((r, d.clone()));
+                let img = self.load(Some(r), d.clone())?;
+                if img.id.hex().starts_with(prefix) {
+                    matches.push(img);
                 }
             }
-            let ids: std::collections::BTreeSet<Digest> =
-                found.iter().filter_map(|(r, d)| self.load(Some(r.clone()), d.clone()).ok().map(|i| i.id)).collect();
-            match (found.first(), ids.len()) {
-                (Some((r, d)), 1) => return self.load(Some(r.clone()), d.clone()),
-                (Some(_), _) => return Err(StoreError::Ambiguous(prefix.to_string()).into()),
-                (None, _) => {}
+            let distinct: std::collections::BTreeSet<&Digest> = matches.iter().map(|m| &m.id).collect();
+            match distinct.len() {
+                0 => {}
+                1 => return Ok(matches.swap_remove(0)),
+                _ => return Err(StoreError::Ambiguous(prefix.to_string()).into()),
             }
         }
         Err(StoreError::NoSuchImage(name.to_string()).into())

@@ -12,6 +12,7 @@ pub mod digest;
 pub mod images;
 pub mod layout;
 pub mod manifest;
+pub mod parallel;
 pub mod reference;
 pub mod registry;
 pub mod runtime_spec;

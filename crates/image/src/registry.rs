@@ -401,37 +401,17 @@ impl Client {
         layers: &[Descriptor],
         progress: &(dyn Fn(Progress) + Sync),
     ) -> Result<()> {
-        let queue = Mutex::new(layers.iter().collect::<Vec<_>>());
-        let first_error: Mutex<Option<RegistryError>> = Mutex::new(None);
-        std::thread::scope(|s| {
-            for _ in 0..layers.len().min(4) {
-                s.spawn(|| loop {
-                    let next = queue.lock().ok().and_then(|mut q| q.pop());
-                    let Some(layer) = next else { break };
-                    if first_error.lock().map(|e| e.is_some()).unwrap_or(true) {
-                        break;
-                    }
-                    let id = layer.digest.hex()[..12].to_string();
-                    if store.has_blob(&layer.digest) {
-                        progress(Progress::Exists(id));
-                        continue;
-                    }
-                    progress(Progress::Start(id.clone(), layer.size));
-                    match self.fetch_blob(store, r, layer, &|n| progress(Progress::Bytes(id.clone(), n))) {
-                        Ok(()) => progress(Progress::Done(id)),
-                        Err(e) => {
-                            if let Ok(mut slot) = first_error.lock() {
-                                slot.get_or_insert(e);
-                            }
-                        }
-                    }
-                });
+        crate::parallel::try_for_each(layers, 4, |layer| {
+            let id = layer.digest.hex()[..12].to_string();
+            if store.has_blob(&layer.digest) {
+                progress(Progress::Exists(id));
+                return Ok(());
             }
-        });
-        match first_error.into_inner().ok().flatten() {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+            progress(Progress::Start(id.clone(), layer.size));
+            self.fetch_blob(store, r, layer, &|n| progress(Progress::Bytes(id.clone(), n)))?;
+            progress(Progress::Done(id));
+            Ok(())
+        })
     }
 
     fn fetch_blob(&self, store: &Store, r: &Reference, d: &Descriptor, on_bytes: &dyn Fn(u64)) -> Result<()> {

@@ -103,26 +103,10 @@ impl Snapshots {
             .collect();
         // Layers unpack into separate directories: do them side by side (one
         // thread per core at most); creating files, not reading, is the cost.
-        let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(missing.len());
-        let queue = std::sync::Mutex::new(missing);
-        let first_error = std::sync::Mutex::new(None);
-        std::thread::scope(|s| {
-            for _ in 0..workers {
-                s.spawn(|| loop {
-                    let next = queue.lock().ok().and_then(|mut q| q.pop());
-                    let Some(((layer, diff_id), chain)) = next else { break };
-                    if let Err(e) = self.unpack_one(store, layer, diff_id, chain) {
-                        if let Ok(mut slot) = first_error.lock() {
-                            slot.get_or_insert(e);
-                        }
-                        break;
-                    }
-                });
-            }
-        });
-        if let Some(e) = first_error.into_inner().ok().flatten() {
-            return Err(e);
-        }
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        crate::parallel::try_for_each(&missing, workers, |((layer, diff_id), chain)| {
+            self.unpack_one(store, layer, diff_id, chain)
+        })?;
         Ok(chains.iter().map(|c| self.layer_dir(c)).collect())
     }
 

@@ -48,7 +48,7 @@ fn seccomp_kill_kills() {
 #[test]
 fn seccomp_notify_hands_the_fd_to_the_listener() {
     use libseccomp::{ScmpNotifReq, ScmpNotifResp, ScmpNotifRespFlags};
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::os::fd::AsRawFd;
     let mut b = Bundle::new("seccomp-notify");
     b.args(&["/bin/sh", "-c", "mkdir /tmp/n 2>&1; echo done"]);
     b.config["mounts"].as_array_mut().unwrap().push(json!({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}));
@@ -58,27 +58,8 @@ fn seccomp_notify_hands_the_fd_to_the_listener() {
     b.config["linux"]["seccomp"]["listenerMetadata"] = json!("hello-listener");
     let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
     let agent = std::thread::spawn(move || {
-        let (conn, _) = listener.accept().unwrap();
-        let mut buf = vec![0u8; 8192];
-        let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 1]);
-        let mut iov = [std::io::IoSliceMut::new(&mut buf)];
-        let msg = nix::sys::socket::recvmsg::<()>(
-            conn.as_raw_fd(),
-            &mut iov,
-            Some(&mut cmsg),
-            nix::sys::socket::MsgFlags::empty(),
-        )
-        .unwrap();
-        let mut fd = None;
-        for c in msg.cmsgs().unwrap() {
-            if let nix::sys::socket::ControlMessageOwned::ScmRights(fds) = c {
-                // SAFETY: received just now, owned by this test.
-                fd = Some(unsafe { OwnedFd::from_raw_fd(fds[0]) });
-            }
-        }
-        let n = msg.bytes;
-        let state: Value = serde_json::from_slice(&buf[..n]).unwrap();
-        let fd = fd.expect("no fd with the listener message");
+        let (fd, data) = receive_fd(listener);
+        let state: Value = serde_json::from_slice(&data).unwrap();
         // Answer the container's mkdir with EROFS.
         let req = ScmpNotifReq::receive(fd.as_raw_fd()).unwrap();
         ScmpNotifResp::new_error(req.id, -libc::EROFS, ScmpNotifRespFlags::empty()).respond(fd.as_raw_fd()).unwrap();

@@ -93,13 +93,6 @@ impl Manager for V1Manager {
         Ok(())
     }
 
-    fn add_pid(&self, pid: i32) -> Result<()> {
-        for (_, dir) in &self.paths.v1 {
-            fs::write(dir, "cgroup.procs", pid)?;
-        }
-        Ok(())
-    }
-
     fn pids(&self) -> Result<Vec<i32>> {
         let dir = ["pids", "freezer", "memory", "cpu"]
             .iter()

@@ -76,10 +76,6 @@ impl Manager for V2Manager {
         resources::apply(self.dir()?, r)
     }
 
-    fn add_pid(&self, pid: i32) -> Result<()> {
-        fs::write(self.dir()?, "cgroup.procs", pid)
-    }
-
     fn pids(&self) -> Result<Vec<i32>> {
         fs::read_pids(self.dir()?)
     }

@@ -51,7 +51,7 @@ pub fn run(root: &Path, a: Args) -> anyhow::Result<i32> {
     for d in ["upper", "work", "rootfs", "bundle"] {
         std::fs::create_dir_all(dir.join(d)).with_context(|| format!("mkdir {}", dir.join(d).display()))?;
     }
-    let result = run_in(&images, &img, &layers, &dir, &id, &a);
+    let result = run_in(&img, &layers, &dir, &id, &a);
     // Teardown whatever happened: the overlay and the container's directories.
     let _ = nix::mount::umount2(&dir.join("rootfs"), nix::mount::MntFlags::MNT_DETACH);
     let _ = std::fs::remove_dir_all(&dir);
@@ -60,7 +60,6 @@ pub fn run(root: &Path, a: Args) -> anyhow::Result<i32> {
 }
 
 fn run_in(
-    _images: &hull_image::images::Images,
     img: &hull_image::images::Image,
     layers: &[std::path::PathBuf],
     dir: &Path,

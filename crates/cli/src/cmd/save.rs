@@ -20,7 +20,6 @@ pub fn run(root: &Path, a: Args) -> anyhow::Result<()> {
     }
     let (dir, _) = super::load::parse_oci(&a.output)?;
     anyhow::ensure!(a.images.len() == 1, "an OCI layout takes one image per save");
-    std::fs::create_dir_all(&dir)?;
     super::open(root)?.save_layout(&a.images[0], &dir)?;
     Ok(())
 }

@@ -66,17 +66,37 @@ pub fn tar_of(entries: &[Entry]) -> Vec<u8> {
 
 /// Stores an image made of these uncompressed layers and tags it.
 pub fn store_image(root: &Path, reference: &str, layers: &[Vec<u8>], gzip_first: bool) -> Digest {
+    let first = if gzip_first { LayerCompression::Gzip } else { LayerCompression::None };
+    store_image_compressed(root, reference, layers, first)
+}
+
+/// How [`store_image_compressed`] stores the first layer (the rest stay plain tars).
+#[derive(Clone, Copy, PartialEq)]
+pub enum LayerCompression {
+    /// Plain tar.
+    None,
+    /// gzip.
+    Gzip,
+    /// zstd.
+    Zstd,
+}
+
+/// Stores an image whose first layer is compressed as asked, and tags it.
+pub fn store_image_compressed(root: &Path, reference: &str, layers: &[Vec<u8>], first: LayerCompression) -> Digest {
     let store = Store::open(root.join("image")).unwrap();
     let mut descs = Vec::new();
     let mut diff_ids = Vec::new();
     for (i, l) in layers.iter().enumerate() {
         diff_ids.push(Digest::sha256(l));
-        let (blob, mt) = if gzip_first && i == 0 {
-            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-            gz.write_all(l).unwrap();
-            (gz.finish().unwrap(), OCI_LAYER_GZIP)
-        } else {
-            (l.clone(), OCI_LAYER_TAR)
+        let compression = if i == 0 { first } else { LayerCompression::None };
+        let (blob, mt) = match compression {
+            LayerCompression::Gzip => {
+                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                gz.write_all(l).unwrap();
+                (gz.finish().unwrap(), OCI_LAYER_GZIP)
+            }
+            LayerCompression::Zstd => (zstd::encode_all(&l[..], 3).unwrap(), hull_image::manifest::OCI_LAYER_ZSTD),
+            LayerCompression::None => (l.clone(), OCI_LAYER_TAR),
         };
         let d = store.put_bytes(&blob).unwrap();
         descs.push(Descriptor {
@@ -258,4 +278,31 @@ pub fn bearer_registry_double(
         log
     });
     (addr, handle)
+}
+
+/// Pulls `app:1` from a [`bearer_registry_double`] into `root`, with the
+/// double's credentials in a docker config.json under `cfg`; stops the
+/// double and returns the pull's output and the double's request log.
+pub fn pull_from_double(
+    root: &Path,
+    cfg: &Path,
+    double: (String, std::thread::JoinHandle<Vec<String>>),
+    user: &str,
+    pass: &str,
+) -> (Output, Vec<String>) {
+    use base64::Engine;
+    let (addr, server) = double;
+    std::fs::create_dir_all(cfg).unwrap();
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+    std::fs::write(cfg.join("config.json"), format!(r#"{{"auths":{{"{addr}":{{"auth":"{auth}"}}}}}}"#)).unwrap();
+    let out = Command::new(HULL)
+        .env("DOCKER_CONFIG", cfg)
+        .env("HULL_INSECURE_REGISTRIES", &addr)
+        .arg("--root")
+        .arg(root)
+        .args(["pull", &format!("{addr}/app:1")])
+        .output()
+        .unwrap();
+    std::net::TcpStream::connect(&addr).unwrap().write_all(b"STOP\r\n").unwrap();
+    (out, server.join().unwrap())
 }

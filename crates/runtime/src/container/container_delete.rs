@@ -38,7 +38,7 @@ impl Runtime {
             }
         }
         let mut errors = Vec::new();
-        let cg = hull_cgroups::from_paths(record.cgroup_mode, record.cgroup_paths.clone());
+        let cg = record.cgroup();
         if let Err(e) = cg.destroy() {
             errors.push(e.into());
         }
@@ -57,7 +57,7 @@ impl Runtime {
     /// SIGKILLs every process of the container and waits for the init to end.
     fn kill_and_wait(&self, record: &crate::state::ContainerRecord) {
         let pidfd = crate::sys::pidfd_open(record.pid).ok();
-        let cg = hull_cgroups::from_paths(record.cgroup_mode, record.cgroup_paths.clone());
+        let cg = record.cgroup();
         let _ = kill(Pid::from_raw(record.pid), Signal::SIGKILL);
         for pid in cg.pids().unwrap_or_default() {
             let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);

@@ -293,12 +293,12 @@ pub fn host_cgroup_file(b: &Bundle, controller: &str, file: &str) -> String {
     std::fs::read_to_string(dir.join(file)).unwrap().trim().to_string()
 }
 
-/// Accepts one connection on a console socket and returns the pty master
-/// and the name runc-compatible runtimes send with it.
-pub fn receive_console(listener: std::os::unix::net::UnixListener) -> (std::fs::File, String) {
+/// Accepts one connection and receives one message carrying a descriptor
+/// (SCM_RIGHTS): the descriptor and the message's bytes.
+pub fn receive_fd(listener: std::os::unix::net::UnixListener) -> (std::fs::File, Vec<u8>) {
     use std::os::fd::{AsRawFd, FromRawFd};
     let (conn, _) = listener.accept().unwrap();
-    let mut buf = vec![0u8; 4096];
+    let mut buf = vec![0u8; 8192];
     let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 1]);
     let mut iov = [std::io::IoSliceMut::new(&mut buf)];
     let msg = nix::sys::socket::recvmsg::<()>(
@@ -316,7 +316,14 @@ pub fn receive_console(listener: std::os::unix::net::UnixListener) -> (std::fs::
         }
     }
     let n = msg.bytes;
-    (fd.expect("no terminal fd"), String::from_utf8_lossy(&buf[..n]).into_owned())
+    (fd.expect("no descriptor with the message"), buf[..n].to_vec())
+}
+
+/// Accepts one connection on a console socket and returns the pty master
+/// and the name runc-compatible runtimes send with it.
+pub fn receive_console(listener: std::os::unix::net::UnixListener) -> (std::fs::File, String) {
+    let (fd, name) = receive_fd(listener);
+    (fd, String::from_utf8_lossy(&name).into_owned())
 }
 
 pub fn read_until(master: &mut std::fs::File, needle: &str) -> String {
