@@ -15,8 +15,43 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
 }
 
+static SCRATCH: OnceLock<PathBuf> = OnceLock::new();
+
+extern "C" fn remove_scratch() {
+    if let Some(d) = SCRATCH.get() {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+/// Scratch space every user can traverse: the user-namespace and rootless
+/// tests reach the rootfs and the runtime as unprivileged ids, and the
+/// checkout may sit under a private directory. It is
+/// `$TMPDIR/hull-root-tests-<pid>`, removed when the test process exits.
 fn scratch() -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("root-tests")
+    SCRATCH
+        .get_or_init(|| {
+            use std::os::unix::fs::PermissionsExt;
+            let d = std::env::temp_dir().join(format!("hull-root-tests-{}", std::process::id()));
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+            // SAFETY: registers a plain function, safe to run at exit.
+            unsafe { libc::atexit(remove_scratch) };
+            d
+        })
+        .clone()
+}
+
+/// A copy of hull-runtime that unprivileged users can execute.
+pub fn hull_for_users() -> PathBuf {
+    static COPY: OnceLock<PathBuf> = OnceLock::new();
+    COPY.get_or_init(|| {
+        use std::os::unix::fs::PermissionsExt;
+        let p = scratch().join("hull-runtime");
+        std::fs::copy(HULL, &p).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        p
+    })
+    .clone()
 }
 
 /// The shared rootfs (read-only in every test): busybox plus /probe.
@@ -28,7 +63,8 @@ pub fn rootfs() -> &'static Path {
         let ws = workspace();
         let st = Command::new(ws.join("scripts/make-bundle.sh")).arg(&base).arg(HULL).status().unwrap();
         assert!(st.success(), "make-bundle.sh failed");
-        let probe_target = scratch().join("probe-target");
+        // The probe's build cache stays in the target dir; only its binary moves.
+        let probe_target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("probe-target");
         let st = Command::new("cargo")
             .args(["build", "--release", "--target", "x86_64-unknown-linux-gnu", "--manifest-path"])
             .arg(ws.join("tests/probe/Cargo.toml"))
@@ -355,7 +391,7 @@ pub fn as_user(user: &str, dir: &std::path::Path, args: &[&str]) -> std::process
     let mut cmd = std::process::Command::new("runuser");
     cmd.args(["-u", user, "--", "env"])
         .arg(format!("XDG_RUNTIME_DIR={}", dir.join("xdg").display()))
-        .arg(HULL)
+        .arg(hull_for_users())
         .args(args)
         .current_dir(dir);
     output_via_files(cmd)
