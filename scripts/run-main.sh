@@ -6,7 +6,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-cargo build --release -q -p hull-cli -p hull-runtime
+cargo build --release -q -p hull-cli -p hull-shim -p hull-runtime
 HULL=target/release/hull
 $HULL image default >/dev/null
 if [ "$#" -eq 0 ]; then

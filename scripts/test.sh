@@ -9,7 +9,9 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --features hull-runtime/root-tests,hull-cli/root-tests -q -- -D warnings
 cargo test --workspace -q
 cargo test -p hull-runtime --features root-tests --test root_containers --test root_lifecycle --test root_security -q
-cargo test -p hull-cli --features root-tests --test root_images --test root_registry -q
+# The engine tests start hull-shim from beside hull.
+cargo build -q -p hull-shim
+cargo test -p hull-cli --features root-tests --test root_images --test root_registry --test root_engine -q
 # Real clients (containerd's runc shim, Podman's conmon) driving hull-runtime.
 cargo build -q -p hull-runtime
 tests/clients.sh target/debug/hull-runtime

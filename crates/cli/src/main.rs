@@ -1,23 +1,80 @@
-//! hull: Docker-style verbs over Hull's libraries (images so far).
+//! hull: Docker-style verbs over Hull's libraries, daemonless: each command
+//! opens the engine (state database, image store) itself; containers live
+//! on under their own hull-shim.
 
 mod cmd;
 
 use clap::{Parser, Subcommand};
+use hull_engine::Engine;
 use std::path::PathBuf;
 
 /// Hull: containers from images, daemonless.
 #[derive(Debug, Parser)]
 #[command(name = "hull", version, about)]
 struct Cli {
-    /// Where images and layers are kept.
+    /// Where images, containers, volumes and the state database are kept.
     #[arg(long, global = true, default_value = "/var/lib/hull")]
     root: PathBuf,
+    /// Where shims and the runtime keep live state (gone after a reboot).
+    #[arg(long = "run-root", global = true, default_value = "/run/hull")]
+    run_root: PathBuf,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Create and run a new container from an image.
+    Run(cmd::run::Args),
+    /// Create a new container.
+    Create(cmd::run::CreateArgs),
+    /// Start one or more stopped containers.
+    Start(cmd::lifecycle::StartArgs),
+    /// Stop one or more running containers.
+    Stop(cmd::lifecycle::StopArgs),
+    /// Restart one or more containers.
+    Restart(cmd::lifecycle::StopArgs),
+    /// Kill one or more running containers.
+    Kill(cmd::lifecycle::KillArgs),
+    /// Remove one or more containers.
+    Rm(cmd::lifecycle::RmArgs),
+    /// List containers.
+    Ps(cmd::ps::Args),
+    /// Fetch the logs of a container.
+    Logs(cmd::logs::Args),
+    /// Execute a command in a running container.
+    Exec(cmd::exec::Args),
+    /// Return low-level information on containers or images.
+    Inspect(cmd::container_inspect::Args),
+    /// Block until containers stop, then print their exit codes.
+    Wait(cmd::lifecycle::NamesArgs),
+    /// Attach to a running container's input and output.
+    Attach(cmd::attach::Args),
+    /// Display the running processes of a container.
+    Top(cmd::top::Args),
+    /// Display containers' resource usage.
+    Stats(cmd::stats::Args),
+    /// Pause all processes within containers.
+    Pause(cmd::lifecycle::NamesArgs),
+    /// Unpause all processes within containers.
+    Unpause(cmd::lifecycle::NamesArgs),
+    /// Rename a container.
+    Rename(cmd::lifecycle::RenameArgs),
+    /// Copy files between a container and the host.
+    Cp(cmd::cp::Args),
+    /// Manage containers.
+    #[command(subcommand)]
+    Container(ContainerCommand),
+    /// Manage volumes.
+    #[command(subcommand)]
+    Volume(VolumeCommand),
+    /// Manage Hull.
+    #[command(subcommand)]
+    System(SystemCommand),
+    /// Display system-wide information.
+    Info,
+    /// Show the Hull version.
+    Version,
     /// List images.
     Images(cmd::images::Args),
     /// Manage images.
@@ -27,8 +84,6 @@ enum Command {
     Tag(cmd::tag::Args),
     /// Remove images.
     Rmi(cmd::rmi::Args),
-    /// Run a command in a new container from an image (foreground).
-    Run(cmd::run::Args),
     /// Download an image from a registry.
     Pull(cmd::registry::PullArgs),
     /// Upload an image to a registry.
@@ -37,6 +92,81 @@ enum Command {
     Login(cmd::registry::LoginArgs),
     /// Remove credentials for a registry.
     Logout(cmd::registry::LogoutArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum ContainerCommand {
+    /// List containers.
+    #[command(alias = "list", alias = "ps")]
+    Ls(cmd::ps::Args),
+    /// Create and run a new container.
+    Run(cmd::run::Args),
+    /// Create a new container.
+    Create(cmd::run::CreateArgs),
+    /// Start containers.
+    Start(cmd::lifecycle::StartArgs),
+    /// Stop containers.
+    Stop(cmd::lifecycle::StopArgs),
+    /// Restart containers.
+    Restart(cmd::lifecycle::StopArgs),
+    /// Kill containers.
+    Kill(cmd::lifecycle::KillArgs),
+    /// Remove containers.
+    #[command(alias = "remove")]
+    Rm(cmd::lifecycle::RmArgs),
+    /// Show container details.
+    Inspect(cmd::container_inspect::Args),
+    /// Fetch a container's logs.
+    Logs(cmd::logs::Args),
+    /// Run a command in a container.
+    Exec(cmd::exec::Args),
+    /// Wait for containers to stop.
+    Wait(cmd::lifecycle::NamesArgs),
+    /// Attach to a container.
+    Attach(cmd::attach::Args),
+    /// A container's processes.
+    Top(cmd::top::Args),
+    /// Resource usage.
+    Stats(cmd::stats::Args),
+    /// Pause containers.
+    Pause(cmd::lifecycle::NamesArgs),
+    /// Unpause containers.
+    Unpause(cmd::lifecycle::NamesArgs),
+    /// Rename a container.
+    Rename(cmd::lifecycle::RenameArgs),
+    /// Copy files.
+    Cp(cmd::cp::Args),
+    /// Remove all stopped containers.
+    Prune(cmd::lifecycle::PruneArgs),
+    /// Record a container's end and release it (run by its shim).
+    #[command(hide = true)]
+    Cleanup(cmd::lifecycle::CleanupArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum VolumeCommand {
+    /// Create a volume.
+    Create(cmd::volume::CreateArgs),
+    /// List volumes.
+    #[command(alias = "list")]
+    Ls(cmd::volume::LsArgs),
+    /// Show volumes' details.
+    Inspect(cmd::volume::NamesArgs),
+    /// Remove volumes.
+    #[command(alias = "remove")]
+    Rm(cmd::volume::NamesArgs),
+    /// Remove unused volumes.
+    Prune(cmd::lifecycle::PruneArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum SystemCommand {
+    /// Show disk usage.
+    Df,
+    /// Remove stopped containers and unused image data.
+    Prune(cmd::system::PruneArgs),
+    /// Display system-wide information.
+    Info,
 }
 
 #[derive(Debug, Subcommand)]
@@ -62,40 +192,95 @@ enum ImageCommand {
     Umount(cmd::mount::UmountArgs),
 }
 
+/// An error's message with its causes, once each.
+pub fn error_text(e: &anyhow::Error) -> String {
+    let mut msg = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !msg.contains(&c) {
+            msg = format!("{msg}: {c}");
+        }
+    }
+    msg
+}
+
 fn main() {
     // Die quietly on a closed pipe (`hull images | head`), as C tools do.
     // SAFETY: restoring the default disposition of SIGPIPE touches no memory.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => cmd::images::run(&cli.root, a),
-        Command::Image(ImageCommand::Inspect(a)) => cmd::inspect::run(&cli.root, a),
-        Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => cmd::rmi::run(&cli.root, a),
-        Command::Image(ImageCommand::Prune(a)) => cmd::prune::run(&cli.root, a),
-        Command::Image(ImageCommand::Load(a)) => cmd::load::run(&cli.root, a),
-        Command::Image(ImageCommand::Save(a)) => cmd::save::run(&cli.root, a),
-        Command::Image(ImageCommand::Default(a)) => cmd::default_image::run(&cli.root, a),
-        Command::Image(ImageCommand::Mount(a)) => cmd::mount::run(&cli.root, a),
-        Command::Image(ImageCommand::Umount(a)) => cmd::mount::umount(a),
-        Command::Tag(a) => cmd::tag::run(&cli.root, a),
-        Command::Run(a) => match cmd::run::run(&cli.root, a) {
-            Ok(code) => std::process::exit(code),
-            Err(e) => Err(e),
-        },
-        Command::Pull(a) => cmd::registry::pull(&cli.root, a),
-        Command::Push(a) => cmd::registry::push(&cli.root, a),
-        Command::Login(a) => cmd::registry::login(a),
-        Command::Logout(a) => cmd::registry::logout(a),
-    };
-    if let Err(e) = result {
-        let mut msg = e.to_string();
-        for cause in e.chain().skip(1) {
-            let c = cause.to_string();
-            if !msg.contains(&c) {
-                msg = format!("{msg}: {c}");
-            }
+    let launch = matches!(
+        cli.command,
+        Command::Run(_)
+            | Command::Create(_)
+            | Command::Start(_)
+            | Command::Container(ContainerCommand::Run(_) | ContainerCommand::Create(_) | ContainerCommand::Start(_))
+    );
+    let result = dispatch(cli);
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("Error: {}", error_text(&e));
+            std::process::exit(cmd::engine::exit_code(&e, launch));
         }
-        eprintln!("Error: {msg}");
-        std::process::exit(1);
+    }
+}
+
+fn unit(r: anyhow::Result<()>) -> anyhow::Result<i32> {
+    r.map(|()| 0)
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<i32> {
+    let root = cli.root.clone();
+    let engine = || -> anyhow::Result<Engine> { cmd::engine::open(&cli.root, &cli.run_root) };
+    use cmd::lifecycle as lc;
+    match cli.command {
+        Command::Run(a) | Command::Container(ContainerCommand::Run(a)) => cmd::run::run(&engine()?, &root, a),
+        Command::Create(a) | Command::Container(ContainerCommand::Create(a)) => {
+            unit(cmd::run::create(&engine()?, &root, a))
+        }
+        Command::Start(a) | Command::Container(ContainerCommand::Start(a)) => lc::start(&engine()?, a),
+        Command::Stop(a) | Command::Container(ContainerCommand::Stop(a)) => lc::stop(&engine()?, a),
+        Command::Restart(a) | Command::Container(ContainerCommand::Restart(a)) => lc::restart(&engine()?, a),
+        Command::Kill(a) | Command::Container(ContainerCommand::Kill(a)) => lc::kill(&engine()?, a),
+        Command::Rm(a) | Command::Container(ContainerCommand::Rm(a)) => lc::rm(&engine()?, a),
+        Command::Ps(a) | Command::Container(ContainerCommand::Ls(a)) => cmd::ps::run(&engine()?, a),
+        Command::Logs(a) | Command::Container(ContainerCommand::Logs(a)) => cmd::logs::run(&engine()?, a),
+        Command::Exec(a) | Command::Container(ContainerCommand::Exec(a)) => cmd::exec::run(&engine()?, a),
+        Command::Inspect(a) => cmd::container_inspect::run(&engine()?, &root, a, false),
+        Command::Container(ContainerCommand::Inspect(a)) => cmd::container_inspect::run(&engine()?, &root, a, true),
+        Command::Wait(a) | Command::Container(ContainerCommand::Wait(a)) => lc::wait(&engine()?, a),
+        Command::Attach(a) | Command::Container(ContainerCommand::Attach(a)) => cmd::attach::run(&engine()?, a),
+        Command::Top(a) | Command::Container(ContainerCommand::Top(a)) => cmd::top::run(&engine()?, a),
+        Command::Stats(a) | Command::Container(ContainerCommand::Stats(a)) => cmd::stats::run(&engine()?, a),
+        Command::Pause(a) | Command::Container(ContainerCommand::Pause(a)) => lc::pause(&engine()?, a),
+        Command::Unpause(a) | Command::Container(ContainerCommand::Unpause(a)) => lc::unpause(&engine()?, a),
+        Command::Rename(a) | Command::Container(ContainerCommand::Rename(a)) => lc::rename(&engine()?, a),
+        Command::Cp(a) | Command::Container(ContainerCommand::Cp(a)) => cmd::cp::run(&engine()?, a),
+        Command::Container(ContainerCommand::Prune(a)) => lc::prune(&engine()?, a),
+        Command::Container(ContainerCommand::Cleanup(a)) => lc::cleanup(&engine()?, a),
+        Command::Volume(VolumeCommand::Create(a)) => cmd::volume::create(&engine()?, a),
+        Command::Volume(VolumeCommand::Ls(a)) => cmd::volume::ls(&engine()?, a),
+        Command::Volume(VolumeCommand::Inspect(a)) => cmd::volume::inspect(&engine()?, a),
+        Command::Volume(VolumeCommand::Rm(a)) => cmd::volume::rm(&engine()?, a),
+        Command::Volume(VolumeCommand::Prune(_)) => cmd::volume::prune(&engine()?),
+        Command::System(SystemCommand::Df) => cmd::system::df(&engine()?),
+        Command::System(SystemCommand::Prune(a)) => cmd::system::prune(&engine()?, a),
+        Command::Info | Command::System(SystemCommand::Info) => cmd::system::info(&engine()?),
+        Command::Version => cmd::system::version(),
+        Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => unit(cmd::images::run(&root, a)),
+        Command::Image(ImageCommand::Inspect(a)) => unit(cmd::inspect::run(&root, a)),
+        Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => unit(cmd::rmi::run(&root, a)),
+        Command::Image(ImageCommand::Prune(a)) => unit(cmd::prune::run(&root, a)),
+        Command::Image(ImageCommand::Load(a)) => unit(cmd::load::run(&root, a)),
+        Command::Image(ImageCommand::Save(a)) => unit(cmd::save::run(&root, a)),
+        Command::Image(ImageCommand::Default(a)) => unit(cmd::default_image::run(&root, a)),
+        Command::Image(ImageCommand::Mount(a)) => unit(cmd::mount::run(&root, a)),
+        Command::Image(ImageCommand::Umount(a)) => unit(cmd::mount::umount(a)),
+        Command::Tag(a) => unit(cmd::tag::run(&root, a)),
+        Command::Pull(a) => unit(cmd::registry::pull(&root, a)),
+        Command::Push(a) => unit(cmd::registry::push(&root, a)),
+        Command::Login(a) => unit(cmd::registry::login(a)),
+        Command::Logout(a) => unit(cmd::registry::logout(a)),
     }
 }

@@ -416,18 +416,15 @@ fn every_command_refuses_bad_input_and_leaves_nothing() {
         (vec!["pull".into(), "Not/Valid".into()], "invalid image reference \"Not/Valid\""),
         (vec!["push".into(), "nosuch".into()], "no such image: nosuch"),
         (vec!["login".into(), "localhost:1".into(), "-u".into(), "x".into()], "give --password or --password-stdin"),
-        (vec!["run".into(), "--rm".into(), "nosuch".into(), "true".into()], "no such image: nosuch"),
+        (
+            vec!["run".into(), "--rm".into(), "--pull".into(), "never".into(), "nosuch".into(), "true".into()],
+            "No such image: nosuch",
+        ),
     ];
     let before = text(&hull(&root, &["images", "-q", "--no-trunc"]).stdout);
     for (args, needle) in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = Command::new(HULL)
-            .env("DOCKER_CONFIG", tmp.path().join("docker"))
-            .arg("--root")
-            .arg(&root)
-            .args(&args)
-            .output()
-            .unwrap();
+        let out = hull_command(&root).env("DOCKER_CONFIG", tmp.path().join("docker")).args(&args).output().unwrap();
         assert!(!out.status.success(), "{args:?} succeeded");
         assert!(text(&out.stderr).contains(needle), "{args:?}: {}", text(&out.stderr));
     }

@@ -38,6 +38,9 @@ pub struct InitConfig<'a> {
     pub preserve_fds: u32,
     /// The compiled seccomp filter, if the config has one.
     pub seccomp: Option<&'a crate::seccomp::Filter>,
+    /// Keep SIGKILL as the parent-death signal through the execve (a shim
+    /// that creates the container in-process wants it gone with it).
+    pub die_with_parent: bool,
     /// Per mount index, the user namespace of an idmapped mount.
     pub idmaps: &'a [Option<OwnedFd>],
 }
@@ -53,9 +56,12 @@ pub fn main(cfg: InitConfig, chan: Channel) -> ! {
         }
     };
     // The runtime exits as soon as it reads Ready: stop dying with it first.
-    let ready = crate::sys::prctl(libc::PR_SET_PDEATHSIG, 0)
+    let keep = if cfg.die_with_parent { libc::SIGKILL as libc::c_ulong } else { 0 };
+    let ready = crate::sys::prctl(libc::PR_SET_PDEATHSIG, keep)
         .map_err(|e| e.to_string())
         .and_then(|()| chan.send(&Message::Ready).map_err(|e| e.to_string()));
+    // SAFETY: getppid has no preconditions.
+    let parent = unsafe { libc::getppid() };
     drop(chan);
     if ready.is_err() {
         // SAFETY: as above.
@@ -69,6 +75,17 @@ pub fn main(cfg: InitConfig, chan: Channel) -> ! {
         }
     }) {
         Ok(()) => {
+            // Changing credentials cleared the parent-death signal: set it
+            // again, and go if the parent already went.
+            if cfg.die_with_parent {
+                let _ = crate::sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
+                // SAFETY: getppid has no preconditions.
+                let now = unsafe { libc::getppid() };
+                if now != parent {
+                    // SAFETY: _exit ends only this process.
+                    unsafe { libc::_exit(137) }
+                }
+            }
             let err = nix::unistd::execve(&exec.path, &exec.args, &exec.env).unwrap_err();
             eprintln!("hull-runtime: exec {}: {err}", exec.path.to_string_lossy());
             127

@@ -11,10 +11,17 @@ pub struct Args {
 }
 
 pub fn run(root: &Path, a: Args) -> anyhow::Result<()> {
+    let out = values(root, &a.images)?;
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
+
+/// docker's image inspect objects for `names`.
+pub fn values(root: &Path, names: &[String]) -> anyhow::Result<Vec<serde_json::Value>> {
     let images = super::open(root)?;
     let tags = images.store.tags()?;
     let mut out = Vec::new();
-    for name in &a.images {
+    for name in names {
         let img = images.resolve(name)?;
         let repo_tags: Vec<String> = tags
             .iter()
@@ -40,6 +47,5 @@ pub fn run(root: &Path, a: Args) -> anyhow::Result<()> {
             "Manifest": img.manifest_digest.to_string(),
         }));
     }
-    println!("{}", serde_json::to_string_pretty(&out)?);
-    Ok(())
+    Ok(out)
 }

@@ -1,17 +1,31 @@
 //! One module per subcommand.
 
+pub mod attach;
+pub mod container_flags;
+pub mod container_inspect;
+pub mod cp;
 pub mod default_image;
+pub mod engine;
+pub mod exec;
+pub mod format;
 pub mod images;
 pub mod inspect;
+pub mod lifecycle;
 pub mod load;
+pub mod logs;
 pub mod mount;
 pub mod progress;
 pub mod prune;
+pub mod ps;
 pub mod registry;
 pub mod rmi;
 pub mod run;
 pub mod save;
+pub mod stats;
+pub mod system;
 pub mod tag;
+pub mod top;
+pub mod volume;
 
 use hull_image::images::Images;
 use std::path::Path;
@@ -63,7 +77,7 @@ pub fn ago(rfc3339: &str) -> String {
     format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
 }
 
-fn parse_time(s: &str) -> Option<i64> {
+pub fn parse_time(s: &str) -> Option<i64> {
     let date = s.get(..10)?;
     let time = s.get(11..19)?;
     let mut d = date.split('-').map(|x| x.parse::<i64>().ok());

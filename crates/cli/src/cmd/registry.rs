@@ -139,3 +139,16 @@ pub fn logout(a: LogoutArgs) -> anyhow::Result<()> {
     println!("Removing login credentials for {registry}");
     Ok(())
 }
+
+/// Pulls `image` for `run`/`create` when the store lacks it (messages on stderr).
+pub fn pull_quiet(root: &Path, image: &str) -> anyhow::Result<()> {
+    let r: Reference = image.parse()?;
+    let images = super::open(root)?;
+    let display = super::progress::Display::new(false, true);
+    let progress = |p: Progress| display.event(p);
+    let digest = client().pull(&images.store, &r, &parse_platform("linux/amd64")?, &progress)?;
+    let img = images.resolve(&r.to_string())?;
+    images.layers(&img)?;
+    eprintln!("Digest: {digest}\nStatus: Downloaded newer image for {r}");
+    Ok(())
+}

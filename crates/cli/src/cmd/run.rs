@@ -1,34 +1,24 @@
-//! `hull run` (first cut): a container from an image, in the foreground.
-//! The image's layers are stacked with overlayfs under a per-container
-//! upper directory, the image config becomes the runtime spec, and the
-//! runtime library runs it in-process. The engine issue adds detached
-//! containers, names, ps/stop/rm, volumes, networks and the shim.
+//! `hull run` and `hull create`: a container from an image (pulled if it
+//! is missing), started detached, or attached until it ends.
 
-use anyhow::Context;
-use hull_image::runtime_spec::{spec_for_image, SpecOptions};
-use std::io::Read;
-use std::path::Path;
+use super::container_flags::ContainerFlags;
+use hull_engine::Engine;
 
+/// `hull run`.
 #[derive(Debug, clap::Args)]
+#[command(disable_help_flag = true)]
 pub struct Args {
-    /// Remove the container when it exits (the only mode so far).
-    #[arg(long)]
-    rm: bool,
-    /// Environment variable KEY=value, repeatable.
-    #[arg(short, long)]
-    env: Vec<String>,
-    /// Working directory.
-    #[arg(short, long)]
-    workdir: Option<String>,
-    /// user[:group], names or ids.
-    #[arg(short, long)]
-    user: Option<String>,
-    /// Replace the image's entrypoint.
-    #[arg(long)]
-    entrypoint: Option<String>,
-    /// Hostname.
-    #[arg(long)]
-    hostname: Option<String>,
+    /// Run container in background and print container ID.
+    #[arg(short = 'd', long)]
+    detach: bool,
+    /// Proxy received signals to the process.
+    #[arg(long = "sig-proxy", default_value_t = true, action = clap::ArgAction::Set)]
+    sig_proxy: bool,
+    /// Pull image before running (missing, always, never).
+    #[arg(long, default_value = "missing")]
+    pull: String,
+    #[command(flatten)]
+    flags: ContainerFlags,
     /// Image.
     image: String,
     /// Command and arguments (replace the image's Cmd).
@@ -36,60 +26,78 @@ pub struct Args {
     command: Vec<String>,
 }
 
-fn new_id() -> anyhow::Result<String> {
-    let mut bytes = [0u8; 32];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+/// `hull create`.
+#[derive(Debug, clap::Args)]
+#[command(disable_help_flag = true)]
+pub struct CreateArgs {
+    /// Pull image before creating (missing, always, never).
+    #[arg(long, default_value = "missing")]
+    pull: String,
+    #[command(flatten)]
+    flags: ContainerFlags,
+    /// Image.
+    image: String,
+    /// Command and arguments.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    command: Vec<String>,
 }
 
-pub fn run(root: &Path, a: Args) -> anyhow::Result<i32> {
-    let images = super::open(root)?;
-    let img = images.resolve(&a.image)?;
-    let layers = images.layers(&img)?;
-    let id = new_id()?;
-    let dir = root.join("containers").join(&id);
-    for d in ["upper", "work", "rootfs", "bundle"] {
-        std::fs::create_dir_all(dir.join(d)).with_context(|| format!("mkdir {}", dir.join(d).display()))?;
+/// Makes sure the image is in the store, pulling it as `docker run` does.
+pub fn ensure_image(engine: &Engine, root: &std::path::Path, image: &str, pull: &str) -> anyhow::Result<()> {
+    let present = engine.images().resolve(image).is_ok();
+    match pull {
+        "missing" if present => return Ok(()),
+        "never" if present => return Ok(()),
+        "never" => anyhow::bail!("No such image: {image} (and --pull never)"),
+        "missing" | "always" => {}
+        other => anyhow::bail!("invalid --pull {other:?}: want missing, always or never"),
     }
-    let result = run_in(&img, &layers, &dir, &id, &a);
-    // Teardown whatever happened: the overlay and the container's directories.
-    let _ = nix::mount::umount2(&dir.join("rootfs"), nix::mount::MntFlags::MNT_DETACH);
-    let _ = std::fs::remove_dir_all(&dir);
-    let _ = a.rm;
-    result
+    if pull == "always" {
+        return super::registry::pull_quiet(root, image);
+    }
+    eprintln!("Unable to find image '{image}' locally");
+    super::registry::pull_quiet(root, image)
 }
 
-fn run_in(
-    img: &hull_image::images::Image,
-    layers: &[std::path::PathBuf],
-    dir: &Path,
-    id: &str,
-    a: &Args,
-) -> anyhow::Result<i32> {
-    let rootfs = dir.join("rootfs");
-    hull_image::snapshot::mount_overlay(layers, &dir.join("upper"), &dir.join("work"), &rootfs)?;
-    let opts = SpecOptions {
-        cmd: (!a.command.is_empty()).then(|| a.command.clone()),
-        entrypoint: a.entrypoint.as_ref().map(|e| if e.is_empty() { Vec::new() } else { vec![e.clone()] }),
-        env: a.env.clone(),
-        workdir: a.workdir.clone(),
-        user: a.user.clone(),
-        hostname: a.hostname.clone(),
+pub fn create(engine: &Engine, root: &std::path::Path, a: CreateArgs) -> anyhow::Result<()> {
+    let req = a.flags.request(&a.image, &a.command)?;
+    ensure_image(engine, root, &a.image, &a.pull)?;
+    let c = engine.create(req)?;
+    println!("{}", c.id);
+    Ok(())
+}
+
+pub fn run(engine: &Engine, root: &std::path::Path, a: Args) -> anyhow::Result<i32> {
+    let req = a.flags.request(&a.image, &a.command)?;
+    if a.detach && a.flags.rm && req.config.restart != hull_engine::RestartPolicy::No {
+        anyhow::bail!("conflicting options: cannot specify both --restart and --rm");
+    }
+    ensure_image(engine, root, &a.image, &a.pull)?;
+    let c = engine.create(req)?;
+    if a.detach {
+        if let Err(e) = engine.start(&c.id, None) {
+            let _ = engine.remove(&c.id, true, false);
+            return Err(e.into());
+        }
+        println!("{}", c.id);
+        return Ok(0);
+    }
+    let (ours, theirs) = super::attach::pair()?;
+    if let Err(e) = engine.start(&c.id, Some(theirs)) {
+        let _ = engine.remove(&c.id, true, false);
+        return Err(e.into());
+    }
+    let code = super::attach::pump(engine, &c.id, ours, c.config.tty, c.config.stdin, a.sig_proxy && !c.config.tty)?;
+    let code = match code {
+        Some(c) => c,
+        None => engine.wait(&c.id).unwrap_or(137),
     };
-    let mut spec = spec_for_image(&img.config, &rootfs, &opts)?;
-    if let Some(linux) = spec.linux.as_mut() {
-        linux.cgroups_path = Some(format!("/hull/{id}").into());
+    if a.flags.rm {
+        // The shim's cleanup removes it too; whoever comes second finds it gone.
+        match engine.remove(&c.id, true, false) {
+            Ok(()) | Err(hull_engine::EngineError::NoSuchContainer(_)) => {}
+            Err(e) => eprintln!("Error: remove {}: {e}", c.short_id()),
+        }
     }
-    let bundle = dir.join("bundle");
-    std::fs::write(bundle.join("config.json"), serde_json::to_vec_pretty(&spec)?)?;
-    let runtime = hull_runtime::Runtime::new("/run/hull");
-    let opts = hull_runtime::CreateOptions { id: id.to_string(), bundle, ..Default::default() };
-    let (outcome, warnings) = runtime.run(&opts, false, false)?;
-    for w in warnings {
-        eprintln!("warning: {w}");
-    }
-    Ok(match outcome {
-        hull_runtime::RunOutcome::Exited(code) => code,
-        hull_runtime::RunOutcome::Detached => 0,
-    })
+    Ok(code)
 }

@@ -16,8 +16,22 @@ pub use std::process::{Command, Output};
 
 pub const HULL: &str = env!("CARGO_BIN_EXE_hull");
 
+/// hull with its state under `root` (run state beside it, cgroups under a
+/// test parent, the shim built beside hull).
 pub fn hull(root: &Path, args: &[&str]) -> Output {
-    Command::new(HULL).arg("--root").arg(root).args(args).output().unwrap()
+    hull_command(root).args(args).output().unwrap()
+}
+
+/// The command `hull` runs as, before its arguments.
+pub fn hull_command(root: &Path) -> Command {
+    let mut c = Command::new(HULL);
+    c.env("HULL_CGROUP_PARENT", format!("/hull-test-{}", std::process::id()))
+        .env("HULL_SHIM", Path::new(HULL).with_file_name("hull-shim"))
+        .arg("--root")
+        .arg(root)
+        .arg("--run-root")
+        .arg(root.with_extension("run"));
+    c
 }
 
 pub fn text(b: &[u8]) -> String {

@@ -40,6 +40,7 @@ impl CreateFlags {
             console_socket: self.console_socket.clone(),
             listen_fds: super::socket_activation_fds(),
             attach_terminal,
+            die_with_parent: false,
         }
     }
 }

@@ -36,6 +36,9 @@ pub struct CreateOptions {
     pub listen_fds: u32,
     /// Keep the terminal's master for the caller to attach (foreground run).
     pub attach_terminal: bool,
+    /// The container dies with the process that created it (a shim
+    /// creating it in-process): its init keeps SIGKILL as parent-death signal.
+    pub die_with_parent: bool,
 }
 
 /// A created container whose init is a child of this process.
@@ -222,6 +225,7 @@ impl Runtime {
                     preserve_fds: opts.preserve_fds + opts.listen_fds,
                     seccomp: seccomp.as_ref(),
                     idmaps: &idmaps,
+                    die_with_parent: opts.die_with_parent,
                 };
                 init::main(cfg, child_chan)
             }

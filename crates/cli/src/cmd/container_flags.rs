@@ -1,0 +1,324 @@
+//! The flags `run` and `create` share, turned into the engine's config.
+
+use hull_engine::model::{DeviceSpec, Limits, MountSpec, SeccompChoice};
+use hull_engine::{units, ContainerConfig, CreateRequest};
+use std::collections::BTreeMap;
+
+/// Container options, as docker spells them.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ContainerFlags {
+    /// Assign a name to the container.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Keep STDIN open.
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+    /// Allocate a pseudo-TTY.
+    #[arg(short = 't', long)]
+    pub tty: bool,
+    /// Remove the container when it exits.
+    #[arg(long)]
+    pub rm: bool,
+    /// Set environment variables (KEY=value, or KEY to take it from here).
+    #[arg(short = 'e', long = "env")]
+    pub env: Vec<String>,
+    /// Read environment variables from a file.
+    #[arg(long = "env-file")]
+    pub env_file: Vec<String>,
+    /// Working directory inside the container.
+    #[arg(short = 'w', long)]
+    pub workdir: Option<String>,
+    /// Username or UID (format: <name|uid>[:<group|gid>]).
+    #[arg(short = 'u', long)]
+    pub user: Option<String>,
+    /// Overwrite the default ENTRYPOINT of the image.
+    #[arg(long)]
+    pub entrypoint: Option<String>,
+    /// Bind mount a volume (HOST:CTR[:ro] or NAME:CTR[:ro]).
+    #[arg(short = 'v', long = "volume")]
+    pub volume: Vec<String>,
+    /// Attach a mount (type=bind|volume|tmpfs,source=..,target=..[,readonly]).
+    #[arg(long)]
+    pub mount: Vec<String>,
+    /// Mount a tmpfs directory (PATH[:OPTIONS]).
+    #[arg(long)]
+    pub tmpfs: Vec<String>,
+    /// Mount the container's root filesystem as read only.
+    #[arg(long = "read-only")]
+    pub read_only: bool,
+    /// Memory limit.
+    #[arg(short = 'm', long)]
+    pub memory: Option<String>,
+    /// Memory plus swap limit ('-1' for unlimited swap).
+    #[arg(long = "memory-swap", allow_hyphen_values = true)]
+    pub memory_swap: Option<String>,
+    /// Number of CPUs.
+    #[arg(long)]
+    pub cpus: Option<String>,
+    /// CPU shares (relative weight).
+    #[arg(short = 'c', long = "cpu-shares")]
+    pub cpu_shares: Option<u64>,
+    /// CPUs in which to allow execution (0-3, 0,1).
+    #[arg(long = "cpuset-cpus")]
+    pub cpuset_cpus: Option<String>,
+    /// Tune the container pids limit (-1 for unlimited).
+    #[arg(long = "pids-limit", allow_hyphen_values = true)]
+    pub pids_limit: Option<i64>,
+    /// Ulimit options (name=soft[:hard]).
+    #[arg(long)]
+    pub ulimit: Vec<String>,
+    /// Add Linux capabilities.
+    #[arg(long = "cap-add")]
+    pub cap_add: Vec<String>,
+    /// Drop Linux capabilities.
+    #[arg(long = "cap-drop")]
+    pub cap_drop: Vec<String>,
+    /// Give extended privileges to this container.
+    #[arg(long)]
+    pub privileged: bool,
+    /// Security options (seccomp=FILE|unconfined, no-new-privileges).
+    #[arg(long = "security-opt")]
+    pub security_opt: Vec<String>,
+    /// Container host name.
+    #[arg(short = 'h', long)]
+    pub hostname: Option<String>,
+    /// Run an init inside the container (not available in Hull yet).
+    #[arg(long)]
+    pub init: bool,
+    /// Restart policy (no, on-failure[:max-retries], always, unless-stopped).
+    #[arg(long, default_value = "no")]
+    pub restart: String,
+    /// Signal to stop the container.
+    #[arg(long = "stop-signal")]
+    pub stop_signal: Option<String>,
+    /// Timeout (in seconds) to stop a container.
+    #[arg(long = "stop-timeout", allow_hyphen_values = true)]
+    pub stop_timeout: Option<i64>,
+    /// Set meta data on a container (KEY=value).
+    #[arg(short = 'l', long = "label")]
+    pub label: Vec<String>,
+    /// Sysctl options (KEY=value).
+    #[arg(long)]
+    pub sysctl: Vec<String>,
+    /// Add a host device to the container (HOST[:CTR[:PERMS]]).
+    #[arg(long)]
+    pub device: Vec<String>,
+    /// Size of /dev/shm.
+    #[arg(long = "shm-size")]
+    pub shm_size: Option<String>,
+    /// Connect the container to a network (none, host).
+    #[arg(long, alias = "net", default_value = "none")]
+    pub network: String,
+    /// Parent cgroup for the container (default /hull, or $HULL_CGROUP_PARENT).
+    #[arg(long = "cgroup-parent")]
+    pub cgroup_parent: Option<String>,
+    /// Log driver options (max-size=, max-file=).
+    #[arg(long = "log-opt")]
+    pub log_opt: Vec<String>,
+    /// Print help.
+    #[arg(long, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
+}
+
+fn key_value(flag: &str, s: &str) -> anyhow::Result<(String, String)> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => anyhow::bail!("invalid {flag} {s:?}: want KEY=value"),
+    }
+}
+
+impl ContainerFlags {
+    /// The engine's create request for `image` and `command`.
+    pub fn request(&self, image: &str, command: &[String]) -> anyhow::Result<CreateRequest> {
+        if self.init {
+            anyhow::bail!("--init is not available in Hull yet: run a reaper (e.g. tini) as the entrypoint instead");
+        }
+        let mut env = Vec::new();
+        for f in &self.env_file {
+            let text = std::fs::read_to_string(f).map_err(|e| anyhow::anyhow!("open --env-file {f}: {e}"))?;
+            env.extend(text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from));
+        }
+        env.extend(self.env.iter().cloned());
+        let env = env
+            .into_iter()
+            .filter_map(|e| if e.contains('=') { Some(e) } else { std::env::var(&e).ok().map(|v| format!("{e}={v}")) })
+            .collect();
+        let mut security = (SeccompChoice::Default, false);
+        for o in &self.security_opt {
+            security = match o.split_once(['=', ':']) {
+                Some(("seccomp", "unconfined")) => (SeccompChoice::Unconfined, security.1),
+                Some(("seccomp", file)) => (
+                    SeccompChoice::Custom(
+                        std::fs::read_to_string(file)
+                            .map_err(|e| anyhow::anyhow!("open seccomp profile {file}: {e}"))?,
+                    ),
+                    security.1,
+                ),
+                None if o == "no-new-privileges" => (security.0, true),
+                Some(("no-new-privileges", v)) => (security.0, v == "true"),
+                _ => anyhow::bail!(
+                    "invalid --security-opt {o:?}: Hull takes seccomp=FILE|unconfined and no-new-privileges"
+                ),
+            };
+        }
+        let mut log = (0u64, 1u32);
+        for o in &self.log_opt {
+            match key_value("--log-opt", o)? {
+                (k, v) if k == "max-size" => log.0 = units::parse_bytes("--log-opt max-size", &v)? as u64,
+                (k, v) if k == "max-file" => {
+                    log.1 = v.parse().map_err(|_| anyhow::anyhow!("invalid --log-opt max-file {v:?}"))?
+                }
+                (k, _) => anyhow::bail!("unknown --log-opt {k:?}: the json-file driver takes max-size and max-file"),
+            }
+        }
+        let config = ContainerConfig {
+            image: image.to_string(),
+            cmd: (!command.is_empty()).then(|| command.to_vec()),
+            entrypoint: self.entrypoint.as_ref().map(|e| if e.is_empty() { vec![] } else { vec![e.clone()] }),
+            env,
+            workdir: self.workdir.clone(),
+            user: self.user.clone(),
+            hostname: self.hostname.clone(),
+            tty: self.tty,
+            stdin: self.interactive,
+            labels: self
+                .label
+                .iter()
+                .map(|l| l.split_once('=').map_or((l.clone(), String::new()), |(k, v)| (k.into(), v.into())))
+                .collect(),
+            restart: self.restart.parse()?,
+            auto_remove: self.rm,
+            stop_signal: self.stop_signal.clone(),
+            stop_timeout: self.stop_timeout,
+            mounts: self.mounts()?,
+            read_only: self.read_only,
+            limits: self.limits()?,
+            ulimits: self.ulimit.iter().map(|u| units::parse_ulimit(u)).collect::<Result<_, _>>()?,
+            cap_add: self.cap_add.clone(),
+            cap_drop: self.cap_drop.clone(),
+            privileged: self.privileged,
+            seccomp: security.0,
+            no_new_privileges: security.1,
+            sysctls: self
+                .sysctl
+                .iter()
+                .map(|s| key_value("--sysctl", s))
+                .collect::<anyhow::Result<BTreeMap<_, _>>>()?,
+            devices: self.devices()?,
+            network: self.network.clone(),
+            cgroup_parent: self.cgroup_parent.clone().or_else(|| std::env::var("HULL_CGROUP_PARENT").ok()),
+            log_max_size: log.0,
+            log_max_files: log.1,
+            ..Default::default()
+        };
+        if let Some(p) = self.stop_signal.as_deref() {
+            hull_runtime::parse_signal(p).map_err(|e| anyhow::anyhow!("invalid --stop-signal: {e}"))?;
+        }
+        Ok(CreateRequest { name: self.name.clone(), config })
+    }
+
+    fn limits(&self) -> anyhow::Result<Limits> {
+        Ok(Limits {
+            memory: self.memory.as_deref().map(|m| units::parse_bytes("--memory", m)).transpose()?,
+            memory_swap: match self.memory_swap.as_deref() {
+                Some("-1") => Some(-1),
+                Some(s) => Some(units::parse_bytes("--memory-swap", s)?),
+                None => None,
+            },
+            nano_cpus: self.cpus.as_deref().map(units::parse_cpus).transpose()?,
+            cpu_shares: self.cpu_shares,
+            cpuset_cpus: self.cpuset_cpus.clone(),
+            pids_limit: self.pids_limit,
+            shm_size: self.shm_size.as_deref().map(|s| units::parse_bytes("--shm-size", s)).transpose()?,
+        })
+    }
+
+    fn mounts(&self) -> anyhow::Result<Vec<MountSpec>> {
+        let mut out = Vec::new();
+        for v in &self.volume {
+            let parts: Vec<&str> = v.split(':').collect();
+            let (src, dst, mode) = match parts.as_slice() {
+                [s, d] => (*s, *d, ""),
+                [s, d, m] => (*s, *d, *m),
+                _ => anyhow::bail!("invalid volume specification {v:?}: want SOURCE:TARGET[:ro|rw]"),
+            };
+            if !matches!(mode, "" | "ro" | "rw") {
+                anyhow::bail!("invalid volume specification {v:?}: unknown mode {mode:?}");
+            }
+            let kind = if src.starts_with('/') || src.starts_with('.') { "bind" } else { "volume" };
+            let source = if kind == "bind" { absolute(src)? } else { src.to_string() };
+            out.push(MountSpec {
+                kind: kind.into(),
+                source,
+                target: dst.into(),
+                readonly: mode == "ro",
+                options: vec![],
+            });
+        }
+        for m in &self.mount {
+            let mut spec = MountSpec {
+                kind: "volume".into(),
+                source: String::new(),
+                target: String::new(),
+                readonly: false,
+                options: vec![],
+            };
+            for field in m.split(',') {
+                let (k, v) = field.split_once('=').unwrap_or((field, "true"));
+                match k {
+                    "type" => spec.kind = v.into(),
+                    "source" | "src" => spec.source = v.into(),
+                    "target" | "destination" | "dst" => spec.target = v.into(),
+                    "readonly" | "ro" => spec.readonly = v != "false",
+                    "tmpfs-size" => spec.options.push(format!("size={}", units::parse_bytes("tmpfs-size", v)?)),
+                    "tmpfs-mode" => spec.options.push(format!("mode={v}")),
+                    _ => anyhow::bail!("invalid --mount {m:?}: unknown field {k:?}"),
+                }
+            }
+            if !matches!(spec.kind.as_str(), "bind" | "volume" | "tmpfs") || spec.target.is_empty() {
+                anyhow::bail!("invalid --mount {m:?}: want type=bind|volume|tmpfs and a target");
+            }
+            if spec.kind == "bind" {
+                spec.source = absolute(&spec.source)?;
+            }
+            out.push(spec);
+        }
+        for t in &self.tmpfs {
+            let (path, opts) = t.split_once(':').unwrap_or((t, ""));
+            let options = opts.split(',').filter(|o| !o.is_empty()).map(String::from).collect();
+            out.push(MountSpec {
+                kind: "tmpfs".into(),
+                source: String::new(),
+                target: path.into(),
+                readonly: false,
+                options,
+            });
+        }
+        Ok(out)
+    }
+
+    fn devices(&self) -> anyhow::Result<Vec<DeviceSpec>> {
+        self.device
+            .iter()
+            .map(|d| {
+                let parts: Vec<&str> = d.split(':').collect();
+                let (host, ctr, perms) = match parts.as_slice() {
+                    [h] => (*h, *h, "rwm"),
+                    [h, c] if c.chars().all(|x| "rwm".contains(x)) => (*h, *h, *c),
+                    [h, c] => (*h, *c, "rwm"),
+                    [h, c, p] => (*h, *c, *p),
+                    _ => anyhow::bail!("invalid --device {d:?}: want HOST[:CONTAINER[:PERMISSIONS]]"),
+                };
+                Ok(DeviceSpec { host: host.into(), container: ctr.into(), permissions: perms.into() })
+            })
+            .collect()
+    }
+}
+
+fn absolute(p: &str) -> anyhow::Result<String> {
+    let path = std::path::Path::new(p);
+    if path.is_absolute() {
+        return Ok(p.to_string());
+    }
+    Ok(std::env::current_dir()?.join(path).display().to_string())
+}

@@ -1,0 +1,171 @@
+//! `hull cp`: files between the host and a container, as a tar stream.
+//! The container side runs in a child chrooted into the container's root,
+//! so no path or symlink in the container can lead outside it; the host
+//! side unpacks with the tar crate's `unpack_in`, which refuses entries
+//! that would land outside the destination.
+
+use hull_engine::Engine;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// `hull cp`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Source: HOST_PATH or CONTAINER:PATH.
+    src: String,
+    /// Destination: HOST_PATH or CONTAINER:PATH.
+    dst: String,
+}
+
+fn split(s: &str) -> Option<(&str, &str)> {
+    if s.starts_with('/') || s.starts_with('.') {
+        return None;
+    }
+    s.split_once(':')
+}
+
+pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
+    match (split(&a.src), split(&a.dst)) {
+        (Some((c, path)), None) => {
+            let path = path.to_string();
+            let dst = PathBuf::from(&a.dst);
+            engine.with_root(c, |root| from_container(root, &path, &dst))??;
+        }
+        (None, Some((c, path))) => {
+            let src = PathBuf::from(&a.src);
+            let path = path.to_string();
+            engine.with_root(c, |root| into_container(root, &src, &path))??;
+        }
+        _ => anyhow::bail!(
+            "copying between containers or between host paths is not supported: one side must be CONTAINER:PATH"
+        ),
+    }
+    Ok(0)
+}
+
+fn base(p: &str) -> String {
+    Path::new(p.trim_end_matches('/')).file_name().map_or_else(|| ".".into(), |n| n.to_string_lossy().into_owned())
+}
+
+/// Forks a child that chroots into `root` and runs `f` with a pipe end.
+fn in_root(
+    root: &Path,
+    write: bool,
+    f: impl FnOnce(std::fs::File) -> anyhow::Result<()>,
+) -> anyhow::Result<(std::fs::File, nix::unistd::Pid)> {
+    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    // SAFETY: the CLI is single-threaded here; the child only chroots, does file work and _exits.
+    match unsafe { nix::unistd::fork() }? {
+        nix::unistd::ForkResult::Child => {
+            let (mine, _theirs) = if write { (w, r) } else { (r, w) };
+            drop(_theirs);
+            let code = match nix::unistd::chroot(root)
+                .map_err(anyhow::Error::from)
+                .and_then(|()| std::env::set_current_dir("/").map_err(anyhow::Error::from))
+                .and_then(|()| f(std::fs::File::from(mine)))
+            {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("Error: {e}");
+                    1
+                }
+            };
+            // SAFETY: _exit ends the child without running the parent's destructors.
+            unsafe { libc::_exit(code) }
+        }
+        nix::unistd::ForkResult::Parent { child } => Ok((std::fs::File::from(if write { r } else { w }), child)),
+    }
+}
+
+fn reap(pid: nix::unistd::Pid) -> anyhow::Result<()> {
+    match nix::sys::wait::waitpid(pid, None)? {
+        nix::sys::wait::WaitStatus::Exited(_, 0) => Ok(()),
+        _ => anyhow::bail!("copy in the container failed"),
+    }
+}
+
+fn from_container(root: &Path, path: &str, dst: &Path) -> anyhow::Result<()> {
+    let src = path.to_string();
+    let name = base(path);
+    let (pipe, pid) = in_root(root, true, |out| {
+        let meta = std::fs::symlink_metadata(&src).map_err(|e| anyhow::anyhow!("stat {src}: {e}"))?;
+        let mut b = tar::Builder::new(out);
+        b.follow_symlinks(false);
+        if meta.is_dir() {
+            b.append_dir_all(&name, &src)?;
+        } else {
+            b.append_path_with_name(&src, &name)?;
+        }
+        b.into_inner()?.flush()?;
+        Ok(())
+    })?;
+    let (into, rename) = if dst.is_dir() {
+        (dst.to_path_buf(), None)
+    } else {
+        let parent = dst.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
+        (parent, dst.file_name().map(|n| n.to_string_lossy().into_owned()))
+    };
+    let result = unpack(pipe, &into, &base(path), rename.as_deref());
+    reap(pid)?;
+    result
+}
+
+/// Unpacks the archive (top-level entry `from`) under `into`, as `to`
+/// when given. Every entry goes through `unpack_in` into a fresh directory
+/// (which refuses `..` and symlinked parents), then the top entry is
+/// renamed into place.
+fn unpack(r: impl std::io::Read, into: &Path, from: &str, to: Option<&str>) -> anyhow::Result<()> {
+    let tmp = into.join(format!(".hull-cp-{}", std::process::id()));
+    std::fs::create_dir(&tmp).map_err(|e| anyhow::anyhow!("mkdir {}: {e}", tmp.display()))?;
+    let result = (|| {
+        let mut ar = tar::Archive::new(r);
+        ar.set_preserve_permissions(true);
+        ar.set_overwrite(true);
+        for entry in ar.entries()? {
+            let mut e = entry?;
+            if !e.unpack_in(&tmp)? {
+                anyhow::bail!("refusing tar entry {}", e.path()?.display());
+            }
+        }
+        let final_path = into.join(to.unwrap_or(from));
+        if final_path.is_dir() && !std::fs::symlink_metadata(&final_path)?.file_type().is_symlink() {
+            // Merge into an existing directory: move each child.
+            for c in std::fs::read_dir(tmp.join(from))? {
+                let c = c?;
+                std::fs::rename(c.path(), final_path.join(c.file_name()))?;
+            }
+        } else {
+            std::fs::rename(tmp.join(from), &final_path)?;
+        }
+        Ok(())
+    })();
+    let _ = std::fs::remove_dir_all(&tmp);
+    result
+}
+
+fn into_container(root: &Path, src: &Path, dst: &str) -> anyhow::Result<()> {
+    let meta = std::fs::symlink_metadata(src).map_err(|e| anyhow::anyhow!("stat {}: {e}", src.display()))?;
+    let name = base(&src.to_string_lossy());
+    let dst = dst.to_string();
+    let from = name.clone();
+    let (pipe, pid) = in_root(root, false, move |input| {
+        let d = Path::new(&dst);
+        let (into, rename) = if d.is_dir() {
+            (d.to_path_buf(), None)
+        } else {
+            let parent = d.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("/")).to_path_buf();
+            if !parent.is_dir() {
+                anyhow::bail!("no such directory in the container: {}", parent.display());
+            }
+            (parent, d.file_name().map(|n| n.to_string_lossy().into_owned()))
+        };
+        unpack(input, &into, &from, rename.as_deref())
+    })?;
+    let mut b = tar::Builder::new(pipe);
+    b.follow_symlinks(false);
+    let sent = if meta.is_dir() { b.append_dir_all(&name, src) } else { b.append_path_with_name(src, &name) };
+    let sent = sent.and_then(|()| b.into_inner().map(drop));
+    let reaped = reap(pid);
+    sent?;
+    reaped
+}

@@ -1,0 +1,36 @@
+//! Opening the engine from the command line's global flags, and the one
+//! place engine errors become exit codes.
+
+use hull_engine::{Engine, EngineConfig, EngineError, ErrorKind};
+use std::path::{Path, PathBuf};
+
+/// Opens the engine over `root` (persistent) and `run_root` (runtime).
+pub fn open(root: &Path, run_root: &Path) -> anyhow::Result<Engine> {
+    let me = std::env::current_exe()?;
+    let shim = std::env::var_os("HULL_SHIM").map(PathBuf::from).unwrap_or_else(|| me.with_file_name("hull-shim"));
+    if !shim.exists() {
+        anyhow::bail!("hull-shim not found at {} (install it beside hull, or set HULL_SHIM)", shim.display());
+    }
+    let exit_command = vec![
+        me.display().to_string(),
+        "--root".into(),
+        root.display().to_string(),
+        "--run-root".into(),
+        run_root.display().to_string(),
+        "container".into(),
+        "cleanup".into(),
+    ];
+    Ok(Engine::open(EngineConfig { root: root.into(), run_root: run_root.into(), shim, exit_command })?)
+}
+
+/// docker's exit code for a failed command: 125 for `run`/`create`/`start`
+/// failures of the engine (`launch`), 126/127 for a command that cannot run,
+/// 1 otherwise.
+pub fn exit_code(e: &anyhow::Error, launch: bool) -> i32 {
+    match e.downcast_ref::<EngineError>().map(EngineError::kind) {
+        Some(ErrorKind::CommandNotFound) => 127,
+        Some(ErrorKind::CommandNotExecutable) => 126,
+        _ if launch => 125,
+        _ => 1,
+    }
+}

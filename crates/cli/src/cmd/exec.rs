@@ -1,0 +1,59 @@
+//! `hull exec`: a process in a running container, run from this process.
+
+use hull_engine::{Engine, ExecRequest};
+
+/// `hull exec`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Detached mode: run command in the background.
+    #[arg(short = 'd', long)]
+    detach: bool,
+    /// Keep STDIN open.
+    #[arg(short = 'i', long)]
+    interactive: bool,
+    /// Allocate a pseudo-TTY.
+    #[arg(short = 't', long)]
+    tty: bool,
+    /// Set environment variables.
+    #[arg(short = 'e', long = "env")]
+    env: Vec<String>,
+    /// Username or UID (format: <name|uid>[:<group|gid>]).
+    #[arg(short = 'u', long)]
+    user: Option<String>,
+    /// Working directory inside the container.
+    #[arg(short = 'w', long)]
+    workdir: Option<String>,
+    /// Give extended privileges to the command.
+    #[arg(long)]
+    privileged: bool,
+    /// Container.
+    container: String,
+    /// Command and arguments.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+    command: Vec<String>,
+}
+
+pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
+    if !a.interactive || a.detach {
+        // docker gives a non-interactive process an empty stdin.
+        let null = std::fs::File::open("/dev/null")?;
+        nix::unistd::dup2(std::os::fd::AsRawFd::as_raw_fd(&null), 0)?;
+    }
+    let env = a
+        .env
+        .iter()
+        .filter_map(
+            |e| if e.contains('=') { Some(e.clone()) } else { std::env::var(e).ok().map(|v| format!("{e}={v}")) },
+        )
+        .collect();
+    let req = ExecRequest {
+        cmd: a.command,
+        env,
+        user: a.user,
+        workdir: a.workdir,
+        tty: a.tty && !a.detach,
+        detach: a.detach,
+        privileged: a.privileged,
+    };
+    Ok(engine.exec(&a.container, &req)?)
+}

@@ -1,0 +1,199 @@
+//! The verbs that take container names and act on each: start, stop,
+//! kill, restart, rm, pause, unpause, wait, rename, container prune and
+//! the shim's cleanup. Like docker, each name is tried; errors are
+//! printed per name and the exit status is 1 if any failed.
+
+use hull_engine::Engine;
+
+/// `hull start`.
+#[derive(Debug, clap::Args)]
+pub struct StartArgs {
+    /// Attach STDOUT/STDERR and forward signals.
+    #[arg(short = 'a', long)]
+    attach: bool,
+    /// Attach container's STDIN.
+    #[arg(short = 'i', long)]
+    interactive: bool,
+    /// Containers.
+    #[arg(required = true)]
+    containers: Vec<String>,
+}
+
+/// `hull stop` / `hull restart`.
+#[derive(Debug, clap::Args)]
+pub struct StopArgs {
+    /// Seconds to wait before killing the container.
+    #[arg(short = 't', long = "time", visible_alias = "timeout", allow_hyphen_values = true)]
+    time: Option<i64>,
+    /// Containers.
+    #[arg(required = true)]
+    containers: Vec<String>,
+}
+
+/// `hull kill`.
+#[derive(Debug, clap::Args)]
+pub struct KillArgs {
+    /// Signal to send to the container.
+    #[arg(short = 's', long, default_value = "KILL")]
+    signal: String,
+    /// Containers.
+    #[arg(required = true)]
+    containers: Vec<String>,
+}
+
+/// `hull rm`.
+#[derive(Debug, clap::Args)]
+pub struct RmArgs {
+    /// Force the removal of a running container (uses SIGKILL).
+    #[arg(short = 'f', long)]
+    force: bool,
+    /// Remove anonymous volumes associated with the container.
+    #[arg(short = 'v', long)]
+    volumes: bool,
+    /// Containers.
+    #[arg(required = true)]
+    containers: Vec<String>,
+}
+
+/// Verbs that only take names (pause, unpause, wait).
+#[derive(Debug, clap::Args)]
+pub struct NamesArgs {
+    /// Containers.
+    #[arg(required = true)]
+    containers: Vec<String>,
+}
+
+/// `hull rename`.
+#[derive(Debug, clap::Args)]
+pub struct RenameArgs {
+    /// Container.
+    container: String,
+    /// New name.
+    new_name: String,
+}
+
+/// `hull container prune`.
+#[derive(Debug, clap::Args)]
+pub struct PruneArgs {
+    /// Do not prompt for confirmation (Hull never prompts).
+    #[arg(short = 'f', long)]
+    force: bool,
+}
+
+/// `hull container cleanup` (the shim's exit command).
+#[derive(Debug, clap::Args)]
+pub struct CleanupArgs {
+    /// Container id.
+    container: String,
+}
+
+fn each(names: &[String], mut f: impl FnMut(&str) -> anyhow::Result<()>) -> anyhow::Result<i32> {
+    let mut code = 0;
+    for n in names {
+        if let Err(e) = f(n) {
+            eprintln!("Error response from daemon: {}", super::super::error_text(&e));
+            code = 1;
+        }
+    }
+    Ok(code)
+}
+
+pub fn start(engine: &Engine, a: StartArgs) -> anyhow::Result<i32> {
+    if a.attach || a.interactive {
+        if a.containers.len() > 1 {
+            anyhow::bail!("you cannot start and attach multiple containers at once");
+        }
+        let c = engine.get(&a.containers[0])?;
+        let (ours, theirs) = super::attach::pair()?;
+        engine.start(&c.id, Some(theirs))?;
+        let stdin = a.interactive && c.config.stdin;
+        let code = super::attach::pump(engine, &c.id, ours, c.config.tty, stdin, !c.config.tty)?;
+        return Ok(code.unwrap_or_else(|| engine.wait(&c.id).unwrap_or(137)));
+    }
+    each(&a.containers, |n| {
+        engine.start(n, None)?;
+        println!("{n}");
+        Ok(())
+    })
+}
+
+pub fn stop(engine: &Engine, a: StopArgs) -> anyhow::Result<i32> {
+    each(&a.containers, |n| {
+        engine.stop(n, a.time)?;
+        println!("{n}");
+        Ok(())
+    })
+}
+
+pub fn restart(engine: &Engine, a: StopArgs) -> anyhow::Result<i32> {
+    each(&a.containers, |n| {
+        engine.restart(n, a.time)?;
+        println!("{n}");
+        Ok(())
+    })
+}
+
+pub fn kill(engine: &Engine, a: KillArgs) -> anyhow::Result<i32> {
+    hull_runtime::parse_signal(&a.signal).map_err(|e| anyhow::anyhow!("invalid signal: {e}"))?;
+    each(&a.containers, |n| {
+        engine.kill(n, &a.signal)?;
+        println!("{n}");
+        Ok(())
+    })
+}
+
+pub fn rm(engine: &Engine, a: RmArgs) -> anyhow::Result<i32> {
+    each(&a.containers, |n| {
+        engine.remove(n, a.force, a.volumes)?;
+        println!("{n}");
+        Ok(())
+    })
+}
+
+pub fn pause(engine: &Engine, a: NamesArgs) -> anyhow::Result<i32> {
+    each(&a.containers, |n| {
+        engine.pause(n)?;
+        println!("{n}");
+        Ok(())
+    })
+}
+
+pub fn unpause(engine: &Engine, a: NamesArgs) -> anyhow::Result<i32> {
+    each(&a.containers, |n| {
+        engine.unpause(n)?;
+        println!("{n}");
+        Ok(())
+    })
+}
+
+pub fn wait(engine: &Engine, a: NamesArgs) -> anyhow::Result<i32> {
+    each(&a.containers, |n| {
+        println!("{}", engine.wait(n)?);
+        Ok(())
+    })
+}
+
+pub fn rename(engine: &Engine, a: RenameArgs) -> anyhow::Result<i32> {
+    engine.rename(&a.container, &a.new_name)?;
+    Ok(0)
+}
+
+pub fn prune(engine: &Engine, a: PruneArgs) -> anyhow::Result<i32> {
+    let _ = a.force;
+    let gone = engine.prune()?;
+    if !gone.is_empty() {
+        println!("Deleted Containers:");
+        for id in &gone {
+            println!("{id}");
+        }
+        println!();
+    }
+    println!("Total reclaimed space: {} containers", gone.len());
+    Ok(0)
+}
+
+pub fn cleanup(engine: &Engine, a: CleanupArgs) -> anyhow::Result<i32> {
+    let shim = std::env::var("HULL_SHIM_PID").ok().and_then(|p| p.parse().ok());
+    engine.cleanup(&a.container, shim)?;
+    Ok(0)
+}

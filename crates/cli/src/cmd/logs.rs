@@ -1,0 +1,69 @@
+//! `hull logs`.
+
+use hull_engine::{Engine, LogOptions};
+use std::io::Write;
+
+/// `hull logs`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Follow log output.
+    #[arg(short = 'f', long)]
+    follow: bool,
+    /// Number of lines to show from the end of the logs ("all" for all).
+    #[arg(short = 'n', long, default_value = "all")]
+    tail: String,
+    /// Show logs since a timestamp (RFC 3339 or unix seconds) or relative (e.g. 42m).
+    #[arg(long)]
+    since: Option<String>,
+    /// Show logs before a timestamp or relative time.
+    #[arg(long)]
+    until: Option<String>,
+    /// Show timestamps.
+    #[arg(short = 't', long)]
+    timestamps: bool,
+    /// Container.
+    container: String,
+}
+
+/// A `--since`/`--until` value as an RFC 3339 time.
+fn time_arg(flag: &str, s: &str) -> anyhow::Result<String> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
+    let bad =
+        || anyhow::anyhow!("invalid value for {flag}: {s:?} (want RFC 3339, unix seconds, or a duration like 10m)");
+    if let Some(t) = super::parse_time(s) {
+        return Ok(hull_shim::config::rfc3339(t, 0));
+    }
+    if let Ok(secs) = s.split('.').next().unwrap_or(s).parse::<i64>() {
+        return Ok(hull_shim::config::rfc3339(secs, 0));
+    }
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?);
+    let n: i64 = num.parse().map_err(|_| bad())?;
+    let mult = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => return Err(bad()),
+    };
+    Ok(hull_shim::config::rfc3339(now - n * mult, 0))
+}
+
+pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
+    let tail = match a.tail.as_str() {
+        "all" | "-1" => None,
+        n => Some(n.parse().map_err(|_| anyhow::anyhow!("invalid --tail {n:?}: want a number or all"))?),
+    };
+    let opts = LogOptions {
+        tail,
+        since: a.since.as_deref().map(|s| time_arg("--since", s)).transpose()?,
+        until: a.until.as_deref().map(|s| time_arg("--until", s)).transpose()?,
+        follow: a.follow,
+    };
+    let mut out = std::io::stdout();
+    let mut err = std::io::stderr();
+    engine.logs(&a.container, &opts, &mut |e| {
+        let text = if a.timestamps { format!("{} {}", e.time, e.log) } else { e.log.clone() };
+        let w: &mut dyn Write = if e.stream == "stderr" { &mut err } else { &mut out };
+        w.write_all(text.as_bytes()).and_then(|()| w.flush()).is_ok()
+    })?;
+    Ok(0)
+}

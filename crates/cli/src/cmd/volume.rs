@@ -1,0 +1,89 @@
+//! `hull volume`: named volumes.
+
+use hull_engine::Engine;
+
+/// `hull volume create`.
+#[derive(Debug, clap::Args)]
+pub struct CreateArgs {
+    /// Set metadata for a volume (KEY=value).
+    #[arg(short = 'l', long = "label")]
+    label: Vec<String>,
+    /// Volume name.
+    name: String,
+}
+
+/// `hull volume ls`.
+#[derive(Debug, clap::Args)]
+pub struct LsArgs {
+    /// Only display volume names.
+    #[arg(short = 'q', long)]
+    quiet: bool,
+    /// Format output: json or a Go template.
+    #[arg(long)]
+    format: Option<String>,
+}
+
+/// `hull volume inspect` / `rm`.
+#[derive(Debug, clap::Args)]
+pub struct NamesArgs {
+    /// Force the removal of volumes in use.
+    #[arg(short = 'f', long)]
+    force: bool,
+    /// Volumes.
+    #[arg(required = true)]
+    names: Vec<String>,
+}
+
+pub fn create(engine: &Engine, a: CreateArgs) -> anyhow::Result<i32> {
+    let labels = a
+        .label
+        .iter()
+        .map(|l| l.split_once('=').map_or((l.clone(), String::new()), |(k, v)| (k.into(), v.into())))
+        .collect();
+    let (v, _) = engine.volume_create(&a.name, labels)?;
+    println!("{}", v.name);
+    Ok(0)
+}
+
+pub fn ls(engine: &Engine, a: LsArgs) -> anyhow::Result<i32> {
+    let vols = engine.volume_list()?;
+    if a.quiet {
+        vols.iter().for_each(|v| println!("{}", v.name));
+        return Ok(0);
+    }
+    let rows: Vec<serde_json::Value> = vols.iter().map(|v| serde_json::json!({"Driver": v.driver, "Name": v.name, "Mountpoint": v.mountpoint, "Labels": v.labels, "Scope": v.scope})).collect();
+    let format = a.format.unwrap_or_else(|| "table {{.Driver}}\t{{.Name}}".into());
+    super::format::print(&format, &rows, &|f| if f == "Name" { "VOLUME NAME".into() } else { f.to_uppercase() })?;
+    Ok(0)
+}
+
+pub fn inspect(engine: &Engine, a: NamesArgs) -> anyhow::Result<i32> {
+    let vols = a.names.iter().map(|n| engine.volume_inspect(n)).collect::<Result<Vec<_>, _>>()?;
+    println!("{}", serde_json::to_string_pretty(&vols)?);
+    Ok(0)
+}
+
+pub fn rm(engine: &Engine, a: NamesArgs) -> anyhow::Result<i32> {
+    let mut code = 0;
+    for n in &a.names {
+        match engine.volume_remove(n, a.force) {
+            Ok(()) => println!("{n}"),
+            Err(e) => {
+                eprintln!("Error response from daemon: {e}");
+                code = 1;
+            }
+        }
+    }
+    Ok(code)
+}
+
+pub fn prune(engine: &Engine) -> anyhow::Result<i32> {
+    let gone = engine.volume_prune()?;
+    if !gone.is_empty() {
+        println!("Deleted Volumes:");
+        gone.iter().for_each(|n| println!("{n}"));
+        println!();
+    }
+    println!("Total reclaimed volumes: {}", gone.len());
+    Ok(0)
+}

@@ -1,0 +1,494 @@
+//! The engine end to end, as root, with real containers from the offline
+//! busybox image: each verb, logs, exec, restart policies, crashes of the
+//! CLI and of shims, a simulated reboot, concurrency, and bad input. Every
+//! test has its own store, run root and cgroup parent, and checks that
+//! nothing is left behind.
+
+mod common;
+use common::*;
+use std::io::{BufRead, BufReader};
+use std::time::{Duration, Instant};
+
+const IMG: &str = "localhost/hull/busybox";
+
+/// One test's Hull: store, run root, cgroup parent.
+struct Env {
+    _tmp: tempfile::TempDir,
+    root: std::path::PathBuf,
+    /// This test's cgroup parent (tests run in parallel).
+    parent: String,
+}
+
+static SERIAL: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+impl Env {
+    fn new() -> Env {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("store");
+        let out = hull(&root, &["image", "default"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let n = SERIAL.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Env { _tmp: tmp, root, parent: format!("hull-test-{}-{n}", std::process::id()) }
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = hull_command(&self.root);
+        c.env("HULL_CGROUP_PARENT", format!("/{}", self.parent));
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().unwrap()
+    }
+
+    /// Runs and expects success; returns trimmed stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(out.status.success(), "{args:?}: {}{}", text(&out.stdout), text(&out.stderr));
+        text(&out.stdout).trim().to_string()
+    }
+
+    fn run_root(&self) -> std::path::PathBuf {
+        self.root.with_extension("run")
+    }
+
+    fn inspect(&self, name: &str, fmt: &str) -> String {
+        self.ok(&["inspect", "-f", fmt, name])
+    }
+
+    fn shim_pid(&self, id: &str) -> i32 {
+        let s = std::fs::read_to_string(self.run_root().join("shims").join(id).join("shim.pid")).unwrap();
+        s.split_whitespace().next().unwrap().parse().unwrap()
+    }
+
+    /// What a removed container could leave: rows, directories, shims,
+    /// runtime state, mounts, cgroups, shim processes.
+    fn leaks(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let rows = self.ok(&["ps", "-aq"]);
+        if !rows.is_empty() {
+            out.push(format!("rows: {rows}"));
+        }
+        for d in [self.root.join("containers"), self.run_root().join("shims"), self.run_root().join("runtime")] {
+            if let Ok(rd) = std::fs::read_dir(&d) {
+                let names: Vec<String> = rd
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| !n.starts_with('.'))
+                    .collect();
+                if !names.is_empty() {
+                    out.push(format!("{}: {names:?}", d.display()));
+                }
+            }
+        }
+        let mi = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        let root = self.root.display().to_string();
+        out.extend(mi.lines().filter(|l| l.contains(&root)).map(|l| format!("mount: {l}")));
+        for ctrl in std::fs::read_dir("/sys/fs/cgroup").unwrap().flatten() {
+            if let Ok(rd) = std::fs::read_dir(ctrl.path().join(&self.parent)) {
+                out.extend(
+                    rd.flatten().filter(|e| e.path().is_dir()).map(|e| format!("cgroup: {}", e.path().display())),
+                );
+            }
+        }
+        for p in std::fs::read_dir("/proc").unwrap().flatten() {
+            let cmdline = std::fs::read(p.path().join("cmdline")).unwrap_or_default();
+            let c = String::from_utf8_lossy(&cmdline);
+            if c.contains("hull-shim") && c.contains(&self.run_root().display().to_string()) {
+                out.push(format!("shim process {}", p.file_name().to_string_lossy()));
+            }
+        }
+        out
+    }
+
+    fn assert_clean(&self) {
+        let l = self.leaks();
+        assert!(l.is_empty(), "left behind: {l:#?}");
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let ids = text(&self.run(&["ps", "-aq", "--no-trunc"]).stdout);
+        for id in ids.split_whitespace() {
+            let _ = self.run(&["rm", "-f", id]);
+        }
+        if let Ok(rd) = std::fs::read_dir("/sys/fs/cgroup") {
+            for ctrl in rd.flatten() {
+                let _ = std::fs::remove_dir(ctrl.path().join(&self.parent));
+            }
+        }
+    }
+}
+
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while !f() {
+        assert!(t.elapsed() < Duration::from_secs(20), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn lifecycle_verbs() {
+    let e = Env::new();
+    let id = e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "-l",
+        "tier=front",
+        IMG,
+        "sh",
+        "-c",
+        "echo started; trap 'echo bye; exit 0' TERM; while true; do sleep 0.1; done",
+    ]);
+    assert_eq!(id.len(), 64);
+    let ps = e.ok(&["ps"]);
+    assert!(
+        ps.starts_with("CONTAINER ID") && ps.contains(&id[..12]) && ps.contains("Up ") && ps.contains("web"),
+        "{ps}"
+    );
+    assert_eq!(e.ok(&["ps", "-q", "--filter", "label=tier=front"]), id[..12]);
+    assert_eq!(e.ok(&["ps", "--format", "{{.Names}} {{.State}}"]), "web running");
+    // Short ids and unique prefixes work as names do.
+    assert_eq!(e.inspect(&id[..5], "{{.Name}} {{.State.Status}} {{.State.Running}}"), "/web running true");
+    wait_until("output", || e.ok(&["logs", "web"]) == "started");
+    // exec: exit codes and the container's view.
+    let out = e.run(&["exec", "web", "sh", "-c", "hostname; cat /proc/1/cmdline | tr '\\0' ' '; exit 3"]);
+    assert_eq!(out.status.code(), Some(3));
+    let got = text(&out.stdout);
+    assert!(got.starts_with(&format!("{}\nsh -c echo started", &id[..12])), "{got}");
+    assert_eq!(e.ok(&["exec", "-u", "nobody", "web", "id", "-u"]), "65534");
+    // top, pause, unpause.
+    assert!(e.ok(&["top", "web"]).contains("sleep"));
+    e.ok(&["pause", "web"]);
+    assert_eq!(e.inspect("web", "{{.State.Status}} {{.State.Paused}}"), "paused true");
+    assert!(e.ok(&["ps"]).contains("(Paused)"));
+    e.ok(&["unpause", "web"]);
+    // stop runs the trap; the exit is recorded.
+    e.ok(&["stop", "web"]);
+    assert_eq!(e.inspect("web", "{{.State.Status}} {{.State.ExitCode}}"), "exited 0");
+    assert_eq!(e.ok(&["logs", "web"]), "started\nbye");
+    assert!(e.ok(&["ps", "-a"]).contains("Exited (0)"));
+    assert_eq!(e.ok(&["ps", "-q"]), "");
+    // start again, restart, rename, wait, rm.
+    e.ok(&["start", "web"]);
+    assert_eq!(e.inspect("web", "{{.State.Status}}"), "running");
+    e.ok(&["restart", "-t", "5", "web"]);
+    assert_eq!(e.inspect("web", "{{.State.Status}}"), "running");
+    e.ok(&["rename", "web", "site"]);
+    assert_eq!(e.inspect(&id, "{{.Name}}"), "/site");
+    let out = e.run(&["rm", "site"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("You cannot remove a running container"), "{}", text(&out.stderr));
+    e.ok(&["kill", "site"]);
+    assert_eq!(e.ok(&["wait", "site"]), "137");
+    e.ok(&["rm", "site"]);
+    e.assert_clean();
+}
+
+#[test]
+fn logs_follow_live_and_rotate() {
+    let e = Env::new();
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "ticker",
+        IMG,
+        "sh",
+        "-c",
+        "for i in 1 2 3; do echo line$i; sleep 0.5; done; echo oops >&2",
+    ]);
+    let mut child = e
+        .cmd()
+        .args(["logs", "-f", "ticker"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    // The first line arrives while the container still runs.
+    assert_eq!(first, "line1");
+    assert_eq!(e.inspect("ticker", "{{.State.Running}}"), "true");
+    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    assert_eq!(rest, ["line2", "line3"]);
+    assert!(child.wait().unwrap().success());
+    let out = e.run(&["logs", "--tail", "1", "-t", "ticker"]);
+    assert!(text(&out.stderr).ends_with(" oops\n") && text(&out.stderr).starts_with("20"), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "");
+    // json-file with rotation: 3 files of at most 1 KiB.
+    e.ok(&[
+        "run",
+        "--name",
+        "chatty",
+        "--log-opt",
+        "max-size=1k",
+        "--log-opt",
+        "max-file=3",
+        IMG,
+        "sh",
+        "-c",
+        "i=0; while [ $i -lt 200 ]; do echo message-$i; i=$((i+1)); done",
+    ]);
+    let log = e.inspect("chatty", "{{.LogPath}}");
+    let first_line = std::fs::read_to_string(&log).unwrap().lines().next().unwrap().to_string();
+    let v: serde_json::Value = serde_json::from_str(&first_line).unwrap();
+    assert_eq!(v["stream"], "stdout");
+    assert!(v["log"].as_str().unwrap().starts_with("message-"));
+    assert!(std::path::Path::new(&format!("{log}.2")).exists() && !std::path::Path::new(&format!("{log}.3")).exists());
+    assert!(std::fs::metadata(&log).unwrap().len() <= 1024);
+    let kept = e.ok(&["logs", "chatty"]);
+    assert!(kept.ends_with("message-199") && !kept.contains("message-0\n"), "{kept}");
+}
+
+#[test]
+fn run_rm_leaves_nothing_and_defaults_are_dockers() {
+    let e = Env::new();
+    let out = e.run(&[
+        "run",
+        "--rm",
+        IMG,
+        "sh",
+        "-c",
+        "grep Cap /proc/self/status; cat /proc/1/status | grep Seccomp: ; cat /etc/hostname; echo x > /x; exit 4",
+    ]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    // docker's default capability set is 0xa80425fb; seccomp mode 2 (filter).
+    assert!(s.contains("CapBnd:\t00000000a80425fb"), "{s}");
+    assert!(s.contains("Seccomp:\t2"), "{s}");
+    e.assert_clean();
+    // --privileged: every capability, no filter; --cap-drop ALL: none.
+    let s = e.ok(&["run", "--rm", "--privileged", IMG, "sh", "-c", "grep -E 'CapBnd|Seccomp:' /proc/self/status"]);
+    assert!(s.contains("Seccomp:\t0") && !s.contains("CapBnd:\t00000000a80425fb"), "{s}");
+    let s = e.ok(&["run", "--rm", "--cap-drop", "ALL", IMG, "grep", "CapBnd", "/proc/self/status"]);
+    assert_eq!(s, "CapBnd:\t0000000000000000");
+    // The default seccomp profile stops what docker's stops.
+    let out = e.run(&[
+        "run",
+        "--rm",
+        "--cap-add",
+        "SYS_ADMIN",
+        "--security-opt",
+        "seccomp=unconfined",
+        IMG,
+        "sh",
+        "-c",
+        "mkdir /m && mount -t tmpfs t /m && echo mounted",
+    ]);
+    assert_eq!(text(&out.stdout), "mounted\n", "{}", text(&out.stderr));
+    let out = e.run(&["run", "--rm", IMG, "sh", "-c", "unshare -n true && echo escaped || echo refused"]);
+    assert_eq!(text(&out.stdout), "refused\n");
+    // Limits reach the cgroup; a bind and a volume are where they should be.
+    let host = e.root.with_extension("bind");
+    std::fs::create_dir_all(&host).unwrap();
+    std::fs::write(host.join("f"), "from host").unwrap();
+    let bind = format!("{}:/data:ro", host.display());
+    let s = e.ok(&["run", "--rm", "-m", "64m", "--pids-limit", "50", "-v", &bind, "-v", "vol1:/etc/vol", "--tmpfs", "/scratch", IMG, "sh", "-c", "cat /data/f; echo; touch /data/g 2>/dev/null || echo ro; echo keep > /etc/vol/v; grep -c tmpfs /proc/mounts >/dev/null && echo tmpfs"]);
+    assert_eq!(s, "from host\nro\ntmpfs");
+    assert_eq!(e.ok(&["run", "--rm", "-v", "vol1:/etc/vol", IMG, "cat", "/etc/vol/v"]), "keep");
+    assert!(e.ok(&["volume", "ls", "-q"]).contains("vol1"));
+    e.ok(&["volume", "rm", "vol1"]);
+    e.assert_clean();
+}
+
+#[test]
+fn restart_policy_restarts_n_times() {
+    let e = Env::new();
+    e.ok(&["run", "-d", "--name", "flaky", "--restart", "on-failure:3", IMG, "sh", "-c", "echo run; exit 1"]);
+    assert_eq!(e.ok(&["wait", "flaky"]), "1");
+    assert_eq!(e.inspect("flaky", "{{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}"), "exited 1 3");
+    assert_eq!(e.ok(&["logs", "flaky"]), "run\nrun\nrun\nrun");
+    // A success ends on-failure; a stop ends always.
+    e.ok(&["run", "-d", "--name", "good", "--restart", "on-failure", IMG, "true"]);
+    assert_eq!(e.ok(&["wait", "good"]), "0");
+    assert_eq!(e.inspect("good", "{{.RestartCount}}"), "0");
+    e.ok(&["run", "-d", "--name", "always", "--restart", "always", IMG, "sh", "-c", "sleep 0.2; exit 2"]);
+    wait_until("a restart", || e.inspect("always", "{{.RestartCount}}") != "0");
+    e.ok(&["stop", "-t", "1", "always"]);
+    assert_eq!(e.inspect("always", "{{.State.Status}}"), "exited");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(e.inspect("always", "{{.State.Status}}"), "exited");
+    for n in ["flaky", "good", "always"] {
+        e.ok(&["rm", n]);
+    }
+    e.assert_clean();
+}
+
+#[test]
+fn killed_shim_and_simulated_reboot_tell_the_truth() {
+    let e = Env::new();
+    let a = e.ok(&["run", "-d", "--name", "ca", IMG, "sleep", "1000"]);
+    let b = e.ok(&["run", "-d", "--name", "cb", IMG, "sleep", "1000"]);
+    let pid_a: i32 = e.inspect("ca", "{{.State.Pid}}").parse().unwrap();
+    // kill -9 of a shim: the container dies with it and is recorded as killed.
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(e.shim_pid(&a)), nix::sys::signal::Signal::SIGKILL).unwrap();
+    wait_until("the container to die with its shim", || {
+        !std::path::Path::new(&format!("/proc/{pid_a}")).exists()
+            || std::fs::read_to_string(format!("/proc/{pid_a}/stat")).unwrap_or_default().contains(") Z")
+    });
+    assert_eq!(e.inspect("ca", "{{.State.Status}} {{.State.ExitCode}} {{.State.Running}}"), "exited 137 false");
+    assert!(e.inspect("ca", "{{.State.Error}}").contains("hull-shim died"));
+    e.ok(&["start", "ca"]);
+    assert_eq!(e.inspect("ca", "{{.State.Status}}"), "running");
+    // A simulated reboot: every shim killed, mounts gone, run root wiped.
+    for id in [&a, &b] {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(e.shim_pid(id)), nix::sys::signal::Signal::SIGKILL);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    for id in [&a, &b] {
+        let _ =
+            nix::mount::umount2(&e.root.join("containers").join(id).join("rootfs"), nix::mount::MntFlags::MNT_DETACH);
+    }
+    let _ = std::fs::remove_dir_all(e.run_root());
+    let ps = e.ok(&["ps", "-a", "--format", "{{.Names}} {{.State}}"]);
+    assert_eq!(ps, "cb exited\nca exited");
+    e.ok(&["start", "ca", "cb"]);
+    assert_eq!(e.ok(&["exec", "cb", "echo", "alive"]), "alive");
+    e.ok(&["rm", "-f", "ca", "cb"]);
+    e.assert_clean();
+}
+
+#[test]
+fn cli_killed_mid_run_leaves_a_consistent_state() {
+    let e = Env::new();
+    for delay_ms in [0u64, 5, 10, 20, 30, 45, 60, 90] {
+        let mut child = e
+            .cmd()
+            .args(["run", "-d", IMG, "sleep", "1000"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    // Whatever was made is a container ps lists truthfully, and rm -f removes it all.
+    let states = e.ok(&["ps", "-a", "--format", "{{.State}}"]);
+    for s in states.lines() {
+        assert!(["created", "running", "exited"].contains(&s), "{states}");
+    }
+    for id in e.ok(&["ps", "-aq"]).lines() {
+        e.ok(&["rm", "-f", id]);
+    }
+    e.assert_clean();
+}
+
+#[test]
+fn two_hundred_containers_from_four_processes() {
+    let e = Env::new();
+    let workers: Vec<_> = (0..4)
+        .map(|w| {
+            let (root, parent) = (e.root.clone(), e.parent.clone());
+            let hull = move |_: &std::path::Path, args: &[&str]| {
+                hull_command(&root).env("HULL_CGROUP_PARENT", format!("/{parent}")).args(args).output().unwrap()
+            };
+            let root = e.root.clone();
+            std::thread::spawn(move || {
+                let mut ids = Vec::new();
+                for i in 0..50 {
+                    let out = hull(&root, &["run", "-d", "--name", &format!("c{w}-{i}"), IMG, "sleep", "1000"]);
+                    assert!(out.status.success(), "{}", text(&out.stderr));
+                    ids.push(text(&out.stdout).trim().to_string());
+                }
+                for id in ids {
+                    let out = hull(&root, &["rm", "-f", &id]);
+                    assert!(out.status.success(), "{}", text(&out.stderr));
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    e.assert_clean();
+}
+
+#[test]
+fn bad_input_is_refused_and_leaves_nothing() {
+    let e = Env::new();
+    e.ok(&["create", "--name", "taken", IMG, "true"]);
+    let bind_missing = format!("{}:/x", e.root.join("nonexistent").display());
+    let cases: Vec<(Vec<&str>, i32, &str)> = vec![
+        (vec!["run", "--pull", "never", "nosuch", "true"], 125, "No such image: nosuch"),
+        (vec!["run", "--name", "taken", IMG, "true"], 125, "is already in use"),
+        (vec!["run", "-m", "lots", IMG, "true"], 125, "invalid size for --memory"),
+        (vec!["run", "--cpus", "x", IMG, "true"], 125, "invalid value for --cpus"),
+        (vec!["run", "-v", &bind_missing, IMG, "true"], 125, "bind source path does not exist"),
+        (vec!["run", "--rm", "--restart", "always", IMG, "true"], 125, "conflicting options"),
+        (vec!["run", IMG, "nosuchcommand"], 127, "executable file not found"),
+        (vec!["run", IMG, "/etc/passwd"], 126, "permission denied"),
+        (vec!["run", "--ulimit", "nofile=100000000:100000000", IMG, "true"], 125, "--ulimit nofile"),
+        (vec!["run", "--cap-add", "BOGUS", IMG, "true"], 125, "unknown capability"),
+        (vec!["run", "--restart", "sometimes", IMG, "true"], 125, "invalid restart policy"),
+        (vec!["run", "--name", "bad name", IMG, "true"], 125, "invalid container name"),
+        (vec!["run", "--network", "bridge0", IMG, "true"], 125, "network \"bridge0\" not found"),
+        (vec!["ps", "--format", "{{range .Names}}{{end}}"], 1, "unsupported template syntax"),
+        (vec!["stop", "ghost"], 1, "No such container: ghost"),
+        (vec!["logs", "ghost"], 1, "No such container: ghost"),
+        (vec!["exec", "ghost", "true"], 1, "No such container: ghost"),
+        (vec!["exec", "taken", "true"], 1, "is created"),
+        (vec!["kill", "-s", "NOPE", "taken"], 1, "invalid signal"),
+    ];
+    for (args, code, needle) in cases {
+        let out = e.run(&args);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(needle), "{args:?}: {}", text(&out.stderr));
+    }
+    // An ambiguous prefix: create until two ids share a first digit.
+    let mut firsts = std::collections::HashMap::new();
+    let prefix = loop {
+        let id = e.ok(&["create", IMG, "true"]);
+        if let Some(_other) = firsts.insert(id[..1].to_string(), id.clone()) {
+            break id[..1].to_string();
+        }
+    };
+    let out = e.run(&["inspect", "--type", "container", &prefix]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = e.run(&["rm", &prefix]);
+    assert!(text(&out.stderr).contains("multiple containers match"), "{}", text(&out.stderr));
+    // Only the containers made on purpose exist; nothing else was left.
+    for id in e.ok(&["ps", "-aq"]).lines() {
+        e.ok(&["rm", id]);
+    }
+    e.assert_clean();
+}
+
+#[test]
+fn interactive_and_cp() {
+    let e = Env::new();
+    let mut child = e
+        .cmd()
+        .args(["run", "-i", "--rm", IMG, "sh", "-c", "read a; echo got:$a; cat"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.as_mut().unwrap().write_all(b"hello\nrest\n").unwrap();
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(text(&out.stdout), "got:hello\nrest\n");
+    // cp both ways, into a running container and out of a stopped one.
+    e.ok(&["run", "-d", "--name", "box", IMG, "sleep", "1000"]);
+    let src = e.root.with_extension("src");
+    std::fs::create_dir_all(src.join("sub")).unwrap();
+    std::fs::write(src.join("sub/a.txt"), "A").unwrap();
+    e.ok(&["cp", &src.display().to_string(), "box:/tmp/in"]);
+    assert_eq!(e.ok(&["exec", "box", "cat", "/tmp/in/sub/a.txt"]), "A");
+    // A symlink in the container pointing at the host's /etc stays inside the container.
+    e.ok(&["exec", "box", "ln", "-s", "/etc", "/tmp/evil"]);
+    e.ok(&["cp", &src.join("sub/a.txt").display().to_string(), "box:/tmp/evil/hull-cp-test"]);
+    assert!(!std::path::Path::new("/etc/hull-cp-test").exists());
+    assert_eq!(e.ok(&["exec", "box", "cat", "/etc/hull-cp-test"]), "A");
+    e.ok(&["stop", "-t", "0", "box"]);
+    let back = e.root.with_extension("back");
+    e.ok(&["cp", "box:/tmp/in", &back.display().to_string()]);
+    assert_eq!(std::fs::read_to_string(back.join("sub/a.txt")).unwrap(), "A");
+    e.ok(&["rm", "box"]);
+    e.assert_clean();
+}

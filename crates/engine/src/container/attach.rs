@@ -1,0 +1,92 @@
+//! The client side of the shim's control socket.
+
+use crate::error::{io, EngineError, Result};
+use crate::Engine;
+use hull_shim::protocol::{self, kind, Request};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+
+/// A connection streaming a container's output (see hull_shim::protocol).
+pub struct AttachStream {
+    /// The socket: read frames, write stdin frames.
+    pub stream: UnixStream,
+    /// The container has a terminal (one raw stream).
+    pub tty: bool,
+}
+
+impl Engine {
+    fn control(&self, id: &str) -> Result<UnixStream> {
+        let dir = self.shim_dir(id);
+        let path = dir.join(hull_shim::config::SOCKET_FILE);
+        let dir_fd = hull_shim::config::open_dir(&dir).map_err(io("open", dir.display()))?;
+        UnixStream::connect(hull_shim::config::socket_path(&dir_fd)).map_err(io("connect", path.display()))
+    }
+
+    /// Sends a one-line request and reads the one-line answer.
+    pub(crate) fn shim_request(&self, id: &str, req: &Request) -> Result<()> {
+        let mut s = self.control(id)?;
+        let line = serde_json::to_string(req).unwrap_or_default();
+        s.write_all(format!("{line}\n").as_bytes()).map_err(io("write", "shim control socket"))?;
+        let mut answer = String::new();
+        BufReader::new(&s).read_line(&mut answer).map_err(io("read", "shim control socket"))?;
+        match answer.trim() {
+            "ok" => Ok(()),
+            other => Err(EngineError::Shim(other.strip_prefix("error: ").unwrap_or(other).to_string())),
+        }
+    }
+
+    /// Attaches to a running container's output (and stdin).
+    pub fn attach(&self, key: &str, stdin: bool) -> Result<AttachStream> {
+        let row = self.refreshed(key)?;
+        if !row.state.status.is_live() {
+            return Err(EngineError::Conflict {
+                id: row.id,
+                status: row.state.status.to_string(),
+                what: "You cannot attach to a stopped container, start it first".into(),
+            });
+        }
+        let mut s = self.control(&row.id)?;
+        let line = serde_json::to_string(&Request::Attach { stdin }).unwrap_or_default();
+        s.write_all(format!("{line}\n").as_bytes()).map_err(io("write", "shim control socket"))?;
+        Ok(AttachStream { stream: s, tty: row.config.tty })
+    }
+
+    /// Resizes a container's terminal.
+    pub fn resize(&self, key: &str, rows: u16, cols: u16) -> Result<()> {
+        let row = self.db().find(key)?;
+        self.shim_request(&row.id, &Request::Resize { rows, cols })
+    }
+
+    /// Waits for a container to end for good; returns its exit code.
+    pub fn wait(&self, key: &str) -> Result<i32> {
+        let row = self.refreshed(key)?;
+        let mut code = None;
+        if row.state.status.is_live() {
+            if let Ok(mut s) = self.control(&row.id) {
+                let line = serde_json::to_string(&Request::Wait).unwrap_or_default();
+                if s.write_all(format!("{line}\n").as_bytes()).is_ok() {
+                    while let Ok(Some((k, payload))) = protocol::read_frame(&mut s) {
+                        if k == kind::EXIT {
+                            code = String::from_utf8_lossy(&payload).trim().parse().ok();
+                            break;
+                        }
+                    }
+                }
+            }
+            // The shim may still be running the exit command: wait for the record.
+            for _ in 0..1000 {
+                match self.refreshed(&row.id) {
+                    Ok(r) if r.state.status.is_live() => std::thread::sleep(std::time::Duration::from_millis(10)),
+                    Ok(r) => return Ok(r.state.exit_code),
+                    Err(EngineError::NoSuchContainer(_)) => return Ok(code.unwrap_or(row.state.exit_code)),
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        match self.refreshed(&row.id) {
+            Ok(r) => Ok(r.state.exit_code),
+            Err(EngineError::NoSuchContainer(_)) => Ok(code.unwrap_or(row.state.exit_code)),
+            Err(e) => Err(e),
+        }
+    }
+}

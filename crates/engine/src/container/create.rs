@@ -1,0 +1,124 @@
+//! `create`: a container row, its directory and its root filesystem, with
+//! the config validated by building its runtime spec once.
+
+use crate::db::Row;
+use crate::error::{io, EngineError, Result};
+use crate::model::{Container, ContainerConfig, ContainerState};
+use crate::{names, Engine};
+use std::path::Path;
+
+/// What `create` takes.
+#[derive(Debug, Clone, Default)]
+pub struct CreateRequest {
+    /// Name; generated when absent.
+    pub name: Option<String>,
+    /// The container's configuration (`image` names the image).
+    pub config: ContainerConfig,
+}
+
+impl Engine {
+    /// Creates a container. On any error nothing is left behind.
+    pub fn create(&self, req: CreateRequest) -> Result<Container> {
+        let mut cfg = req.config;
+        if let Some(n) = &req.name {
+            if !names::valid_name(n) {
+                return Err(EngineError::Invalid(format!(
+                    "invalid container name {n:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+                )));
+            }
+        }
+        validate(&cfg)?;
+        let image = self.images.resolve(&cfg.image)?;
+        cfg.image_id = image.id.to_string();
+        let exec = image.config.config.clone().unwrap_or_default();
+        if cfg.stop_signal.is_none() {
+            cfg.stop_signal = exec.stop_signal.clone();
+        }
+        let entry = cfg.entrypoint.clone().or(exec.entrypoint.clone()).unwrap_or_default();
+        let cmd =
+            cfg.cmd.clone().or(if cfg.entrypoint.is_some() { None } else { exec.cmd.clone() }).unwrap_or_default();
+        cfg.command = entry.into_iter().chain(cmd).collect();
+        if cfg.command.is_empty() {
+            return Err(EngineError::Invalid("no command specified: the image has none and none was given".into()));
+        }
+        let id = names::new_id().map_err(io("read", "/dev/urandom"))?;
+        let created = hull_shim::config::now_rfc3339();
+        let mut row =
+            Row { id: id.clone(), name: String::new(), created, config: cfg, state: ContainerState::default() };
+        // The row comes first: a create killed half-way leaves a container
+        // `rm` can remove, never an orphan directory.
+        self.insert_named(&mut row, req.name.as_deref())?;
+        let _lock = self.lock(&id)?;
+        if let Err(e) = self.prepare(&row, &image).and_then(|_| self.volumes_for(&row, &image)) {
+            self.discard(&id);
+            return Err(e);
+        }
+        Ok(self.to_container(row))
+    }
+
+    fn insert_named(&self, row: &mut Row, name: Option<&str>) -> Result<()> {
+        if let Some(n) = name {
+            row.name = n.to_string();
+            return self.db().insert(row);
+        }
+        for attempt in 0..10 {
+            row.name = names::random_name(&row.id, attempt);
+            match self.db().insert(row) {
+                Err(EngineError::NameInUse { .. }) => continue,
+                other => return other,
+            }
+        }
+        row.name = row.id[..12].to_string();
+        self.db().insert(row)
+    }
+
+    /// Undoes a failed create: mounts, directory, row, lock.
+    pub(crate) fn discard(&self, id: &str) {
+        let dir = self.container_dir(id);
+        let _ = nix::mount::umount2(&dir.join("rootfs"), nix::mount::MntFlags::MNT_DETACH);
+        let _ = std::fs::remove_dir_all(&dir);
+        let _ = self.db().delete(id);
+        self.unlink_lock(id);
+    }
+
+    pub(crate) fn to_container(&self, r: Row) -> Container {
+        Container { id: r.id, name: r.name, created: r.created, config: r.config, state: r.state }
+    }
+}
+
+/// Checks what can be checked before anything is made.
+fn validate(cfg: &ContainerConfig) -> Result<()> {
+    if !matches!(cfg.network.as_str(), "none" | "host" | "") {
+        return Err(EngineError::Invalid(format!(
+            "network {:?} not found: this build of Hull has the networks none and host",
+            cfg.network
+        )));
+    }
+    if cfg.auto_remove && cfg.restart != hull_shim::config::RestartPolicy::No {
+        return Err(EngineError::Invalid("conflicting options: --restart and --rm".into()));
+    }
+    for m in &cfg.mounts {
+        if !m.target.starts_with('/') {
+            return Err(EngineError::Invalid(format!("invalid mount target {:?}: not an absolute path", m.target)));
+        }
+        if m.kind == "bind" && !Path::new(&m.source).exists() {
+            return Err(EngineError::Invalid(format!(
+                "invalid mount config for type \"bind\": bind source path does not exist: {}",
+                m.source
+            )));
+        }
+        if m.kind == "volume" && !names::valid_name(&m.source) {
+            return Err(EngineError::Invalid(format!("invalid volume name {:?}", m.source)));
+        }
+    }
+    crate::oci::capabilities(cfg)?;
+    if let (Some(m), Some(s)) = (cfg.limits.memory, cfg.limits.memory_swap) {
+        if s != -1 && s < m {
+            return Err(EngineError::Invalid("minimum memoryswap limit should be larger than memory limit".into()));
+        }
+    }
+    if cfg.limits.memory.is_some_and(|m| m < 6 << 20) {
+        return Err(EngineError::Invalid("minimum memory limit allowed is 6MB".into()));
+    }
+    Ok(())
+}

@@ -1,0 +1,111 @@
+//! The small verbs: rename, pause, unpause, top, prune.
+
+use crate::error::{EngineError, Result};
+use crate::model::Status;
+use crate::Engine;
+
+impl Engine {
+    /// Renames a container.
+    pub fn rename(&self, key: &str, name: &str) -> Result<()> {
+        let name = name.strip_prefix('/').unwrap_or(name);
+        if !crate::names::valid_name(name) {
+            return Err(EngineError::Invalid(format!(
+                "invalid container name {name:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+            )));
+        }
+        let row = self.db().find(key)?;
+        if row.name == name {
+            return Err(EngineError::Invalid(format!(
+                "renaming a container with the same name as its current name: {name}"
+            )));
+        }
+        self.db().rename(&row.id, name)
+    }
+
+    /// Freezes a running container.
+    pub fn pause(&self, key: &str) -> Result<()> {
+        let row = self.refreshed(key)?;
+        if row.state.status != Status::Running {
+            return Err(EngineError::Conflict {
+                id: row.id,
+                status: row.state.status.to_string(),
+                what: "container is not running".into(),
+            });
+        }
+        Ok(self.runtime().pause(&row.id)?)
+    }
+
+    /// Thaws a paused container.
+    pub fn unpause(&self, key: &str) -> Result<()> {
+        let row = self.refreshed(key)?;
+        if row.state.status != Status::Paused {
+            return Err(EngineError::Conflict {
+                id: row.id,
+                status: row.state.status.to_string(),
+                what: "container is not paused".into(),
+            });
+        }
+        Ok(self.runtime().resume(&row.id)?)
+    }
+
+    /// Host pids of the container's processes.
+    pub fn top(&self, key: &str) -> Result<Vec<i32>> {
+        let row = self.refreshed(key)?;
+        if !matches!(row.state.status, Status::Running | Status::Paused) {
+            return Err(EngineError::Conflict {
+                id: row.id,
+                status: row.state.status.to_string(),
+                what: "container is not running".into(),
+            });
+        }
+        Ok(self.runtime().pids(&row.id)?)
+    }
+
+    /// Removes every stopped container; returns their ids.
+    pub fn prune(&self) -> Result<Vec<String>> {
+        let mut gone = Vec::new();
+        for c in self.list()? {
+            if matches!(c.state.status, Status::Exited | Status::Created) {
+                match self.remove(&c.id, false, false) {
+                    Ok(()) => gone.push(c.id),
+                    Err(EngineError::NoSuchContainer(_) | EngineError::Conflict { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(gone)
+    }
+
+    /// The stats of a running container (runc's JSON shape).
+    pub fn stats(&self, key: &str) -> Result<hull_cgroups::stats::Stats> {
+        let row = self.refreshed(key)?;
+        Ok(self.runtime().stats(&row.id)?)
+    }
+}
+
+impl Engine {
+    /// Runs `f` with the container's root filesystem: `/proc/<pid>/root`
+    /// of a running container (its mounts included), else its root mounted
+    /// for the call (and unmounted after, if it was not mounted before).
+    pub fn with_root<T>(&self, key: &str, f: impl FnOnce(&std::path::Path) -> T) -> Result<T> {
+        let row = self.refreshed(key)?;
+        if matches!(row.state.status, Status::Running | Status::Paused) && row.state.pid > 0 {
+            return Ok(f(std::path::Path::new(&format!("/proc/{}/root", row.state.pid))));
+        }
+        let _lock = self.lock(&row.id)?;
+        let dir = self.container_dir(&row.id);
+        let rootfs = dir.join("rootfs");
+        let mounted_here = !crate::is_mounted(&rootfs);
+        if mounted_here {
+            let image = self.image_of(&row)?;
+            let layers = self.images.layers(&image)?;
+            hull_image::snapshot::mount_overlay(&layers, &dir.join("upper"), &dir.join("work"), &rootfs)
+                .map_err(hull_image::images::ImageError::from)?;
+        }
+        let out = f(&rootfs);
+        if mounted_here {
+            let _ = nix::mount::umount2(&rootfs, nix::mount::MntFlags::MNT_DETACH);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,12 @@
+//! The container lifecycle, one file per verb.
+
+pub mod attach;
+pub mod create;
+pub mod exec;
+pub mod logs;
+mod misc;
+mod prepare;
+mod remove;
+pub(crate) mod start;
+mod stop;
+mod sync;

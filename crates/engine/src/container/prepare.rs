@@ -1,0 +1,71 @@
+//! Everything a container needs on disk before its shim starts it: the
+//! overlay root, /etc/hostname, /etc/hosts, /etc/resolv.conf and the
+//! bundle's config.json. Done at create and again at each start (after a
+//! reboot the mounts are gone).
+
+use crate::db::Row;
+use crate::error::{io, Result};
+use crate::oci::{self, EtcFiles};
+use crate::Engine;
+use hull_image::images::Image;
+
+impl Engine {
+    /// Mounts the root (if it is not), writes the /etc files and config.json.
+    pub(crate) fn prepare(&self, row: &Row, image: &Image) -> Result<hull_spec::Spec> {
+        let dir = self.container_dir(&row.id);
+        for d in ["upper", "work", "rootfs"] {
+            std::fs::create_dir_all(dir.join(d)).map_err(io("mkdir", dir.join(d).display()))?;
+        }
+        let rootfs = dir.join("rootfs");
+        if !crate::is_mounted(&rootfs) {
+            let layers = self.images.layers(image)?;
+            hull_image::snapshot::mount_overlay(&layers, &dir.join("upper"), &dir.join("work"), &rootfs)
+                .map_err(hull_image::images::ImageError::from)?;
+        }
+        let hostname = row.config.hostname.clone().unwrap_or_else(|| row.id[..12].to_string());
+        let etc =
+            EtcFiles { hostname: &dir.join("hostname"), hosts: &dir.join("hosts"), resolv: &dir.join("resolv.conf") };
+        write(etc.hostname, &format!("{hostname}\n"))?;
+        let hosts = if row.config.network == "host" {
+            std::fs::read_to_string("/etc/hosts").unwrap_or_default()
+        } else {
+            format!(
+                "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n127.0.1.1\t{hostname}\n"
+            )
+        };
+        write(etc.hosts, &hosts)?;
+        write(etc.resolv, &resolv_conf())?;
+        let volumes = self.cfg.root.join("volumes");
+        let spec =
+            oci::build(&row.id, &row.config, &image.config, &rootfs, &etc, &|name| volumes.join(name).join("_data"))?;
+        let data = serde_json::to_vec_pretty(&spec).unwrap_or_default();
+        write_bytes(&dir.join("config.json"), &data)?;
+        Ok(spec)
+    }
+
+    /// The image a container was created from (by id, so a retag does not matter).
+    pub(crate) fn image_of(&self, row: &Row) -> Result<Image> {
+        Ok(self.images.resolve(&row.config.image_id).or_else(|_| self.images.resolve(&row.config.image))?)
+    }
+}
+
+/// The host's resolvers, without loopback ones (useless in a new network
+/// namespace); docker's public fallbacks are not added: an empty file
+/// means no DNS, which is true of --network none.
+fn resolv_conf() -> String {
+    let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    host.lines()
+        .filter(|l| !(l.starts_with("nameserver") && (l.contains(" 127.") || l.contains(" ::1"))))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+fn write(path: &std::path::Path, s: &str) -> Result<()> {
+    write_bytes(path, s.as_bytes())
+}
+
+fn write_bytes(path: &std::path::Path, data: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, data).map_err(io("write", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(io("rename", path.display()))
+}

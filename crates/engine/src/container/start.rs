@@ -1,0 +1,221 @@
+//! `start`: the bundle made ready again, then a `hull-shim` started for the
+//! container; it reports `ok <pid>` or the runtime's error on a pipe.
+
+use crate::db::Row;
+use crate::error::{io, EngineError, Result};
+use crate::model::{Container, Status};
+use crate::Engine;
+use hull_shim::config::{LogConfig, ShimConfig};
+use std::io::Read;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+
+impl Engine {
+    /// Starts a container. `attach` is the shim's end of a socket pair whose
+    /// other end gets the container's output from its first byte.
+    pub fn start(&self, key: &str, attach: Option<OwnedFd>) -> Result<Container> {
+        let id = self.db().find(key)?.id;
+        let _lock = self.lock(&id)?;
+        let row = self.refreshed_locked(&id)?;
+        match row.state.status {
+            Status::Running | Status::Restarting => return Ok(self.to_container(row)),
+            Status::Paused => {
+                return Err(EngineError::Conflict {
+                    id,
+                    status: "paused".into(),
+                    what: "cannot start a paused container, try unpause instead".into(),
+                })
+            }
+            Status::Removing => {
+                return Err(EngineError::Conflict {
+                    id,
+                    status: "being removed".into(),
+                    what: "cannot start it".into(),
+                })
+            }
+            Status::Created | Status::Exited => {}
+        }
+        match self.start_locked(row.clone(), attach) {
+            Ok(c) => Ok(c),
+            Err(e) => {
+                let mut state = row.state;
+                state.error = e.to_string();
+                let _ = self.db().set_state(&id, &state);
+                Err(e)
+            }
+        }
+    }
+
+    fn start_locked(&self, mut row: Row, attach: Option<OwnedFd>) -> Result<Container> {
+        let id = row.id.clone();
+        let image = self.image_of(&row)?;
+        let spec = self.prepare(&row, &image)?;
+        check_command(&self.container_dir(&id).join("rootfs"), &spec)?;
+        let shim_dir = self.shim_dir(&id);
+        let _ = std::fs::remove_dir_all(&shim_dir);
+        std::fs::create_dir_all(&shim_dir).map_err(io("mkdir", shim_dir.display()))?;
+        let mut exit_command = self.cfg.exit_command.clone();
+        exit_command.push(id.clone());
+        let shim_cfg = ShimConfig {
+            id: id.clone(),
+            bundle: self.container_dir(&id),
+            runtime_root: self.cfg.run_root.join("runtime"),
+            tty: row.config.tty,
+            stdin: row.config.stdin,
+            log: LogConfig {
+                path: self.log_path(&id),
+                max_size: row.config.log_max_size,
+                max_files: row.config.log_max_files.max(1),
+            },
+            restart: row.config.restart,
+            exit_command,
+        };
+        hull_shim::config::write_json(&shim_dir.join(hull_shim::config::CONFIG_FILE), &shim_cfg)
+            .map_err(io("write", shim_dir.display()))?;
+        let pid = match self.spawn_shim(&shim_dir, attach) {
+            Ok(pid) => pid,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&shim_dir);
+                return Err(e);
+            }
+        };
+        let (shim_pid, shim_start) = read_shim_pid(&shim_dir);
+        let s = &mut row.state;
+        s.status = Status::Running;
+        s.pid = pid;
+        s.shim_pid = shim_pid;
+        s.shim_start = shim_start;
+        s.started_at = hull_shim::config::now_rfc3339();
+        s.error.clear();
+        s.stopped_by_user = false;
+        s.oom_killed = false;
+        s.exit_code = 0;
+        self.db().set_state(&id, &row.state)?;
+        Ok(self.to_container(row))
+    }
+
+    /// Runs `hull-shim DIR` with the readiness pipe on fd 3 and the attach
+    /// socket on fd 4; returns the container's pid once the shim reports it.
+    fn spawn_shim(&self, dir: &Path, attach: Option<OwnedFd>) -> Result<i32> {
+        let (ready_r, ready_w) =
+            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| io("pipe", "shim readiness")(e.into()))?;
+        let w = ready_w.as_raw_fd();
+        let a = attach.as_ref().map(|f| f.as_raw_fd());
+        let mut cmd = std::process::Command::new(&self.cfg.shim);
+        cmd.arg(dir).stdin(std::process::Stdio::null()).stdout(std::process::Stdio::null());
+        // SAFETY: the closure only calls dup2/fcntl, which are async-signal-safe.
+        unsafe {
+            cmd.pre_exec(move || {
+                place_fd(w, 3)?;
+                if let Some(a) = a {
+                    place_fd(a, 4)?;
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().map_err(io("start", self.cfg.shim.display()))?;
+        drop(ready_w);
+        drop(attach);
+        // The shim forks away at once; its first process is reaped here.
+        let _ = child.wait();
+        let mut answer = String::new();
+        let _ = std::fs::File::from(ready_r).read_to_string(&mut answer);
+        let answer = answer.trim();
+        if let Some(pid) = answer.strip_prefix("ok ") {
+            return pid.trim().parse().map_err(|_| EngineError::Shim(format!("bad readiness answer {answer:?}")));
+        }
+        let why = answer.strip_prefix("error ").unwrap_or(if answer.is_empty() {
+            "exited without an answer"
+        } else {
+            answer
+        });
+        Err(classify_start_error(why))
+    }
+}
+
+/// Puts `fd` at `target` without CLOEXEC (for the exec'd shim).
+fn place_fd(fd: RawFd, target: RawFd) -> std::io::Result<()> {
+    if fd == target {
+        // SAFETY: fcntl on a descriptor we own.
+        let r = unsafe { libc::fcntl(fd, libc::F_SETFD, 0) };
+        return if r < 0 { Err(std::io::Error::last_os_error()) } else { Ok(()) };
+    }
+    // SAFETY: dup2 onto a descriptor number this child process may replace.
+    if unsafe { libc::dup2(fd, target) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+fn read_shim_pid(dir: &Path) -> (i32, u64) {
+    let s = std::fs::read_to_string(dir.join(hull_shim::config::PID_FILE)).unwrap_or_default();
+    let mut it = s.split_whitespace();
+    let pid = it.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    let start = it.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    (pid, start)
+}
+
+/// A runtime error, with a command that cannot run made docker's 126/127.
+pub(crate) fn classify(e: hull_runtime::RuntimeError) -> EngineError {
+    match classify_start_error(&e.to_string()) {
+        EngineError::Shim(_) => EngineError::Runtime(e),
+        other => other,
+    }
+}
+
+/// The runtime's words for a command that cannot run, as docker's codes.
+pub(crate) fn classify_start_error(why: &str) -> EngineError {
+    if why.contains("executable file not found") || why.contains("No such file") || why.contains("ENOENT") {
+        return EngineError::CommandNotFound(why.to_string());
+    }
+    if why.contains("Permission denied") || why.contains("EACCES") || why.contains("not a regular file") {
+        return EngineError::CommandNotExecutable(why.to_string());
+    }
+    EngineError::Shim(why.to_string())
+}
+
+/// Resolves the command in the container's root as execve will (PATH from
+/// its environment), so a missing or non-executable command is docker's
+/// 127 or 126 before anything starts.
+fn check_command(rootfs: &Path, spec: &hull_spec::Spec) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(p) = spec.process.as_ref() else { return Ok(()) };
+    let Some(arg0) = p.args.as_ref().and_then(|a| a.first()) else { return Ok(()) };
+    let env = p.env.clone().unwrap_or_default();
+    let path = env
+        .iter()
+        .find_map(|e| e.strip_prefix("PATH="))
+        .unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    let cwd = p.cwd.to_string_lossy().to_string();
+    let candidates: Vec<String> = if arg0.contains('/') {
+        vec![if arg0.starts_with('/') { arg0.clone() } else { format!("{cwd}/{arg0}") }]
+    } else {
+        path.split(':').map(|d| format!("{d}/{arg0}")).collect()
+    };
+    let mut seen_unexecutable = false;
+    for c in candidates {
+        let Ok(host) = hull_runtime::rootfs::secure_join(rootfs, Path::new(&c)) else { continue };
+        match std::fs::metadata(&host) {
+            Ok(m) if m.is_file() && m.permissions().mode() & 0o111 != 0 => return Ok(()),
+            Ok(_) => seen_unexecutable = true,
+            Err(_) => {}
+        }
+    }
+    // Mounts (volumes, binds) are not in the root yet: leave those to the runtime.
+    if spec
+        .mounts
+        .iter()
+        .flatten()
+        .any(|m| arg0.starts_with(&*m.destination.to_string_lossy()) && m.destination != Path::new("/"))
+    {
+        return Ok(());
+    }
+    if seen_unexecutable {
+        return Err(EngineError::CommandNotExecutable(format!("exec: {arg0:?}: permission denied")));
+    }
+    if arg0.contains('/') {
+        return Err(EngineError::CommandNotFound(format!("exec: {arg0:?}: no such file or directory")));
+    }
+    Err(EngineError::CommandNotFound(format!("exec: {arg0:?}: executable file not found in $PATH")))
+}

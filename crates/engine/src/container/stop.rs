@@ -1,0 +1,67 @@
+//! `stop`, `kill` and `restart`: signals delivered by the shim, which also
+//! stops the restart policy and, for stop, sends SIGKILL after the timeout.
+
+use crate::error::{EngineError, Result};
+use crate::Engine;
+use hull_shim::protocol::Request;
+
+impl Engine {
+    /// Stops a container: its stop signal, then SIGKILL after `timeout`
+    /// seconds (its own --stop-timeout, or 10). Stopping a stopped container is fine.
+    pub fn stop(&self, key: &str, timeout: Option<i64>) -> Result<()> {
+        let row = self.refreshed(key)?;
+        if !row.state.status.is_live() {
+            return Ok(());
+        }
+        if row.state.status == crate::Status::Paused {
+            let _ = self.runtime().resume(&row.id);
+        }
+        let sig = row.config.stop_signal.clone().unwrap_or_else(|| "SIGTERM".into());
+        let signal = hull_runtime::parse_signal(&sig).map_err(EngineError::Invalid)? as i32;
+        let timeout = timeout.or(row.config.stop_timeout).unwrap_or(10);
+        let sent = self.shim_request(&row.id, &Request::Signal { signal, stop: true, timeout: Some(timeout) });
+        self.mark_stopped_by_user(&row.id);
+        if let Err(e) = sent {
+            // The shim went away meanwhile: the refresh below records that.
+            if self.refreshed(&row.id)?.state.status.is_live() {
+                return Err(e);
+            }
+        }
+        self.wait(&row.id).map(drop)
+    }
+
+    /// Sends a signal to the container's init.
+    pub fn kill(&self, key: &str, signal: &str) -> Result<()> {
+        let row = self.refreshed(key)?;
+        let sig = hull_runtime::parse_signal(signal).map_err(EngineError::Invalid)?;
+        if !row.state.status.is_live() || row.state.status == crate::Status::Restarting {
+            return Err(EngineError::Conflict {
+                id: row.id,
+                status: row.state.status.to_string(),
+                what: "cannot kill a container that is not running".into(),
+            });
+        }
+        let stop = sig == nix::sys::signal::Signal::SIGKILL
+            || Some(sig) == row.config.stop_signal.as_deref().and_then(|s| hull_runtime::parse_signal(s).ok())
+            || (row.config.stop_signal.is_none() && sig == nix::sys::signal::Signal::SIGTERM);
+        self.shim_request(&row.id, &Request::Signal { signal: sig as i32, stop, timeout: None })?;
+        if stop {
+            self.mark_stopped_by_user(&row.id);
+        }
+        Ok(())
+    }
+
+    /// Stops (if running) and starts a container.
+    pub fn restart(&self, key: &str, timeout: Option<i64>) -> Result<()> {
+        self.stop(key, timeout)?;
+        self.start(key, None).map(drop)
+    }
+
+    fn mark_stopped_by_user(&self, id: &str) {
+        let db = self.db();
+        if let Ok(mut r) = db.find(id) {
+            r.state.stopped_by_user = true;
+            let _ = db.set_state(id, &r.state);
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! Keeping the database truthful. A live container's status comes from its
+//! shim: alive (pid and start time match) and without an exit record, it
+//! runs (or restarts, or is paused); otherwise its end is recorded: from
+//! the shim's `exit.json`, or, when the shim died without one (kill -9, a
+//! reboot), as killed, after making sure nothing of it is left running.
+
+use crate::db::Row;
+use crate::error::Result;
+use crate::model::{Container, Status};
+use crate::Engine;
+use hull_shim::config::{self, ExitRecord, ShimState};
+
+impl Engine {
+    /// A container with its live status brought up to date.
+    pub(crate) fn refreshed(&self, id: &str) -> Result<Row> {
+        let row = self.db().find(id)?;
+        if !row.state.status.is_live() || self.shim_alive(&row) {
+            return Ok(self.with_live_status(row));
+        }
+        let _lock = self.lock(&row.id)?;
+        self.refreshed_locked(&row.id)
+    }
+
+    /// As [`Engine::refreshed`], with the container's lock held.
+    pub(crate) fn refreshed_locked(&self, id: &str) -> Result<Row> {
+        let row = self.db().find(id)?;
+        if !row.state.status.is_live() || self.shim_alive(&row) {
+            return Ok(self.with_live_status(row));
+        }
+        self.finalize(row)
+    }
+
+    /// The shim runs and has not recorded an end.
+    fn shim_alive(&self, row: &Row) -> bool {
+        let dir = self.shim_dir(&row.id);
+        crate::start_time(row.state.shim_pid) == Some(row.state.shim_start) && !dir.join(config::EXIT_FILE).exists()
+    }
+
+    fn with_live_status(&self, mut row: Row) -> Row {
+        if !row.state.status.is_live() {
+            return row;
+        }
+        let dir = self.shim_dir(&row.id);
+        if let Ok(Some(s)) = config::read_json::<ShimState>(&dir.join(config::STATE_FILE)) {
+            row.state.pid = s.pid;
+            row.state.restart_count = s.restart_count;
+            if !s.started_at.is_empty() {
+                row.state.started_at = s.started_at;
+            }
+            if let Some(code) = s.last_exit {
+                row.state.exit_code = code;
+            }
+            if let Some(f) = s.last_finished_at {
+                row.state.finished_at = f;
+            }
+            row.state.status = if s.restarting { Status::Restarting } else { Status::Running };
+        }
+        if row.state.status == Status::Running {
+            if let Ok(st) = self.runtime().state(&row.id) {
+                if st.status == "paused" {
+                    row.state.status = Status::Paused;
+                }
+            }
+        }
+        row
+    }
+
+    /// Records the end of a container whose shim is gone (or done) and
+    /// releases what it held: its process, runtime state, mounts.
+    pub(crate) fn finalize(&self, mut row: Row) -> Result<Row> {
+        let dir = self.shim_dir(&row.id);
+        let end: ExitRecord = match config::read_json(&dir.join(config::EXIT_FILE)) {
+            Ok(Some(e)) => e,
+            _ => ExitRecord {
+                code: 137,
+                finished_at: config::now_rfc3339(),
+                restart_count: row.state.restart_count,
+                oom_killed: false,
+                error: Some("hull-shim died; the container was killed with it".into()),
+            },
+        };
+        self.release(&row.id);
+        let s = &mut row.state;
+        s.status = Status::Exited;
+        s.pid = 0;
+        s.exit_code = end.code;
+        s.finished_at = end.finished_at;
+        s.restart_count = end.restart_count;
+        s.oom_killed = end.oom_killed;
+        s.error = end.error.unwrap_or_default();
+        self.db().set_state(&row.id, &row.state)?;
+        Ok(row)
+    }
+
+    /// Kills whatever is left of the container and unmounts its root.
+    /// Best effort: each step runs whatever the others did.
+    pub(crate) fn release(&self, id: &str) {
+        let rt = self.runtime();
+        if let Ok(st) = rt.state(id) {
+            if st.status != "stopped" {
+                let _ = rt.kill(id, nix::sys::signal::Signal::SIGKILL, true);
+                let pid = st.pid;
+                for _ in 0..200 {
+                    if crate::start_time(pid).is_none() {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+            }
+            let _ = rt.delete(id, true);
+        }
+        let _ = std::fs::remove_dir_all(self.shim_dir(id));
+        self.remove_cgroups(id);
+        let rootfs = self.container_dir(id).join("rootfs");
+        if crate::is_mounted(&rootfs) {
+            let _ = nix::mount::umount2(&rootfs, nix::mount::MntFlags::MNT_DETACH);
+        }
+    }
+
+    /// The shim's exit command: record the end, release, and remove the
+    /// container if it was run with --rm. `shim_pid` is the calling shim's
+    /// pid: a shim whose container was since started again by another shim
+    /// (a stop and a start that beat its exit command) changes nothing.
+    pub fn cleanup(&self, key: &str, shim_pid: Option<i32>) -> Result<()> {
+        let row = match self.db().find(key) {
+            Ok(r) => r,
+            Err(crate::EngineError::NoSuchContainer(_)) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        let lock = self.lock(&row.id)?;
+        let row = self.db().find(&row.id)?;
+        if shim_pid.is_some_and(|p| p != row.state.shim_pid) {
+            return Ok(());
+        }
+        let row = self.refreshed_locked(&row.id)?;
+        drop(lock);
+        if row.state.status.is_live() {
+            return Ok(());
+        }
+        if row.config.auto_remove {
+            return self.remove(&row.id, true, true);
+        }
+        Ok(())
+    }
+
+    /// Removes the container's cgroup directories the runtime left (its
+    /// state was lost, as after a reboot of /run); only empty ones go.
+    fn remove_cgroups(&self, id: &str) {
+        let Ok(row) = self.db().find(id) else { return };
+        let parent = row.config.cgroup_parent.clone().unwrap_or_else(|| "/hull".into());
+        let rel = format!("{}/{id}", parent.trim_matches('/'));
+        let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else { return };
+        for line in info.lines() {
+            let fields: Vec<&str> = line.split(' ').collect();
+            let fstype = fields.iter().position(|f| *f == "-").and_then(|i| fields.get(i + 1));
+            if matches!(fstype, Some(&"cgroup") | Some(&"cgroup2")) {
+                if let Some(mnt) = fields.get(4) {
+                    let _ = std::fs::remove_dir(std::path::Path::new(mnt).join(&rel));
+                }
+            }
+        }
+    }
+
+    /// One container, up to date.
+    pub fn get(&self, key: &str) -> Result<Container> {
+        Ok(self.to_container(self.refreshed(key)?))
+    }
+
+    /// Every container, up to date (oldest first).
+    pub fn list(&self) -> Result<Vec<Container>> {
+        let rows = self.db().list()?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            match self.refreshed(&r.id) {
+                Ok(r) => out.push(self.to_container(r)),
+                Err(crate::EngineError::NoSuchContainer(_)) => {} // removed meanwhile
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,184 @@
+//! The state database: one SQLite file, shared by every `hull` process.
+//! WAL journaling and a busy timeout let many processes read and write at
+//! once; writes that check before they change take an IMMEDIATE
+//! transaction, so two creates cannot both take a name.
+
+use crate::error::{EngineError, Result};
+use crate::model::{ContainerConfig, ContainerState};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use std::path::Path;
+
+/// A stored container row.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Creation time.
+    pub created: String,
+    /// Config.
+    pub config: ContainerConfig,
+    /// State.
+    pub state: ContainerState,
+}
+
+/// The database.
+pub struct Db {
+    conn: Connection,
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+fn parse<T: for<'de> serde::Deserialize<'de>>(i: usize, s: String) -> rusqlite::Result<T> {
+    serde_json::from_str(&s)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into()))
+}
+
+fn row(r: &rusqlite::Row) -> rusqlite::Result<Row> {
+    Ok(Row {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        created: r.get(2)?,
+        config: parse(3, r.get(3)?)?,
+        state: parse(4, r.get(4)?)?,
+    })
+}
+
+const COLUMNS: &str = "id, name, created, config, state";
+
+impl Db {
+    /// Opens (creating) the database at `path`.
+    pub fn open(path: &Path) -> Result<Db> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS containers (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,
+                created TEXT NOT NULL,
+                config TEXT NOT NULL,
+                state TEXT NOT NULL
+            );",
+        )?;
+        Ok(Db { conn })
+    }
+
+    /// Inserts a new container; fails if the name is taken.
+    pub fn insert(&mut self, r: &Row) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let holder: Option<String> =
+            tx.query_row("SELECT id FROM containers WHERE name = ?1", [&r.name], |x| x.get(0)).optional()?;
+        if let Some(id) = holder {
+            return Err(EngineError::NameInUse { name: r.name.clone(), id });
+        }
+        tx.execute(
+            "INSERT INTO containers (id, name, created, config, state) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![r.id, r.name, r.created, json(&r.config), json(&r.state)],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A container by exact id.
+    pub fn get(&self, id: &str) -> Result<Option<Row>> {
+        Ok(self.conn.query_row(&format!("SELECT {COLUMNS} FROM containers WHERE id = ?1"), [id], row).optional()?)
+    }
+
+    /// Finds a container by full id, name, or unique id prefix.
+    pub fn find(&self, key: &str) -> Result<Row> {
+        let key = key.strip_prefix('/').unwrap_or(key);
+        if let Some(r) = self.get(key)? {
+            return Ok(r);
+        }
+        let by_name =
+            self.conn.query_row(&format!("SELECT {COLUMNS} FROM containers WHERE name = ?1"), [key], row).optional()?;
+        if let Some(r) = by_name {
+            return Ok(r);
+        }
+        if !key.is_empty() && key.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let mut stmt = self.conn.prepare(&format!("SELECT {COLUMNS} FROM containers WHERE id LIKE ?1 || '%'"))?;
+            let mut rows: Vec<Row> =
+                stmt.query_map([key.to_ascii_lowercase()], row)?.collect::<rusqlite::Result<_>>()?;
+            match rows.len() {
+                0 => {}
+                1 => return Ok(rows.remove(0)),
+                _ => return Err(EngineError::Ambiguous(key.to_string())),
+            }
+        }
+        Err(EngineError::NoSuchContainer(key.to_string()))
+    }
+
+    /// Every container, oldest first.
+    pub fn list(&self) -> Result<Vec<Row>> {
+        let mut stmt = self.conn.prepare(&format!("SELECT {COLUMNS} FROM containers ORDER BY created, id"))?;
+        let rows = stmt.query_map([], row)?.collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Replaces a container's state.
+    pub fn set_state(&self, id: &str, state: &ContainerState) -> Result<()> {
+        self.conn.execute("UPDATE containers SET state = ?2 WHERE id = ?1", params![id, json(state)])?;
+        Ok(())
+    }
+
+    /// Renames; fails if the new name is taken.
+    pub fn rename(&mut self, id: &str, name: &str) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let holder: Option<String> =
+            tx.query_row("SELECT id FROM containers WHERE name = ?1", [name], |x| x.get(0)).optional()?;
+        if let Some(other) = holder {
+            return Err(EngineError::NameInUse { name: name.into(), id: other });
+        }
+        tx.execute("UPDATE containers SET name = ?2 WHERE id = ?1", params![id, name])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Deletes a row.
+    pub fn delete(&self, id: &str) -> Result<()> {
+        self.conn.execute("DELETE FROM containers WHERE id = ?1", [id])?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(id: &str, name: &str) -> Row {
+        Row {
+            id: id.into(),
+            name: name.into(),
+            created: "2026-01-01T00:00:00Z".into(),
+            config: Default::default(),
+            state: Default::default(),
+        }
+    }
+
+    #[test]
+    fn names_ids_prefixes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = Db::open(&dir.path().join("db")).unwrap();
+        db.insert(&r("abc123", "web")).unwrap();
+        db.insert(&r("abd456", "db")).unwrap();
+        assert!(matches!(db.insert(&r("ffff", "web")), Err(EngineError::NameInUse { .. })));
+        assert_eq!(db.find("web").unwrap().id, "abc123");
+        assert_eq!(db.find("abc").unwrap().name, "web");
+        assert!(matches!(db.find("ab"), Err(EngineError::Ambiguous(_))));
+        assert!(matches!(db.find("zzz"), Err(EngineError::NoSuchContainer(_))));
+        // A name that looks like a prefix of another id still finds by name first.
+        db.rename("abd456", "abc").unwrap();
+        assert_eq!(db.find("abc").unwrap().id, "abd456");
+        assert!(matches!(db.rename("abc123", "abc"), Err(EngineError::NameInUse { .. })));
+        db.delete("abc123").unwrap();
+        assert_eq!(db.list().unwrap().len(), 1);
+        // A second connection sees the same rows.
+        let db2 = Db::open(&dir.path().join("db")).unwrap();
+        assert_eq!(db2.find("abd").unwrap().name, "abc");
+    }
+}

@@ -1,0 +1,108 @@
+//! The engine's errors. Front ends map them to exit codes or status codes
+//! in one place each (`kind`).
+
+/// What went wrong in the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// No container by that id, prefix or name.
+    #[error("No such container: {0}")]
+    NoSuchContainer(String),
+    /// An id prefix matches several containers.
+    #[error("multiple containers match {0:?}: use more of the id")]
+    Ambiguous(String),
+    /// The name is taken.
+    #[error("the container name \"/{name}\" is already in use by container {id}: remove or rename that container to reuse the name")]
+    NameInUse {
+        /// The name.
+        name: String,
+        /// Its holder.
+        id: String,
+    },
+    /// A user-supplied value is wrong.
+    #[error("{0}")]
+    Invalid(String),
+    /// The container is in the wrong state for the operation.
+    #[error("container {id} is {status}: {what}")]
+    Conflict {
+        /// Container id.
+        id: String,
+        /// Its status.
+        status: String,
+        /// What could not be done.
+        what: String,
+    },
+    /// The command cannot be found in the image.
+    #[error("{0}")]
+    CommandNotFound(String),
+    /// The command exists but cannot be run.
+    #[error("{0}")]
+    CommandNotExecutable(String),
+    /// The image layer.
+    #[error(transparent)]
+    Image(#[from] hull_image::images::ImageError),
+    /// Turning the image into a runtime config.
+    #[error(transparent)]
+    Spec(#[from] hull_image::runtime_spec::SpecError),
+    /// The runtime.
+    #[error(transparent)]
+    Runtime(#[from] hull_runtime::RuntimeError),
+    /// The state database.
+    #[error("state database: {0}")]
+    Db(#[from] rusqlite::Error),
+    /// The shim.
+    #[error("hull-shim: {0}")]
+    Shim(String),
+    /// A system call or file operation.
+    #[error("{op} {path}: {source}")]
+    Io {
+        /// What was done.
+        op: &'static str,
+        /// To what.
+        path: String,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+}
+
+/// Result of engine operations.
+pub type Result<T> = std::result::Result<T, EngineError>;
+
+/// The broad class of an error, for front ends to map to their codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Something named does not exist (404).
+    NotFound,
+    /// Bad input (400).
+    Invalid,
+    /// Conflicts with the current state (409).
+    Conflict,
+    /// The command is missing in the container (docker's 127).
+    CommandNotFound,
+    /// The command cannot be run (docker's 126).
+    CommandNotExecutable,
+    /// Anything else (500).
+    Internal,
+}
+
+impl EngineError {
+    /// The class of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            EngineError::NoSuchContainer(_) => ErrorKind::NotFound,
+            EngineError::Image(hull_image::images::ImageError::Store(hull_image::store::StoreError::NoSuchImage(
+                _,
+            ))) => ErrorKind::NotFound,
+            EngineError::Ambiguous(_) | EngineError::Invalid(_) | EngineError::Spec(_) => ErrorKind::Invalid,
+            EngineError::NameInUse { .. } | EngineError::Conflict { .. } => ErrorKind::Conflict,
+            EngineError::CommandNotFound(_) => ErrorKind::CommandNotFound,
+            EngineError::CommandNotExecutable(_) => ErrorKind::CommandNotExecutable,
+            _ => ErrorKind::Internal,
+        }
+    }
+}
+
+/// Wraps an io::Error with what was done to what.
+pub(crate) fn io(op: &'static str, path: impl std::fmt::Display) -> impl FnOnce(std::io::Error) -> EngineError {
+    let path = path.to_string();
+    move |source| EngineError::Io { op, path, source }
+}

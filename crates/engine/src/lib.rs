@@ -1,0 +1,135 @@
+//! hull_engine: Hull's engine. Containers from images: their configuration
+//! and state in SQLite, one `hull-shim` per running container, logs,
+//! names, restart policies. Every operation is a plain method on
+//! [`Engine`] with typed options and results; many processes may use the
+//! same engine root at once (the database serialises writes, and a lock
+//! file per container serialises its lifecycle).
+#![warn(missing_docs)]
+
+mod container;
+pub mod db;
+pub mod error;
+pub mod inspect;
+pub mod model;
+pub mod names;
+pub mod oci;
+pub mod seccomp_profile;
+pub mod units;
+pub mod volumes;
+
+pub use container::attach::AttachStream;
+pub use container::create::CreateRequest;
+pub use container::exec::ExecRequest;
+pub use container::logs::{LogEntry, LogOptions};
+pub use error::{EngineError, ErrorKind, Result};
+pub use hull_shim::config::RestartPolicy;
+pub use model::{Container, ContainerConfig, ContainerState, Status};
+
+use error::io;
+use hull_image::images::Images;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Where the engine keeps things and which programs it starts.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Persistent root (images, containers, volumes, the database).
+    pub root: PathBuf,
+    /// Runtime root (shim and runtime state, gone after a reboot).
+    pub run_root: PathBuf,
+    /// The `hull-shim` binary.
+    pub shim: PathBuf,
+    /// The command a shim runs when its container is gone for good (the
+    /// container id is appended): `hull --root R container cleanup`.
+    pub exit_command: Vec<String>,
+}
+
+/// The engine.
+pub struct Engine {
+    cfg: EngineConfig,
+    db: Mutex<db::Db>,
+    images: Images,
+}
+
+/// A held per-container lock (released on drop).
+pub(crate) struct Lock(#[allow(dead_code)] File);
+
+impl Engine {
+    /// Opens the engine over its roots, creating them.
+    pub fn open(cfg: EngineConfig) -> Result<Engine> {
+        for d in [cfg.root.join("containers"), cfg.root.join("locks"), cfg.run_root.join("shims")] {
+            std::fs::create_dir_all(&d).map_err(io("mkdir", d.display()))?;
+        }
+        let db = db::Db::open(&cfg.root.join("containers.db"))?;
+        let images = Images::open(&cfg.root)?;
+        Ok(Engine { cfg, db: Mutex::new(db), images })
+    }
+
+    /// The image store.
+    pub fn images(&self) -> &Images {
+        &self.images
+    }
+
+    fn db(&self) -> std::sync::MutexGuard<'_, db::Db> {
+        self.db.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The container's directory (bundle, rootfs, log).
+    pub fn container_dir(&self, id: &str) -> PathBuf {
+        self.cfg.root.join("containers").join(id)
+    }
+
+    /// The container's json-file log.
+    pub fn log_path(&self, id: &str) -> PathBuf {
+        self.container_dir(id).join(format!("{id}-json.log"))
+    }
+
+    fn shim_dir(&self, id: &str) -> PathBuf {
+        self.cfg.run_root.join("shims").join(id)
+    }
+
+    fn runtime(&self) -> hull_runtime::Runtime {
+        hull_runtime::Runtime::new(self.cfg.run_root.join("runtime"))
+    }
+
+    /// Takes the container's lifecycle lock.
+    pub(crate) fn lock(&self, id: &str) -> Result<Lock> {
+        let path = self.cfg.root.join("locks").join(id);
+        let f = File::create(&path).map_err(io("open", path.display()))?;
+        fs2::FileExt::lock_exclusive(&f).map_err(io("lock", path.display()))?;
+        Ok(Lock(f))
+    }
+
+    fn unlink_lock(&self, id: &str) {
+        let _ = std::fs::remove_file(self.cfg.root.join("locks").join(id));
+    }
+
+    /// The engine's paths.
+    pub fn config(&self) -> &EngineConfig {
+        &self.cfg
+    }
+}
+
+/// Whether `path` is a mount point (listed in our mountinfo).
+pub(crate) fn is_mounted(path: &Path) -> bool {
+    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else { return false };
+    let want = path.to_string_lossy();
+    info.lines().any(|l| l.split(' ').nth(4).is_some_and(|m| m == want))
+}
+
+/// The start time of a pid (clock ticks since boot), to tell a live
+/// process from a reused pid.
+pub(crate) fn start_time(pid: i32) -> Option<u64> {
+    if pid <= 0 {
+        return None;
+    }
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // Zombies are as good as gone.
+    if fields.first() == Some(&"Z") {
+        return None;
+    }
+    fields.get(19)?.parse().ok()
+}

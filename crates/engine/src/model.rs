@@ -1,0 +1,237 @@
+//! What the engine keeps about a container: its configuration (fixed at
+//! create) and its state (changed by the lifecycle), both stored as JSON in
+//! the state database.
+
+use hull_shim::config::RestartPolicy;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A container's lifecycle status, as docker names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Created, never started (or its start failed).
+    #[default]
+    Created,
+    /// Its process runs.
+    Running,
+    /// Frozen.
+    Paused,
+    /// Waiting to be started again by its restart policy.
+    Restarting,
+    /// Its process ended.
+    Exited,
+    /// Being removed.
+    Removing,
+}
+
+impl Status {
+    /// docker's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::Running => "running",
+            Status::Paused => "paused",
+            Status::Restarting => "restarting",
+            Status::Exited => "exited",
+            Status::Removing => "removing",
+        }
+    }
+
+    /// A shim supervises it.
+    pub fn is_live(self) -> bool {
+        matches!(self, Status::Running | Status::Paused | Status::Restarting)
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A bind mount, named volume or tmpfs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MountSpec {
+    /// `bind`, `volume` or `tmpfs`.
+    pub kind: String,
+    /// Host path (bind) or volume name (volume); empty for tmpfs.
+    pub source: String,
+    /// Path in the container.
+    pub target: String,
+    /// Read-only.
+    pub readonly: bool,
+    /// Extra mount options (tmpfs size=, mode=).
+    pub options: Vec<String>,
+}
+
+/// A device made in the container (`--device HOST[:CTR[:PERMS]]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceSpec {
+    /// Host device path.
+    pub host: String,
+    /// Path in the container.
+    pub container: String,
+    /// Cgroup permissions, `rwm` by default.
+    pub permissions: String,
+}
+
+/// A resource limit (`--ulimit name=soft[:hard]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ulimit {
+    /// `nofile`, `nproc`, ...
+    pub name: String,
+    /// Soft limit.
+    pub soft: u64,
+    /// Hard limit.
+    pub hard: u64,
+}
+
+/// cgroup limits.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Memory limit in bytes.
+    pub memory: Option<i64>,
+    /// Memory + swap in bytes (-1: unlimited).
+    pub memory_swap: Option<i64>,
+    /// CPUs in billionths.
+    pub nano_cpus: Option<i64>,
+    /// Relative CPU weight.
+    pub cpu_shares: Option<u64>,
+    /// Allowed CPUs.
+    pub cpuset_cpus: Option<String>,
+    /// Maximum number of tasks.
+    pub pids_limit: Option<i64>,
+    /// /dev/shm size in bytes.
+    pub shm_size: Option<i64>,
+}
+
+/// Which seccomp filter the container gets.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SeccompChoice {
+    /// Hull's default profile (docker's equivalent).
+    #[default]
+    Default,
+    /// No filter.
+    Unconfined,
+    /// A profile given by the user (its JSON).
+    Custom(String),
+}
+
+/// Everything fixed when the container is created.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ContainerConfig {
+    /// The image as the user named it.
+    pub image: String,
+    /// The image id (`sha256:...`).
+    pub image_id: String,
+    /// Replaces the image's Cmd.
+    pub cmd: Option<Vec<String>>,
+    /// Replaces the image's Entrypoint.
+    pub entrypoint: Option<Vec<String>>,
+    /// Extra environment, `KEY=value`.
+    pub env: Vec<String>,
+    /// Working directory.
+    pub workdir: Option<String>,
+    /// `user[:group]`.
+    pub user: Option<String>,
+    /// Hostname (default: the short id).
+    pub hostname: Option<String>,
+    /// Allocate a terminal.
+    pub tty: bool,
+    /// Keep stdin open.
+    pub stdin: bool,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+    /// Restart policy.
+    pub restart: RestartPolicy,
+    /// Remove the container when it exits.
+    pub auto_remove: bool,
+    /// Signal `stop` sends.
+    pub stop_signal: Option<String>,
+    /// Seconds `stop` waits before SIGKILL.
+    pub stop_timeout: Option<i64>,
+    /// Binds, volumes and tmpfs mounts.
+    pub mounts: Vec<MountSpec>,
+    /// Read-only root filesystem.
+    pub read_only: bool,
+    /// cgroup limits.
+    pub limits: Limits,
+    /// Resource limits.
+    pub ulimits: Vec<Ulimit>,
+    /// Capabilities added to the default set.
+    pub cap_add: Vec<String>,
+    /// Capabilities dropped from it.
+    pub cap_drop: Vec<String>,
+    /// All capabilities and devices, no confinement.
+    pub privileged: bool,
+    /// seccomp filter.
+    pub seccomp: SeccompChoice,
+    /// Set no_new_privs.
+    pub no_new_privileges: bool,
+    /// Namespaced sysctls.
+    pub sysctls: BTreeMap<String, String>,
+    /// Devices.
+    pub devices: Vec<DeviceSpec>,
+    /// `none` or `host` (bridge networks come with networking).
+    pub network: String,
+    /// cgroup parent (default `/hull`).
+    pub cgroup_parent: Option<String>,
+    /// Log rotation: bytes per file (0: no rotation).
+    pub log_max_size: u64,
+    /// Log rotation: files kept.
+    pub log_max_files: u32,
+    /// The command it runs (entrypoint and cmd, resolved at create).
+    #[serde(default)]
+    pub command: Vec<String>,
+}
+
+/// Everything the lifecycle changes.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ContainerState {
+    /// Status.
+    pub status: Status,
+    /// Host pid of the container's init (0 when not running).
+    pub pid: i32,
+    /// The shim's pid and start time (to detect a dead or reused pid).
+    pub shim_pid: i32,
+    /// The shim's start time in clock ticks since boot.
+    pub shim_start: u64,
+    /// Last exit code.
+    pub exit_code: i32,
+    /// When it last started, RFC 3339.
+    pub started_at: String,
+    /// When it last ended, RFC 3339.
+    pub finished_at: String,
+    /// Restarts by the policy.
+    pub restart_count: u32,
+    /// Killed by the OOM killer.
+    pub oom_killed: bool,
+    /// Why the last start or run failed.
+    pub error: String,
+    /// Stopped by the user (unless-stopped stays down).
+    pub stopped_by_user: bool,
+}
+
+/// A container as the engine reports it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Container {
+    /// 64-hex id.
+    pub id: String,
+    /// Unique name.
+    pub name: String,
+    /// Creation time, RFC 3339.
+    pub created: String,
+    /// The config.
+    pub config: ContainerConfig,
+    /// The state.
+    pub state: ContainerState,
+}
+
+impl Container {
+    /// The 12-character id.
+    pub fn short_id(&self) -> &str {
+        &self.id[..12.min(self.id.len())]
+    }
+}

@@ -1,0 +1,363 @@
+//! A container's OCI runtime config: the image's config turned into a spec
+//! (hull_image::runtime_spec), then docker's defaults and the user's flags.
+
+use crate::error::{EngineError, Result};
+use crate::model::{ContainerConfig, SeccompChoice};
+use hull_image::manifest::ImageConfig;
+use hull_image::runtime_spec::{spec_for_image, SpecOptions};
+use hull_spec::{Capabilities, DeviceCgroup, Mount, NamespaceType, Rlimit, Spec};
+use std::path::Path;
+
+/// docker's default capability set.
+pub const DEFAULT_CAPS: &[&str] = &[
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FSETID",
+    "CAP_FOWNER",
+    "CAP_MKNOD",
+    "CAP_NET_RAW",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETFCAP",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT",
+    "CAP_KILL",
+    "CAP_AUDIT_WRITE",
+];
+
+/// Every capability Linux knows.
+pub const ALL_CAPS: &[&str] = &[
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+];
+
+/// Normalises `net_admin` / `NET_ADMIN` / `CAP_NET_ADMIN`; `ALL` stays.
+fn cap_name(flag: &str, s: &str) -> Result<String> {
+    let up = s.trim().to_ascii_uppercase();
+    if up == "ALL" {
+        return Ok(up);
+    }
+    let full = if up.starts_with("CAP_") { up } else { format!("CAP_{up}") };
+    if !ALL_CAPS.contains(&full.as_str()) {
+        return Err(EngineError::Invalid(format!("invalid {flag} {s:?}: unknown capability")));
+    }
+    Ok(full)
+}
+
+/// Every capability this process may pass on (its bounding set): "all"
+/// for --privileged and --cap-add ALL, since no process can grant more.
+pub fn held_caps() -> Vec<String> {
+    let bits = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("CapBnd:").map(|v| v.trim().to_string())))
+        .and_then(|v| u64::from_str_radix(&v, 16).ok())
+        .unwrap_or(u64::MAX);
+    // ALL_CAPS is in capability-number order.
+    ALL_CAPS.iter().enumerate().filter(|(i, _)| bits & (1 << i) != 0).map(|(_, c)| c.to_string()).collect()
+}
+
+/// The capabilities a container gets: docker's defaults, plus and minus.
+pub fn capabilities(cfg: &ContainerConfig) -> Result<Vec<String>> {
+    if cfg.privileged {
+        return Ok(held_caps());
+    }
+    let add = cfg.cap_add.iter().map(|c| cap_name("--cap-add", c)).collect::<Result<Vec<_>>>()?;
+    let drop = cfg.cap_drop.iter().map(|c| cap_name("--cap-drop", c)).collect::<Result<Vec<_>>>()?;
+    let mut set: Vec<String> = if drop.iter().any(|d| d == "ALL") {
+        Vec::new()
+    } else {
+        DEFAULT_CAPS.iter().filter(|c| !drop.iter().any(|d| d == *c)).map(|s| s.to_string()).collect()
+    };
+    if add.iter().any(|a| a == "ALL") {
+        set = held_caps();
+    }
+    for a in add.into_iter().filter(|a| a != "ALL") {
+        if !set.contains(&a) {
+            set.push(a);
+        }
+    }
+    Ok(set)
+}
+
+/// Files the engine writes for the container and bind-mounts in.
+pub struct EtcFiles<'a> {
+    /// /etc/hostname.
+    pub hostname: &'a Path,
+    /// /etc/hosts.
+    pub hosts: &'a Path,
+    /// /etc/resolv.conf.
+    pub resolv: &'a Path,
+}
+
+/// Builds the container's config; `rootfs` is its mounted root.
+pub fn build(
+    id: &str,
+    cfg: &ContainerConfig,
+    image: &ImageConfig,
+    rootfs: &Path,
+    etc: &EtcFiles,
+    volume_dir: &dyn Fn(&str) -> std::path::PathBuf,
+) -> Result<Spec> {
+    let opts = SpecOptions {
+        cmd: cfg.cmd.clone(),
+        entrypoint: cfg.entrypoint.clone(),
+        env: cfg.env.clone(),
+        workdir: cfg.workdir.clone(),
+        user: cfg.user.clone(),
+        hostname: Some(cfg.hostname.clone().unwrap_or_else(|| id[..12].to_string())),
+    };
+    let mut spec = spec_for_image(image, rootfs, &opts)?;
+    let caps = capabilities(cfg)?;
+    if let Some(p) = spec.process.as_mut() {
+        p.terminal = Some(cfg.tty);
+        if cfg.tty && !p.env.iter().flatten().any(|e| e.starts_with("TERM=")) {
+            p.env.get_or_insert_with(Vec::new).push("TERM=xterm".into());
+        }
+        p.capabilities = Some(Capabilities {
+            bounding: Some(caps.clone()),
+            effective: Some(caps.clone()),
+            permitted: Some(caps.clone()),
+            inheritable: None,
+            ambient: None,
+        });
+        p.no_new_privileges = Some(cfg.no_new_privileges);
+        p.rlimits = Some(rlimits(cfg)?);
+    }
+    if let Some(root) = spec.root.as_mut() {
+        root.readonly = Some(cfg.read_only);
+    }
+    spec.annotations = Some(cfg.labels.clone()).filter(|l| !l.is_empty());
+    let mounts = spec.mounts.get_or_insert_with(Vec::new);
+    if let Some(size) = cfg.limits.shm_size {
+        if let Some(shm) = mounts.iter_mut().find(|m| m.destination == Path::new("/dev/shm")) {
+            let opts = shm.options.get_or_insert_with(Vec::new);
+            opts.retain(|o| !o.starts_with("size="));
+            opts.push(format!("size={size}"));
+        }
+    }
+    let bind = |src: &Path, dst: &str, ro: bool| Mount {
+        destination: dst.into(),
+        typ: Some("bind".into()),
+        source: Some(src.to_path_buf()),
+        options: Some(["rbind", "rprivate", if ro { "ro" } else { "rw" }].iter().map(|s| s.to_string()).collect()),
+        ..Default::default()
+    };
+    mounts.push(bind(etc.hostname, "/etc/hostname", false));
+    mounts.push(bind(etc.hosts, "/etc/hosts", false));
+    mounts.push(bind(etc.resolv, "/etc/resolv.conf", false));
+    for m in &cfg.mounts {
+        match m.kind.as_str() {
+            "tmpfs" => {
+                let mut o: Vec<String> = vec!["nosuid".into(), "nodev".into(), "noexec".into()];
+                o.extend(m.options.iter().cloned());
+                if m.readonly {
+                    o.push("ro".into());
+                }
+                mounts.push(Mount {
+                    destination: m.target.clone().into(),
+                    typ: Some("tmpfs".into()),
+                    source: Some("tmpfs".into()),
+                    options: Some(o),
+                    ..Default::default()
+                });
+            }
+            "volume" => mounts.push(bind(&volume_dir(&m.source), &m.target, m.readonly)),
+            _ => mounts.push(bind(Path::new(&m.source), &m.target, m.readonly)),
+        }
+    }
+    let linux = spec.linux.get_or_insert_with(Default::default);
+    if cfg.network == "host" {
+        if let Some(ns) = linux.namespaces.as_mut() {
+            ns.retain(|n| n.typ != NamespaceType::Network);
+        }
+    }
+    linux.cgroups_path = Some(format!("{}/{id}", cfg.cgroup_parent.as_deref().unwrap_or("/hull")).into());
+    linux.sysctl = Some(cfg.sysctls.clone()).filter(|s| !s.is_empty());
+    let res = linux.resources.get_or_insert_with(Default::default);
+    let l = &cfg.limits;
+    if l.memory.is_some() || l.memory_swap.is_some() {
+        let mem = res.memory.get_or_insert_with(Default::default);
+        mem.limit = l.memory;
+        mem.swap = match (l.memory, l.memory_swap) {
+            (_, Some(s)) => Some(s),
+            // docker: swap defaults to as much again as the memory limit.
+            (Some(m), None) => Some(m * 2),
+            _ => None,
+        };
+    }
+    if l.nano_cpus.is_some() || l.cpu_shares.is_some() || l.cpuset_cpus.is_some() {
+        let cpu = res.cpu.get_or_insert_with(Default::default);
+        if let Some(n) = l.nano_cpus {
+            cpu.period = Some(100_000);
+            cpu.quota = Some(n / 10_000);
+        }
+        cpu.shares = l.cpu_shares;
+        cpu.cpus = l.cpuset_cpus.clone();
+    }
+    if let Some(p) = l.pids_limit.filter(|p| *p != 0) {
+        res.pids = Some(hull_spec::Pids { limit: p });
+    }
+    devices(cfg, linux)?;
+    if cfg.privileged {
+        linux.masked_paths = None;
+        linux.readonly_paths = None;
+    } else {
+        linux.masked_paths.get_or_insert_with(Vec::new).push("/sys/devices/virtual/powercap".into());
+    }
+    linux.seccomp = match (&cfg.seccomp, cfg.privileged) {
+        (_, true) | (SeccompChoice::Unconfined, _) => None,
+        (SeccompChoice::Default, _) => Some(crate::seccomp_profile::default_for(&caps)),
+        (SeccompChoice::Custom(json), _) => {
+            Some(serde_json::from_str(json).map_err(|e| EngineError::Invalid(format!("--security-opt seccomp: {e}")))?)
+        }
+    };
+    Ok(spec)
+}
+
+fn rlimits(cfg: &ContainerConfig) -> Result<Vec<Rlimit>> {
+    let mut out = vec![Rlimit { typ: "RLIMIT_NOFILE".into(), soft: 1024, hard: 1024 }];
+    let host_nofile =
+        nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE).map(|(_, h)| h).unwrap_or(u64::MAX);
+    out[0].soft = out[0].soft.min(host_nofile);
+    out[0].hard = out[0].hard.min(host_nofile);
+    let may_raise = caps_has_sys_resource();
+    for u in &cfg.ulimits {
+        let typ = format!("RLIMIT_{}", u.name.to_ascii_uppercase());
+        let resource = rlimit_resource(&u.name);
+        if let (false, Some(r)) = (may_raise, resource) {
+            let (_, hard) = nix::sys::resource::getrlimit(r).unwrap_or((u64::MAX, u64::MAX));
+            if u.hard > hard {
+                return Err(EngineError::Invalid(format!(
+                    "--ulimit {}={}:{}: the hard limit is above this host's {hard}, and Hull lacks CAP_SYS_RESOURCE to raise it",
+                    u.name, u.soft, u.hard
+                )));
+            }
+        }
+        out.retain(|r| r.typ != typ);
+        out.push(Rlimit { typ, soft: u.soft, hard: u.hard });
+    }
+    Ok(out)
+}
+
+fn rlimit_resource(name: &str) -> Option<nix::sys::resource::Resource> {
+    use nix::sys::resource::Resource::*;
+    Some(match name {
+        "nofile" => RLIMIT_NOFILE,
+        "nproc" => RLIMIT_NPROC,
+        "core" => RLIMIT_CORE,
+        "cpu" => RLIMIT_CPU,
+        "data" => RLIMIT_DATA,
+        "fsize" => RLIMIT_FSIZE,
+        "memlock" => RLIMIT_MEMLOCK,
+        "stack" => RLIMIT_STACK,
+        "as" => RLIMIT_AS,
+        "locks" => RLIMIT_LOCKS,
+        "msgqueue" => RLIMIT_MSGQUEUE,
+        "nice" => RLIMIT_NICE,
+        "rtprio" => RLIMIT_RTPRIO,
+        "sigpending" => RLIMIT_SIGPENDING,
+        _ => return None,
+    })
+}
+
+fn caps_has_sys_resource() -> bool {
+    // CAP_SYS_RESOURCE is bit 24 of CapEff.
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("CapEff:").map(|v| v.trim().to_string())))
+        .and_then(|v| u64::from_str_radix(&v, 16).ok())
+        .is_some_and(|bits| bits & (1 << 24) != 0)
+}
+
+/// `--device` nodes and their cgroup rules; `--privileged` allows all.
+fn devices(cfg: &ContainerConfig, linux: &mut hull_spec::Linux) -> Result<()> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let res = linux.resources.get_or_insert_with(Default::default);
+    if cfg.privileged {
+        res.devices = Some(vec![DeviceCgroup { allow: true, access: Some("rwm".into()), ..Default::default() }]);
+        return Ok(());
+    }
+    for d in &cfg.devices {
+        let meta = std::fs::metadata(&d.host).map_err(|e| EngineError::Invalid(format!("--device {}: {e}", d.host)))?;
+        let typ = match meta.file_type() {
+            t if t.is_char_device() => "c",
+            t if t.is_block_device() => "b",
+            _ => return Err(EngineError::Invalid(format!("--device {}: not a device node", d.host))),
+        };
+        let (major, minor) = (libc::major(meta.rdev()) as i64, libc::minor(meta.rdev()) as i64);
+        linux.devices.get_or_insert_with(Vec::new).push(hull_spec::Device {
+            path: d.container.clone().into(),
+            typ: typ.into(),
+            major,
+            minor,
+            file_mode: Some(meta.mode() & 0o7777),
+            uid: Some(meta.uid()),
+            gid: Some(meta.gid()),
+        });
+        res.devices.get_or_insert_with(Vec::new).push(DeviceCgroup {
+            allow: true,
+            typ: Some(typ.into()),
+            major: Some(major),
+            minor: Some(minor),
+            access: Some(d.permissions.clone()),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caps() {
+        let mut cfg =
+            ContainerConfig { cap_add: vec!["net_admin".into()], cap_drop: vec!["CHOWN".into()], ..Default::default() };
+        let c = capabilities(&cfg).unwrap();
+        assert!(c.contains(&"CAP_NET_ADMIN".to_string()) && !c.contains(&"CAP_CHOWN".to_string()));
+        cfg.cap_drop = vec!["all".into()];
+        assert_eq!(capabilities(&cfg).unwrap(), vec!["CAP_NET_ADMIN".to_string()]);
+        cfg.cap_add = vec!["BOGUS".into()];
+        assert!(capabilities(&cfg).is_err());
+    }
+}

@@ -1,0 +1,142 @@
+//! Named volumes: directories under `<root>/volumes/<name>/_data`, with a
+//! small metadata file beside. A volume first mounted over a path the image
+//! has gets that path's content copied in, as docker does.
+
+use crate::db::Row;
+use crate::error::{io, EngineError, Result};
+use crate::Engine;
+use hull_image::images::Image;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// A volume as `volume inspect` shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Volume {
+    /// Name.
+    pub name: String,
+    /// Always `local`.
+    pub driver: String,
+    /// The data directory.
+    pub mountpoint: PathBuf,
+    /// Creation time.
+    pub created_at: String,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+    /// `local`.
+    pub scope: String,
+}
+
+impl Engine {
+    fn volume_root(&self) -> PathBuf {
+        self.cfg.root.join("volumes")
+    }
+
+    /// Creates a volume (an existing one is returned as it is, as docker does).
+    pub fn volume_create(&self, name: &str, labels: BTreeMap<String, String>) -> Result<(Volume, bool)> {
+        if !crate::names::valid_name(name) {
+            return Err(EngineError::Invalid(format!(
+                "invalid volume name {name:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+            )));
+        }
+        if let Ok(v) = self.volume_inspect(name) {
+            return Ok((v, false));
+        }
+        let dir = self.volume_root().join(name);
+        std::fs::create_dir_all(dir.join("_data")).map_err(io("mkdir", dir.display()))?;
+        let v = Volume {
+            name: name.into(),
+            driver: "local".into(),
+            mountpoint: dir.join("_data"),
+            created_at: hull_shim::config::now_rfc3339(),
+            labels,
+            scope: "local".into(),
+        };
+        hull_shim::config::write_json(&dir.join("meta.json"), &v).map_err(io("write", dir.display()))?;
+        Ok((v, true))
+    }
+
+    /// A volume by name.
+    pub fn volume_inspect(&self, name: &str) -> Result<Volume> {
+        let meta = self.volume_root().join(name).join("meta.json");
+        match hull_shim::config::read_json::<Volume>(&meta) {
+            Ok(Some(v)) if crate::names::valid_name(name) => Ok(v),
+            _ => Err(EngineError::Invalid(format!("no such volume: {name}"))),
+        }
+    }
+
+    /// Every volume.
+    pub fn volume_list(&self) -> Result<Vec<Volume>> {
+        let mut out = Vec::new();
+        if let Ok(rd) = std::fs::read_dir(self.volume_root()) {
+            for e in rd.flatten() {
+                if let Ok(v) = self.volume_inspect(&e.file_name().to_string_lossy()) {
+                    out.push(v);
+                }
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    /// Containers using a volume.
+    pub fn volume_users(&self, name: &str) -> Result<Vec<String>> {
+        Ok(self
+            .db()
+            .list()?
+            .into_iter()
+            .filter(|r| r.config.mounts.iter().any(|m| m.kind == "volume" && m.source == name))
+            .map(|r| r.name)
+            .collect())
+    }
+
+    /// Removes a volume no container uses.
+    pub fn volume_remove(&self, name: &str, force: bool) -> Result<()> {
+        self.volume_inspect(name)?;
+        let users = self.volume_users(name)?;
+        if !users.is_empty() && !force {
+            return Err(EngineError::Conflict {
+                id: name.into(),
+                status: "in use".into(),
+                what: format!("volume is in use by {}", users.join(", ")),
+            });
+        }
+        let dir = self.volume_root().join(name);
+        std::fs::remove_dir_all(&dir).map_err(io("remove", dir.display()))
+    }
+
+    /// Removes every volume no container uses; returns their names.
+    pub fn volume_prune(&self) -> Result<Vec<String>> {
+        let mut gone = Vec::new();
+        for v in self.volume_list()? {
+            if self.volume_users(&v.name)?.is_empty() {
+                self.volume_remove(&v.name, false)?;
+                gone.push(v.name);
+            }
+        }
+        Ok(gone)
+    }
+
+    /// Makes the container's named volumes, copying image content into new ones.
+    pub(crate) fn volumes_for(&self, row: &Row, _image: &Image) -> Result<()> {
+        let rootfs = self.container_dir(&row.id).join("rootfs");
+        for m in row.config.mounts.iter().filter(|m| m.kind == "volume") {
+            let (v, fresh) = self.volume_create(&m.source, BTreeMap::new())?;
+            let from = hull_runtime::rootfs::secure_join(&rootfs, std::path::Path::new(&m.target))
+                .map_err(|e| EngineError::Invalid(format!("volume target {}: {e}", m.target)))?;
+            if fresh && from.is_dir() {
+                let status = std::process::Command::new("cp")
+                    .arg("-a")
+                    .arg(format!("{}/.", from.display()))
+                    .arg(&v.mountpoint)
+                    .status()
+                    .map_err(io("run", "cp"))?;
+                if !status.success() {
+                    return Err(EngineError::Invalid(format!("copy {} into volume {}: cp failed", m.target, v.name)));
+                }
+            }
+        }
+        Ok(())
+    }
+}

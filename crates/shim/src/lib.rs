@@ -1,0 +1,8 @@
+//! hull_shim: what the engine and `hull-shim` share: the shim's
+//! configuration and the files it leaves ([`config`]), and the wire format
+//! of its control socket ([`protocol`]). The supervisor itself is the
+//! `hull-shim` binary.
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod protocol;
