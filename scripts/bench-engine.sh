@@ -1,0 +1,102 @@
+#!/bin/sh
+# Engine benchmark, all peers in one hyperfine run each: `hull run --rm`
+# against `podman run --rm` (Debian's podman with conmon and runc) and
+# `runc run` of a plain bundle (the floor); then `exec`; then the memory
+# of idle containers' supervisors (hull-shim against conmon). Prints a
+# Markdown section (scripts/bench.sh appends it to BENCHMARKS.md). Root.
+#
+# Not here yet: docker (dockerd and containerd-shim-runc-v2), which the
+# issue also asks for; see BENCHMARKS.md.
+set -eu
+cd "$(dirname "$0")/.."
+scripts/setup.sh >/dev/null
+cargo build --release -q -p hull-cli -p hull-shim -p hull-runtime
+RUNS=${RUNS:-30}
+IDLE=${IDLE:-20}
+W=$(mktemp -d /tmp/hull-bench-engine.XXXXXX)
+HULL="$(realpath target/release/hull) --root $W/hull --run-root $W/hull-run"
+export HULL_CGROUP_PARENT=/hull-bench-engine
+cat > "$W/podman.sh" <<P
+#!/bin/sh
+exec podman --root $W/podman/root --runroot $W/podman/run --cgroup-manager=cgroupfs --events-backend=file --runtime runc "\$@"
+P
+chmod +x "$W/podman.sh"
+PODMAN="$W/podman.sh"
+RUNFLAGS="--network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024"
+cleanup() {
+  for id in $($HULL ps -aq 2>/dev/null); do $HULL rm -f "$id" >/dev/null 2>&1 || true; done
+  $PODMAN rm -af -t 0 >/dev/null 2>&1 || true
+  runc --root "$W/runc" delete -f bench-exec >/dev/null 2>&1 || true
+  grep " $W" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  for d in /sys/fs/cgroup/*/hull-bench-engine /sys/fs/cgroup/*/hull-bench-runc; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null; done
+  rm -rf "$W"
+}
+trap cleanup EXIT
+$HULL image default >/dev/null
+scripts/make-bundle.sh "$W/bundle" >/dev/null
+jq '.process.args = ["/bin/true"] | .process.terminal = false | .linux.cgroupsPath = "/hull-bench-runc/run"' \
+  "$W/bundle/config.json" > "$W/c.json" && mv "$W/c.json" "$W/bundle/config.json"
+(cd "$W/bundle/rootfs" && tar cf "$W/rootfs.tar" .)
+$PODMAN import "$W/rootfs.tar" localhost/hull-busybox >/dev/null 2>&1
+
+hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$W/run.json" \
+  -n "hull run --rm" "$HULL run --rm localhost/hull/busybox true" \
+  -n "podman run --rm" "$PODMAN run --rm $RUNFLAGS localhost/hull-busybox true" \
+  -n "runc run (floor)" "runc --root $W/runc run -b $W/bundle bench-run" >&2
+
+$HULL run -d --name ex localhost/hull/busybox sleep 100000 >/dev/null
+$PODMAN run -d $RUNFLAGS --name ex localhost/hull-busybox sleep 100000 >/dev/null
+mkdir -p "$W/exec-bundle"
+jq --arg r "$W/bundle/rootfs" '.process.args = ["sleep", "100000"] | .root.path = $r | .linux.cgroupsPath = "/hull-bench-runc/exec"' \
+  "$W/bundle/config.json" > "$W/exec-bundle/config.json"
+runc --root "$W/runc" run -d -b "$W/exec-bundle" bench-exec </dev/null >/dev/null 2>&1
+hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$W/exec.json" \
+  -n "hull exec" "$HULL exec ex true" \
+  -n "podman exec" "$PODMAN exec ex true" \
+  -n "runc exec" "runc --root $W/runc exec bench-exec true" >&2
+
+# Idle memory: IDLE sleeping containers each; PSS and RSS of each supervisor.
+for i in $(seq "$IDLE"); do
+  $HULL run -d localhost/hull/busybox sleep 100000 >/dev/null
+  $PODMAN run -d $RUNFLAGS localhost/hull-busybox sleep 100000 >/dev/null
+done
+sleep 1
+median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+mem() { # name pattern -> "median_pss_kb median_rss_kb count"
+  for p in $(pgrep -f "$1"); do
+    awk '/^Pss:/ {pss=$2} /^Rss:/ {rss=$2} END {print pss, rss}' "/proc/$p/smaps_rollup" 2>/dev/null
+  done > "$W/mem"
+  echo "$(cut -d' ' -f1 "$W/mem" | median) $(cut -d' ' -f2 "$W/mem" | median) $(wc -l < "$W/mem")"
+}
+SHIM=$(mem "hull-shim $W/hull-run")
+CONMON=$(mem "conmon.*$W/podman")
+
+med() { jq -r --arg n "$2" '.results[] | select(.command == $n) | .median * 1000' "$W/$1.json"; }
+ms() { awk -v a="$1" 'BEGIN { printf "%.1f", a }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+H=$(med run "hull run --rm"); P=$(med run "podman run --rm"); R=$(med run "runc run (floor)")
+EH=$(med exec "hull exec"); EP=$(med exec "podman exec"); ER=$(med exec "runc exec")
+echo "## Engine: \`hull run --rm\`, exec, idle memory"
+echo
+echo "Written by \`scripts/bench-engine.sh\` on $(date -u +%Y-%m-%d); $RUNS runs each after 3 warm-ups, one hyperfine invocation per table; the same busybox rootfs for every tool (Hull's default image; the same files imported into Podman; a plain bundle for runc). Podman $(podman --version | awk '{print $3}') with conmon and runc (crun refuses this hybrid cgroup host), \`--network none\`, its own storage root."
+echo
+echo "| command | median | vs hull |"
+echo "|---|---|---|"
+echo "| hull run --rm busybox true | $(ms "$H") ms | 1.00 |"
+echo "| podman run --rm --network none busybox true | $(ms "$P") ms | $(ratio "$P" "$H")× |"
+echo "| runc run of a plain bundle (floor) | $(ms "$R") ms | $(ratio "$R" "$H")× |"
+echo
+echo "\`hull run --rm\` takes $(ratio "$H" "$R")× the runc floor (target: at most 2×), while doing more: state row in SQLite, overlay mount, shim start, log file, removal."
+echo
+echo "| exec of /bin/true | median | vs hull |"
+echo "|---|---|---|"
+echo "| hull exec | $(ms "$EH") ms | 1.00 |"
+echo "| podman exec | $(ms "$EP") ms | $(ratio "$EP" "$EH")× |"
+echo "| runc exec | $(ms "$ER") ms | $(ratio "$ER" "$EH")× |"
+echo
+echo "Idle supervisors, $IDLE sleeping containers each (median per process, from /proc/PID/smaps_rollup):"
+echo
+echo "| supervisor | PSS | RSS | processes |"
+echo "|---|---|---|---|"
+echo "$SHIM" | awk '{printf "| hull-shim | %d KiB | %d KiB | %d |\n", $1, $2, $3}'
+echo "$CONMON" | awk '{printf "| conmon | %d KiB | %d KiB | %d |\n", $1, $2, $3}'
