@@ -159,8 +159,15 @@ pub struct ExitRecord {
 
 /// Writes `value` as JSON to `path` atomically (write + rename).
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
+    replace_file(path, &serde_json::to_vec(value).map_err(std::io::Error::other)?)
+}
+
+/// Replaces `path` with `data` atomically (write + rename, no fsync: these
+/// files live as long as the container's run, and a crash is handled by
+/// the engine's reconciliation, not by durable writes).
+pub fn replace_file(path: &Path, data: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, serde_json::to_vec(value).map_err(std::io::Error::other)?)?;
+    std::fs::write(&tmp, data)?;
     std::fs::rename(&tmp, path)
 }
 
@@ -173,28 +180,7 @@ pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> std::io::Result<O
     }
 }
 
-/// Now, RFC 3339 with nanoseconds, UTC.
-pub fn now_rfc3339() -> String {
-    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    rfc3339(d.as_secs() as i64, d.subsec_nanos())
-}
-
-/// Seconds and nanoseconds since the epoch as RFC 3339, UTC.
-pub fn rfc3339(secs: i64, nanos: u32) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil from days (Howard Hinnant).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{nanos:09}Z", rem / 3600, rem % 3600 / 60, rem % 60)
-}
+pub use hull_runtime::util::{now_rfc3339, rfc3339};
 
 /// A short path for a socket in `dir` (through /proc/self/fd of an O_PATH
 /// descriptor `dir_fd`): socket paths must fit in 108 bytes, and run roots
@@ -228,9 +214,4 @@ mod tests {
         assert_eq!(RestartPolicy::OnFailure(3).to_string(), "on-failure:3");
     }
 
-    #[test]
-    fn times() {
-        assert_eq!(rfc3339(0, 0), "1970-01-01T00:00:00.000000000Z");
-        assert_eq!(rfc3339(1_700_000_000, 5), "2023-11-14T22:13:20.000000005Z");
-    }
 }

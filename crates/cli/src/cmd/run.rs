@@ -4,17 +4,10 @@
 use super::container_flags::ContainerFlags;
 use hull_engine::Engine;
 
-/// `hull run`.
+/// What `run` and `create` share: the image, its command, the options.
 #[derive(Debug, clap::Args)]
-#[command(disable_help_flag = true)]
-pub struct Args {
-    /// Run container in background and print container ID.
-    #[arg(short = 'd', long)]
-    detach: bool,
-    /// Proxy received signals to the process.
-    #[arg(long = "sig-proxy", default_value_t = true, action = clap::ArgAction::Set)]
-    sig_proxy: bool,
-    /// Pull image before running (missing, always, never).
+pub struct Launch {
+    /// Pull the image first: missing, always, never.
     #[arg(long, default_value = "missing")]
     pull: String,
     #[command(flatten)]
@@ -26,73 +19,83 @@ pub struct Args {
     command: Vec<String>,
 }
 
+/// `hull run`.
+#[derive(Debug, clap::Args)]
+#[command(disable_help_flag = true)]
+pub struct Args {
+    /// Run container in background and print container ID.
+    #[arg(short = 'd', long)]
+    detach: bool,
+    /// Proxy received signals to the process.
+    #[arg(long = "sig-proxy", default_value_t = true, action = clap::ArgAction::Set)]
+    sig_proxy: bool,
+    #[command(flatten)]
+    launch: Launch,
+}
+
 /// `hull create`.
 #[derive(Debug, clap::Args)]
 #[command(disable_help_flag = true)]
 pub struct CreateArgs {
-    /// Pull image before creating (missing, always, never).
-    #[arg(long, default_value = "missing")]
-    pull: String,
     #[command(flatten)]
-    flags: ContainerFlags,
-    /// Image.
-    image: String,
-    /// Command and arguments.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    command: Vec<String>,
+    launch: Launch,
+}
+
+impl Launch {
+    /// Checks the flags, pulls the image as `--pull` says, creates the container.
+    fn create(&self, engine: &Engine, root: &std::path::Path) -> anyhow::Result<hull_engine::Container> {
+        let req = self.flags.request(&self.image, &self.command)?;
+        ensure_image(engine, root, &self.image, &self.pull)?;
+        Ok(engine.create(req)?)
+    }
 }
 
 /// Makes sure the image is in the store, pulling it as `docker run` does.
 pub fn ensure_image(engine: &Engine, root: &std::path::Path, image: &str, pull: &str) -> anyhow::Result<()> {
     let present = engine.images().resolve(image).is_ok();
     match pull {
-        "missing" if present => return Ok(()),
-        "never" if present => return Ok(()),
+        "missing" | "never" if present => Ok(()),
         "never" => anyhow::bail!("No such image: {image} (and --pull never)"),
-        "missing" | "always" => {}
+        "missing" => {
+            eprintln!("Unable to find image '{image}' locally");
+            super::registry::pull_quiet(root, image)
+        }
+        "always" => super::registry::pull_quiet(root, image),
         other => anyhow::bail!("invalid --pull {other:?}: want missing, always or never"),
     }
-    if pull == "always" {
-        return super::registry::pull_quiet(root, image);
-    }
-    eprintln!("Unable to find image '{image}' locally");
-    super::registry::pull_quiet(root, image)
 }
 
 pub fn create(engine: &Engine, root: &std::path::Path, a: CreateArgs) -> anyhow::Result<()> {
-    let req = a.flags.request(&a.image, &a.command)?;
-    ensure_image(engine, root, &a.image, &a.pull)?;
-    let c = engine.create(req)?;
+    let c = a.launch.create(engine, root)?;
     println!("{}", c.id);
     Ok(())
 }
 
 pub fn run(engine: &Engine, root: &std::path::Path, a: Args) -> anyhow::Result<i32> {
-    let req = a.flags.request(&a.image, &a.command)?;
-    if a.detach && a.flags.rm && req.config.restart != hull_engine::RestartPolicy::No {
-        anyhow::bail!("conflicting options: cannot specify both --restart and --rm");
-    }
-    ensure_image(engine, root, &a.image, &a.pull)?;
-    let c = engine.create(req)?;
-    if a.detach {
-        if let Err(e) = engine.start(&c.id, None) {
-            let _ = engine.remove(&c.id, true, false);
-            return Err(e.into());
+    let c = a.launch.create(engine, root)?;
+    // Attached: the shim gets one end of a socket pair as its first client.
+    let (ours, theirs) = match a.detach {
+        true => (None, None),
+        false => {
+            let (ours, theirs) = super::attach::pair()?;
+            (Some(ours), Some(theirs))
         }
-        println!("{}", c.id);
-        return Ok(0);
-    }
-    let (ours, theirs) = super::attach::pair()?;
-    if let Err(e) = engine.start(&c.id, Some(theirs)) {
+    };
+    if let Err(e) = engine.start(&c.id, theirs) {
+        // A run that cannot start leaves nothing behind.
         let _ = engine.remove(&c.id, true, false);
         return Err(e.into());
     }
+    let Some(ours) = ours else {
+        println!("{}", c.id);
+        return Ok(0);
+    };
     let code = super::attach::pump(engine, &c.id, ours, c.config.tty, c.config.stdin, a.sig_proxy && !c.config.tty)?;
     let code = match code {
         Some(c) => c,
         None => engine.wait(&c.id).unwrap_or(137),
     };
-    if a.flags.rm {
+    if c.config.auto_remove {
         // The shim's cleanup removes it too; whoever comes second finds it gone.
         match engine.remove(&c.id, true, false) {
             Ok(()) | Err(hull_engine::EngineError::NoSuchContainer(_)) => {}

@@ -65,7 +65,5 @@ fn write(path: &std::path::Path, s: &str) -> Result<()> {
 }
 
 fn write_bytes(path: &std::path::Path, data: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, data).map_err(io("write", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(io("rename", path.display()))
+    hull_shim::config::replace_file(path, data).map_err(io("write", path.display()))
 }
