@@ -145,6 +145,12 @@ fn lifecycle_verbs() {
         "echo started; trap 'echo bye; exit 0' TERM; while true; do sleep 0.1; done",
     ]);
     assert_eq!(id.len(), 64);
+    // The shim holds no end of the container's stderr, nor our descriptors.
+    let shim_fds = std::fs::read_dir(format!("/proc/{}/fd", e.shim_pid(&id))).unwrap();
+    let targets: Vec<String> =
+        shim_fds.flatten().map(|f| std::fs::read_link(f.path()).unwrap().display().to_string()).collect();
+    assert!(targets.iter().any(|t| t.ends_with("/shim.log")), "{targets:?}");
+    assert_eq!(targets.iter().filter(|t| t.starts_with("pipe:")).count(), 2, "{targets:?}");
     let ps = e.ok(&["ps"]);
     assert!(
         ps.starts_with("CONTAINER ID") && ps.contains(&id[..12]) && ps.contains("Up ") && ps.contains("web"),

@@ -213,5 +213,4 @@ mod tests {
         assert!(!RestartPolicy::Always.wants_restart(0, 0, true));
         assert_eq!(RestartPolicy::OnFailure(3).to_string(), "on-failure:3");
     }
-
 }

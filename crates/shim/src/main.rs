@@ -34,6 +34,10 @@ fn main() {
         eprintln!("hull-shim: no readiness pipe on fd {READY_FD} (started by the hull engine only)");
         std::process::exit(2);
     }
+    // Whatever else the engine's caller left open (a shell's pipes, say)
+    // must not be held for the container's lifetime.
+    // SAFETY: close_range only closes descriptors; none above 4 is in use yet.
+    unsafe { libc::syscall(libc::SYS_close_range, 5u32, u32::MAX, 0u32) };
     // SAFETY: fd 3 is open (checked above) and handed to us by the engine for this use only.
     let mut ready = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(READY_FD) });
     let first = fd_is_open(CLIENT_FD).then(|| {
@@ -58,7 +62,6 @@ fn main() {
             std::process::exit(1);
         }
     };
-    sup.set_stderr(2);
     match sup.launch() {
         Ok(pid) => {
             let _ = writeln!(ready, "ok {pid}");

@@ -39,8 +39,10 @@ pub fn pipes(stdin: bool) -> nix::Result<(Stdio, ContainerEnds)> {
 }
 
 /// Runs `f` with the container's ends on fds 0-2 (the init inherits them),
-/// then points 0-1 back at /dev/null and 2 at `stderr` (the shim's log).
-pub fn with_ends<T>(ends: Option<ContainerEnds>, stderr: RawFd, f: impl FnOnce() -> T) -> T {
+/// then points 0-1 back at /dev/null and 2 back at the shim's own stderr
+/// (its log): the shim must not keep a write end of the container's pipes.
+pub fn with_ends<T>(ends: Option<ContainerEnds>, f: impl FnOnce() -> T) -> T {
+    let saved = ends.as_ref().and_then(|_| nix::unistd::dup(2).ok());
     if let Some(e) = &ends {
         match &e.stdin {
             Some(i) => dup_to(i.as_raw_fd(), 0),
@@ -53,7 +55,13 @@ pub fn with_ends<T>(ends: Option<ContainerEnds>, stderr: RawFd, f: impl FnOnce()
     if ends.is_some() {
         null_to(0);
         null_to(1);
-        dup_to(stderr, 2);
+        match saved {
+            Some(fd) => {
+                dup_to(fd, 2);
+                let _ = nix::unistd::close(fd);
+            }
+            None => null_to(2),
+        }
     }
     out
 }

@@ -42,8 +42,6 @@ pub struct Supervisor {
     kill_at: Option<Instant>,
     restart_at: Option<Instant>,
     backoff: Duration,
-    /// The shim's own stderr (its log), restored after each create.
-    stderr: RawFd,
     /// A restart failed with this error: the container ends.
     pending_end: Option<String>,
 }
@@ -84,14 +82,9 @@ impl Supervisor {
             kill_at: None,
             restart_at: None,
             backoff: FIRST_BACKOFF,
-            stderr: 2,
             pending_end: None,
             cfg,
         })
-    }
-
-    pub fn set_stderr(&mut self, fd: RawFd) {
-        self.stderr = fd;
     }
 
     /// Creates and starts the container; returns the init's pid.
@@ -112,7 +105,7 @@ impl Supervisor {
             let (io, ends) = stdio::pipes(self.cfg.stdin).map_err(|e| format!("pipe: {e}"))?;
             (io, Some(ends))
         };
-        let created = stdio::with_ends(ends, self.stderr, || self.runtime.create(&opts)).map_err(|e| e.to_string())?;
+        let created = stdio::with_ends(ends, || self.runtime.create(&opts)).map_err(|e| e.to_string())?;
         let mut io = io;
         if let Some(master) = created.console {
             let dup = nix::unistd::dup(master.as_raw_fd()).map_err(|e| format!("dup: {e}"))?;
