@@ -167,6 +167,8 @@ fn lifecycle_verbs() {
     let got = text(&out.stdout);
     assert!(got.starts_with(&format!("{}\nsh -c echo started", &id[..12])), "{got}");
     assert_eq!(e.ok(&["exec", "-u", "nobody", "web", "id", "-u"]), "65534");
+    assert_eq!(e.run(&["exec", "web", "nosuchcommand"]).status.code(), Some(127));
+    assert_eq!(e.run(&["exec", "web", "/etc/passwd"]).status.code(), Some(126));
     // top, pause, unpause.
     assert!(e.ok(&["top", "web"]).contains("sleep"));
     e.ok(&["pause", "web"]);

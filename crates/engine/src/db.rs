@@ -47,102 +47,140 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<Row> {
     })
 }
 
+/// Runs `f` again while SQLite answers busy or locked without waiting: the
+/// busy timeout covers lock waits, but not every case (a connection opening
+/// while the last one closes and checkpoints the WAL, a read lock that cannot
+/// be upgraded), which many short-lived `hull` processes meet.
+fn retrying<T>(mut f: impl FnMut() -> Result<T>) -> Result<T> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        match f() {
+            Err(EngineError::Db(rusqlite::Error::SqliteFailure(e, _)))
+                if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            other => return other,
+        }
+    }
+}
+
 const COLUMNS: &str = "id, name, created, config, state";
 
 impl Db {
     /// Opens (creating) the database at `path`.
     pub fn open(path: &Path) -> Result<Db> {
-        let conn = Connection::open(path)?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS containers (
-                id TEXT PRIMARY KEY,
-                name TEXT NOT NULL UNIQUE,
-                created TEXT NOT NULL,
-                config TEXT NOT NULL,
-                state TEXT NOT NULL
-            );",
-        )?;
-        Ok(Db { conn })
+        retrying(|| {
+            let conn = Connection::open(path)?;
+            conn.busy_timeout(std::time::Duration::from_secs(30))?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "NORMAL")?;
+            conn.execute_batch(
+                "CREATE TABLE IF NOT EXISTS containers (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    created TEXT NOT NULL,
+                    config TEXT NOT NULL,
+                    state TEXT NOT NULL
+                );",
+            )?;
+            Ok(Db { conn })
+        })
     }
 
     /// Inserts a new container; fails if the name is taken.
     pub fn insert(&mut self, r: &Row) -> Result<()> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let holder: Option<String> =
-            tx.query_row("SELECT id FROM containers WHERE name = ?1", [&r.name], |x| x.get(0)).optional()?;
-        if let Some(id) = holder {
-            return Err(EngineError::NameInUse { name: r.name.clone(), id });
-        }
-        tx.execute(
-            "INSERT INTO containers (id, name, created, config, state) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![r.id, r.name, r.created, json(&r.config), json(&r.state)],
-        )?;
-        tx.commit()?;
-        Ok(())
+        retrying(|| {
+            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let holder: Option<String> =
+                tx.query_row("SELECT id FROM containers WHERE name = ?1", [&r.name], |x| x.get(0)).optional()?;
+            if let Some(id) = holder {
+                return Err(EngineError::NameInUse { name: r.name.clone(), id });
+            }
+            tx.execute(
+                "INSERT INTO containers (id, name, created, config, state) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![r.id, r.name, r.created, json(&r.config), json(&r.state)],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     /// A container by exact id.
     pub fn get(&self, id: &str) -> Result<Option<Row>> {
-        Ok(self.conn.query_row(&format!("SELECT {COLUMNS} FROM containers WHERE id = ?1"), [id], row).optional()?)
+        retrying(|| {
+            Ok(self.conn.query_row(&format!("SELECT {COLUMNS} FROM containers WHERE id = ?1"), [id], row).optional()?)
+        })
     }
 
     /// Finds a container by full id, name, or unique id prefix.
     pub fn find(&self, key: &str) -> Result<Row> {
-        let key = key.strip_prefix('/').unwrap_or(key);
-        if let Some(r) = self.get(key)? {
-            return Ok(r);
-        }
-        let by_name =
-            self.conn.query_row(&format!("SELECT {COLUMNS} FROM containers WHERE name = ?1"), [key], row).optional()?;
-        if let Some(r) = by_name {
-            return Ok(r);
-        }
-        if !key.is_empty() && key.bytes().all(|b| b.is_ascii_hexdigit()) {
-            let mut stmt = self.conn.prepare(&format!("SELECT {COLUMNS} FROM containers WHERE id LIKE ?1 || '%'"))?;
-            let mut rows: Vec<Row> =
-                stmt.query_map([key.to_ascii_lowercase()], row)?.collect::<rusqlite::Result<_>>()?;
-            match rows.len() {
-                0 => {}
-                1 => return Ok(rows.remove(0)),
-                _ => return Err(EngineError::Ambiguous(key.to_string())),
+        retrying(|| {
+            let key = key.strip_prefix('/').unwrap_or(key);
+            if let Some(r) = self.get(key)? {
+                return Ok(r);
             }
-        }
-        Err(EngineError::NoSuchContainer(key.to_string()))
+            let by_name = self
+                .conn
+                .query_row(&format!("SELECT {COLUMNS} FROM containers WHERE name = ?1"), [key], row)
+                .optional()?;
+            if let Some(r) = by_name {
+                return Ok(r);
+            }
+            if !key.is_empty() && key.bytes().all(|b| b.is_ascii_hexdigit()) {
+                let mut stmt =
+                    self.conn.prepare(&format!("SELECT {COLUMNS} FROM containers WHERE id LIKE ?1 || '%'"))?;
+                let mut rows: Vec<Row> =
+                    stmt.query_map([key.to_ascii_lowercase()], row)?.collect::<rusqlite::Result<_>>()?;
+                match rows.len() {
+                    0 => {}
+                    1 => return Ok(rows.remove(0)),
+                    _ => return Err(EngineError::Ambiguous(key.to_string())),
+                }
+            }
+            Err(EngineError::NoSuchContainer(key.to_string()))
+        })
     }
 
     /// Every container, oldest first.
     pub fn list(&self) -> Result<Vec<Row>> {
-        let mut stmt = self.conn.prepare(&format!("SELECT {COLUMNS} FROM containers ORDER BY created, id"))?;
-        let rows = stmt.query_map([], row)?.collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
+        retrying(|| {
+            let mut stmt = self.conn.prepare(&format!("SELECT {COLUMNS} FROM containers ORDER BY created, id"))?;
+            let rows = stmt.query_map([], row)?.collect::<rusqlite::Result<_>>()?;
+            Ok(rows)
+        })
     }
 
     /// Replaces a container's state.
     pub fn set_state(&self, id: &str, state: &ContainerState) -> Result<()> {
-        self.conn.execute("UPDATE containers SET state = ?2 WHERE id = ?1", params![id, json(state)])?;
-        Ok(())
+        retrying(|| {
+            self.conn.execute("UPDATE containers SET state = ?2 WHERE id = ?1", params![id, json(state)])?;
+            Ok(())
+        })
     }
 
     /// Renames; fails if the new name is taken.
     pub fn rename(&mut self, id: &str, name: &str) -> Result<()> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let holder: Option<String> =
-            tx.query_row("SELECT id FROM containers WHERE name = ?1", [name], |x| x.get(0)).optional()?;
-        if let Some(other) = holder {
-            return Err(EngineError::NameInUse { name: name.into(), id: other });
-        }
-        tx.execute("UPDATE containers SET name = ?2 WHERE id = ?1", params![id, name])?;
-        tx.commit()?;
-        Ok(())
+        retrying(|| {
+            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let holder: Option<String> =
+                tx.query_row("SELECT id FROM containers WHERE name = ?1", [name], |x| x.get(0)).optional()?;
+            if let Some(other) = holder {
+                return Err(EngineError::NameInUse { name: name.into(), id: other });
+            }
+            tx.execute("UPDATE containers SET name = ?2 WHERE id = ?1", params![id, name])?;
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     /// Deletes a row.
     pub fn delete(&self, id: &str) -> Result<()> {
-        self.conn.execute("DELETE FROM containers WHERE id = ?1", [id])?;
-        Ok(())
+        retrying(|| {
+            self.conn.execute("DELETE FROM containers WHERE id = ?1", [id])?;
+            Ok(())
+        })
     }
 }
 

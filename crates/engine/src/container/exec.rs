@@ -71,7 +71,7 @@ impl Engine {
         let process = rt.exec_process(&row.id, &ask)?;
         let opts = hull_runtime::ExecOptions { process, detach: req.detach, ..Default::default() };
         match rt.exec(&row.id, &opts) {
-            Ok(code) if req.detach => Ok(code.min(0)),
+            Ok(_pid) if req.detach => Ok(0),
             Ok(code) => Ok(code),
             Err(e) => Err(crate::container::start::classify(e)),
         }

@@ -43,6 +43,18 @@ impl Engine {
         Ok(spec)
     }
 
+    /// The container's config, ready to start: what create wrote while the
+    /// root is still mounted, else prepared again (after a reboot or a stop).
+    pub(crate) fn ready_spec(&self, row: &Row) -> Result<hull_spec::Spec> {
+        let dir = self.container_dir(&row.id);
+        if crate::is_mounted(&dir.join("rootfs")) {
+            if let Ok(spec) = hull_spec::Spec::load(&dir.join("config.json")) {
+                return Ok(spec);
+            }
+        }
+        self.prepare(row, &self.image_of(row)?)
+    }
+
     /// The image a container was created from (by id, so a retag does not matter).
     pub(crate) fn image_of(&self, row: &Row) -> Result<Image> {
         Ok(self.images.resolve(&row.config.image_id).or_else(|_| self.images.resolve(&row.config.image))?)

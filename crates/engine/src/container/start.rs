@@ -49,8 +49,7 @@ impl Engine {
 
     fn start_locked(&self, mut row: Row, attach: Option<OwnedFd>) -> Result<Container> {
         let id = row.id.clone();
-        let image = self.image_of(&row)?;
-        let spec = self.prepare(&row, &image)?;
+        let spec = self.ready_spec(&row)?;
         check_command(&self.container_dir(&id).join("rootfs"), &spec)?;
         let shim_dir = self.shim_dir(&id);
         let _ = std::fs::remove_dir_all(&shim_dir);
@@ -165,14 +164,19 @@ pub(crate) fn classify(e: hull_runtime::RuntimeError) -> EngineError {
 }
 
 /// The runtime's words for a command that cannot run, as docker's codes.
+/// Only errors about the exec itself count (a missing bind source is also
+/// "No such file", and is not a 127).
 pub(crate) fn classify_start_error(why: &str) -> EngineError {
-    if why.contains("executable file not found") || why.contains("No such file") || why.contains("ENOENT") {
-        return EngineError::CommandNotFound(why.to_string());
+    let exec = why.starts_with("exec ") || why.contains(": exec ") || why.contains("init: exec ");
+    match () {
+        _ if exec && (why.contains("executable file not found") || why.contains("No such file")) => {
+            EngineError::CommandNotFound(why.to_string())
+        }
+        _ if exec && (why.contains("Permission denied") || why.contains("not a regular file")) => {
+            EngineError::CommandNotExecutable(why.to_string())
+        }
+        _ => EngineError::Shim(why.to_string()),
     }
-    if why.contains("Permission denied") || why.contains("EACCES") || why.contains("not a regular file") {
-        return EngineError::CommandNotExecutable(why.to_string());
-    }
-    EngineError::Shim(why.to_string())
 }
 
 /// Resolves the command in the container's root as execve will (PATH from
