@@ -24,44 +24,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Create and run a new container from an image.
-    Run(cmd::run::Args),
-    /// Create a new container.
-    Create(cmd::run::CreateArgs),
-    /// Start one or more stopped containers.
-    Start(cmd::lifecycle::StartArgs),
-    /// Stop one or more running containers.
-    Stop(cmd::lifecycle::StopArgs),
-    /// Restart one or more containers.
-    Restart(cmd::lifecycle::StopArgs),
-    /// Kill one or more running containers.
-    Kill(cmd::lifecycle::KillArgs),
-    /// Remove one or more containers.
-    Rm(cmd::lifecycle::RmArgs),
+    #[command(flatten)]
+    Verb(ContainerVerb),
     /// List containers.
     Ps(cmd::ps::Args),
-    /// Fetch the logs of a container.
-    Logs(cmd::logs::Args),
-    /// Execute a command in a running container.
-    Exec(cmd::exec::Args),
     /// Return low-level information on containers or images.
     Inspect(cmd::container_inspect::Args),
-    /// Block until containers stop, then print their exit codes.
-    Wait(cmd::lifecycle::NamesArgs),
-    /// Attach to a running container's input and output.
-    Attach(cmd::attach::Args),
-    /// Display the running processes of a container.
-    Top(cmd::top::Args),
-    /// Display containers' resource usage.
-    Stats(cmd::stats::Args),
-    /// Pause all processes within containers.
-    Pause(cmd::lifecycle::NamesArgs),
-    /// Unpause all processes within containers.
-    Unpause(cmd::lifecycle::NamesArgs),
-    /// Rename a container.
-    Rename(cmd::lifecycle::RenameArgs),
-    /// Copy files between a container and the host.
-    Cp(cmd::cp::Args),
     /// Manage containers.
     #[command(subcommand)]
     Container(ContainerCommand),
@@ -94,48 +62,55 @@ enum Command {
     Logout(cmd::registry::LogoutArgs),
 }
 
+/// The container verbs docker has both at the top level and under `container`.
 #[derive(Debug, Subcommand)]
-enum ContainerCommand {
-    /// List containers.
-    #[command(alias = "list", alias = "ps")]
-    Ls(cmd::ps::Args),
-    /// Create and run a new container.
+enum ContainerVerb {
+    /// Create and run a new container from an image.
     Run(cmd::run::Args),
     /// Create a new container.
     Create(cmd::run::CreateArgs),
-    /// Start containers.
+    /// Start one or more stopped containers.
     Start(cmd::lifecycle::StartArgs),
-    /// Stop containers.
+    /// Stop one or more running containers.
     Stop(cmd::lifecycle::StopArgs),
-    /// Restart containers.
+    /// Restart one or more containers.
     Restart(cmd::lifecycle::StopArgs),
-    /// Kill containers.
+    /// Kill one or more running containers.
     Kill(cmd::lifecycle::KillArgs),
-    /// Remove containers.
+    /// Remove one or more containers.
     #[command(alias = "remove")]
     Rm(cmd::lifecycle::RmArgs),
-    /// Show container details.
-    Inspect(cmd::container_inspect::Args),
-    /// Fetch a container's logs.
+    /// Fetch the logs of a container.
     Logs(cmd::logs::Args),
-    /// Run a command in a container.
+    /// Execute a command in a running container.
     Exec(cmd::exec::Args),
-    /// Wait for containers to stop.
+    /// Block until containers stop, then print their exit codes.
     Wait(cmd::lifecycle::NamesArgs),
-    /// Attach to a container.
+    /// Attach to a running container's input and output.
     Attach(cmd::attach::Args),
-    /// A container's processes.
+    /// Display the running processes of a container.
     Top(cmd::top::Args),
-    /// Resource usage.
+    /// Display containers' resource usage.
     Stats(cmd::stats::Args),
-    /// Pause containers.
+    /// Pause all processes within containers.
     Pause(cmd::lifecycle::NamesArgs),
-    /// Unpause containers.
+    /// Unpause all processes within containers.
     Unpause(cmd::lifecycle::NamesArgs),
     /// Rename a container.
     Rename(cmd::lifecycle::RenameArgs),
-    /// Copy files.
+    /// Copy files between a container and the host.
     Cp(cmd::cp::Args),
+}
+
+#[derive(Debug, Subcommand)]
+enum ContainerCommand {
+    #[command(flatten)]
+    Verb(ContainerVerb),
+    /// List containers.
+    #[command(alias = "list", alias = "ps")]
+    Ls(cmd::ps::Args),
+    /// Show container details.
+    Inspect(cmd::container_inspect::Args),
     /// Remove all stopped containers.
     Prune(cmd::lifecycle::PruneArgs),
     /// Record a container's end and release it (run by its shim).
@@ -211,10 +186,10 @@ fn main() {
     let cli = Cli::parse();
     let launch = matches!(
         cli.command,
-        Command::Run(_)
-            | Command::Create(_)
-            | Command::Start(_)
-            | Command::Container(ContainerCommand::Run(_) | ContainerCommand::Create(_) | ContainerCommand::Start(_))
+        Command::Verb(ContainerVerb::Run(_) | ContainerVerb::Create(_) | ContainerVerb::Start(_))
+            | Command::Container(ContainerCommand::Verb(
+                ContainerVerb::Run(_) | ContainerVerb::Create(_) | ContainerVerb::Start(_)
+            ))
     );
     let result = dispatch(cli);
     match result {
@@ -230,33 +205,38 @@ fn unit(r: anyhow::Result<()>) -> anyhow::Result<i32> {
     r.map(|()| 0)
 }
 
+fn verb(engine: &Engine, root: &std::path::Path, v: ContainerVerb) -> anyhow::Result<i32> {
+    use cmd::lifecycle as lc;
+    match v {
+        ContainerVerb::Run(a) => cmd::run::run(engine, root, a),
+        ContainerVerb::Create(a) => unit(cmd::run::create(engine, root, a)),
+        ContainerVerb::Start(a) => lc::start(engine, a),
+        ContainerVerb::Stop(a) => lc::stop(engine, a),
+        ContainerVerb::Restart(a) => lc::restart(engine, a),
+        ContainerVerb::Kill(a) => lc::kill(engine, a),
+        ContainerVerb::Rm(a) => lc::rm(engine, a),
+        ContainerVerb::Logs(a) => cmd::logs::run(engine, a),
+        ContainerVerb::Exec(a) => cmd::exec::run(engine, a),
+        ContainerVerb::Wait(a) => lc::wait(engine, a),
+        ContainerVerb::Attach(a) => cmd::attach::run(engine, a),
+        ContainerVerb::Top(a) => cmd::top::run(engine, a),
+        ContainerVerb::Stats(a) => cmd::stats::run(engine, a),
+        ContainerVerb::Pause(a) => lc::pause(engine, a),
+        ContainerVerb::Unpause(a) => lc::unpause(engine, a),
+        ContainerVerb::Rename(a) => lc::rename(engine, a),
+        ContainerVerb::Cp(a) => cmd::cp::run(engine, a),
+    }
+}
+
 fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     let root = cli.root.clone();
     let engine = || -> anyhow::Result<Engine> { cmd::engine::open(&cli.root, &cli.run_root) };
     use cmd::lifecycle as lc;
     match cli.command {
-        Command::Run(a) | Command::Container(ContainerCommand::Run(a)) => cmd::run::run(&engine()?, &root, a),
-        Command::Create(a) | Command::Container(ContainerCommand::Create(a)) => {
-            unit(cmd::run::create(&engine()?, &root, a))
-        }
-        Command::Start(a) | Command::Container(ContainerCommand::Start(a)) => lc::start(&engine()?, a),
-        Command::Stop(a) | Command::Container(ContainerCommand::Stop(a)) => lc::stop(&engine()?, a),
-        Command::Restart(a) | Command::Container(ContainerCommand::Restart(a)) => lc::restart(&engine()?, a),
-        Command::Kill(a) | Command::Container(ContainerCommand::Kill(a)) => lc::kill(&engine()?, a),
-        Command::Rm(a) | Command::Container(ContainerCommand::Rm(a)) => lc::rm(&engine()?, a),
+        Command::Verb(v) | Command::Container(ContainerCommand::Verb(v)) => verb(&engine()?, &root, v),
         Command::Ps(a) | Command::Container(ContainerCommand::Ls(a)) => cmd::ps::run(&engine()?, a),
-        Command::Logs(a) | Command::Container(ContainerCommand::Logs(a)) => cmd::logs::run(&engine()?, a),
-        Command::Exec(a) | Command::Container(ContainerCommand::Exec(a)) => cmd::exec::run(&engine()?, a),
         Command::Inspect(a) => cmd::container_inspect::run(&engine()?, &root, a, false),
         Command::Container(ContainerCommand::Inspect(a)) => cmd::container_inspect::run(&engine()?, &root, a, true),
-        Command::Wait(a) | Command::Container(ContainerCommand::Wait(a)) => lc::wait(&engine()?, a),
-        Command::Attach(a) | Command::Container(ContainerCommand::Attach(a)) => cmd::attach::run(&engine()?, a),
-        Command::Top(a) | Command::Container(ContainerCommand::Top(a)) => cmd::top::run(&engine()?, a),
-        Command::Stats(a) | Command::Container(ContainerCommand::Stats(a)) => cmd::stats::run(&engine()?, a),
-        Command::Pause(a) | Command::Container(ContainerCommand::Pause(a)) => lc::pause(&engine()?, a),
-        Command::Unpause(a) | Command::Container(ContainerCommand::Unpause(a)) => lc::unpause(&engine()?, a),
-        Command::Rename(a) | Command::Container(ContainerCommand::Rename(a)) => lc::rename(&engine()?, a),
-        Command::Cp(a) | Command::Container(ContainerCommand::Cp(a)) => cmd::cp::run(&engine()?, a),
         Command::Container(ContainerCommand::Prune(a)) => lc::prune(&engine()?, a),
         Command::Container(ContainerCommand::Cleanup(a)) => lc::cleanup(&engine()?, a),
         Command::Volume(VolumeCommand::Create(a)) => cmd::volume::create(&engine()?, a),

@@ -442,6 +442,15 @@ fn bad_input_is_refused_and_leaves_nothing() {
         (vec!["exec", "ghost", "true"], 1, "No such container: ghost"),
         (vec!["exec", "taken", "true"], 1, "is created"),
         (vec!["kill", "-s", "NOPE", "taken"], 1, "invalid signal"),
+        (vec!["logs", "--tail", "lots", "taken"], 1, "invalid --tail"),
+        (vec!["logs", "--since", "yesterday", "taken"], 1, "invalid value for --since"),
+        (vec!["rename", "taken", "taken"], 1, "same name"),
+        (vec!["cp", "/etc/hosts", "/tmp/x"], 1, "one side must be CONTAINER:PATH"),
+        (vec!["cp", "taken:/no/such/file", "/tmp/hull-cp-never"], 1, "stat /no/such/file"),
+        (vec!["volume", "rm", "ghostvol"], 1, "no such volume: ghostvol"),
+        (vec!["volume", "create", "bad name"], 1, "invalid volume name"),
+        (vec!["ps", "--filter", "colour=red"], 1, "invalid filter"),
+        (vec!["inspect", "--type", "network", "taken"], 1, "invalid --type"),
     ];
     for (args, code, needle) in cases {
         let out = e.run(&args);
@@ -460,6 +469,40 @@ fn bad_input_is_refused_and_leaves_nothing() {
     assert_eq!(out.status.code(), Some(1));
     let out = e.run(&["rm", &prefix]);
     assert!(text(&out.stderr).contains("multiple containers match"), "{}", text(&out.stderr));
+    assert!(!std::path::Path::new("/tmp/hull-cp-never").exists());
+    // Every verb has help.
+    for verb in [
+        &["run"][..],
+        &["create"],
+        &["start"],
+        &["stop"],
+        &["restart"],
+        &["kill"],
+        &["rm"],
+        &["ps"],
+        &["logs"],
+        &["exec"],
+        &["inspect"],
+        &["wait"],
+        &["attach"],
+        &["top"],
+        &["stats"],
+        &["pause"],
+        &["unpause"],
+        &["rename"],
+        &["cp"],
+        &["container", "prune"],
+        &["volume", "create"],
+        &["volume", "ls"],
+        &["volume", "rm"],
+        &["system", "df"],
+        &["system", "prune"],
+        &["info"],
+        &["version"],
+    ] {
+        let out = e.cmd().args(verb).arg("--help").output().unwrap();
+        assert!(out.status.success() && text(&out.stdout).contains("Usage:"), "{verb:?} --help");
+    }
     // Only the containers made on purpose exist; nothing else was left.
     for id in e.ok(&["ps", "-aq"]).lines() {
         e.ok(&["rm", id]);
@@ -481,6 +524,20 @@ fn interactive_and_cp() {
     drop(child.stdin.take());
     let out = child.wait_with_output().unwrap();
     assert_eq!(text(&out.stdout), "got:hello\nrest\n");
+    // attach to a detached -i container: our stdin reaches it, its output and exit code reach us.
+    e.ok(&["run", "-d", "-i", "--name", "reader", IMG, "sh", "-c", "read a; echo got:$a; exit 5"]);
+    let mut child = e
+        .cmd()
+        .args(["attach", "reader"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.as_mut().unwrap().write_all(b"typed\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(text(&out.stdout), "got:typed\n");
+    assert_eq!(out.status.code(), Some(5));
+    e.ok(&["rm", "reader"]);
     // cp both ways, into a running container and out of a stopped one.
     e.ok(&["run", "-d", "--name", "box", IMG, "sleep", "1000"]);
     let src = e.root.with_extension("src");

@@ -10,7 +10,7 @@ use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
@@ -286,11 +286,8 @@ impl Supervisor {
     }
 
     fn request(&mut self, stream: UnixStream) {
-        let mut line = String::new();
-        let mut reader = BufReader::new(&stream);
-        if reader.read_line(&mut line).is_err() {
-            return;
-        }
+        // Byte by byte: frames may follow the line, and must stay in the socket.
+        let Some(line) = read_line(&stream) else { return };
         let reply = |s: &str| {
             let _ = (&stream).write_all(format!("{s}\n").as_bytes());
         };
@@ -433,4 +430,18 @@ fn write_all(fd: BorrowedFd, mut data: &[u8]) {
             Err(_) => return,
         }
     }
+}
+
+/// Reads one request line (at most 4 KiB) without reading past it.
+fn read_line(mut stream: &UnixStream) -> Option<String> {
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while line.len() < 4096 {
+        match stream.read(&mut byte) {
+            Ok(1) if byte[0] == b'\n' => return String::from_utf8(line).ok(),
+            Ok(1) => line.push(byte[0]),
+            _ => return None,
+        }
+    }
+    None
 }

@@ -92,7 +92,17 @@ fn row(c: &Container, trunc: bool) -> Value {
     })
 }
 
-fn matches(c: &Container, filters: &[(String, String)]) -> anyhow::Result<bool> {
+const FILTERS: &[&str] = &["status", "name", "id", "label", "ancestor", "exited"];
+
+fn parse_filter(f: &str) -> anyhow::Result<(String, String)> {
+    match f.split_once('=') {
+        Some((k, v)) if FILTERS.contains(&k) => Ok((k.to_string(), v.to_string())),
+        Some((k, _)) => anyhow::bail!("invalid filter {k:?}: Hull filters on {}", FILTERS.join(", ")),
+        None => anyhow::bail!("invalid filter {f:?}: want KEY=VALUE"),
+    }
+}
+
+fn matches(c: &Container, filters: &[(String, String)]) -> bool {
     for (k, v) in filters {
         let ok = match k.as_str() {
             "status" => c.state.status.as_str() == v,
@@ -104,25 +114,17 @@ fn matches(c: &Container, filters: &[(String, String)]) -> anyhow::Result<bool> 
             },
             "ancestor" => c.config.image == *v || c.config.image_id.contains(v.as_str()),
             "exited" => c.state.status == Status::Exited && c.state.exit_code.to_string() == *v,
-            _ => anyhow::bail!("invalid filter {k:?}: Hull filters on status, name, id, label, ancestor and exited"),
+            _ => false, // parse_filter admits only the keys above
         };
         if !ok {
-            return Ok(false);
+            return false;
         }
     }
-    Ok(true)
+    true
 }
 
 pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
-    let filters: Vec<(String, String)> = a
-        .filter
-        .iter()
-        .map(|f| {
-            f.split_once('=')
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .ok_or_else(|| anyhow::anyhow!("invalid filter {f:?}: want KEY=VALUE"))
-        })
-        .collect::<anyhow::Result<_>>()?;
+    let filters: Vec<(String, String)> = a.filter.iter().map(|f| parse_filter(f)).collect::<anyhow::Result<_>>()?;
     let mut list = engine.list()?;
     list.reverse(); // newest first, as docker
     let last = if a.latest { Some(1) } else { a.last };
@@ -130,7 +132,7 @@ pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
     let mut shown = Vec::new();
     for c in list {
         if (all || matches!(c.state.status, Status::Running | Status::Paused | Status::Restarting))
-            && matches(&c, &filters)?
+            && matches(&c, &filters)
         {
             shown.push(c);
         }

@@ -79,7 +79,6 @@ impl Engine {
                 error: Some("hull-shim died; the container was killed with it".into()),
             },
         };
-        self.release(&row.id);
         let s = &mut row.state;
         s.status = Status::Exited;
         s.pid = 0;
@@ -88,7 +87,10 @@ impl Engine {
         s.restart_count = end.restart_count;
         s.oom_killed = end.oom_killed;
         s.error = end.error.unwrap_or_default();
+        // Recorded before the shim's directory (and its exit record) goes:
+        // a reader without the lock never sees a live row with no record.
         self.db().set_state(&row.id, &row.state)?;
+        self.release(&row.id);
         Ok(row)
     }
 
