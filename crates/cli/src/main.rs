@@ -22,6 +22,7 @@ struct Cli {
     command: Command,
 }
 
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     #[command(flatten)]
@@ -102,6 +103,8 @@ enum ContainerVerb {
     Cp(cmd::cp::Args),
 }
 
+// Parsed once per process: the size of a variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum ContainerCommand {
     #[command(flatten)]
