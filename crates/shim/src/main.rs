@@ -30,6 +30,9 @@ fn main() {
         eprintln!("usage: hull-shim DIR (started by the hull engine)");
         std::process::exit(2);
     };
+    if std::env::args_os().nth(2).is_some_and(|a| a == "--monitor") {
+        return monitor(dir);
+    }
     if !fd_is_open(READY_FD) {
         eprintln!("hull-shim: no readiness pipe on fd {READY_FD} (started by the hull engine only)");
         std::process::exit(2);
@@ -72,6 +75,26 @@ fn main() {
         }
     }
     drop(ready);
+    let e = sup.reexec();
+    eprintln!("hull-shim: re-exec: {e}; supervising in place");
+    supervise(sup, &cfg);
+}
+
+/// The re-executed shim: takes over and supervises.
+fn monitor(dir: PathBuf) {
+    let sup = ShimConfig::load(&dir).and_then(|cfg| Ok((supervisor::Supervisor::resume(dir, cfg.clone())?, cfg)));
+    match sup {
+        Ok((sup, cfg)) => supervise(sup, &cfg),
+        Err(e) => {
+            // The container dies with us (its parent-death signal); the engine records that.
+            eprintln!("hull-shim: take over after re-exec: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// Runs the container to its end, records it and runs the exit command.
+fn supervise(mut sup: supervisor::Supervisor, cfg: &ShimConfig) {
     let end = sup.run();
     sup.report(&end);
     drop(sup);

@@ -10,8 +10,9 @@ use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
+use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -52,16 +53,44 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const RESET_AFTER: Duration = Duration::from_secs(10);
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
+/// What a re-executed shim takes over: descriptor numbers and the loop's state.
+#[derive(Debug, Serialize, Deserialize)]
+struct Handoff {
+    pid: i32,
+    out: Option<RawFd>,
+    err: Option<RawFd>,
+    stdin: Option<RawFd>,
+    listener: RawFd,
+    /// (fd, gets output, sends stdin)
+    clients: Vec<(RawFd, bool, bool)>,
+    state: ShimState,
+    stopping: bool,
+    backoff_ms: u64,
+    ran_ms: u64,
+}
+
+const HANDOFF_FILE: &str = "handoff.json";
+
+fn signal_set() -> SigSet {
+    let mut set = SigSet::empty();
+    for s in [Signal::SIGCHLD, Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP, Signal::SIGPIPE] {
+        set.add(s);
+    }
+    set
+}
+
+fn set_cloexec(fd: RawFd, on: bool) {
+    let flags = if on { nix::fcntl::FdFlag::FD_CLOEXEC } else { nix::fcntl::FdFlag::empty() };
+    let _ = nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_SETFD(flags));
+}
+
 impl Supervisor {
     pub fn new(dir: PathBuf, cfg: ShimConfig, first: Option<UnixStream>) -> std::io::Result<Supervisor> {
         let _ = std::fs::remove_file(dir.join(config::SOCKET_FILE));
         let dir_fd = config::open_dir(&dir)?;
         let listener = UnixListener::bind(config::socket_path(&dir_fd))?;
         listener.set_nonblocking(true)?;
-        let mut set = SigSet::empty();
-        for s in [Signal::SIGCHLD, Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP, Signal::SIGPIPE] {
-            set.add(s);
-        }
+        let set = signal_set();
         set.thread_block()?;
         let signals = SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)?;
         let logger = Logger::new(cfg.log.clone())?;
@@ -83,6 +112,91 @@ impl Supervisor {
             restart_at: None,
             backoff: FIRST_BACKOFF,
             pending_end: None,
+            cfg,
+        })
+    }
+
+    /// Replaces this process's image with a fresh `hull-shim DIR --monitor`
+    /// that takes over every descriptor and the loop's state: creating a
+    /// container touches much of the runtime library and the heap, and a
+    /// supervisor that idles for the container's life should not keep that
+    /// resident. The pid (so the container's parent and the subreaper), the
+    /// session and the blocked signals stay. Returns only on failure, with
+    /// this process still in charge.
+    pub fn reexec(&mut self) -> std::io::Error {
+        let raw = |f: &Option<OwnedFd>| f.as_ref().map(|f| f.as_raw_fd());
+        let handoff = Handoff {
+            pid: self.pid,
+            out: raw(&self.io.out),
+            err: raw(&self.io.err),
+            stdin: raw(&self.io.stdin),
+            listener: self.listener.as_raw_fd(),
+            clients: self.clients.iter().map(|c| (c.stream.as_raw_fd(), c.output, c.stdin)).collect(),
+            state: self.state.clone(),
+            stopping: self.stopping,
+            backoff_ms: self.backoff.as_millis() as u64,
+            ran_ms: self.started.elapsed().as_millis() as u64,
+        };
+        let fds: Vec<RawFd> = [handoff.out, handoff.err, handoff.stdin, Some(handoff.listener)]
+            .into_iter()
+            .flatten()
+            .chain(handoff.clients.iter().map(|c| c.0))
+            .collect();
+        if let Err(e) = config::write_json(&self.dir.join(HANDOFF_FILE), &handoff) {
+            return e;
+        }
+        fds.iter().for_each(|fd| set_cloexec(*fd, false));
+        let argv0 = std::env::args_os().next().unwrap_or_else(|| "hull-shim".into());
+        let args: Vec<std::ffi::CString> = [argv0.as_os_str(), self.dir.as_os_str(), "--monitor".as_ref()]
+            .iter()
+            .filter_map(|a| std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(*a)).ok())
+            .collect();
+        // execv, not Command: Command would empty the signal mask, and a
+        // SIGTERM in between would kill the shim.
+        let err = match nix::unistd::execv(c"/proc/self/exe", &args) {
+            Err(e) => std::io::Error::from(e),
+            Ok(never) => match never {},
+        };
+        fds.iter().for_each(|fd| set_cloexec(*fd, true));
+        let _ = std::fs::remove_file(self.dir.join(HANDOFF_FILE));
+        err
+    }
+
+    /// Takes over from the image that ran [`Supervisor::reexec`].
+    pub fn resume(dir: PathBuf, cfg: ShimConfig) -> std::io::Result<Supervisor> {
+        let path = dir.join(HANDOFF_FILE);
+        let h: Handoff = config::read_json(&path)?.ok_or_else(|| std::io::Error::other("no handoff record"))?;
+        let _ = std::fs::remove_file(&path);
+        let own = |fd: RawFd| {
+            set_cloexec(fd, true);
+            // SAFETY: the previous image handed this descriptor over, open
+            // and owned by nothing else in this image; each is taken once.
+            unsafe { OwnedFd::from_raw_fd(fd) }
+        };
+        let set = signal_set();
+        set.thread_block()?;
+        let signals = SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)?;
+        let clients = h
+            .clients
+            .iter()
+            .map(|&(fd, output, stdin)| Client { stream: UnixStream::from(own(fd)), output, stdin })
+            .collect();
+        Ok(Supervisor {
+            runtime: hull_runtime::Runtime::new(&cfg.runtime_root),
+            listener: UnixListener::from(own(h.listener)),
+            signals,
+            logger: Logger::new(cfg.log.clone())?,
+            clients,
+            io: Stdio { out: h.out.map(own), err: h.err.map(own), stdin: h.stdin.map(own) },
+            pid: h.pid,
+            started: Instant::now() - Duration::from_millis(h.ran_ms),
+            state: h.state,
+            stopping: h.stopping,
+            kill_at: None,
+            restart_at: None,
+            backoff: Duration::from_millis(h.backoff_ms),
+            pending_end: None,
+            dir,
             cfg,
         })
     }
@@ -342,7 +456,12 @@ impl Supervisor {
         if self.restart_at.is_some_and(|t| t <= now) {
             self.restart_at = None;
             self.state.restart_count += 1;
-            if let Err(e) = self.launch() {
+            let launched = self.launch();
+            if launched.is_ok() {
+                let e = self.reexec();
+                eprintln!("hull-shim: re-exec after restart: {e}; supervising in place");
+            }
+            if let Err(e) = launched {
                 eprintln!("hull-shim: restart: {e}");
                 self.state.restarting = false;
                 self.save_state();
