@@ -270,6 +270,17 @@ fn run_rm_leaves_nothing_and_defaults_are_dockers() {
     assert!(s.contains("CapBnd:\t00000000a80425fb"), "{s}");
     assert!(s.contains("Seccomp:\t2"), "{s}");
     e.assert_clean();
+    // --init: tini is PID 1, the command its child, and signals reach it.
+    let s = e.ok(&["run", "--rm", "--init", IMG, "sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '; echo; echo $$"]);
+    let mut lines = s.lines();
+    assert_eq!(lines.next(), Some("/sbin/docker-init -- sh -c cat /proc/1/cmdline | tr '\\0' ' '; echo; echo $$ "));
+    assert_ne!(lines.next(), Some("1"));
+    assert_eq!(e.run(&["run", "--rm", "--init", IMG, "nosuchcommand"]).status.code(), Some(127));
+    // sleep as PID 1 would ignore SIGTERM (137 after the timeout); under the init it dies of it (143).
+    e.ok(&["run", "-d", "--init", "--name", "inited", IMG, "sleep", "1000"]);
+    e.ok(&["stop", "-t", "20", "inited"]);
+    assert_eq!(e.inspect("inited", "{{.State.ExitCode}}"), "143");
+    e.ok(&["rm", "inited"]);
     // --privileged: every capability, no filter; --cap-drop ALL: none.
     let s = e.ok(&["run", "--rm", "--privileged", IMG, "sh", "-c", "grep -E 'CapBnd|Seccomp:' /proc/self/status"]);
     assert!(s.contains("Seccomp:\t0") && !s.contains("CapBnd:\t00000000a80425fb"), "{s}");
@@ -470,6 +481,9 @@ fn bad_input_is_refused_and_leaves_nothing() {
     let out = e.run(&["rm", &prefix]);
     assert!(text(&out.stderr).contains("multiple containers match"), "{}", text(&out.stderr));
     assert!(!std::path::Path::new("/tmp/hull-cp-never").exists());
+    let out = e.cmd().env("HULL_INIT_PATH", "/nonexistent/init").args(["run", "--init", IMG, "true"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(125));
+    assert!(text(&out.stderr).contains("--init needs a static init at /nonexistent/init"), "{}", text(&out.stderr));
     // Every verb has help.
     for verb in [
         &["run"][..],

@@ -65,6 +65,7 @@ impl Engine {
                 "CapAdd": cfg.cap_add,
                 "CapDrop": cfg.cap_drop,
                 "Privileged": cfg.privileged,
+                "Init": cfg.init,
                 "ReadonlyRootfs": cfg.read_only,
                 "Memory": cfg.limits.memory.unwrap_or(0),
                 "MemorySwap": cfg.limits.memory_swap.unwrap_or(0),

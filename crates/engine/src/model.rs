@@ -182,6 +182,9 @@ pub struct ContainerConfig {
     pub log_max_size: u64,
     /// Log rotation: files kept.
     pub log_max_files: u32,
+    /// Run an init (tini) as PID 1 that reaps and forwards signals.
+    #[serde(default)]
+    pub init: bool,
     /// The command it runs (entrypoint and cmd, resolved at create).
     #[serde(default)]
     pub command: Vec<String>,

@@ -205,6 +205,9 @@ pub fn build(
             _ => mounts.push(bind(Path::new(&m.source), &m.target, m.readonly)),
         }
     }
+    if cfg.init {
+        add_init(&mut spec)?;
+    }
     let linux = spec.linux.get_or_insert_with(Default::default);
     if cfg.network == "host" {
         if let Some(ns) = linux.namespaces.as_mut() {
@@ -252,6 +255,38 @@ pub fn build(
         }
     };
     Ok(spec)
+}
+
+/// Where `--init` puts the init in the container, as docker does.
+pub const INIT_PATH: &str = "/sbin/docker-init";
+
+/// The host's static init for `--init`: $HULL_INIT_PATH, else Debian's tini-static.
+fn init_binary() -> Result<std::path::PathBuf> {
+    let path = std::env::var_os("HULL_INIT_PATH").map_or_else(|| "/usr/bin/tini-static".into(), Into::into);
+    if std::path::Path::new(&path).is_file() {
+        return Ok(path);
+    }
+    Err(EngineError::Invalid(format!(
+        "--init needs a static init at {} (apt install tini, or set HULL_INIT_PATH)",
+        std::path::Path::new(&path).display()
+    )))
+}
+
+/// Binds the init in read-only and makes it PID 1 in front of the command.
+fn add_init(spec: &mut Spec) -> Result<()> {
+    let host = init_binary()?;
+    spec.mounts.get_or_insert_with(Vec::new).push(Mount {
+        destination: INIT_PATH.into(),
+        typ: Some("bind".into()),
+        source: Some(host),
+        options: Some(["rbind", "rprivate", "ro"].iter().map(|s| s.to_string()).collect()),
+        ..Default::default()
+    });
+    if let Some(p) = spec.process.as_mut() {
+        let args = p.args.get_or_insert_with(Vec::new);
+        args.splice(0..0, [INIT_PATH.to_string(), "--".to_string()]);
+    }
+    Ok(())
 }
 
 fn rlimits(cfg: &ContainerConfig) -> Result<Vec<Rlimit>> {

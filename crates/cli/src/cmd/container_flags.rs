@@ -82,7 +82,7 @@ pub struct ContainerFlags {
     /// Container host name.
     #[arg(short = 'h', long)]
     pub hostname: Option<String>,
-    /// Run an init inside the container (not available in Hull yet).
+    /// Run an init inside the container that forwards signals and reaps processes.
     #[arg(long)]
     pub init: bool,
     /// Restart policy (no, on-failure[:max-retries], always, unless-stopped).
@@ -130,9 +130,6 @@ fn key_value(flag: &str, s: &str) -> anyhow::Result<(String, String)> {
 impl ContainerFlags {
     /// The engine's create request for `image` and `command`.
     pub fn request(&self, image: &str, command: &[String]) -> anyhow::Result<CreateRequest> {
-        if self.init {
-            anyhow::bail!("--init is not available in Hull yet: run a reaper (e.g. tini) as the entrypoint instead");
-        }
         let mut env = Vec::new();
         for f in &self.env_file {
             let text = std::fs::read_to_string(f).map_err(|e| anyhow::anyhow!("open --env-file {f}: {e}"))?;
@@ -192,6 +189,7 @@ impl ContainerFlags {
             stop_timeout: self.stop_timeout,
             mounts: self.mounts()?,
             read_only: self.read_only,
+            init: self.init,
             limits: self.limits()?,
             ulimits: self.ulimit.iter().map(|u| units::parse_ulimit(u)).collect::<Result<_, _>>()?,
             cap_add: self.cap_add.clone(),

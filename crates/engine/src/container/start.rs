@@ -185,7 +185,14 @@ pub(crate) fn classify_start_error(why: &str) -> EngineError {
 fn check_command(rootfs: &Path, spec: &hull_spec::Spec) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let Some(p) = spec.process.as_ref() else { return Ok(()) };
-    let Some(arg0) = p.args.as_ref().and_then(|a| a.first()) else { return Ok(()) };
+    // Behind --init's init, the user's command is what must run.
+    let args = p.args.as_deref().unwrap_or_default();
+    let args = if args.first().map(String::as_str) == Some(crate::oci::INIT_PATH) {
+        args.get(2..).unwrap_or_default()
+    } else {
+        args
+    };
+    let Some(arg0) = args.first() else { return Ok(()) };
     let env = p.env.clone().unwrap_or_default();
     let path = env
         .iter()
