@@ -315,6 +315,45 @@ fn run_rm_leaves_nothing_and_defaults_are_dockers() {
     e.assert_clean();
 }
 
+/// Tags `name`: the busybox image with `VOLUME path` in its config.
+fn image_with_volume(e: &Env, name: &str, path: &str) {
+    let images = hull_image::images::Images::open(&e.root).unwrap();
+    let img = images.resolve(IMG).unwrap();
+    let mut config = img.config.clone();
+    let exec = config.config.get_or_insert_with(Default::default);
+    exec.volumes = Some([(path.to_string(), serde_json::json!({}))].into_iter().collect());
+    let cb = serde_json::to_vec(&config).unwrap();
+    let mut manifest = img.manifest.clone();
+    manifest.config.digest = images.store.put_bytes(&cb).unwrap();
+    manifest.config.size = cb.len() as u64;
+    let md = images.store.put_bytes(&serde_json::to_vec(&manifest).unwrap()).unwrap();
+    let lock = images.store.lock().unwrap();
+    images.store.tag(&name.parse::<Reference>().unwrap(), &md, &lock).unwrap();
+}
+
+#[test]
+fn image_volumes_are_anonymous_volumes() {
+    let e = Env::new();
+    image_with_volume(&e, "localhost/withvol:1", "/etc");
+    e.ok(&["run", "-d", "--name", "vv", "localhost/withvol:1", "sleep", "1000"]);
+    let vols = e.ok(&["volume", "ls", "-q"]);
+    assert_eq!(vols.len(), 64, "{vols}");
+    // The image's content was copied in, and writes land in the volume.
+    assert!(e.ok(&["exec", "vv", "cat", "/etc/passwd"]).starts_with("root:"));
+    e.ok(&["exec", "vv", "sh", "-c", "echo kept > /etc/note"]);
+    let on_host = e.root.join("volumes").join(&vols).join("_data/note");
+    assert_eq!(std::fs::read_to_string(on_host).unwrap(), "kept\n");
+    e.ok(&["rm", "-f", "-v", "vv"]);
+    assert_eq!(e.ok(&["volume", "ls", "-q"]), "");
+    // --rm takes them too; a named volume over the path replaces the anonymous one.
+    e.ok(&["run", "--rm", "localhost/withvol:1", "true"]);
+    assert_eq!(e.ok(&["volume", "ls", "-q"]), "");
+    e.ok(&["run", "--rm", "-v", "named1:/etc", "localhost/withvol:1", "true"]);
+    assert_eq!(e.ok(&["volume", "ls", "-q"]), "named1");
+    e.ok(&["volume", "rm", "named1"]);
+    e.assert_clean();
+}
+
 #[test]
 fn restart_policy_restarts_n_times() {
     let e = Env::new();

@@ -63,6 +63,10 @@ pub struct MountSpec {
     pub readonly: bool,
     /// Extra mount options (tmpfs size=, mode=).
     pub options: Vec<String>,
+    /// A volume made for the image's VOLUME, named by a random id, removed
+    /// with the container by `rm -v` and `--rm`.
+    #[serde(default)]
+    pub anonymous: bool,
 }
 
 /// A device made in the container (`--device HOST[:CTR[:PERMS]]`).

@@ -251,6 +251,7 @@ impl ContainerFlags {
                 target: dst.into(),
                 readonly: mode == "ro",
                 options: vec![],
+                anonymous: false,
             });
         }
         for m in &self.mount {
@@ -260,6 +261,7 @@ impl ContainerFlags {
                 target: String::new(),
                 readonly: false,
                 options: vec![],
+                anonymous: false,
             };
             for field in m.split(',') {
                 let (k, v) = field.split_once('=').unwrap_or((field, "true"));
@@ -290,6 +292,7 @@ impl ContainerFlags {
                 target: path.into(),
                 readonly: false,
                 options,
+                anonymous: false,
             });
         }
         Ok(out)

@@ -97,7 +97,7 @@ pub fn run(engine: &Engine, root: &std::path::Path, a: Args) -> anyhow::Result<i
     };
     if c.config.auto_remove {
         // The shim's cleanup removes it too; whoever comes second finds it gone.
-        match engine.remove(&c.id, true, false) {
+        match engine.remove(&c.id, true, true) {
             Ok(()) | Err(hull_engine::EngineError::NoSuchContainer(_)) => {}
             Err(e) => eprintln!("Error: remove {}: {e}", c.short_id()),
         }

@@ -38,6 +38,7 @@ impl Engine {
         let cmd =
             cfg.cmd.clone().or(if cfg.entrypoint.is_some() { None } else { exec.cmd.clone() }).unwrap_or_default();
         cfg.command = entry.into_iter().chain(cmd).collect();
+        anonymous_volumes(&mut cfg, exec.volumes.as_ref())?;
         if cfg.command.is_empty() {
             return Err(EngineError::Invalid("no command specified: the image has none and none was given".into()));
         }
@@ -84,6 +85,29 @@ impl Engine {
     pub(crate) fn to_container(&self, r: Row) -> Container {
         Container { id: r.id, name: r.name, created: r.created, config: r.config, state: r.state }
     }
+}
+
+/// An anonymous volume for each of the image's VOLUMEs no mount covers.
+fn anonymous_volumes(
+    cfg: &mut ContainerConfig,
+    volumes: Option<&std::collections::BTreeMap<String, serde_json::Value>>,
+) -> Result<()> {
+    for path in volumes.into_iter().flat_map(|v| v.keys()) {
+        let target = path.trim_end_matches('/');
+        let target = if target.is_empty() { "/" } else { target };
+        if cfg.mounts.iter().any(|m| m.target.trim_end_matches('/') == target) {
+            continue;
+        }
+        cfg.mounts.push(crate::model::MountSpec {
+            kind: "volume".into(),
+            source: names::new_id().map_err(io("read", "/dev/urandom"))?,
+            target: target.into(),
+            readonly: false,
+            options: vec![],
+            anonymous: true,
+        });
+    }
+    Ok(())
 }
 
 /// Checks what can be checked before anything is made.

@@ -6,11 +6,9 @@ use crate::model::Status;
 use crate::Engine;
 
 impl Engine {
-    /// Removes a container; `force` kills a running one first. `volumes`
-    /// is docker's -v, which removes anonymous volumes: Hull makes none (the
-    /// image's VOLUMEs are not turned into volumes yet), so it has nothing to do.
+    /// Removes a container; `force` kills a running one first, `volumes`
+    /// (docker's -v) also removes its anonymous volumes.
     pub fn remove(&self, key: &str, force: bool, volumes: bool) -> Result<()> {
-        let _ = volumes;
         let row = self.refreshed(key)?;
         if row.state.status.is_live() {
             if !force {
@@ -46,6 +44,11 @@ impl Engine {
         }
         self.db().delete(&row.id)?;
         self.unlink_lock(&row.id);
+        if volumes {
+            for m in row.config.mounts.iter().filter(|m| m.anonymous) {
+                self.volume_remove(&m.source, false)?;
+            }
+        }
         Ok(())
     }
 }
