@@ -253,7 +253,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Version => cmd::system::version(),
         Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => unit(cmd::images::run(&root, a)),
         Command::Image(ImageCommand::Inspect(a)) => unit(cmd::inspect::run(&root, a)),
-        Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => unit(cmd::rmi::run(&root, a)),
+        Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => unit(cmd::rmi::run(&engine()?, &root, a)),
         Command::Image(ImageCommand::Prune(a)) => unit(cmd::prune::run(&root, a)),
         Command::Image(ImageCommand::Load(a)) => unit(cmd::load::run(&root, a)),
         Command::Image(ImageCommand::Save(a)) => unit(cmd::save::run(&root, a)),
