@@ -175,6 +175,12 @@ fn lifecycle_verbs() {
     assert_eq!(e.inspect("web", "{{.State.Status}} {{.State.Paused}}"), "paused true");
     assert!(e.ok(&["ps"]).contains("(Paused)"));
     e.ok(&["unpause", "web"]);
+    // stats, system df, info, version.
+    let stats = e.ok(&["stats", "--no-stream", "web"]);
+    assert!(stats.starts_with("CONTAINER ID") && stats.contains("web") && stats.contains("iB / "), "{stats}");
+    assert!(e.ok(&["system", "df"]).contains("Containers"));
+    assert!(e.ok(&["info"]).contains("Running: 1"));
+    assert!(e.ok(&["version"]).contains("Version:"));
     // stop runs the trap; the exit is recorded.
     e.ok(&["stop", "web"]);
     assert_eq!(e.inspect("web", "{{.State.Status}} {{.State.ExitCode}}"), "exited 0");
@@ -188,6 +194,10 @@ fn lifecycle_verbs() {
     assert_eq!(e.inspect("web", "{{.State.Status}}"), "running");
     e.ok(&["rename", "web", "site"]);
     assert_eq!(e.inspect(&id, "{{.Name}}"), "/site");
+    // container prune takes stopped containers, not running ones.
+    e.ok(&["create", "--name", "idle", IMG, "true"]);
+    assert_eq!(e.ok(&["container", "prune", "-f"]).lines().nth(1).map(str::len), Some(64));
+    assert!(e.ok(&["ps", "-a"]).contains("site"));
     let out = e.run(&["rm", "site"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("You cannot remove a running container"), "{}", text(&out.stderr));
@@ -585,6 +595,22 @@ fn interactive_and_cp() {
     drop(child.stdin.take());
     let out = child.wait_with_output().unwrap();
     assert_eq!(text(&out.stdout), "got:hello\nrest\n");
+    // -it: a terminal in the container, through script(1)'s pty.
+    let cmdline = format!(
+        "{} --root {} --run-root {} run -it --rm {IMG} sh -c 'tty; echo typed-ok'",
+        HULL,
+        e.root.display(),
+        e.run_root().display()
+    );
+    let out = Command::new("script")
+        .args(["-qc", &cmdline, "/dev/null"])
+        .env("HULL_CGROUP_PARENT", format!("/{}", e.parent))
+        .env("HULL_SHIM", Path::new(HULL).with_file_name("hull-shim"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let got = text(&out.stdout);
+    assert!(got.contains("/dev/pts/0") && got.contains("typed-ok"), "{got}");
     // attach to a detached -i container: our stdin reaches it, its output and exit code reach us.
     e.ok(&["run", "-d", "-i", "--name", "reader", IMG, "sh", "-c", "read a; echo got:$a; exit 5"]);
     let mut child = e
