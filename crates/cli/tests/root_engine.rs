@@ -57,7 +57,7 @@ impl Env {
     }
 
     fn shim_pid(&self, id: &str) -> i32 {
-        let s = std::fs::read_to_string(self.run_root().join("shims").join(id).join("shim.pid")).unwrap();
+        let s = std::fs::read_to_string(self.run_root().join(".shims").join(id).join("shim.pid")).unwrap();
         s.split_whitespace().next().unwrap().parse().unwrap()
     }
 
@@ -69,7 +69,7 @@ impl Env {
         if !rows.is_empty() {
             out.push(format!("rows: {rows}"));
         }
-        for d in [self.root.join("containers"), self.run_root().join("shims"), self.run_root().join("runtime")] {
+        for d in [self.root.join("containers"), self.run_root().join(".shims"), self.run_root()] {
             if let Ok(rd) = std::fs::read_dir(&d) {
                 let names: Vec<String> = rd
                     .flatten()

@@ -31,12 +31,18 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+/// The shims' directories, inside the run root, which is also the runtime's
+/// state root (so `hull-runtime list` shows the engine's containers, as
+/// `runc --root` does under other engines); a dot name is no container id.
+pub const SHIMS_DIR: &str = ".shims";
+
 /// Where the engine keeps things and which programs it starts.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
     /// Persistent root (images, containers, volumes, the database).
     pub root: PathBuf,
-    /// Runtime root (shim and runtime state, gone after a reboot).
+    /// Runtime root: the runtime's state, and the shims' under `.shims`
+    /// (gone after a reboot).
     pub run_root: PathBuf,
     /// The `hull-shim` binary.
     pub shim: PathBuf,
@@ -58,7 +64,13 @@ pub(crate) struct Lock(#[allow(dead_code)] File);
 impl Engine {
     /// Opens the engine over its roots, creating them.
     pub fn open(cfg: EngineConfig) -> Result<Engine> {
-        for d in [cfg.root.join("containers"), cfg.root.join("locks"), cfg.run_root.join("shims")] {
+        // The run root is the runtime's state root too: only root looks inside.
+        if !cfg.run_root.exists() {
+            std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
+                .create(&cfg.run_root)
+                .map_err(io("mkdir", cfg.run_root.display()))?;
+        }
+        for d in [cfg.root.join("containers"), cfg.root.join("locks"), cfg.run_root.join(SHIMS_DIR)] {
             std::fs::create_dir_all(&d).map_err(io("mkdir", d.display()))?;
         }
         let db = db::Db::open(&cfg.root.join("containers.db"))?;
@@ -86,11 +98,11 @@ impl Engine {
     }
 
     fn shim_dir(&self, id: &str) -> PathBuf {
-        self.cfg.run_root.join("shims").join(id)
+        self.cfg.run_root.join(SHIMS_DIR).join(id)
     }
 
     fn runtime(&self) -> hull_runtime::Runtime {
-        hull_runtime::Runtime::new(self.cfg.run_root.join("runtime"))
+        hull_runtime::Runtime::new(&self.cfg.run_root)
     }
 
     /// Takes the container's lifecycle lock.

@@ -59,7 +59,7 @@ impl Engine {
         let shim_cfg = ShimConfig {
             id: id.clone(),
             bundle: self.container_dir(&id),
-            runtime_root: self.cfg.run_root.join("runtime"),
+            runtime_root: self.cfg.run_root.clone(),
             tty: row.config.tty,
             stdin: row.config.stdin,
             log: LogConfig {
