@@ -81,11 +81,14 @@ pub fn run(engine: &Engine, root: &std::path::Path, a: Args) -> anyhow::Result<i
             (Some(ours), Some(theirs))
         }
     };
-    if let Err(e) = engine.start(&c.id, theirs) {
-        // A run that cannot start leaves nothing behind.
-        let _ = engine.remove(&c.id, true, false);
-        return Err(e.into());
-    }
+    let started = match engine.start(&c.id, theirs) {
+        Ok(s) => s,
+        Err(e) => {
+            // A run that cannot start leaves nothing behind.
+            let _ = engine.remove(&c.id, true, false);
+            return Err(e.into());
+        }
+    };
     let Some(ours) = ours else {
         println!("{}", c.id);
         return Ok(0);
@@ -98,7 +101,11 @@ pub fn run(engine: &Engine, root: &std::path::Path, a: Args) -> anyhow::Result<i
     if c.config.auto_remove {
         // The shim's cleanup removes it too; whoever comes second finds it gone.
         match engine.remove(&c.id, true, true) {
-            Ok(()) | Err(hull_engine::EngineError::NoSuchContainer(_)) => {}
+            Ok(()) => {}
+            // The shim's exit command removed it; it is ending.
+            Err(hull_engine::EngineError::NoSuchContainer(_)) => {
+                engine.await_shim(started.state.shim_pid, started.state.shim_start)
+            }
             Err(e) => eprintln!("Error: remove {}: {e}", c.short_id()),
         }
     }

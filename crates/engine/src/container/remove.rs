@@ -8,7 +8,33 @@ use crate::Engine;
 impl Engine {
     /// Removes a container; `force` kills a running one first, `volumes`
     /// (docker's -v) also removes its anonymous volumes.
+    /// When it returns the container's shim has exited too (unless it is
+    /// the caller: the shim's own exit command does not wait for itself).
     pub fn remove(&self, key: &str, force: bool, volumes: bool) -> Result<()> {
+        let shim = self.removal(key, force, volumes)?;
+        if let Some((pid, start)) = shim {
+            self.await_shim(pid, start);
+        }
+        Ok(())
+    }
+
+    /// Waits (a bounded while) for a shim to finish its exit command and
+    /// end, so that nothing of a removed container is still running.
+    pub fn await_shim(&self, pid: i32, start: u64) {
+        let me = std::env::var("HULL_SHIM_PID").ok().and_then(|p| p.parse::<i32>().ok());
+        if pid <= 0 || me == Some(pid) {
+            return;
+        }
+        for _ in 0..1000 {
+            if crate::start_time(pid) != Some(start) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    }
+
+    /// The removal itself; gives the shim to wait for.
+    fn removal(&self, key: &str, force: bool, volumes: bool) -> Result<Option<(i32, u64)>> {
         let row = self.refreshed(key)?;
         if row.state.status.is_live() {
             if !force {
@@ -28,8 +54,9 @@ impl Engine {
         let _lock = self.lock(&row.id)?;
         let row = match self.db().get(&row.id)? {
             Some(r) => r,
-            None => return Ok(()), // removed meanwhile (its --rm cleanup)
+            None => return Ok(None), // removed meanwhile (its --rm cleanup)
         };
+        let shim = Some((row.state.shim_pid, row.state.shim_start));
         if row.state.status.is_live() {
             // The shim is still around (a stop raced us): end it for good.
             self.finalize(row.clone())?;
@@ -49,6 +76,6 @@ impl Engine {
                 self.volume_remove(&m.source, false)?;
             }
         }
-        Ok(())
+        Ok(shim)
     }
 }
