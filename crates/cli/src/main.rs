@@ -37,6 +37,9 @@ enum Command {
     /// Manage volumes.
     #[command(subcommand)]
     Volume(VolumeCommand),
+    /// Manage networks.
+    #[command(subcommand)]
+    Network(NetworkCommand),
     /// Manage Hull.
     #[command(subcommand)]
     System(SystemCommand),
@@ -101,6 +104,8 @@ enum ContainerVerb {
     Rename(cmd::lifecycle::RenameArgs),
     /// Copy files between a container and the host.
     Cp(cmd::cp::Args),
+    /// List port mappings or a specific mapping for the container.
+    Port(cmd::network::PortArgs),
 }
 
 // Parsed once per process: the size of a variant does not matter.
@@ -135,6 +140,26 @@ enum VolumeCommand {
     Rm(cmd::volume::NamesArgs),
     /// Remove unused volumes.
     Prune(cmd::lifecycle::PruneArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum NetworkCommand {
+    /// Create a network.
+    Create(cmd::network::CreateArgs),
+    /// List networks.
+    #[command(alias = "list")]
+    Ls(cmd::network::LsArgs),
+    /// Display detailed information on networks.
+    Inspect(cmd::network::NamesArgs),
+    /// Remove networks.
+    #[command(alias = "remove")]
+    Rm(cmd::network::NamesArgs),
+    /// Connect a container to a network.
+    Connect(cmd::network::ConnectArgs),
+    /// Disconnect a container from a network.
+    Disconnect(cmd::network::DisconnectArgs),
+    /// Remove all unused networks.
+    Prune(cmd::network::PruneArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -228,6 +253,7 @@ fn verb(engine: &Engine, root: &std::path::Path, v: ContainerVerb) -> anyhow::Re
         ContainerVerb::Unpause(a) => lc::unpause(engine, a),
         ContainerVerb::Rename(a) => lc::rename(engine, a),
         ContainerVerb::Cp(a) => cmd::cp::run(engine, a),
+        ContainerVerb::Port(a) => cmd::network::port(engine, a),
     }
 }
 
@@ -247,6 +273,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Volume(VolumeCommand::Inspect(a)) => cmd::volume::inspect(&engine()?, a),
         Command::Volume(VolumeCommand::Rm(a)) => cmd::volume::rm(&engine()?, a),
         Command::Volume(VolumeCommand::Prune(_)) => cmd::volume::prune(&engine()?),
+        Command::Network(NetworkCommand::Create(a)) => cmd::network::create(&engine()?, a),
+        Command::Network(NetworkCommand::Ls(a)) => cmd::network::ls(&engine()?, a),
+        Command::Network(NetworkCommand::Inspect(a)) => cmd::network::inspect(&engine()?, a),
+        Command::Network(NetworkCommand::Rm(a)) => cmd::network::rm(&engine()?, a),
+        Command::Network(NetworkCommand::Connect(a)) => cmd::network::connect(&engine()?, a),
+        Command::Network(NetworkCommand::Disconnect(a)) => cmd::network::disconnect(&engine()?, a),
+        Command::Network(NetworkCommand::Prune(a)) => cmd::network::prune(&engine()?, a),
         Command::System(SystemCommand::Df) => cmd::system::df(&engine()?),
         Command::System(SystemCommand::Prune(a)) => cmd::system::prune(&engine()?, a),
         Command::Info | Command::System(SystemCommand::Info) => cmd::system::info(&engine()?),

@@ -17,6 +17,9 @@ struct Env {
     root: std::path::PathBuf,
     /// This test's cgroup parent (tests run in parallel).
     parent: String,
+    /// This test's network namespace: hull runs inside it, so the default
+    /// bridge, NAT rules, published ports and containers stay there.
+    netns: String,
 }
 
 static SERIAL: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
@@ -28,13 +31,25 @@ impl Env {
         let out = hull(&root, &["image", "default"]);
         assert!(out.status.success(), "{}", text(&out.stderr));
         let n = SERIAL.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        Env { _tmp: tmp, root, parent: format!("hull-test-{}-{n}", std::process::id()) }
+        let netns = format!("hull-test-{}-{n}", std::process::id());
+        sh(&format!("ip netns add {netns} && ip -n {netns} link set lo up"));
+        Env { _tmp: tmp, root, parent: format!("hull-test-{}-{n}", std::process::id()), netns }
     }
 
     fn cmd(&self) -> Command {
-        let mut c = hull_command(&self.root);
+        let mut c = hull_command_in(&self.root, Some(&self.netns));
         c.env("HULL_CGROUP_PARENT", format!("/{}", self.parent));
         c
+    }
+
+    /// A command run in the test's network namespace (the host side of
+    /// published ports).
+    fn in_netns(&self, cmd: &str) -> Output {
+        Command::new("nsenter")
+            .arg(format!("--net=/run/netns/{}", self.netns))
+            .args(["sh", "-c", cmd])
+            .output()
+            .unwrap()
     }
 
     fn run(&self, args: &[&str]) -> Output {
@@ -75,6 +90,8 @@ impl Env {
                     .flatten()
                     .map(|e| e.file_name().to_string_lossy().into_owned())
                     .filter(|n| !n.starts_with('.'))
+                    // Networking's own directories; what is in them is checked below.
+                    .filter(|n| !["aardvark-dns", "aardvark-dns.lock", "netns", "cni"].contains(&n.as_str()))
                     .collect();
                 if !names.is_empty() {
                     out.push(format!("{}: {names:?}", d.display()));
@@ -98,6 +115,28 @@ impl Env {
                 out.push(format!("shim process {}", p.file_name().to_string_lossy()));
             }
         }
+        // Networking: veths, IPAM leases, NAT rules, pinned namespaces, DNS.
+        let links = text(&self.in_netns("ip -o link show").stdout);
+        out.extend(links.lines().filter(|l| l.contains("veth")).map(|l| format!("veth: {l}")));
+        let rules = text(&self.in_netns("iptables-save").stdout);
+        // Per-container rules (portmap's DNAT chain, bridge's masquerade
+        // chain); portmap's shared CNI-HOSTPORT-* hooks stay, as with any CNI user.
+        out.extend(
+            rules
+                .lines()
+                .filter(|l| l.starts_with("-A") && l.contains("CNI") && !l.contains("CNI-HOSTPORT"))
+                .map(|l| format!("rule: {l}")),
+        );
+        for (dir, keep) in [("cni/networks", true), ("netns", false), ("aardvark-dns", false)] {
+            let walk = text(
+                &Command::new("find").arg(self.run_root().join(dir)).args(["-type", "f"]).output().unwrap().stdout,
+            );
+            out.extend(
+                walk.lines()
+                    .filter(|l| !keep || !(l.ends_with("/lock") || l.contains("last_reserved_ip")))
+                    .map(|l| format!("file: {l}")),
+            );
+        }
         out
     }
 
@@ -118,6 +157,17 @@ impl Drop for Env {
                 let _ = std::fs::remove_dir(ctrl.path().join(&self.parent));
             }
         }
+        // The DNS server our hull started (by its pid file), then the namespace.
+        if let Ok(pid) = std::fs::read_to_string(self.run_root().join("aardvark-dns/aardvark.pid")) {
+            if let Ok(pid) = pid.trim().parse::<i32>() {
+                let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+                if text(&cmd).contains(&self.run_root().display().to_string()) {
+                    // SAFETY: kill of a process this test's hull started, checked by its command line.
+                    unsafe { libc::kill(pid, libc::SIGTERM) };
+                }
+            }
+        }
+        let _ = Command::new("ip").args(["netns", "del", &self.netns]).status();
     }
 }
 
@@ -460,9 +510,13 @@ fn two_hundred_containers_from_four_processes() {
     let e = Env::new();
     let workers: Vec<_> = (0..4)
         .map(|w| {
-            let (root, parent) = (e.root.clone(), e.parent.clone());
+            let (root, parent, netns) = (e.root.clone(), e.parent.clone(), e.netns.clone());
             let hull = move |_: &std::path::Path, args: &[&str]| {
-                hull_command(&root).env("HULL_CGROUP_PARENT", format!("/{parent}")).args(args).output().unwrap()
+                hull_command_in(&root, Some(&netns))
+                    .env("HULL_CGROUP_PARENT", format!("/{parent}"))
+                    .args(args)
+                    .output()
+                    .unwrap()
             };
             let root = e.root.clone();
             std::thread::spawn(move || {
@@ -503,7 +557,7 @@ fn bad_input_is_refused_and_leaves_nothing() {
         (vec!["run", "--cap-add", "BOGUS", IMG, "true"], 125, "unknown capability"),
         (vec!["run", "--restart", "sometimes", IMG, "true"], 125, "invalid restart policy"),
         (vec!["run", "--name", "bad name", IMG, "true"], 125, "invalid container name"),
-        (vec!["run", "--network", "bridge0", IMG, "true"], 125, "network \"bridge0\" not found"),
+        (vec!["run", "--network", "bridge0", IMG, "true"], 125, "network bridge0 not found"),
         (vec!["ps", "--format", "{{range .Names}}{{end}}"], 1, "unsupported template syntax"),
         (vec!["stop", "ghost"], 1, "No such container: ghost"),
         (vec!["logs", "ghost"], 1, "No such container: ghost"),
@@ -597,7 +651,8 @@ fn interactive_and_cp() {
     assert_eq!(text(&out.stdout), "got:hello\nrest\n");
     // -it: a terminal in the container, through script(1)'s pty.
     let cmdline = format!(
-        "{} --root {} --run-root {} run -it --rm {IMG} sh -c 'tty; echo typed-ok'",
+        "nsenter --net=/run/netns/{} {} --root {} --run-root {} run -it --rm {IMG} sh -c 'tty; echo typed-ok'",
+        e.netns,
         HULL,
         e.root.display(),
         e.run_root().display()
@@ -642,5 +697,210 @@ fn interactive_and_cp() {
     e.ok(&["cp", "box:/tmp/in", &back.display().to_string()]);
     assert_eq!(std::fs::read_to_string(back.join("sub/a.txt")).unwrap(), "A");
     e.ok(&["rm", "box"]);
+    e.assert_clean();
+}
+
+/// Runs a shell command that must succeed (test set-up).
+fn sh(cmd: &str) -> String {
+    let out = Command::new("sh").args(["-c", cmd]).output().unwrap();
+    assert!(out.status.success(), "{cmd}: {}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+/// Everything a name or address lookup inside a container answers.
+fn lookup(e: &Env, net: &str, what: &str) -> Output {
+    e.run(&["run", "--rm", "--network", net, IMG, "nslookup", what])
+}
+
+#[test]
+fn user_network_names_and_lifecycle() {
+    let e = Env::new();
+    e.ok(&["network", "create", "--subnet", "10.90.0.0/24", "--label", "team=a", "front"]);
+    assert_eq!(e.ok(&["network", "ls", "--format", "{{.Name}} {{.Driver}}"]), "front bridge\nhull bridge");
+    let web = e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "--network",
+        "front",
+        "--network-alias",
+        "www",
+        IMG,
+        "httpd",
+        "-f",
+        "-p",
+        "80",
+        "-h",
+        "/etc",
+    ]);
+    let ip = e.inspect("web", "{{json .NetworkSettings.Networks}}");
+    assert!(ip.contains("\"IPAddress\":\"10.90.0.") && ip.contains("\"Aliases\":[\"www\"]"), "{ip}");
+    let web_ip = e.ok(&["exec", "web", "sh", "-c", "ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1"]);
+    // By name and alias: ping, nc and wget from another container on the network.
+    let s = e.ok(&[
+        "run", "--rm", "--network", "front", IMG, "sh", "-c",
+        "cat /etc/resolv.conf; ping -c1 -W2 web >/dev/null && echo ping-ok; wget -qO- http://www/hostname; printf 'GET /hostname HTTP/1.0\\r\\n\\r\\n' | nc web 80 | tail -1",
+    ]);
+    let short = &web[..12];
+    assert!(s.contains("nameserver 10.90.0.1") && s.contains("ping-ok"), "{s}");
+    assert_eq!(s.matches(short).count(), 2, "{s}");
+    // The reverse lookup names it.
+    let rev = text(&lookup(&e, "front", &web_ip).stdout);
+    assert!(rev.contains("web"), "{rev}");
+    // --network none has only lo.
+    let links = e.ok(&["run", "--rm", "--network", "none", IMG, "ip", "-o", "link"]);
+    assert_eq!(links.lines().count(), 1, "{links}");
+    assert!(links.contains("lo:"), "{links}");
+    // The default network has no names, but NAT to the outside and its own addresses.
+    let s = e.ok(&["run", "--rm", IMG, "sh", "-c", "ip -4 -o addr show eth0; ip route"]);
+    assert!(s.contains("10.88.") && s.contains("default via 10.88.0.1"), "{s}");
+    // Disconnect removes the name; connect brings it back; stop removes it again.
+    e.ok(&["network", "disconnect", "front", "web"]);
+    assert!(!lookup(&e, "front", "web").status.success());
+    assert_eq!(e.ok(&["exec", "web", "sh", "-c", "ip -o link | grep -c eth || true"]), "0");
+    e.ok(&["network", "connect", "--alias", "w2", "front", "web"]);
+    assert!(text(&lookup(&e, "front", "w2").stdout).contains("10.90.0."));
+    e.ok(&["stop", "-t", "1", "web"]);
+    assert!(!lookup(&e, "front", "web").status.success());
+    // A restart gets a working network again.
+    e.ok(&["start", "web"]);
+    let s = e.ok(&["run", "--rm", "--network", "front", IMG, "wget", "-qO-", "http://web/hostname"]);
+    assert_eq!(s, short);
+    // The network cannot go while a container is on it; after rm nothing remains.
+    let out = e.run(&["network", "rm", "front"]);
+    assert!(!out.status.success() && text(&out.stderr).contains("web"), "{}", text(&out.stderr));
+    e.ok(&["rm", "-f", "web"]);
+    e.ok(&["network", "rm", "front"]);
+    assert!(!text(&e.in_netns("ip -o link").stdout).contains("hull1"));
+    e.assert_clean();
+}
+
+#[test]
+fn published_ports_internal_and_etc_files() {
+    let e = Env::new();
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "pub",
+        "-p",
+        "8080:80",
+        "-p",
+        "127.0.0.1::81",
+        IMG,
+        "sh",
+        "-c",
+        "httpd -p 81 -h /etc; exec httpd -f -p 80 -h /etc",
+    ]);
+    let id = e.ok(&["inspect", "-f", "{{.Id}}", "pub"]);
+    assert_eq!(e.ok(&["port", "pub", "80"]), "0.0.0.0:8080");
+    let random = e.ok(&["port", "pub", "81/tcp"]);
+    assert!(random.starts_with("127.0.0.1:") && !random.ends_with(":0"), "{random}");
+    assert!(e.ok(&["ps", "--format", "{{.Ports}}"]).contains("0.0.0.0:8080->80/tcp"));
+    // The host side of the namespace reaches the container through both ports.
+    for url in
+        ["http://10.88.0.1:8080/hostname", "http://127.0.0.1:8080/hostname", &format!("http://{random}/hostname")]
+    {
+        let out = e.in_netns(&format!("timeout 10 busybox wget -qO- {url}"));
+        assert_eq!(text(&out.stdout).trim(), &id[..12], "{url}: {}", text(&out.stderr));
+    }
+    // The same host port again is refused, and leaves nothing.
+    let out = e.run(&["run", "-d", "--name", "dup", "-p", "8080:80", IMG, "sleep", "100"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(text(&out.stderr).contains("0.0.0.0:8080/tcp failed: port is already allocated"), "{}", text(&out.stderr));
+    e.ok(&["rm", "-f", "pub"]);
+    assert!(!e.ok(&["ps", "-a", "--format", "{{.Names}}"]).contains("pub"));
+    // --internal: no route out; --ip, --add-host, --dns-search, --hostname in the files.
+    e.ok(&["network", "create", "--internal", "--subnet", "10.91.0.0/24", "--ip-range", "10.91.0.128/25", "inner"]);
+    let s = e.ok(&[
+        "run", "--rm", "--network", "inner", "--ip", "10.91.0.200", "--hostname", "box", "--add-host", "db.local:10.1.2.3",
+        "--dns-search", "example.test", IMG, "sh", "-c",
+        "ip route; ip -4 -o addr show eth0; cat /etc/hosts /etc/resolv.conf /etc/hostname; ping -c1 -W1 10.88.0.1 2>&1; true",
+    ]);
+    assert!(!s.contains("default"), "{s}");
+    assert!(s.contains("inet 10.91.0.200/24") && s.contains("10.91.0.200\tbox"), "{s}");
+    assert!(
+        s.contains("10.1.2.3\tdb.local") && s.contains("search example.test") && s.contains("Network is unreachable"),
+        "{s}"
+    );
+    // Addresses come from the --ip-range.
+    let s = e.ok(&["run", "--rm", "--network", "inner", IMG, "sh", "-c", "ip -4 -o addr show eth0"]);
+    let last: u32 = s.split("10.91.0.").nth(1).unwrap().split('/').next().unwrap().parse().unwrap();
+    assert!(last >= 129, "{s}");
+    // IPv6 networks give both families.
+    e.ok(&["network", "create", "--ipv6", "dual"]);
+    let s = e.ok(&["run", "--rm", "--network", "dual", IMG, "ip", "-o", "addr", "show", "eth0"]);
+    assert!(s.contains("inet 10.89.") && s.contains("inet6 fd00:"), "{s}");
+    // --network container: shares the other's stack.
+    e.ok(&["run", "-d", "--name", "host1", IMG, "sleep", "100"]);
+    let a = e.ok(&["exec", "host1", "ip", "-4", "-o", "addr", "show", "eth0"]);
+    let b = e.ok(&["run", "--rm", "--network", "container:host1", IMG, "ip", "-4", "-o", "addr", "show", "eth0"]);
+    assert_eq!(a.split_whitespace().nth(3), b.split_whitespace().nth(3));
+    e.ok(&["rm", "-f", "host1"]);
+    assert_eq!(e.ok(&["network", "prune", "-f"]), "Deleted Networks:\ndual\ninner");
+    e.assert_clean();
+}
+
+#[test]
+fn network_bad_input_leaves_nothing() {
+    let e = Env::new();
+    e.ok(&["network", "create", "--subnet", "10.92.0.0/24", "taken"]);
+    let cases: &[(&[&str], &str)] = &[
+        (&["run", "--rm", "--network", "nosuch", IMG, "true"], "network nosuch not found"),
+        (&["run", "--rm", "-p", "80:0", IMG, "true"], "invalid port spec \"80:0\""),
+        (&["run", "--rm", "-p", "http", IMG, "true"], "invalid port spec \"http\""),
+        (&["run", "--rm", "-p", "80/sctp", IMG, "true"], "unknown protocol \"sctp\""),
+        (&["run", "--rm", "--network", "taken", "--ip", "10.93.0.5", IMG, "true"], "not in network taken's subnets"),
+        (&["run", "--rm", "--network-alias", "x", IMG, "true"], "need a user-defined --network"),
+        (
+            &["run", "--rm", "--network", "none", "-p", "80:80", IMG, "true"],
+            "port publishing and the network mode none",
+        ),
+        (&["run", "--rm", "--network", "container:nosuch", IMG, "true"], "No such container: nosuch"),
+        (&["run", "--rm", "--add-host", "nocolon", IMG, "true"], "invalid --add-host"),
+        (&["network", "create", "--subnet", "10.92.0.128/25", "over"], "overlaps 10.92.0.0/24 of network taken"),
+        (&["network", "create", "--subnet", "10.94.0.1/24", "hostbits"], "host bits set"),
+        (
+            &["network", "create", "--subnet", "10.95.0.0/24", "--gateway", "10.96.0.1", "gw"],
+            "gateway 10.96.0.1 is not in any --subnet",
+        ),
+        (&["network", "create", "--driver", "overlay", "ov"], "unknown network driver \"overlay\""),
+        (
+            &["network", "create", "-d", "macvlan", "-o", "parent=nosuch0", "mv"],
+            "parent interface \"nosuch0\" does not exist",
+        ),
+        (&["network", "create", "taken"], "network with name taken already exists"),
+        (&["network", "create", "bad name"], "invalid network name"),
+        (&["network", "rm", "hull"], "default network"),
+        (&["network", "rm", "nosuch"], "network nosuch not found"),
+        (&["network", "inspect", "nosuch"], "network nosuch not found"),
+        (&["network", "connect", "nosuch", "nobody"], "No such container"),
+    ];
+    for (args, needle) in cases {
+        let out = e.run(args);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(text(&out.stderr).contains(needle), "{args:?}: {}", text(&out.stderr));
+    }
+    // A host port a process of the namespace already holds.
+    let mut holder = Command::new("nsenter")
+        .arg(format!("--net=/run/netns/{}", e.netns))
+        .args(["busybox", "nc", "-l", "-p", "8181"])
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the listener", || text(&e.in_netns("busybox netstat -ltn").stdout).contains(":8181"));
+    let out = e.run(&["run", "-d", "-p", "8181:80", IMG, "sleep", "100"]);
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert_eq!(out.status.code(), Some(125));
+    assert!(text(&out.stderr).contains("8181/tcp failed: port is already allocated"), "{}", text(&out.stderr));
+    // A missing CNI plugin: named, with where it was looked for.
+    let out =
+        e.cmd().env("HULL_CNI_PATH", "/nonexistent/cni").args(["run", "-d", IMG, "sleep", "100"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(125));
+    assert!(text(&out.stderr).contains("CNI plugin \"bridge\" not found in /nonexistent/cni"), "{}", text(&out.stderr));
+    assert_eq!(e.ok(&["ps", "-aq"]), "");
+    e.ok(&["network", "rm", "taken"]);
     e.assert_clean();
 }

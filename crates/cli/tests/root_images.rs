@@ -316,6 +316,8 @@ fn run_a_container_from_an_image() {
         &[
             "run",
             "--rm",
+            "--network",
+            "none",
             "-e",
             "GREETING=hi",
             "-w",
@@ -331,13 +333,22 @@ fn run_a_container_from_an_image() {
     // The write went to the container's upper layer, not the image.
     let out = hull(
         &root,
-        &["run", "--rm", "localhost/hull/busybox", "/bin/sh", "-c", "test -e /written && echo leaked || echo clean"],
+        &[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "localhost/hull/busybox",
+            "/bin/sh",
+            "-c",
+            "test -e /written && echo leaked || echo clean",
+        ],
     );
     assert_eq!(text(&out.stdout), "clean\n");
     // The image's user resolution: a named user from its /etc/passwd.
-    let out = hull(&root, &["run", "--rm", "-u", "nobody", "localhost/hull/busybox", "id"]);
+    let out = hull(&root, &["run", "--rm", "--network", "none", "-u", "nobody", "localhost/hull/busybox", "id"]);
     assert_eq!(text(&out.stdout), "uid=65534(nobody) gid=65534(nogroup)\n", "{}", text(&out.stderr));
-    let out = hull(&root, &["run", "--rm", "-u", "ghost", "localhost/hull/busybox", "id"]);
+    let out = hull(&root, &["run", "--rm", "--network", "none", "-u", "ghost", "localhost/hull/busybox", "id"]);
     assert!(
         text(&out.stderr).contains("user \"ghost\": no user \"ghost\" in the image's /etc/passwd"),
         "{}",

@@ -83,6 +83,11 @@ impl Db {
                     created TEXT NOT NULL,
                     config TEXT NOT NULL,
                     state TEXT NOT NULL
+                );
+                CREATE TABLE IF NOT EXISTS networks (
+                    name TEXT PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    config TEXT NOT NULL
                 );",
             )?;
             Ok(Db { conn })
@@ -160,6 +165,14 @@ impl Db {
         })
     }
 
+    /// Replaces a container's config.
+    pub fn set_config(&self, id: &str, config: &ContainerConfig) -> Result<()> {
+        retrying(|| {
+            self.conn.execute("UPDATE containers SET config = ?2 WHERE id = ?1", params![id, json(config)])?;
+            Ok(())
+        })
+    }
+
     /// Renames; fails if the new name is taken.
     pub fn rename(&mut self, id: &str, name: &str) -> Result<()> {
         retrying(|| {
@@ -179,6 +192,48 @@ impl Db {
     pub fn delete(&self, id: &str) -> Result<()> {
         retrying(|| {
             self.conn.execute("DELETE FROM containers WHERE id = ?1", [id])?;
+            Ok(())
+        })
+    }
+}
+
+/// Networks: one row per network, its config as JSON.
+impl Db {
+    /// Inserts a network unless one has the name, or (when `exclusive`
+    /// says so) its subnets overlap another's: checked and written in one
+    /// IMMEDIATE transaction, so two creates cannot both win.
+    pub fn insert_network(
+        &mut self,
+        n: &hull_network::network::Network,
+        conflict: &dyn Fn(&[hull_network::network::Network]) -> Result<()>,
+    ) -> Result<()> {
+        retrying(|| {
+            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let all = {
+                let mut stmt = tx.prepare("SELECT config FROM networks")?;
+                let rows: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+                rows.into_iter().enumerate().map(|(i, c)| parse(i, c)).collect::<rusqlite::Result<Vec<_>>>()?
+            };
+            conflict(&all)?;
+            tx.execute("INSERT INTO networks (name, id, config) VALUES (?1, ?2, ?3)", params![n.name, n.id, json(n)])?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// Every network, by name.
+    pub fn networks(&self) -> Result<Vec<hull_network::network::Network>> {
+        retrying(|| {
+            let mut stmt = self.conn.prepare("SELECT config FROM networks ORDER BY name")?;
+            let rows: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            Ok(rows.into_iter().enumerate().map(|(i, c)| parse(i, c)).collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    /// Deletes a network by name.
+    pub fn delete_network(&self, name: &str) -> Result<()> {
+        retrying(|| {
+            self.conn.execute("DELETE FROM networks WHERE name = ?1", [name])?;
             Ok(())
         })
     }

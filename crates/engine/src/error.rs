@@ -18,6 +18,12 @@ pub enum EngineError {
         /// Its holder.
         id: String,
     },
+    /// No network by that name or id.
+    #[error("network {0} not found")]
+    NoSuchNetwork(String),
+    /// Networking (CNI plugins, namespaces, ports, DNS).
+    #[error(transparent)]
+    Network(#[from] hull_network::NetError),
     /// A user-supplied value is wrong.
     #[error("{0}")]
     Invalid(String),
@@ -88,7 +94,9 @@ impl EngineError {
     /// The class of this error.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            EngineError::NoSuchContainer(_) => ErrorKind::NotFound,
+            EngineError::NoSuchContainer(_) | EngineError::NoSuchNetwork(_) => ErrorKind::NotFound,
+            EngineError::Network(hull_network::NetError::Invalid(_)) => ErrorKind::Invalid,
+            EngineError::Network(hull_network::NetError::PortInUse { .. }) => ErrorKind::Conflict,
             EngineError::Image(hull_image::images::ImageError::Store(hull_image::store::StoreError::NoSuchImage(
                 _,
             ))) => ErrorKind::NotFound,

@@ -60,6 +60,12 @@ impl Engine {
             "HostConfig": {
                 "Binds": cfg.mounts.iter().filter(|m| m.kind != "tmpfs").map(|m| format!("{}:{}{}", m.source, m.target, if m.readonly { ":ro" } else { "" })).collect::<Vec<_>>(),
                 "NetworkMode": if cfg.network.is_empty() { "none" } else { &cfg.network },
+                "PortBindings": port_bindings(&cfg.ports),
+                "PublishAllPorts": cfg.publish_all,
+                "Dns": cfg.dns,
+                "DnsSearch": cfg.dns_search,
+                "DnsOptions": cfg.dns_options,
+                "ExtraHosts": cfg.extra_hosts,
                 "RestartPolicy": cfg.restart,
                 "AutoRemove": cfg.auto_remove,
                 "CapAdd": cfg.cap_add,
@@ -95,9 +101,118 @@ impl Engine {
                 "StopSignal": cfg.stop_signal,
                 "StopTimeout": cfg.stop_timeout,
             },
-            "NetworkSettings": {"Networks": {}, "Ports": {}},
+            "NetworkSettings": network_settings(c),
         })
     }
+
+    /// docker's `network inspect` shape for one network.
+    pub fn inspect_network(&self, n: &hull_network::network::Network) -> crate::Result<Value> {
+        let mut containers = serde_json::Map::new();
+        for c in self.network_users(&n.name)? {
+            if let Some(ep) = c.state.endpoints.iter().find(|e| e.network == n.name) {
+                containers.insert(
+                    c.id.clone(),
+                    json!({
+                        "Name": c.name,
+                        "EndpointID": format!("{}-{}", &c.id[..12], ep.ifname),
+                        "MacAddress": ep.mac,
+                        "IPv4Address": ep.ips.iter().find(|i| !i.contains(':')).cloned().unwrap_or_default(),
+                        "IPv6Address": ep.ips.iter().find(|i| i.contains(':')).cloned().unwrap_or_default(),
+                    }),
+                );
+            }
+        }
+        Ok(json!({
+            "Name": n.name,
+            "Id": n.id,
+            "Created": n.created,
+            "Scope": "local",
+            "Driver": n.driver.to_string(),
+            "EnableIPv6": n.ipv6,
+            "IPAM": {
+                "Driver": "default",
+                "Options": {},
+                "Config": n.subnets.iter().map(|s| {
+                    let mut v = json!({"Subnet": s.subnet.to_string()});
+                    if let Some(g) = s.gateway { v["Gateway"] = json!(g.to_string()); }
+                    if let Some(r) = s.ip_range { v["IPRange"] = json!(r.to_string()); }
+                    v
+                }).collect::<Vec<_>>(),
+            },
+            "Internal": n.internal,
+            "Attachable": true,
+            "Containers": containers,
+            "Options": n.options,
+            "Labels": n.labels,
+            "DNSEnabled": n.dns,
+            "NetworkInterface": n.interface,
+        }))
+    }
+}
+
+/// docker's NetworkSettings: each network's endpoint and the published ports.
+fn network_settings(c: &crate::model::Container) -> Value {
+    let s = &c.state;
+    let mut nets = serde_json::Map::new();
+    for a in &c.config.networks {
+        let ep = s.endpoints.iter().find(|e| e.network == a.network);
+        let v4 = ep.and_then(|e| e.ips.iter().find(|i| !i.contains(':')));
+        let v6 = ep.and_then(|e| e.ips.iter().find(|i| i.contains(':')));
+        let split = |c: Option<&String>| -> (String, u32) {
+            c.and_then(|c| c.split_once('/'))
+                .map_or((String::new(), 0), |(a, p)| (a.to_string(), p.parse().unwrap_or(0)))
+        };
+        let (ip, len) = split(v4);
+        let (ip6, len6) = split(v6);
+        nets.insert(
+            a.network.clone(),
+            json!({
+                "Aliases": a.aliases,
+                "NetworkID": ep.map(|e| e.network_id.clone()).unwrap_or_default(),
+                "EndpointID": ep.map(|e| format!("{}-{}", &c.id[..12], e.ifname)).unwrap_or_default(),
+                "Gateway": ep.and_then(|e| e.gateways.iter().find(|g| !g.contains(':')).cloned()).unwrap_or_default(),
+                "IPAddress": ip,
+                "IPPrefixLen": len,
+                "GlobalIPv6Address": ip6,
+                "GlobalIPv6PrefixLen": len6,
+                "MacAddress": ep.map(|e| e.mac.clone()).unwrap_or_default(),
+                "IPAMConfig": if a.ips.is_empty() { Value::Null } else { json!({"IPv4Address": a.ips.iter().find(|i| i.is_ipv4()).map(|i| i.to_string())}) },
+            }),
+        );
+    }
+    let mut ports = serde_json::Map::new();
+    for p in &s.ports {
+        let e = ports.entry(p.key()).or_insert_with(|| json!([]));
+        if let Some(a) = e.as_array_mut() {
+            a.push(json!({"HostIp": if p.host_ip.is_empty() { "0.0.0.0" } else { &p.host_ip }, "HostPort": p.host_port.to_string()}));
+        }
+    }
+    // Published but not running: the ports as asked, unbound (docker's null).
+    if s.ports.is_empty() {
+        for p in &c.config.ports {
+            ports.entry(p.key()).or_insert(Value::Null);
+        }
+    }
+    let first = nets.values().next().cloned().unwrap_or(Value::Null);
+    json!({
+        "SandboxKey": s.netns,
+        "Networks": nets,
+        "Ports": ports,
+        "IPAddress": first.get("IPAddress").cloned().unwrap_or(json!("")),
+        "Gateway": first.get("Gateway").cloned().unwrap_or(json!("")),
+        "MacAddress": first.get("MacAddress").cloned().unwrap_or(json!("")),
+    })
+}
+
+fn port_bindings(ports: &[hull_network::ports::PortMapping]) -> Value {
+    let mut m = serde_json::Map::new();
+    for p in ports {
+        let e = m.entry(p.key()).or_insert_with(|| json!([]));
+        if let Some(a) = e.as_array_mut() {
+            a.push(json!({"HostIp": p.host_ip, "HostPort": if p.host_port == 0 { String::new() } else { p.host_port.to_string() }}));
+        }
+    }
+    Value::Object(m)
 }
 
 fn log_config(cfg: &crate::model::ContainerConfig) -> Value {

@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! hull_engine: Hull's engine. Containers from images: their configuration
 //! and state in SQLite, one `hull-shim` per running container, logs,
 //! names, restart policies. Every operation is a plain method on
@@ -12,6 +13,7 @@ pub mod error;
 pub mod inspect;
 pub mod model;
 pub mod names;
+pub mod networks;
 pub mod oci;
 pub mod seccomp_profile;
 pub mod units;
@@ -22,8 +24,11 @@ pub use container::create::CreateRequest;
 pub use container::exec::ExecRequest;
 pub use container::logs::{LogEntry, LogOptions};
 pub use error::{EngineError, ErrorKind, Result};
+pub use hull_network::network::{Driver as NetworkDriver, Network};
+pub use hull_network::ports::PortMapping;
 pub use hull_shim::config::RestartPolicy;
 pub use model::{Container, ContainerConfig, ContainerState, Status};
+pub use networks::NetworkCreate;
 
 use error::io;
 use hull_image::images::Images;

@@ -178,8 +178,30 @@ pub struct ContainerConfig {
     pub sysctls: BTreeMap<String, String>,
     /// Devices.
     pub devices: Vec<DeviceSpec>,
-    /// `none` or `host` (bridge networks come with networking).
+    /// docker's network mode: `none`, `host`, `bridge` (the default
+    /// network), a network's name, or `container:ID`.
     pub network: String,
+    /// The networks it is attached to (bridge modes), first the primary.
+    #[serde(default)]
+    pub networks: Vec<NetworkAttachment>,
+    /// Published ports (host port 0: chosen at start).
+    #[serde(default)]
+    pub ports: Vec<hull_network::ports::PortMapping>,
+    /// Publish every port the image exposes, on random host ports.
+    #[serde(default)]
+    pub publish_all: bool,
+    /// `--dns`: resolvers.
+    #[serde(default)]
+    pub dns: Vec<String>,
+    /// `--dns-search`: search domains.
+    #[serde(default)]
+    pub dns_search: Vec<String>,
+    /// `--dns-option`: resolver options.
+    #[serde(default)]
+    pub dns_options: Vec<String>,
+    /// `--add-host`: `NAME:IP` lines for /etc/hosts.
+    #[serde(default)]
+    pub extra_hosts: Vec<String>,
     /// cgroup parent (default `/hull`).
     pub cgroup_parent: Option<String>,
     /// Log rotation: bytes per file (0: no rotation).
@@ -219,6 +241,50 @@ pub struct ContainerState {
     pub error: String,
     /// Stopped by the user (unless-stopped stays down).
     pub stopped_by_user: bool,
+    /// The pinned network namespace while it runs (bridge modes).
+    #[serde(default)]
+    pub netns: String,
+    /// Its interfaces on networks while it runs.
+    #[serde(default)]
+    pub endpoints: Vec<Endpoint>,
+    /// Published ports as bound (random host ports chosen).
+    #[serde(default)]
+    pub ports: Vec<hull_network::ports::PortMapping>,
+}
+
+/// A container's place on a network, as asked.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkAttachment {
+    /// Network name.
+    pub network: String,
+    /// Extra DNS names on it (`--network-alias`).
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// A fixed address (`--ip`, `--ip6`).
+    #[serde(default)]
+    pub ips: Vec<std::net::IpAddr>,
+}
+
+/// A container's interface on a network, as made.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Endpoint {
+    /// Network name.
+    pub network: String,
+    /// Network id.
+    pub network_id: String,
+    /// Interface in the container.
+    pub ifname: String,
+    /// Addresses, CIDR.
+    pub ips: Vec<String>,
+    /// Gateways.
+    pub gateways: Vec<String>,
+    /// MAC address.
+    pub mac: String,
+    /// The CNI list it was added with (DEL gets the same).
+    pub conflist: serde_json::Value,
+    /// The capability arguments it was added with (portmap's DEL needs them).
+    #[serde(default)]
+    pub capability_args: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A container as the engine reports it.

@@ -127,6 +127,9 @@ pub struct EtcFiles<'a> {
     pub hosts: &'a Path,
     /// /etc/resolv.conf.
     pub resolv: &'a Path,
+    /// The network namespace to join (None: the host's when the mode is
+    /// `host`, else a new one).
+    pub netns: Option<&'a Path>,
 }
 
 /// Builds the container's config; `rootfs` is its mounted root.
@@ -209,9 +212,17 @@ pub fn build(
         add_init(&mut spec)?;
     }
     let linux = spec.linux.get_or_insert_with(Default::default);
-    if cfg.network == "host" {
-        if let Some(ns) = linux.namespaces.as_mut() {
-            ns.retain(|n| n.typ != NamespaceType::Network);
+    if let Some(ns) = linux.namespaces.as_mut() {
+        match etc.netns {
+            Some(p) => {
+                for n in ns.iter_mut().filter(|n| n.typ == NamespaceType::Network) {
+                    n.path = Some(p.to_path_buf());
+                }
+            }
+            None if cfg.network == "host" || cfg.network.starts_with("container:") => {
+                ns.retain(|n| n.typ != NamespaceType::Network)
+            }
+            None => {}
         }
     }
     linux.cgroups_path = Some(format!("{}/{id}", cfg.cgroup_parent.as_deref().unwrap_or("/hull")).into());

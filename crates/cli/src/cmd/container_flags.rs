@@ -106,9 +106,37 @@ pub struct ContainerFlags {
     /// Size of /dev/shm.
     #[arg(long = "shm-size")]
     pub shm_size: Option<String>,
-    /// Connect the container to a network (none, host).
-    #[arg(long, alias = "net", default_value = "none")]
-    pub network: String,
+    /// Connect the container to a network: bridge (the default network),
+    /// a network's name, none, host or container:NAME|ID; repeat for more networks.
+    #[arg(long, alias = "net")]
+    pub network: Vec<String>,
+    /// Add a network-scoped alias for the container.
+    #[arg(long = "network-alias", alias = "net-alias")]
+    pub network_alias: Vec<String>,
+    /// IPv4 address on the (first) network.
+    #[arg(long)]
+    pub ip: Option<String>,
+    /// IPv6 address on the (first) network.
+    #[arg(long)]
+    pub ip6: Option<String>,
+    /// Publish a container's port(s) to the host ([IP:][HOST:]CTR[/PROTO]).
+    #[arg(short = 'p', long = "publish")]
+    pub publish: Vec<String>,
+    /// Publish all exposed ports to random ports.
+    #[arg(short = 'P', long = "publish-all")]
+    pub publish_all: bool,
+    /// Set custom DNS servers.
+    #[arg(long)]
+    pub dns: Vec<String>,
+    /// Set custom DNS search domains.
+    #[arg(long = "dns-search")]
+    pub dns_search: Vec<String>,
+    /// Set DNS options.
+    #[arg(long = "dns-option", alias = "dns-opt")]
+    pub dns_option: Vec<String>,
+    /// Add a custom host-to-IP mapping (HOST:IP).
+    #[arg(long = "add-host")]
+    pub add_host: Vec<String>,
     /// Parent cgroup for the container (default /hull, or $HULL_CGROUP_PARENT).
     #[arg(long = "cgroup-parent")]
     pub cgroup_parent: Option<String>,
@@ -203,7 +231,29 @@ impl ContainerFlags {
                 .map(|s| key_value("--sysctl", s))
                 .collect::<anyhow::Result<BTreeMap<_, _>>>()?,
             devices: self.devices()?,
-            network: self.network.clone(),
+            network: self.network.first().cloned().unwrap_or_else(|| "bridge".into()),
+            networks: self.attachments()?,
+            ports: self
+                .publish
+                .iter()
+                .map(|p| hull_network::ports::parse(p))
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .flatten()
+                .collect(),
+            publish_all: self.publish_all,
+            dns: self
+                .dns
+                .iter()
+                .map(|d| {
+                    d.parse::<std::net::IpAddr>()
+                        .map(|_| d.clone())
+                        .map_err(|_| anyhow::anyhow!("invalid --dns {d:?}: not an IP address"))
+                })
+                .collect::<anyhow::Result<_>>()?,
+            dns_search: self.dns_search.clone(),
+            dns_options: self.dns_option.clone(),
+            extra_hosts: self.add_host.clone(),
             cgroup_parent: self.cgroup_parent.clone().or_else(|| std::env::var("HULL_CGROUP_PARENT").ok()),
             log_max_size: log.0,
             log_max_files: log.1,
@@ -213,6 +263,33 @@ impl ContainerFlags {
             hull_runtime::parse_signal(p).map_err(|e| anyhow::anyhow!("invalid --stop-signal: {e}"))?;
         }
         Ok(CreateRequest { name: self.name.clone(), config })
+    }
+
+    /// The networks as given, aliases and fixed addresses on the first.
+    fn attachments(&self) -> anyhow::Result<Vec<hull_engine::model::NetworkAttachment>> {
+        let mut out: Vec<hull_engine::model::NetworkAttachment> = self
+            .network
+            .iter()
+            .map(|n| hull_engine::model::NetworkAttachment { network: n.clone(), ..Default::default() })
+            .collect();
+        let extra = !self.network_alias.is_empty() || self.ip.is_some() || self.ip6.is_some();
+        if out.is_empty() && extra {
+            anyhow::bail!("--ip, --ip6 and --network-alias need a user-defined --network");
+        }
+        if let Some(first) = out.first_mut() {
+            first.aliases = self.network_alias.clone();
+            for (flag, v) in [("--ip", &self.ip), ("--ip6", &self.ip6)] {
+                if let Some(s) = v {
+                    let ip: std::net::IpAddr =
+                        s.parse().map_err(|_| anyhow::anyhow!("invalid {flag} {s:?}: not an IP address"))?;
+                    if ip.is_ipv4() != (flag == "--ip") {
+                        anyhow::bail!("invalid {flag} {s:?}: wrong address family");
+                    }
+                    first.ips.push(ip);
+                }
+            }
+        }
+        Ok(out)
     }
 
     fn limits(&self) -> anyhow::Result<Limits> {

@@ -14,6 +14,7 @@ pub mod lifecycle;
 pub mod load;
 pub mod logs;
 pub mod mount;
+pub mod network;
 pub mod progress;
 pub mod prune;
 pub mod ps;

@@ -82,13 +82,23 @@ fn row(c: &Container, trunc: bool) -> Value {
         "Command": format!("\"{cmd}\""),
         "CreatedAt": c.created,
         "RunningFor": format!("{} ago", human_duration(since(&c.created))),
-        "Ports": "",
+        "Ports": c
+            .state
+            .ports
+            .iter()
+            .map(|p| format!("{}:{}->{}", if p.host_ip.is_empty() { "0.0.0.0" } else { &p.host_ip }, p.host_port, p.key()))
+            .collect::<Vec<_>>()
+            .join(", "),
         "State": c.state.status.as_str(),
         "Status": status_text(c),
         "Names": c.name,
         "Labels": labels,
         "Mounts": c.config.mounts.iter().map(|m| m.source.clone()).collect::<Vec<_>>().join(","),
-        "Networks": c.config.network,
+        "Networks": if c.config.networks.is_empty() {
+            c.config.network.clone()
+        } else {
+            c.config.networks.iter().map(|a| a.network.as_str()).collect::<Vec<_>>().join(",")
+        },
     })
 }
 

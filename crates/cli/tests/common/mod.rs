@@ -24,7 +24,20 @@ pub fn hull(root: &Path, args: &[&str]) -> Output {
 
 /// The command `hull` runs as, before its arguments.
 pub fn hull_command(root: &Path) -> Command {
-    let mut c = Command::new(HULL);
+    hull_command_in(root, None)
+}
+
+/// `hull` run inside the named network namespace (one the test made with
+/// `ip netns add`), so its bridges, NAT rules and containers live there.
+pub fn hull_command_in(root: &Path, netns: Option<&str>) -> Command {
+    let mut c = match netns {
+        Some(n) => {
+            let mut c = Command::new("nsenter");
+            c.arg(format!("--net=/run/netns/{n}")).arg(HULL);
+            c
+        }
+        None => Command::new(HULL),
+    };
     c.env("HULL_CGROUP_PARENT", format!("/hull-test-{}", std::process::id()))
         .env("HULL_SHIM", Path::new(HULL).with_file_name("hull-shim"))
         .arg("--root")

@@ -28,6 +28,7 @@ impl Engine {
             }
         }
         validate(&cfg)?;
+        self.resolve_networks(&mut cfg)?;
         let image = self.images.resolve(&cfg.image)?;
         cfg.image_id = image.id.to_string();
         let exec = image.config.config.clone().unwrap_or_default();
@@ -87,6 +88,98 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// Checks the network mode and makes its attachments canonical: the
+    /// default network for `bridge`, each network by its name.
+    pub(crate) fn resolve_networks(&self, cfg: &mut ContainerConfig) -> Result<()> {
+        if cfg.network.is_empty() {
+            cfg.network = crate::networks::BRIDGE_ALIAS.into();
+        }
+        let mode = cfg.network.clone();
+        let special = mode == "none" || mode == "host" || mode.starts_with("container:");
+        if special {
+            if cfg.networks.len() > 1 || cfg.networks.first().is_some_and(|a| a.network != mode) {
+                return Err(EngineError::Invalid(format!(
+                    "conflicting options: --network {mode} cannot be combined with other networks"
+                )));
+            }
+            if cfg.networks.first().is_some_and(|a| !a.aliases.is_empty() || !a.ips.is_empty()) {
+                return Err(EngineError::Invalid(format!(
+                    "conflicting options: --ip and --network-alias need a user-defined network, not {mode}"
+                )));
+            }
+            cfg.networks.clear();
+            if mode == "host" {
+                cfg.ports.clear();
+                cfg.publish_all = false;
+            } else if !cfg.ports.is_empty() || cfg.publish_all {
+                return Err(EngineError::Invalid(format!(
+                    "conflicting options: port publishing and the network mode {mode}"
+                )));
+            }
+            if let Some(other) = mode.strip_prefix("container:") {
+                if other.is_empty() {
+                    return Err(EngineError::Invalid("--network container: needs a container".into()));
+                }
+                self.db().find(other)?;
+                if !cfg.dns.is_empty() || !cfg.extra_hosts.is_empty() || cfg.hostname.is_some() {
+                    return Err(EngineError::Invalid(
+                        "conflicting options: --dns, --add-host and --hostname cannot go with --network container:"
+                            .into(),
+                    ));
+                }
+            }
+            return Ok(());
+        }
+        if cfg.networks.is_empty() {
+            cfg.networks.push(crate::model::NetworkAttachment { network: mode, ..Default::default() });
+        }
+        let mut seen = Vec::new();
+        for a in &mut cfg.networks {
+            let n = self.network(&a.network)?;
+            if seen.contains(&n.name) {
+                return Err(EngineError::Invalid(format!("network {} given twice", n.name)));
+            }
+            seen.push(n.name.clone());
+            for ip in &a.ips {
+                if !n.dns {
+                    return Err(EngineError::Invalid(format!(
+                        "--ip {ip}: a fixed address needs a user-defined network, not {}",
+                        a.network
+                    )));
+                }
+                if n.subnet_of(*ip).is_none() {
+                    let subnets: Vec<String> = n.subnets.iter().map(|s| s.subnet.to_string()).collect();
+                    return Err(EngineError::Invalid(format!(
+                        "--ip {ip} is not in network {}'s subnets ({})",
+                        n.name,
+                        subnets.join(", ")
+                    )));
+                }
+            }
+            if !a.aliases.is_empty() && !n.dns {
+                return Err(EngineError::Invalid(format!(
+                    "--network-alias needs a user-defined network, not {}",
+                    a.network
+                )));
+            }
+            a.network = n.name;
+        }
+        cfg.network = if cfg.network == crate::networks::BRIDGE_ALIAS {
+            cfg.network.clone()
+        } else {
+            cfg.networks[0].network.clone()
+        };
+        for h in &cfg.extra_hosts {
+            let ok = h.split_once(':').is_some_and(|(n, ip)| !n.is_empty() && ip.parse::<std::net::IpAddr>().is_ok());
+            if !ok {
+                return Err(EngineError::Invalid(format!("invalid --add-host {h:?}: want NAME:IP")));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// An anonymous volume for each of the image's VOLUMEs no mount covers.
 fn anonymous_volumes(
     cfg: &mut ContainerConfig,
@@ -112,12 +205,6 @@ fn anonymous_volumes(
 
 /// Checks what can be checked before anything is made.
 fn validate(cfg: &ContainerConfig) -> Result<()> {
-    if !matches!(cfg.network.as_str(), "none" | "host" | "") {
-        return Err(EngineError::Invalid(format!(
-            "network {:?} not found: this build of Hull has the networks none and host",
-            cfg.network
-        )));
-    }
     if cfg.auto_remove && cfg.restart != hull_shim::config::RestartPolicy::No {
         return Err(EngineError::Invalid("conflicting options: --restart and --rm".into()));
     }

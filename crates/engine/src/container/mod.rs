@@ -5,6 +5,7 @@ pub mod create;
 pub mod exec;
 pub mod logs;
 mod misc;
+mod net;
 mod prepare;
 mod remove;
 pub(crate) mod start;

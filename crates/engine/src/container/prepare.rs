@@ -22,19 +22,17 @@ impl Engine {
             hull_image::snapshot::mount_overlay(&layers, &dir.join("upper"), &dir.join("work"), &rootfs)
                 .map_err(hull_image::images::ImageError::from)?;
         }
-        let hostname = row.config.hostname.clone().unwrap_or_else(|| row.id[..12].to_string());
-        let etc =
-            EtcFiles { hostname: &dir.join("hostname"), hosts: &dir.join("hosts"), resolv: &dir.join("resolv.conf") };
-        write(etc.hostname, &format!("{hostname}\n"))?;
-        let hosts = if row.config.network == "host" {
-            std::fs::read_to_string("/etc/hosts").unwrap_or_default()
-        } else {
-            format!(
-                "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n127.0.1.1\t{hostname}\n"
-            )
+        self.write_etc(row)?;
+        let netns = match self.netns_of(row)? {
+            super::net::Netns::Path(p) => Some(p),
+            _ => None,
         };
-        write(etc.hosts, &hosts)?;
-        write(etc.resolv, &resolv_conf())?;
+        let etc = EtcFiles {
+            hostname: &dir.join("hostname"),
+            hosts: &dir.join("hosts"),
+            resolv: &dir.join("resolv.conf"),
+            netns: netns.as_deref(),
+        };
         let volumes = self.cfg.root.join("volumes");
         let spec =
             oci::build(&row.id, &row.config, &image.config, &rootfs, &etc, &|name| volumes.join(name).join("_data"))?;
@@ -47,7 +45,8 @@ impl Engine {
     /// root is still mounted, else prepared again (after a reboot or a stop).
     pub(crate) fn ready_spec(&self, row: &Row) -> Result<hull_spec::Spec> {
         let dir = self.container_dir(&row.id);
-        if crate::is_mounted(&dir.join("rootfs")) {
+        // Another container's namespace is found anew at each start.
+        if crate::is_mounted(&dir.join("rootfs")) && !row.config.network.starts_with("container:") {
             if let Ok(spec) = hull_spec::Spec::load(&dir.join("config.json")) {
                 return Ok(spec);
             }
@@ -61,15 +60,17 @@ impl Engine {
     }
 }
 
-/// The host's resolvers, without loopback ones (useless in a new network
-/// namespace); docker's public fallbacks are not added: an empty file
-/// means no DNS, which is true of --network none.
-fn resolv_conf() -> String {
-    let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-    host.lines()
-        .filter(|l| !(l.starts_with("nameserver") && (l.contains(" 127.") || l.contains(" ::1"))))
-        .map(|l| format!("{l}\n"))
-        .collect()
+impl Engine {
+    /// /etc/hostname, /etc/hosts and /etc/resolv.conf as the container's
+    /// networks make them (again at each start: its addresses change).
+    pub(crate) fn write_etc(&self, row: &Row) -> Result<()> {
+        let dir = self.container_dir(&row.id);
+        let hostname = row.config.hostname.clone().unwrap_or_else(|| row.id[..12].to_string());
+        write(&dir.join("hostname"), &format!("{hostname}\n"))?;
+        let (hosts, resolv) = self.etc_files(row, &hostname)?;
+        write(&dir.join("hosts"), &hosts)?;
+        write(&dir.join("resolv.conf"), &resolv)
+    }
 }
 
 fn write(path: &std::path::Path, s: &str) -> Result<()> {

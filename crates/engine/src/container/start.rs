@@ -51,6 +51,23 @@ impl Engine {
         let id = row.id.clone();
         let spec = self.ready_spec(&row)?;
         check_command(&self.container_dir(&id).join("rootfs"), &spec)?;
+        self.network_up(&mut row)?;
+        match self.spawn_locked(&mut row, attach) {
+            Ok(()) => {}
+            Err(e) => {
+                self.network_down(&mut row);
+                return Err(e);
+            }
+        }
+        for a in &row.config.networks {
+            self.dns_sync(&a.network, None);
+        }
+        Ok(self.to_container(row))
+    }
+
+    fn spawn_locked(&self, row: &mut Row, attach: Option<OwnedFd>) -> Result<()> {
+        let id = row.id.clone();
+        self.write_etc(row)?;
         let shim_dir = self.shim_dir(&id);
         let _ = std::fs::remove_dir_all(&shim_dir);
         std::fs::create_dir_all(&shim_dir).map_err(io("mkdir", shim_dir.display()))?;
@@ -90,8 +107,7 @@ impl Engine {
         s.stopped_by_user = false;
         s.oom_killed = false;
         s.exit_code = 0;
-        self.db().set_state(&id, &row.state)?;
-        Ok(self.to_container(row))
+        self.db().set_state(&id, &row.state)
     }
 
     /// Runs `hull-shim DIR` with the readiness pipe on fd 3 and the attach

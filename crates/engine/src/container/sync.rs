@@ -111,6 +111,14 @@ impl Engine {
             }
             let _ = rt.delete(id, true);
         }
+        // Bound first: the database guard must not live through network_down.
+        let row = self.db().get(id);
+        if let Ok(Some(mut row)) = row {
+            if !row.state.endpoints.is_empty() || !row.state.netns.is_empty() {
+                self.network_down(&mut row);
+                let _ = self.db().set_state(id, &row.state);
+            }
+        }
         let _ = std::fs::remove_dir_all(self.shim_dir(id));
         self.remove_cgroups(id);
         let rootfs = self.container_dir(id).join("rootfs");

@@ -8,7 +8,7 @@ use serde_json::Value;
 pub const CNI_VERSION: &str = "1.0.0";
 
 /// A network configuration list.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NetworkConfigList {
     /// Spec version of the list.

@@ -9,7 +9,7 @@ mod error;
 mod exec;
 mod result;
 
-pub use config::NetworkConfigList;
+pub use config::{NetworkConfigList, CNI_VERSION};
 pub use error::CniError;
 pub use exec::find_plugin;
 pub use result::{CniResult, Interface, IpConfig, Route};
