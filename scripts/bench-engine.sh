@@ -53,12 +53,12 @@ i=0; until $DOCKER info >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 100 ] || { cat 
 $DOCKER import "$W/rootfs.tar" localhost/hull-busybox >/dev/null
 
 hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$W/run.json" \
-  -n "hull run --rm" "$HULL run --rm localhost/hull/busybox true" \
+  -n "hull run --rm" "$HULL run --rm --network none localhost/hull/busybox true" \
   -n "podman run --rm" "$PODMAN run --rm $RUNFLAGS localhost/hull-busybox true" \
   -n "docker run --rm" "$DOCKER run --rm --network none localhost/hull-busybox true" \
   -n "runc run (floor)" "runc --root $W/runc run -b $W/bundle bench-run" >&2
 
-$HULL run -d --name ex localhost/hull/busybox sleep 100000 >/dev/null
+$HULL run -d --network none --name ex localhost/hull/busybox sleep 100000 >/dev/null
 $PODMAN run -d $RUNFLAGS --name ex localhost/hull-busybox sleep 100000 >/dev/null
 $DOCKER run -d --network none --name ex localhost/hull-busybox sleep 100000 >/dev/null
 mkdir -p "$W/exec-bundle"
@@ -77,7 +77,7 @@ rss_of() { awk '/^Rss:/ {print $2}' "/proc/$1/smaps_rollup"; }
 DOCKERD=$(cat "$W/docker.pid"); CONTAINERD=$(pgrep -f "containerd --config $W/docker-exec" | head -1)
 D0=$(rss_of "$DOCKERD"); C0=$(rss_of "$CONTAINERD")
 for i in $(seq "$IDLE"); do
-  $HULL run -d localhost/hull/busybox sleep 100000 >/dev/null
+  $HULL run -d --network none localhost/hull/busybox sleep 100000 >/dev/null
   $PODMAN run -d $RUNFLAGS localhost/hull-busybox sleep 100000 >/dev/null
   $DOCKER run -d --network none localhost/hull-busybox sleep 100000 >/dev/null
 done
@@ -105,7 +105,7 @@ echo "Written by \`scripts/bench-engine.sh\` on $(date -u +%Y-%m-%d); $RUNS runs
 echo
 echo "| command | median | vs hull |"
 echo "|---|---|---|"
-echo "| hull run --rm busybox true | $(ms "$H") ms | 1.00 |"
+echo "| hull run --rm --network none busybox true | $(ms "$H") ms | 1.00 |"
 echo "| podman run --rm --network none busybox true | $(ms "$P") ms | $(ratio "$P" "$H")× |"
 echo "| docker run --rm --network none busybox true | $(ms "$DK") ms | $(ratio "$DK" "$H")× |"
 echo "| runc run of a plain bundle (floor) | $(ms "$R") ms | $(ratio "$R" "$H")× |"

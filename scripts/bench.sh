@@ -147,6 +147,9 @@ if [ "${BENCH_PULL:-1}" != 0 ]; then
   cargo build --release -q -p hull-cli
   { echo; RUNS=${PULL_RUNS:-3} scripts/bench-pull.sh; } >> BENCHMARKS.md
 fi
+if [ "${BENCH_NETWORK:-1}" != 0 ]; then
+  { echo; scripts/bench-network.sh; } >> BENCHMARKS.md
+fi
 if [ "${BENCH_ENGINE:-1}" != 0 ]; then
   { echo; scripts/bench-engine.sh; } >> BENCHMARKS.md
 fi

@@ -736,6 +736,9 @@ fn user_network_names_and_lifecycle() {
     ]);
     let ip = e.inspect("web", "{{json .NetworkSettings.Networks}}");
     assert!(ip.contains("\"IPAddress\":\"10.90.0.") && ip.contains("\"Aliases\":[\"www\"]"), "{ip}");
+    // The network's one NAT rule.
+    let nat = "-A POSTROUTING -s 10.90.0.0/24 ! -o hull1 -m comment --comment \"hull network front\" -j MASQUERADE";
+    assert!(text(&e.in_netns("iptables-save -t nat").stdout).contains(nat));
     let web_ip = e.ok(&["exec", "web", "sh", "-c", "ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1"]);
     // By name and alias: ping, nc and wget from another container on the network.
     let s = e.ok(&[
@@ -773,6 +776,7 @@ fn user_network_names_and_lifecycle() {
     e.ok(&["rm", "-f", "web"]);
     e.ok(&["network", "rm", "front"]);
     assert!(!text(&e.in_netns("ip -o link").stdout).contains("hull1"));
+    assert!(!text(&e.in_netns("iptables-save -t nat").stdout).contains(nat));
     e.assert_clean();
 }
 

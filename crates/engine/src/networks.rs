@@ -246,6 +246,10 @@ impl Engine {
     /// The bridge plugin leaves its bridge when the last container goes; a
     /// removed network takes it along.
     fn remove_bridge(&self, n: &Network) {
+        if let Err(e) = n.masquerade(false) {
+            eprintln!("hull: {e}");
+        }
+        self.forget_masquerade(n);
         if n.driver == Driver::Bridge {
             let _ = std::process::Command::new("ip")
                 .args(["link", "delete", &n.interface, "type", "bridge"])

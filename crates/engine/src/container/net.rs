@@ -115,6 +115,7 @@ impl Engine {
             let publish = if i == 0 { ports.as_slice() } else { &[] };
             let ep = self.endpoint_add(row, &n, att, &format!("eth{i}"), publish)?;
             row.state.endpoints.push(ep);
+            self.ensure_masquerade(&n)?;
         }
         Ok(())
     }
@@ -203,6 +204,54 @@ impl Engine {
             conflist: serde_json::to_value(&list).unwrap_or_default(),
             capability_args: rt.capability_args,
         })
+    }
+
+    /// The network's NAT rule, checked once per network and network
+    /// namespace (a marker under the run root says it was), so that
+    /// later starts pay no iptables run.
+    fn ensure_masquerade(&self, n: &Network) -> Result<()> {
+        use std::os::unix::fs::MetadataExt;
+        if n.internal || n.driver != hull_network::network::Driver::Bridge {
+            return Ok(());
+        }
+        let ns = std::fs::metadata("/proc/thread-self/ns/net").map(|m| m.ino()).unwrap_or(0);
+        let marker = self.cfg.run_root.join("cni").join("nat").join(format!("{}-{ns}", n.id));
+        if marker.exists() {
+            return Ok(());
+        }
+        let _lock = self.masquerade_lock()?;
+        n.masquerade(true)?;
+        if let Some(d) = marker.parent() {
+            std::fs::create_dir_all(d).map_err(crate::error::io("mkdir", d.display()))?;
+        }
+        std::fs::write(&marker, b"").map_err(crate::error::io("write", marker.display()))?;
+        Ok(())
+    }
+
+    /// Forgets a removed network's NAT markers.
+    pub(crate) fn forget_masquerade(&self, n: &Network) {
+        let dir = self.cfg.run_root.join("cni").join("nat");
+        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            if e.file_name().to_string_lossy().starts_with(&format!("{}-", n.id)) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+
+    fn masquerade_lock(&self) -> Result<std::fs::File> {
+        use fs2::FileExt;
+        let path = self.cfg.run_root.join("cni").join("nat.lock");
+        if let Some(d) = path.parent() {
+            std::fs::create_dir_all(d).map_err(crate::error::io("mkdir", d.display()))?;
+        }
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(crate::error::io("open", path.display()))?;
+        f.lock_exclusive().map_err(crate::error::io("lock", path.display()))?;
+        Ok(f)
     }
 
     /// Tears a container's networking down: DEL of each interface (from
