@@ -259,6 +259,9 @@ impl ContainerFlags {
             log_max_files: log.1,
             ..Default::default()
         };
+        if config.network == "host" && (!config.ports.is_empty() || config.publish_all) {
+            eprintln!("WARNING: Published ports are discarded when using host network mode");
+        }
         if let Some(p) = self.stop_signal.as_deref() {
             hull_runtime::parse_signal(p).map_err(|e| anyhow::anyhow!("invalid --stop-signal: {e}"))?;
         }
