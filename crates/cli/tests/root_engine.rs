@@ -836,6 +836,15 @@ fn published_ports_internal_and_etc_files() {
     e.ok(&["network", "create", "--ipv6", "dual"]);
     let s = e.ok(&["run", "--rm", "--network", "dual", IMG, "ip", "-o", "addr", "show", "eth0"]);
     assert!(s.contains("inet 10.89.") && s.contains("inet6 fd00:"), "{s}");
+    // macvlan on an interface of the test's namespace (one end of a veth pair).
+    let out = e.in_netns(
+        "ip link add mvparent type veth peer name mvpeer && ip link set mvparent up && ip link set mvpeer up",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    e.ok(&["network", "create", "-d", "macvlan", "-o", "parent=mvparent", "--subnet", "10.97.0.0/24", "mv"]);
+    let s = e.ok(&["run", "--rm", "--network", "mv", IMG, "ip", "-4", "-o", "addr", "show", "eth0"]);
+    assert!(s.contains("inet 10.97.0."), "{s}");
+    e.ok(&["network", "rm", "mv"]);
     // --network container: shares the other's stack.
     e.ok(&["run", "-d", "--name", "host1", IMG, "sleep", "100"]);
     let a = e.ok(&["exec", "host1", "ip", "-4", "-o", "addr", "show", "eth0"]);

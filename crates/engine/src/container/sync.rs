@@ -91,6 +91,10 @@ impl Engine {
         // a reader without the lock never sees a live row with no record.
         self.db().set_state(&row.id, &row.state)?;
         self.release(&row.id);
+        // release tore the networking down (and recorded that).
+        row.state.endpoints.clear();
+        row.state.netns.clear();
+        row.state.ports.clear();
         Ok(row)
     }
 
