@@ -845,6 +845,35 @@ fn published_ports_internal_and_etc_files() {
     let s = e.ok(&["run", "--rm", "--network", "mv", IMG, "ip", "-4", "-o", "addr", "show", "eth0"]);
     assert!(s.contains("inet 10.97.0."), "{s}");
     e.ok(&["network", "rm", "mv"]);
+    // -P publishes what the image EXPOSEs, on random host ports.
+    let busybox = std::fs::read("/bin/busybox").unwrap();
+    let layer = tar_of(&[
+        dir("bin"),
+        exe("bin/busybox", &busybox),
+        link("bin/sh", tar::EntryType::Symlink, "busybox"),
+        dir("www"),
+        file("www/index.html", b"exposed\n"),
+    ]);
+    let exec = hull_image::manifest::ExecConfig {
+        exposed_ports: Some([("80/tcp".to_string(), serde_json::json!({}))].into_iter().collect()),
+        cmd: Some(vec![
+            "/bin/busybox".into(),
+            "httpd".into(),
+            "-f".into(),
+            "-p".into(),
+            "80".into(),
+            "-h".into(),
+            "/www".into(),
+        ]),
+        ..Default::default()
+    };
+    store_image_with(&e.root, "localhost/exposer", &[layer], LayerCompression::None, Some(exec));
+    e.ok(&["run", "-d", "--name", "exposer", "-P", "localhost/exposer"]);
+    let port = e.ok(&["port", "exposer", "80/tcp"]);
+    assert!(port.starts_with("0.0.0.0:") && !port.ends_with(":0"), "{port}");
+    let out = e.in_netns(&format!("timeout 10 busybox wget -qO- http://127.0.0.1:{}/index.html", &port[8..]));
+    assert_eq!(text(&out.stdout), "exposed\n", "{}", text(&out.stderr));
+    e.ok(&["rm", "-f", "exposer"]);
     // --network container: shares the other's stack.
     e.ok(&["run", "-d", "--name", "host1", IMG, "sleep", "100"]);
     let a = e.ok(&["exec", "host1", "ip", "-4", "-o", "addr", "show", "eth0"]);

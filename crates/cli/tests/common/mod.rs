@@ -58,18 +58,24 @@ pub struct Entry<'a> {
     kind: tar::EntryType,
     link: Option<&'a str>,
     data: &'a [u8],
+    mode: u32,
 }
 
 pub fn file<'a>(name: &'a str, data: &'a [u8]) -> Entry<'a> {
-    Entry { name, kind: tar::EntryType::Regular, link: None, data }
+    Entry { name, kind: tar::EntryType::Regular, link: None, data, mode: 0o644 }
+}
+
+/// An executable file.
+pub fn exe<'a>(name: &'a str, data: &'a [u8]) -> Entry<'a> {
+    Entry { name, kind: tar::EntryType::Regular, link: None, data, mode: 0o755 }
 }
 
 pub fn dir(name: &str) -> Entry<'_> {
-    Entry { name, kind: tar::EntryType::Directory, link: None, data: b"" }
+    Entry { name, kind: tar::EntryType::Directory, link: None, data: b"", mode: 0o755 }
 }
 
 pub fn link<'a>(name: &'a str, kind: tar::EntryType, target: &'a str) -> Entry<'a> {
-    Entry { name, kind, link: Some(target), data: b"" }
+    Entry { name, kind, link: Some(target), data: b"", mode: 0o644 }
 }
 
 pub fn tar_of(entries: &[Entry]) -> Vec<u8> {
@@ -82,7 +88,7 @@ pub fn tar_of(entries: &[Entry]) -> Vec<u8> {
             h.as_old_mut().linkname[..l.len()].copy_from_slice(l.as_bytes());
         }
         h.set_entry_type(e.kind);
-        h.set_mode(if e.kind == tar::EntryType::Directory { 0o755 } else { 0o644 });
+        h.set_mode(e.mode);
         h.set_size(e.data.len() as u64);
         h.set_mtime(1_700_000_000);
         h.set_cksum();
@@ -110,6 +116,18 @@ pub enum LayerCompression {
 
 /// Stores an image whose first layer is compressed as asked, and tags it.
 pub fn store_image_compressed(root: &Path, reference: &str, layers: &[Vec<u8>], first: LayerCompression) -> Digest {
+    store_image_with(root, reference, layers, first, None)
+}
+
+/// Stores an image as [`store_image_compressed`] does, with `exec` as its
+/// config's container settings (Cmd, ExposedPorts, ...).
+pub fn store_image_with(
+    root: &Path,
+    reference: &str,
+    layers: &[Vec<u8>],
+    first: LayerCompression,
+    exec: Option<hull_image::manifest::ExecConfig>,
+) -> Digest {
     let store = Store::open(root.join("image")).unwrap();
     let mut descs = Vec::new();
     let mut diff_ids = Vec::new();
@@ -138,6 +156,7 @@ pub fn store_image_compressed(root: &Path, reference: &str, layers: &[Vec<u8>], 
         architecture: "amd64".into(),
         os: "linux".into(),
         rootfs: RootFs { typ: "layers".into(), diff_ids },
+        config: exec,
         ..Default::default()
     };
     let cb = serde_json::to_vec(&config).unwrap();
