@@ -9,6 +9,7 @@
 //! and runs the engine's exit command.
 
 mod logger;
+mod resident;
 mod stdio;
 mod supervisor;
 
@@ -84,7 +85,10 @@ fn main() {
 fn monitor(dir: PathBuf) {
     let sup = ShimConfig::load(&dir).and_then(|cfg| Ok((supervisor::Supervisor::resume(dir, cfg.clone())?, cfg)));
     match sup {
-        Ok((sup, cfg)) => supervise(sup, &cfg),
+        Ok((sup, cfg)) => {
+            resident::trim();
+            supervise(sup, &cfg)
+        }
         Err(e) => {
             // The container dies with us (its parent-death signal); the engine records that.
             eprintln!("hull-shim: take over after re-exec: {e}");
