@@ -773,6 +773,10 @@ fn user_network_names_and_lifecycle() {
     // The network cannot go while a container is on it; after rm nothing remains.
     let out = e.run(&["network", "rm", "front"]);
     assert!(!out.status.success() && text(&out.stderr).contains("web"), "{}", text(&out.stderr));
+    // Off every network, a restart runs it with loopback only.
+    e.ok(&["network", "disconnect", "front", "web"]);
+    e.ok(&["restart", "-t", "1", "web"]);
+    assert_eq!(e.ok(&["exec", "web", "ip", "-o", "link"]).lines().count(), 1);
     e.ok(&["rm", "-f", "web"]);
     e.ok(&["network", "rm", "front"]);
     assert!(!text(&e.in_netns("ip -o link").stdout).contains("hull1"));

@@ -50,7 +50,8 @@ impl Engine {
         if mode == "host" {
             return Ok(Netns::Host);
         }
-        if mode == "none" || mode.is_empty() {
+        // Disconnected from every network: only loopback, as `none`.
+        if mode == "none" || mode.is_empty() || (!mode.starts_with("container:") && row.config.networks.is_empty()) {
             return Ok(Netns::Own);
         }
         if let Some(other) = mode.strip_prefix("container:") {
