@@ -78,7 +78,7 @@ IPA=$($HULL inspect -f '{{.NetworkSettings.IPAddress}}' ipa)
 ip link add hbv-a netns "$VA" type veth peer name hbv-b netns "$VB"
 ip -n "$VA" addr add 10.78.0.1/24 dev hbv-a; ip -n "$VA" link set hbv-a up
 ip -n "$VB" addr add 10.78.0.2/24 dev hbv-b; ip -n "$VB" link set hbv-b up
-tput() { # server-ns client-ns address
+throughput() { # server-ns client-ns address
   nsenter --net="$1" iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
   IPERF_PIDS="$IPERF_PIDS $!"
   sleep 0.3
@@ -86,8 +86,8 @@ tput() { # server-ns client-ns address
 }
 : > "$W/tput"
 for r in 1 2 3; do
-  echo "veth $(tput /run/netns/$VA /run/netns/$VB 10.78.0.1)" >> "$W/tput"
-  echo "hull $(tput "$NA" "$NB" "$IPA")" >> "$W/tput"
+  echo "veth $(throughput /run/netns/$VA /run/netns/$VB 10.78.0.1)" >> "$W/tput"
+  echo "hull $(throughput "$NA" "$NB" "$IPA")" >> "$W/tput"
 done
 # The same with bridged frames kept out of iptables (a per-namespace sysctl,
 # set only in the script's namespace): what br_netfilter costs.
@@ -95,7 +95,7 @@ NF=$($IN cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null || echo n/
 if [ "$NF" = 1 ]; then
   for r in 1 2 3; do
     $IN sh -c 'echo 0 > /proc/sys/net/bridge/bridge-nf-call-iptables'
-    echo "nonf $(tput "$NA" "$NB" "$IPA")" >> "$W/tput"
+    echo "nonf $(throughput "$NA" "$NB" "$IPA")" >> "$W/tput"
     $IN sh -c 'echo 1 > /proc/sys/net/bridge/bridge-nf-call-iptables'
   done
 fi

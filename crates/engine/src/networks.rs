@@ -126,7 +126,9 @@ impl Engine {
             created: hull_shim::config::now_rfc3339(),
         };
         let routes = hull_network::subnet::host_routes();
-        let ours: Vec<String> = existing.iter().map(|n| n.interface.clone()).collect();
+        // The default network's subnet is fixed; it is checked against host
+        // routes only once other networks exist.
+        let check_routes = !default || !existing.is_empty();
         self.db().insert_network(&n, &|all| {
             if let Some(o) = all.iter().find(|o| o.name == n.name) {
                 return Err(EngineError::Conflict {
@@ -145,7 +147,7 @@ impl Engine {
                     )));
                 }
                 // A route of the host's own (not one of our bridges') is taken too.
-                if !ours.is_empty() || !default {
+                if check_routes {
                     if let Some(r) = routes.iter().find(|r| r.overlaps(&s.subnet) && r.prefix() > 0) {
                         if !host_route_is_ours(r, all) {
                             return Err(EngineError::Invalid(format!(

@@ -52,16 +52,6 @@ pub fn remove(path: &Path) -> Result<(), NetError> {
     }
 }
 
-/// Whether `path` is a pinned network namespace.
-pub fn exists(path: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    // The nsfs inode differs from the empty file's device once mounted over.
-    match (std::fs::metadata(path), path.parent().map(std::fs::metadata)) {
-        (Ok(m), Some(Ok(d))) => m.dev() != d.dev(),
-        _ => false,
-    }
-}
-
 /// Sets IFF_UP on `lo` in the calling thread's network namespace.
 fn loopback_up() -> std::io::Result<()> {
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};

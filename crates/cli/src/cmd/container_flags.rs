@@ -148,7 +148,13 @@ pub struct ContainerFlags {
     pub help: Option<bool>,
 }
 
-fn key_value(flag: &str, s: &str) -> anyhow::Result<(String, String)> {
+/// `-l KEY=value` (or a bare KEY, empty value) as docker takes labels.
+pub fn labels(given: &[String]) -> BTreeMap<String, String> {
+    given.iter().map(|l| l.split_once('=').map_or((l.clone(), String::new()), |(k, v)| (k.into(), v.into()))).collect()
+}
+
+/// `KEY=value`, with the flag named in the error.
+pub fn key_value(flag: &str, s: &str) -> anyhow::Result<(String, String)> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
         _ => anyhow::bail!("invalid {flag} {s:?}: want KEY=value"),
@@ -206,11 +212,7 @@ impl ContainerFlags {
             hostname: self.hostname.clone(),
             tty: self.tty,
             stdin: self.interactive,
-            labels: self
-                .label
-                .iter()
-                .map(|l| l.split_once('=').map_or((l.clone(), String::new()), |(k, v)| (k.into(), v.into())))
-                .collect(),
+            labels: labels(&self.label),
             restart: self.restart.parse()?,
             auto_remove: self.rm,
             stop_signal: self.stop_signal.clone(),

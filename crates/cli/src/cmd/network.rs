@@ -106,16 +106,6 @@ fn ip(flag: &str, s: &str) -> anyhow::Result<std::net::IpAddr> {
     s.parse().map_err(|_| anyhow::anyhow!("invalid {flag} {s:?}: not an IP address"))
 }
 
-fn key_values(flag: &str, v: &[String]) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
-    v.iter()
-        .map(|l| match l.split_once('=') {
-            Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
-            _ if flag == "--label" && !l.is_empty() => Ok((l.clone(), String::new())),
-            _ => anyhow::bail!("invalid {flag} {l:?}: want KEY=value"),
-        })
-        .collect()
-}
-
 pub fn create(engine: &Engine, a: CreateArgs) -> anyhow::Result<i32> {
     let req = NetworkCreate {
         name: a.name,
@@ -125,8 +115,8 @@ pub fn create(engine: &Engine, a: CreateArgs) -> anyhow::Result<i32> {
         ip_ranges: a.ip_range.iter().map(|s| s.parse()).collect::<Result<_, _>>()?,
         internal: a.internal,
         ipv6: a.ipv6,
-        labels: key_values("--label", &a.label)?,
-        options: key_values("--opt", &a.opt)?,
+        labels: super::container_flags::labels(&a.label),
+        options: a.opt.iter().map(|o| super::container_flags::key_value("--opt", o)).collect::<Result<_, _>>()?,
     };
     let n = engine.network_create(req)?;
     println!("{}", n.id);

@@ -35,12 +35,7 @@ pub struct NamesArgs {
 }
 
 pub fn create(engine: &Engine, a: CreateArgs) -> anyhow::Result<i32> {
-    let labels = a
-        .label
-        .iter()
-        .map(|l| l.split_once('=').map_or((l.clone(), String::new()), |(k, v)| (k.into(), v.into())))
-        .collect();
-    let (v, _) = engine.volume_create(&a.name, labels)?;
+    let (v, _) = engine.volume_create(&a.name, super::container_flags::labels(&a.label))?;
     println!("{}", v.name);
     Ok(0)
 }

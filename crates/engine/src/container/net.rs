@@ -76,10 +76,8 @@ impl Engine {
     /// interface per network (eth0, eth1, ...), ports, DNS records. On
     /// error whatever was made is undone.
     pub(crate) fn network_up(&self, row: &mut Row) -> Result<()> {
+        // container: mode has no networks of its own.
         if row.config.networks.is_empty() || !matches!(self.netns_of(row)?, Netns::Path(_)) {
-            return Ok(());
-        }
-        if row.config.network.starts_with("container:") {
             return Ok(());
         }
         let path = self.netns_path(&row.id);
@@ -431,30 +429,23 @@ impl Engine {
             servers = row.config.dns.clone();
         }
         let mut resolv: String = servers.iter().map(|s| format!("nameserver {s}\n")).collect();
-        let search: Vec<String> = if row.config.dns_search.is_empty() {
-            host.lines()
-                .filter_map(|l| l.strip_prefix("search"))
-                .flat_map(|s| s.split_whitespace())
-                .map(String::from)
-                .collect()
-        } else {
-            row.config.dns_search.clone()
-        };
-        if !search.is_empty() {
-            resolv.push_str(&format!("search {}\n", search.join(" ")));
-        }
-        let options: Vec<String> = if row.config.dns_options.is_empty() {
-            host.lines()
-                .filter_map(|l| l.strip_prefix("options"))
-                .flat_map(|s| s.split_whitespace())
-                .map(String::from)
-                .collect()
-        } else {
-            row.config.dns_options.clone()
-        };
-        if !options.is_empty() {
-            resolv.push_str(&format!("options {}\n", options.join(" ")));
-        }
+        resolv.push_str(&resolv_line("search", &host, &row.config.dns_search));
+        resolv.push_str(&resolv_line("options", &host, &row.config.dns_options));
         Ok((hosts, resolv))
+    }
+}
+
+/// A resolv.conf `search` or `options` line: the given values, else the
+/// host's; empty when there are none.
+fn resolv_line(key: &str, host: &str, given: &[String]) -> String {
+    let values: Vec<&str> = if given.is_empty() {
+        host.lines().filter_map(|l| l.strip_prefix(key)).flat_map(str::split_whitespace).collect()
+    } else {
+        given.iter().map(String::as_str).collect()
+    };
+    if values.is_empty() {
+        String::new()
+    } else {
+        format!("{key} {}\n", values.join(" "))
     }
 }
