@@ -67,6 +67,13 @@ impl Env {
         self.root.with_extension("run")
     }
 
+    /// Waits until a server in the container listens on a TCP port.
+    fn wait_listening(&self, name: &str, port: u16) {
+        wait_until(&format!("{name} listening on {port}"), || {
+            text(&self.run(&["exec", name, "/bin/busybox", "netstat", "-ltn"]).stdout).contains(&format!(":{port} "))
+        });
+    }
+
     fn inspect(&self, name: &str, fmt: &str) -> String {
         self.ok(&["inspect", "-f", fmt, name])
     }
@@ -739,6 +746,7 @@ fn user_network_names_and_lifecycle() {
     // The network's one NAT rule.
     let nat = "-A POSTROUTING -s 10.90.0.0/24 ! -o hull1 -m comment --comment \"hull network front\" -j MASQUERADE";
     assert!(text(&e.in_netns("iptables-save -t nat").stdout).contains(nat));
+    e.wait_listening("web", 80);
     let web_ip = e.ok(&["exec", "web", "sh", "-c", "ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1"]);
     // By name and alias: ping, nc and wget from another container on the network.
     let s = e.ok(&[
@@ -760,14 +768,16 @@ fn user_network_names_and_lifecycle() {
     assert!(s.contains("10.88.") && s.contains("default via 10.88.0.1"), "{s}");
     // Disconnect removes the name; connect brings it back; stop removes it again.
     e.ok(&["network", "disconnect", "front", "web"]);
-    assert!(!lookup(&e, "front", "web").status.success());
+    // aardvark-dns reloads on SIGHUP, a moment after the command returns.
+    wait_until("web to leave DNS", || !lookup(&e, "front", "web").status.success());
     assert_eq!(e.ok(&["exec", "web", "sh", "-c", "ip -o link | grep -c eth || true"]), "0");
     e.ok(&["network", "connect", "--alias", "w2", "front", "web"]);
-    assert!(text(&lookup(&e, "front", "w2").stdout).contains("10.90.0."));
+    wait_until("w2 in DNS", || text(&lookup(&e, "front", "w2").stdout).contains("10.90.0."));
     e.ok(&["stop", "-t", "1", "web"]);
-    assert!(!lookup(&e, "front", "web").status.success());
+    wait_until("web to leave DNS", || !lookup(&e, "front", "web").status.success());
     // A restart gets a working network again.
     e.ok(&["start", "web"]);
+    e.wait_listening("web", 80);
     let s = e.ok(&["run", "--rm", "--network", "front", IMG, "wget", "-qO-", "http://web/hostname"]);
     assert_eq!(s, short);
     // The network cannot go while a container is on it; after rm nothing remains.
@@ -802,6 +812,8 @@ fn published_ports_internal_and_etc_files() {
         "httpd -p 81 -h /etc; exec httpd -f -p 80 -h /etc",
     ]);
     let id = e.ok(&["inspect", "-f", "{{.Id}}", "pub"]);
+    e.wait_listening("pub", 80);
+    e.wait_listening("pub", 81);
     assert_eq!(e.ok(&["port", "pub", "80"]), "0.0.0.0:8080");
     let random = e.ok(&["port", "pub", "81/tcp"]);
     assert!(random.starts_with("127.0.0.1:") && !random.ends_with(":0"), "{random}");
@@ -873,6 +885,7 @@ fn published_ports_internal_and_etc_files() {
     };
     store_image_with(&e.root, "localhost/exposer", &[layer], LayerCompression::None, Some(exec));
     e.ok(&["run", "-d", "--name", "exposer", "-P", "localhost/exposer"]);
+    e.wait_listening("exposer", 80);
     let port = e.ok(&["port", "exposer", "80/tcp"]);
     assert!(port.starts_with("0.0.0.0:") && !port.ends_with(":0"), "{port}");
     let out = e.in_netns(&format!("timeout 10 busybox wget -qO- http://127.0.0.1:{}/index.html", &port[8..]));
