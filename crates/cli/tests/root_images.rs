@@ -464,3 +464,276 @@ fn every_command_refuses_bad_input_and_leaves_nothing() {
         assert!(out.status.success() && text(&out.stdout).contains("Usage:"), "{cmd:?} --help");
     }
 }
+
+/// The tar of a debootstrap'd Debian root (cached by scripts/debian-rootfs.sh).
+fn debian_layer() -> Vec<u8> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/debian-rootfs.sh");
+    let out = Command::new(&script).output().unwrap();
+    assert!(out.status.success(), "debian-rootfs.sh: {}", text(&out.stderr));
+    std::fs::read(text(&out.stdout).trim()).unwrap()
+}
+
+/// One raw tar entry with full metadata, for the layer of changes.
+#[allow(clippy::too_many_arguments)]
+fn entry(
+    b: &mut tar::Builder<Vec<u8>>,
+    name: &str,
+    kind: tar::EntryType,
+    mode: u32,
+    uid: u64,
+    gid: u64,
+    mtime: u64,
+    data: &[u8],
+) {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(kind);
+    h.set_mode(mode);
+    h.set_uid(uid);
+    h.set_gid(gid);
+    h.set_mtime(mtime);
+    h.set_size(data.len() as u64);
+    h.set_cksum();
+    b.append_data(&mut h, name, data).unwrap();
+}
+
+/// `path -> "mode owner time link"` as `tar -tv` lists the layers, merged
+/// as a container sees them (whiteouts delete, opaque directories hide
+/// what the layers below put there).
+fn merged_tar_listing(layers: &[&Path]) -> std::collections::BTreeMap<String, (usize, String)> {
+    let mut merged: std::collections::BTreeMap<String, (usize, String)> = Default::default();
+    for (i, layer) in layers.iter().enumerate() {
+        let out = Command::new("tar")
+            .env("TZ", "UTC")
+            .args(["--numeric-owner", "--full-time", "-tvf"])
+            .arg(layer)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "tar -tv: {}", text(&out.stderr));
+        for line in text(&out.stdout).lines() {
+            // Columns are padded: split on runs of spaces for the first five.
+            let mut cols = line.split_whitespace();
+            let (mode, owner, _size, date, time) = (
+                cols.next().unwrap(),
+                cols.next().unwrap(),
+                cols.next().unwrap(),
+                cols.next().unwrap(),
+                cols.next().unwrap(),
+            );
+            let rest = line.split_once(time).unwrap().1.trim_start();
+            let (name, link) = match rest.split_once(" -> ") {
+                Some((n, l)) => (n, l.to_string()),
+                None => (rest.split(" link to ").next().unwrap(), String::new()),
+            };
+            let name = name.trim_start_matches("./").trim_end_matches('/').to_string();
+            if name.is_empty() || name == "." {
+                continue;
+            }
+            let base = name.rsplit('/').next().unwrap();
+            let parent = name.rsplit_once('/').map(|(p, _)| p.to_string()).unwrap_or_default();
+            if base == ".wh..wh..opq" {
+                let prefix = format!("{parent}/");
+                merged.retain(|k, (layer, _)| *layer == i || !k.starts_with(&prefix));
+                continue;
+            }
+            if let Some(hidden) = base.strip_prefix(".wh.") {
+                let gone = if parent.is_empty() { hidden.to_string() } else { format!("{parent}/{hidden}") };
+                let below = format!("{gone}/");
+                merged.retain(|k, _| k != &gone && !k.starts_with(&below));
+                continue;
+            }
+            let mode = mode.replacen('h', "-", 1);
+            merged.insert(name, (i, format!("{mode} {owner} {date} {} {link}", &time[..8])));
+        }
+    }
+    merged
+}
+
+/// The same listing of a directory tree, by find(1).
+fn tree_listing(dir: &Path) -> std::collections::BTreeMap<String, String> {
+    let out = Command::new("find")
+        .env("TZ", "UTC")
+        .arg(".")
+        .args(["-printf", "%M %U/%G %TY-%Tm-%Td %TT %l|%P\\n"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "find: {}", text(&out.stderr));
+    text(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let (meta, name) = l.rsplit_once('|')?;
+            if name.is_empty() {
+                return None;
+            }
+            // %TT is HH:MM:SS.fraction; tar lists whole seconds.
+            let mut parts: Vec<String> = meta.splitn(5, ' ').map(str::to_string).collect();
+            parts[3].truncate(8);
+            Some((name.to_string(), parts.join(" ")))
+        })
+        .collect()
+}
+
+#[test]
+fn a_debian_image_unpacks_exactly_as_tar_and_umoci_say_and_users_cannot_write_its_system_dirs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("store");
+    let base = debian_layer();
+    // A layer of changes as an image builder writes one: parents listed with
+    // their own metadata, new directories of several modes and owners, a
+    // set-id file, a whiteout and an opaque directory.
+    let t = 1_760_000_000;
+    let mut b = tar::Builder::new(Vec::new());
+    use tar::EntryType::{Directory as D, Regular as F};
+    entry(&mut b, "etc/", D, 0o755, 0, 0, t, b"");
+    entry(&mut b, "etc/motd", F, 0o644, 0, 0, t, b"changed\n");
+    entry(&mut b, "opt/", D, 0o755, 0, 0, t, b"");
+    entry(&mut b, "opt/app/", D, 0o750, 1000, 1000, t, b"");
+    entry(&mut b, "opt/app/run", F, 0o4755, 0, 0, t, b"#!/bin/sh\n");
+    entry(&mut b, "opt/private/", D, 0o700, 0, 0, t, b"");
+    entry(&mut b, "srv/", D, 0o755, 0, 0, t, b"");
+    entry(&mut b, "srv/shared/", D, 0o2775, 0, 50, t, b"");
+    entry(&mut b, "srv/drop/", D, 0o1733, 0, 0, t, b"");
+    entry(&mut b, "usr/", D, 0o755, 0, 0, t, b"");
+    entry(&mut b, "usr/share/", D, 0o755, 0, 0, t, b"");
+    entry(&mut b, "usr/share/doc/", D, 0o755, 0, 0, t, b"");
+    entry(&mut b, "usr/share/doc/.wh.apt", F, 0o644, 0, 0, t, b"");
+    entry(&mut b, "var/", D, 0o755, 0, 0, t, b"");
+    entry(&mut b, "var/cache/", D, 0o755, 0, 0, t, b"");
+    entry(&mut b, "var/cache/.wh..wh..opq", F, 0o644, 0, 0, t, b"");
+    entry(&mut b, "var/cache/new", F, 0o600, 0, 0, t, b"n");
+    let changes = b.into_inner().unwrap();
+    let (l1, l2) = (tmp.path().join("l1.tar"), tmp.path().join("l2.tar"));
+    std::fs::write(&l1, &base).unwrap();
+    std::fs::write(&l2, &changes).unwrap();
+    store_image_with(
+        &root,
+        "localhost/debian:modes",
+        &[base, changes],
+        LayerCompression::Gzip,
+        Some(hull_image::manifest::ExecConfig { cmd: Some(vec!["/bin/sh".into()]), ..Default::default() }),
+    );
+    // Hull's view: the image mounted as containers see it.
+    let mnt = tmp.path().join("mnt");
+    let listing = tmp.path().join("hull.txt");
+    std::fs::create_dir(&mnt).unwrap();
+    let out = in_private_mounts(&format!(
+        "{HULL} --root {r} image mount localhost/debian:modes {m} >/dev/null && cd {m} && \
+         TZ=UTC find . -printf '%M %U/%G %TY-%Tm-%Td %TT %l|%P\\n' > {l}",
+        r = root.display(),
+        m = mnt.display(),
+        l = listing.display()
+    ));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let hull_view: std::collections::BTreeMap<String, String> = text(&std::fs::read(&listing).unwrap())
+        .lines()
+        .filter_map(|l| {
+            let (meta, name) = l.rsplit_once('|')?;
+            let mut parts: Vec<String> = meta.splitn(5, ' ').map(str::to_string).collect();
+            parts[3].truncate(8);
+            (!name.is_empty()).then(|| (name.to_string(), parts.join(" ")))
+        })
+        .collect();
+    // Against tar -tv of the layers.
+    let tar_view = merged_tar_listing(&[&l1, &l2]);
+    assert!(tar_view.len() > 3000, "a real distribution layer: {} entries", tar_view.len());
+    let mut diffs = Vec::new();
+    for (name, (_, want)) in &tar_view {
+        match hull_view.get(name) {
+            Some(got) if got == want => {}
+            got => diffs.push(format!("{name}: tar says {want:?}, hull has {got:?}")),
+        }
+    }
+    diffs.extend(hull_view.keys().filter(|k| !tar_view.contains_key(*k)).map(|k| format!("{k}: not in the layers")));
+    assert!(diffs.is_empty(), "{} differences from tar -tv, first: {:#?}", diffs.len(), &diffs[..diffs.len().min(20)]);
+    // Against umoci's unpack of the same image.
+    let layout = tmp.path().join("layout");
+    let out = hull(&root, &["image", "save", "-o", &format!("oci:{}", layout.display()), "localhost/debian:modes"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let bundle = tmp.path().join("bundle");
+    let out = Command::new("umoci")
+        .args(["unpack", "--image"])
+        .arg(format!("{}:modes", layout.display()))
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "umoci: {}", text(&out.stderr));
+    let umoci_view = tree_listing(&bundle.join("rootfs"));
+    let mut diffs = Vec::new();
+    for (name, want) in &umoci_view {
+        match hull_view.get(name) {
+            Some(got) if got == want => {}
+            got => diffs.push(format!("{name}: umoci has {want:?}, hull {got:?}")),
+        }
+    }
+    diffs.extend(hull_view.keys().filter(|k| !umoci_view.contains_key(*k)).map(|k| format!("{k}: not in umoci's")));
+    assert!(diffs.is_empty(), "{} differences from umoci, first: {:#?}", diffs.len(), &diffs[..diffs.len().min(20)]);
+    // From inside: a non-root user cannot write the system's directories.
+    let out = hull(
+        &root,
+        &[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "-u",
+            "1000",
+            "localhost/debian:modes",
+            "/bin/sh",
+            "-c",
+            "for p in /etc/passwd.new /etc/x /bin/x /usr/bin/x /root/x /opt/private/x /srv/shared/x; do \
+             (echo 'evil:x:0:0::/root:/bin/sh' > $p) 2>/dev/null && echo wrote $p; done; \
+             mv /etc/passwd /etc/passwd.old 2>/dev/null && echo moved; ls /root 2>/dev/null && echo listed-root; \
+             touch /tmp/ok /srv/drop/ok && echo tmp-ok",
+        ],
+    );
+    assert_eq!(text(&out.stdout), "tmp-ok\n", "{}", text(&out.stderr));
+}
+
+#[test]
+fn layers_unpacked_with_0777_directories_are_repaired_on_open() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("store");
+    let mut b = tar::Builder::new(Vec::new());
+    use tar::EntryType::{Directory as D, Regular as F, Symlink as L};
+    entry(&mut b, "etc/", D, 0o755, 0, 0, 1, b"");
+    entry(&mut b, "etc/passwd", F, 0o644, 0, 0, 1, b"root:x:0:0::/root:/bin/sh\n");
+    entry(&mut b, "root/", D, 0o700, 0, 0, 1, b"");
+    entry(&mut b, "tmp/", D, 0o1777, 0, 0, 1, b"");
+    entry(&mut b, "usr/lib/x/", D, 0o755, 0, 0, 1, b""); // usr and usr/lib are implicit
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(L);
+    h.set_mode(0o777);
+    h.set_size(0);
+    h.set_cksum();
+    b.append_link(&mut h, "lnk", "/etc").unwrap();
+    entry(&mut b, "lnk2/", D, 0o755, 0, 0, 1, b"");
+    store_image(&root, "localhost/old:1", &[b.into_inner().unwrap()], false);
+    let mnt = tmp.path().join("mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    let mount = |root: &Path| {
+        in_private_mounts(&format!(
+            "{HULL} --root {} image mount localhost/old:1 {m} >/dev/null && cd {m} && stat -c '%n %a' etc root tmp usr usr/lib usr/lib/x",
+            root.display(),
+            m = mnt.display()
+        ))
+    };
+    let want = "etc 755\nroot 700\ntmp 1777\nusr 755\nusr/lib 755\nusr/lib/x 755\n";
+    let out = mount(&root);
+    assert_eq!(text(&out.stdout), want, "{}", text(&out.stderr));
+    // What an older Hull left on disk: every directory 0777, no marker.
+    let layers = root.join("snapshots/layers");
+    let layer = std::fs::read_dir(&layers).unwrap().flatten().next().unwrap().path();
+    std::fs::remove_file(layer.join("modes-v2")).unwrap();
+    let out = Command::new("find")
+        .arg(layer.join("fs"))
+        .args(["-type", "d", "-exec", "chmod", "0777", "{}", "+"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out = mount(&root);
+    assert_eq!(text(&out.stdout), want, "{}", text(&out.stderr));
+    assert!(layer.join("modes-v2").exists());
+    // The symlink was not followed: the host's /etc keeps its mode.
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata("/etc").unwrap().permissions().mode() & 0o7777, 0o755);
+}

@@ -66,11 +66,29 @@ fn retrying<T>(mut f: impl FnMut() -> Result<T>) -> Result<T> {
     }
 }
 
+/// Creates `path` if missing, and makes it 0600.
+fn set_private(path: &Path) -> Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let f = std::fs::File::options().create(true).append(true).mode(0o600).open(path);
+    f.and_then(|f| f.set_permissions(std::fs::Permissions::from_mode(0o600))).map_err(|e| EngineError::Io {
+        op: "chmod 0600",
+        path: path.display().to_string(),
+        source: e,
+    })
+}
+
 const COLUMNS: &str = "id, name, created, config, state";
 
 impl Db {
     /// Opens (creating) the database at `path`.
     pub fn open(path: &Path) -> Result<Db> {
+        // 0600 before SQLite opens it: its -wal and -shm files take the
+        // database's mode. An older 0644 database is tightened.
+        for p in [path.to_path_buf(), path.with_extension("db-wal"), path.with_extension("db-shm")] {
+            if p == path || p.exists() {
+                set_private(&p)?;
+            }
+        }
         retrying(|| {
             let conn = Connection::open(path)?;
             conn.busy_timeout(std::time::Duration::from_secs(30))?;

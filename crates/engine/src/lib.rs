@@ -69,14 +69,30 @@ pub(crate) struct Lock(#[allow(dead_code)] File);
 impl Engine {
     /// Opens the engine over its roots, creating them.
     pub fn open(cfg: EngineConfig) -> Result<Engine> {
-        // The run root is the runtime's state root too: only root looks inside.
-        if !cfg.run_root.exists() {
-            std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
-                .create(&cfg.run_root)
-                .map_err(io("mkdir", cfg.run_root.display()))?;
+        // Only root looks inside either root (see the security model in
+        // ARCHITECTURE.md): the run root is the runtime's state root; the
+        // root holds the images' layers, containers' upper directories and
+        // volumes, where set-id files must not be reachable by other users.
+        // 0700, not docker's 0710: the engine runs no user-namespaced
+        // container, whose mapped root would need the traversal bit.
+        for r in [&cfg.run_root, &cfg.root] {
+            if !r.exists() {
+                std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
+                    .create(r)
+                    .map_err(io("mkdir", r.display()))?;
+            }
         }
-        for d in [cfg.root.join("containers"), cfg.root.join("locks"), cfg.run_root.join(SHIMS_DIR)] {
-            std::fs::create_dir_all(&d).map_err(io("mkdir", d.display()))?;
+        let dirs = [
+            cfg.root.join("containers"),
+            cfg.root.join("locks"),
+            cfg.root.join("volumes"),
+            cfg.run_root.join(SHIMS_DIR),
+        ];
+        for d in &dirs {
+            std::fs::create_dir_all(d).map_err(io("mkdir", d.display()))?;
+        }
+        for d in dirs.iter().chain([&cfg.root, &cfg.run_root]) {
+            hull_image::private_dir(d).map_err(io("chmod 0700", d.display()))?;
         }
         let db = db::Db::open(&cfg.root.join("containers.db"))?;
         let images = Images::open(&cfg.root)?;

@@ -19,3 +19,16 @@ pub mod runtime_spec;
 pub mod snapshot;
 pub mod store;
 pub mod unpack;
+
+/// Makes `dir` reachable by its owner only (0700), whatever it was: image
+/// layers hold set-id files and file capabilities, so another host user who
+/// could reach them would have a way to root. Existing stores made by an
+/// older Hull with 0755 are tightened here, on open.
+pub fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode & 0o7700))?;
+    }
+    Ok(())
+}

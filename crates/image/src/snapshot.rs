@@ -61,6 +61,10 @@ fn io<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> Sn
     move |source| SnapshotError::Io { op, path: path.to_path_buf(), source }
 }
 
+/// Written beside a layer's `fs` once its directory modes are known to be
+/// the layer's own (see `repair_modes`).
+const MODES_MARKER: &str = "modes-v2";
+
 /// The snapshot directory tree.
 #[derive(Debug, Clone)]
 pub struct Snapshots {
@@ -73,6 +77,7 @@ impl Snapshots {
         let root = root.into();
         let layers = root.join("layers");
         std::fs::create_dir_all(&layers).map_err(io("mkdir", &layers))?;
+        crate::private_dir(&root).map_err(io("chmod 0700", &root))?;
         Ok(Snapshots { root })
     }
 
@@ -101,6 +106,11 @@ impl Snapshots {
             .zip(&chains)
             .filter(|(_, chain)| !self.layer_dir(chain).exists())
             .collect();
+        for ((layer, _), chain) in manifest.layers.iter().zip(diff_ids).zip(&chains) {
+            if self.layer_dir(chain).exists() && !self.marker(chain).exists() {
+                self.repair_modes(store, layer, chain)?;
+            }
+        }
         // Layers unpack into separate directories: do them side by side (one
         // thread per core at most); creating files, not reading, is the cost.
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -132,6 +142,8 @@ impl Snapshots {
             if &actual != diff_id {
                 return Err(SnapshotError::DiffId { layer: layer.digest.clone(), expected: diff_id.clone(), actual });
             }
+            let marker = tmp.join(MODES_MARKER);
+            std::fs::write(&marker, b"").map_err(io("write", &marker))?;
             let final_dir = self.root.join("layers").join(chain.hex());
             match std::fs::rename(&tmp, &final_dir) {
                 Ok(()) => Ok(()),
@@ -142,6 +154,28 @@ impl Snapshots {
         })();
         let _ = std::fs::remove_dir_all(&tmp);
         result
+    }
+
+    fn marker(&self, chain: &Digest) -> PathBuf {
+        self.root.join("layers").join(chain.hex()).join(MODES_MARKER)
+    }
+
+    /// Layers unpacked before directory modes were kept have every
+    /// directory 0777 (writable by any user in the container): sets each
+    /// one the layer lists back to its mode, and those it does not list
+    /// (implicit parents) to 0755; then marks the layer repaired. In place,
+    /// so containers already running on the layer are fixed too.
+    fn repair_modes(&self, store: &Store, layer: &crate::manifest::Descriptor, chain: &Digest) -> Result<()> {
+        let fs_dir = self.layer_dir(chain);
+        let compression = layer_compression(&layer.media_type).ok_or_else(|| SnapshotError::MediaType {
+            layer: layer.digest.clone(),
+            media_type: layer.media_type.clone(),
+        })?;
+        let blob = store.open_blob(&layer.digest)?;
+        crate::unpack::repair_directory_modes(blob, compression, &fs_dir)
+            .map_err(|source| SnapshotError::Unpack { layer: layer.digest.clone(), source })?;
+        let marker = self.marker(chain);
+        std::fs::write(&marker, b"").map_err(io("write", &marker))
     }
 
     /// Layer directories no image in `keep` uses, removed; returns how many.
@@ -164,15 +198,18 @@ impl Snapshots {
     }
 }
 
-/// Mounts an image read-only at `target`: a read-only bind of its only
-/// layer, or an overlay of its layers without an upper directory.
+/// Mounts an image read-only at `target` for the host to look at: a
+/// read-only bind of its only layer, or an overlay of its layers without
+/// an upper directory; nosuid and nodev, so no file of the image is a way
+/// to root on the host.
 pub fn mount_readonly(layers: &[PathBuf], target: &Path) -> Result<()> {
     match layers {
         [] => Err(SnapshotError::Image("has no layers".into())),
         [one] => {
             nix::mount::mount(Some(one.as_path()), target, None::<&str>, nix::mount::MsFlags::MS_BIND, None::<&str>)
                 .map_err(|e| io("bind", target)(e.into()))?;
-            let flags = nix::mount::MsFlags::MS_BIND | nix::mount::MsFlags::MS_REMOUNT | nix::mount::MsFlags::MS_RDONLY;
+            use nix::mount::MsFlags as F;
+            let flags = F::MS_BIND | F::MS_REMOUNT | F::MS_RDONLY | F::MS_NOSUID | F::MS_NODEV;
             nix::mount::mount(None::<&str>, target, None::<&str>, flags, None::<&str>)
                 .map_err(|e| io("remount ro", target)(e.into()))
         }
@@ -224,9 +261,13 @@ fn mount_overlay_impl(layers: &[PathBuf], upper: Option<(&Path, &Path)>, target:
     if unsafe { libc::syscall(libc::SYS_fsconfig, fs.as_raw_fd(), 6u32, 0usize, 0usize, 0) } < 0 {
         return Err(io("create overlay for", target)(std::io::Error::last_os_error()));
     }
+    // A container's root keeps set-id files working inside; a read-only
+    // view for the host (no upper) gets nosuid and nodev.
+    const MOUNT_ATTR_RDONLY_NOSUID_NODEV: u32 = 0x1 | 0x2 | 0x4;
+    let attrs = if upper.is_none() { MOUNT_ATTR_RDONLY_NOSUID_NODEV } else { 0 };
     // SAFETY: fsmount on a created context returns a new mount fd.
     let mnt = unsafe {
-        libc::syscall(libc::SYS_fsmount, fs.as_raw_fd(), 1u32 /* FSMOUNT_CLOEXEC */, 0u32)
+        libc::syscall(libc::SYS_fsmount, fs.as_raw_fd(), 1u32 /* FSMOUNT_CLOEXEC */, attrs)
     };
     if mnt < 0 {
         return Err(io("fsmount overlay for", target)(std::io::Error::last_os_error()));

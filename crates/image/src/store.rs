@@ -87,6 +87,7 @@ impl Store {
             let p = root.join(d);
             std::fs::create_dir_all(&p).map_err(io("mkdir", &p))?;
         }
+        crate::private_dir(&root).map_err(io("chmod 0700", &root))?;
         Ok(Store { root })
     }
 

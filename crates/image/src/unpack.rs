@@ -84,6 +84,67 @@ pub fn unpack_layer(blob: impl Read, compression: Compression, dest: &Path) -> R
     Ok(hashing.finish().0)
 }
 
+/// Sets every directory of an unpacked layer at `dest` to the mode `blob`
+/// gives it, and directories it does not list from 0777 to 0755 (the
+/// repair of layers unpacked by a version that left mkdir's 0777).
+/// Directories are opened beneath `dest` without following any symlink.
+pub fn repair_directory_modes(blob: impl Read, compression: Compression, dest: &Path) -> Result<()> {
+    let decoded: Box<dyn Read> = match compression {
+        Compression::None => Box::new(blob),
+        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(blob))),
+        Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(blob).map_err(UnpackError::Read)?),
+    };
+    let mut archive = tar::Archive::new(decoded);
+    let mut listed = std::collections::HashMap::new();
+    for entry in archive.entries().map_err(UnpackError::Read)? {
+        let entry = entry.map_err(UnpackError::Read)?;
+        if entry.header().entry_type() == tar::EntryType::Directory {
+            if let Ok(rel) = safe_relative(&entry.path_bytes()) {
+                listed.insert(rel, entry.header().mode().unwrap_or(0o755) & 0o7777);
+            }
+        }
+    }
+    let root = std::fs::File::open(dest).map_err(io("open", dest))?;
+    let mut stack = vec![PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        let dir = open_dir_beneath(&root, &rel).map_err(io("open", &dest.join(&rel)))?;
+        let path = dest.join(&rel);
+        let current = dir.metadata().map_err(io("stat", &path))?;
+        use std::os::unix::fs::PermissionsExt;
+        let want = match listed.get(&rel) {
+            Some(mode) => Some(*mode),
+            None if current.permissions().mode() & 0o7777 == 0o777 && !rel.as_os_str().is_empty() => Some(0o755),
+            None => None,
+        };
+        if let Some(mode) = want {
+            use std::os::fd::AsRawFd;
+            nix::sys::stat::fchmod(dir.as_raw_fd(), Mode::from_bits_truncate(mode))
+                .map_err(|e| io("chmod", &path)(e.into()))?;
+        }
+        for child in std::fs::read_dir(&path).map_err(io("read", &path))?.flatten() {
+            if child.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push(rel.join(child.file_name()));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Opens the directory `rel` beneath `root`, refusing symlinks anywhere
+/// on the way (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS).
+fn open_dir_beneath(root: &std::fs::File, rel: &Path) -> std::io::Result<std::fs::File> {
+    use rustix::fs::{Mode as RMode, OFlags, ResolveFlags};
+    let rel = if rel.as_os_str().is_empty() { Path::new(".") } else { rel };
+    let fd = rustix::fs::openat2(
+        root,
+        rel,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        RMode::empty(),
+        ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS,
+    )?;
+    Ok(std::fs::File::from(fd))
+}
+
 /// Holds the process umask at 0 while any layer is being unpacked (layers
 /// unpack on several threads; the umask is per process): the first guard
 /// clears it, the last one restores it.
@@ -159,7 +220,8 @@ impl Unpacker {
                     Ok(_) => {
                         return Err(UnpackError::Unsafe { entry: entry.into(), reason: "goes through a non-directory" })
                     }
-                    Err(_) => std::fs::create_dir(&cur).map_err(io("mkdir", &cur))?,
+                    // A parent the layer does not list: 0755, as docker and umoci make it.
+                    Err(_) => mkdir(&cur, 0o755)?,
                 }
                 self.known_dirs.insert(cur.clone());
             }
@@ -226,26 +288,25 @@ impl Unpacker {
         let owner_differs = uid != self.euid || gid != self.egid;
         match kind {
             tar::EntryType::Directory => {
-                let existed = match std::fs::create_dir(&path) {
-                    Ok(()) => false,
-                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                match mkdir(&path, mode) {
+                    Ok(()) => {}
+                    Err(UnpackError::Io { source, .. }) if source.kind() == std::io::ErrorKind::AlreadyExists => {
                         if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
                             self.forget(&path);
                             clear(&path)?;
-                            std::fs::create_dir(&path).map_err(io("mkdir", &path))?;
+                            mkdir(&path, mode)?;
                         }
-                        true
                     }
-                    Err(e) => return Err(io("mkdir", &path)(e)),
-                };
+                    Err(e) => return Err(e),
+                }
                 self.known_dirs.insert(path.clone());
                 if owner_differs {
                     lchown(&path, uid, gid)?;
                 }
-                // mkdir took the mode (no umask); an existing one, or chown, may need it again.
-                if existed || owner_differs || mode & 0o7000 != 0 {
-                    chmod(&path, mode)?;
-                }
+                // Always: mkdir drops set-id bits, chown clears them, and an
+                // existing directory (an implicit parent, or one listed
+                // twice) has some other mode. Never leave mkdir's default.
+                chmod(&path, mode)?;
                 self.xattrs(entry, &path)?;
                 Ok(Some((path, mtime)))
             }
@@ -365,6 +426,13 @@ impl RawFdCompat for std::os::fd::BorrowedFd<'_> {
 fn create_file(path: &Path, mode: u32) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
     std::fs::File::options().write(true).create_new(true).mode(mode).custom_flags(libc::O_CLOEXEC).open(path)
+}
+
+/// Creates one directory with `mode` (the umask is 0 while unpacking, so
+/// the mode is exact save set-id bits, which the caller sets after).
+fn mkdir(path: &Path, mode: u32) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().mode(mode & 0o777).create(path).map_err(io("mkdir", path))
 }
 
 fn lchown(path: &Path, uid: u32, gid: u32) -> Result<()> {

@@ -1,5 +1,10 @@
-//! `hull top`: the container's processes, as `ps -f` shows them.
+//! `hull top`: the container's processes, as `ps` shows them.
+//!
+//! As docker does, ps runs over the whole host with the user's arguments
+//! (any of them may select every process: `aux`, `-e`) and only the rows
+//! whose PID belongs to the container are printed.
 
+use anyhow::bail;
 use hull_engine::Engine;
 
 /// `hull top`.
@@ -7,15 +12,50 @@ use hull_engine::Engine;
 pub struct Args {
     /// Container.
     container: String,
-    /// ps options (default -f).
+    /// ps options (default -ef, as docker's).
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     ps_args: Vec<String>,
 }
 
 pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
     let pids = engine.top(&a.container)?;
-    let list = pids.iter().map(i32::to_string).collect::<Vec<_>>().join(",");
-    let ps_args = if a.ps_args.is_empty() { vec!["-f".to_string()] } else { a.ps_args };
-    let status = std::process::Command::new("ps").args(&ps_args).arg("-p").arg(&list).status()?;
-    Ok(if status.success() { 0 } else { 1 })
+    let ps_args = if a.ps_args.is_empty() { vec!["-ef".to_string()] } else { a.ps_args };
+    let out = std::process::Command::new("ps").args(&ps_args).output()?;
+    if !out.status.success() {
+        bail!("ps {}: {}", ps_args.join(" "), String::from_utf8_lossy(&out.stderr).trim());
+    }
+    print!("{}", container_rows(&String::from_utf8_lossy(&out.stdout), &pids)?);
+    Ok(0)
+}
+
+/// The header and the rows of `ps` output whose PID column is one of `pids`.
+fn container_rows(ps: &str, pids: &[i32]) -> anyhow::Result<String> {
+    let mut lines = ps.lines();
+    let header = lines.next().unwrap_or_default();
+    let Some(col) = header.split_whitespace().position(|c| c == "PID") else {
+        bail!("couldn't find PID field in ps output");
+    };
+    let mut out = format!("{header}\n");
+    for line in lines {
+        let pid = line.split_whitespace().nth(col).and_then(|p| p.parse::<i32>().ok());
+        if pid.is_some_and(|p| pids.contains(&p)) {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::container_rows;
+
+    #[test]
+    fn keeps_only_the_containers_rows() {
+        let ps = "USER PID %CPU COMMAND\nroot 1 0.0 init\nroot 42 0.0 sleep\nbob 43 0.0 42\n";
+        assert_eq!(container_rows(ps, &[42]).unwrap(), "USER PID %CPU COMMAND\nroot 42 0.0 sleep\n");
+        let ps = "  PID COMMAND\n    7 sh\n    8 ps\n";
+        assert_eq!(container_rows(ps, &[7]).unwrap(), "  PID COMMAND\n    7 sh\n");
+        assert!(container_rows("COMMAND\nsh\n", &[1]).unwrap_err().to_string().contains("PID field"));
+    }
 }

@@ -14,6 +14,9 @@ pub use std::io::Write;
 pub use std::path::Path;
 pub use std::process::{Command, Output};
 
+pub mod env;
+pub use env::*;
+
 pub const HULL: &str = env!("CARGO_BIN_EXE_hull");
 
 /// hull with its state under `root` (run state beside it, cgroups under a
