@@ -114,3 +114,76 @@ fn top_shows_only_the_containers_processes_whatever_ps_is_asked() {
     host.wait().unwrap();
     e.ok(&["rm", "-f", &id]);
 }
+
+/// Builds a test helper (tests/helpers/NAME.c) as a static binary into `dir`.
+fn helper(name: &str, dir: &Path) -> std::path::PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/helpers").join(format!("{name}.c"));
+    let bin = dir.join(name);
+    let out = Command::new("gcc").args(["-static", "-O2", "-o"]).arg(&bin).arg(&src).output().unwrap();
+    assert!(out.status.success(), "gcc {name}: {}", text(&out.stderr));
+    bin
+}
+
+/// Runs `cmd` under a new pseudo-terminal (script(1)), then reads one line
+/// of that terminal's input, which is what a process that injected keys
+/// with TIOCSTI would have typed into the operator's shell. Returns the
+/// transcript.
+fn on_a_terminal(e: &Env, cmd: &str) -> String {
+    let script = format!("{cmd}; read -t 1 line; echo \"GOT:[$line]\"");
+    let mut child = Command::new("script")
+        .args(["-qec", &script, "/dev/null"])
+        .env("HULL_CGROUP_PARENT", format!("/{}", e.parent))
+        .env("HULL_SHIM", Path::new(HULL).with_file_name("hull-shim"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Our end stays open until script is done: at EOF script would end the terminal's input.
+    let stdin = child.stdin.take();
+    let mut transcript = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut transcript).unwrap();
+    child.wait().unwrap();
+    drop(stdin);
+    transcript
+}
+
+#[test]
+fn no_container_process_gets_the_operators_terminal() {
+    let e = Env::new();
+    let bin = e._tmp.path().join("bin");
+    let out = e._tmp.path().join("out");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::create_dir_all(&out).unwrap();
+    helper("tiocsti", &bin);
+    let (bind_bin, bind_out) = (format!("{}:/h:ro", bin.display()), format!("{}:/out", out.display()));
+    let id = e.ok(&["run", "-d", "--network", "none", "-v", &bind_bin, "-v", &bind_out, IMG, "sleep", "300"]);
+    let hull = format!(
+        "nsenter --net=/run/netns/{} {HULL} --root {} --run-root {}",
+        e.netns,
+        e.root.display(),
+        e.run_root().display()
+    );
+    let runtime = Path::new(HULL).with_file_name("hull-runtime");
+    assert!(runtime.exists(), "{} not built", runtime.display());
+    let cases = [
+        ("exec", format!("{hull} exec {id} /h/tiocsti /out/report")),
+        ("exec -i", format!("{hull} exec -i {id} /h/tiocsti /out/report")),
+        ("run", format!("{hull} run --rm --network none -v {bind_bin} -v {bind_out} {IMG} /h/tiocsti /out/report")),
+        (
+            "hull-runtime exec",
+            format!("{} --root {} exec {id} /h/tiocsti /out/report", runtime.display(), e.run_root().display()),
+        ),
+    ];
+    // The caller's stdio is the terminal itself, as for an operator at a shell.
+    for (what, cmd) in &cases {
+        let _ = std::fs::remove_file(out.join("report"));
+        let transcript = on_a_terminal(&e, cmd);
+        assert!(
+            transcript.contains("GOT:[]"),
+            "{what}: the container typed into the operator's terminal: {transcript:?}"
+        );
+        let report = std::fs::read_to_string(out.join("report")).unwrap_or_default();
+        assert_eq!(report, "fd0:0:0 fd1:0:0 fd2:0:0 tty:-1\n", "{what}: {transcript:?}");
+    }
+    e.ok(&["rm", "-f", &id]);
+}

@@ -43,6 +43,8 @@ pub struct InitConfig<'a> {
     pub die_with_parent: bool,
     /// Per mount index, the user namespace of an idmapped mount.
     pub idmaps: &'a [Option<OwnedFd>],
+    /// Without a terminal: the descriptors to install as 0, 1 and 2.
+    pub stdio: Option<&'a crate::stdio::ChildStdio>,
 }
 
 /// Runs the init; never returns.
@@ -208,6 +210,12 @@ fn setup(cfg: &InitConfig, chan: &Channel) -> Result<Exec> {
     }
     if proc_.terminal == Some(true) {
         attach_terminal(chan, &proc_, !dev_is_host_bind)?;
+    } else {
+        // A session of its own, as with a terminal: never the caller's.
+        nix::unistd::setsid().ctx("setsid", "container init")?;
+        if let Some(stdio) = cfg.stdio {
+            stdio.install()?;
+        }
     }
     finish_process(cfg, chan, &proc_, userns, state)
 }

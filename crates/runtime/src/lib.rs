@@ -21,6 +21,7 @@ pub mod process;
 pub mod rootfs;
 pub mod seccomp;
 pub mod state;
+pub mod stdio;
 pub mod sync;
 pub mod sys;
 mod tenant;

@@ -31,6 +31,8 @@ pub struct TenantConfig<'a> {
     /// for its children; then this child enters it (after the user
     /// namespace) and forks once more, and the grandchild goes on.
     pub pid_ns_then_fork: Option<File>,
+    /// Without a terminal: the descriptors to install as 0, 1 and 2.
+    pub stdio: Option<&'a crate::stdio::ChildStdio>,
 }
 
 /// Runs the exec child; never returns.
@@ -77,6 +79,12 @@ fn setup_and_exec(cfg: &TenantConfig, chan: &Channel) -> Result<std::convert::In
         chan.send_with_fd(&Message::ConsoleMaster, master.as_raw_fd()).ctx("send", "terminal master")?;
         drop(master);
         crate::terminal::make_controlling(&slave)?;
+    }
+    if let Some(stdio) = cfg.stdio {
+        // Its own session even without a terminal: the process must not
+        // share the caller's session, nor reach its controlling terminal.
+        nix::unistd::setsid().ctx("setsid", "exec process")?;
+        stdio.install()?;
     }
     let prepared = crate::process::become_process(cfg.process, cfg.userns, cfg.preserve_fds)?;
     if let Some(fd) = crate::process::lock_down(cfg.process, cfg.seccomp)? {

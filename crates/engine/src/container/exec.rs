@@ -1,5 +1,6 @@
 //! `exec`: a process in a running container, run by the runtime library
-//! from the calling process (no shim round trip), with the caller's stdio.
+//! from the calling process (no shim round trip); its stdio relayed
+//! through pipes, or a terminal of its own (never the caller's).
 
 use crate::error::{EngineError, Result};
 use crate::model::Status;
@@ -69,7 +70,10 @@ impl Engine {
             ..Default::default()
         };
         let process = rt.exec_process(&row.id, &ask)?;
-        let opts = hull_runtime::ExecOptions { process, detach: req.detach, ..Default::default() };
+        // docker's exec -d discards the process's output: it gets /dev/null,
+        // never the caller's descriptors (a terminal among them).
+        let stdio = if req.detach { hull_runtime::stdio::ExecStdio::Null } else { Default::default() };
+        let opts = hull_runtime::ExecOptions { process, detach: req.detach, stdio, ..Default::default() };
         match rt.exec(&row.id, &opts) {
             Ok(_pid) if req.detach => Ok(0),
             Ok(code) => Ok(code),

@@ -96,6 +96,7 @@ pub fn run(rt: &hull_runtime::Runtime, a: Args) -> anyhow::Result<i32> {
         pid_file: a.pid_file.clone(),
         preserve_fds: a.preserve_fds,
         console_socket: a.console_socket.clone(),
+        stdio: Default::default(),
     };
     let code = rt.exec(&a.id, &opts)?;
     Ok(if a.detach { 0 } else { code })

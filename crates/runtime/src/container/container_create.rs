@@ -51,6 +51,8 @@ pub struct Created {
     pub warnings: Vec<String>,
     /// The terminal's master, when the caller attaches it itself.
     pub console: Option<OwnedFd>,
+    /// Without a terminal in the foreground: the pipes to relay.
+    pub relay: Option<crate::stdio::Relay>,
 }
 
 /// Undoes a half-made container when `create` fails.
@@ -193,6 +195,16 @@ impl Runtime {
         // SAFETY: open just returned this descriptor and nothing else owns it.
         let dir_fd = unsafe { OwnedFd::from_raw_fd(dir_fd) };
         let idmaps = idmapped_mount_namespaces(&config)?;
+        // Never a host terminal for the init (see crate::stdio): pipes in
+        // the foreground, the caller's descriptors otherwise.
+        let (child_stdio, relay) = match (terminal, opts.attach_terminal) {
+            (true, _) => (None, None),
+            (false, true) => {
+                let (child, relay) = crate::stdio::ChildStdio::pipes()?;
+                (Some(child), Some(relay))
+            }
+            (false, false) => (Some(crate::stdio::ChildStdio::inherited_without_terminals()?), None),
+        };
         let (parent_chan, child_chan) = sync::pair().ctx("socketpair", "init channel")?;
         // Relative bind sources are relative to the bundle, as in runc.
         std::env::set_current_dir(&bundle).ctx("chdir", bundle.display())?;
@@ -226,6 +238,7 @@ impl Runtime {
                     seccomp: seccomp.as_ref(),
                     idmaps: &idmaps,
                     die_with_parent: opts.die_with_parent,
+                    stdio: child_stdio.as_ref(),
                 };
                 init::main(cfg, child_chan)
             }
@@ -236,6 +249,7 @@ impl Runtime {
         prep.restore()?;
         drop(child_chan);
         drop(dir_fd);
+        drop(child_stdio);
 
         if userns {
             crate::idmap::write(pid, &linux.uid_mappings, &linux.gid_mappings)?;
@@ -266,7 +280,7 @@ impl Runtime {
             crate::util::write_atomic(&pf, pid.to_string().as_bytes())?;
         }
         cleanup.disarm();
-        Ok(Created { record, warnings, console })
+        Ok(Created { record, warnings, console, relay })
     }
 }
 

@@ -4,6 +4,7 @@ use super::Runtime;
 use crate::error::{spec, Context, Result, RuntimeError};
 use crate::namespaces::flag;
 use crate::state::Status;
+use crate::stdio::ChildStdio;
 use crate::sync::{self, Message};
 use crate::sys::{self, Forked};
 use crate::tenant::{self, TenantConfig};
@@ -27,6 +28,8 @@ pub struct ExecOptions {
     pub preserve_fds: u32,
     /// Where to send the terminal's master (process.terminal).
     pub console_socket: Option<PathBuf>,
+    /// Without a terminal: how stdio is given (see [`crate::stdio`]).
+    pub stdio: crate::stdio::ExecStdio,
 }
 
 /// Flag-level overrides of the container's process, as runc's exec takes them.
@@ -110,6 +113,15 @@ impl Runtime {
         let seccomp = self.seccomp_filter(&spec_)?;
         let (namespaces, pid_ns, userns) = container_namespaces(record.pid)?;
         let unified_fd = record.cgroup_paths.unified.as_deref().and_then(super::container_create::open_cgroup_dir);
+        let (child_stdio, relay) = match (terminal, opts.stdio, opts.detach) {
+            (true, _, _) => (None, None),
+            (false, crate::stdio::ExecStdio::Null, _) => (Some(ChildStdio::null()?), None),
+            (false, _, true) => (Some(ChildStdio::inherited_without_terminals()?), None),
+            (false, _, false) => {
+                let (child, relay) = ChildStdio::pipes()?;
+                (Some(child), Some(relay))
+            }
+        };
         let (parent_chan, child_chan) = sync::pair().ctx("socketpair", "exec channel")?;
         let own_pid_ns = File::open("/proc/self/ns/pid").ctx("open", "/proc/self/ns/pid")?;
         // Without privileges over the container's user namespace the runtime
@@ -139,6 +151,7 @@ impl Runtime {
                     seccomp: seccomp.as_ref(),
                     preserve_fds: opts.preserve_fds,
                     pid_ns_then_fork,
+                    stdio: child_stdio.as_ref(),
                 };
                 tenant::main(cfg, child_chan)
             }
@@ -148,6 +161,7 @@ impl Runtime {
             nix::sched::setns(&own_pid_ns, flag(NamespaceType::Pid)).ctx("setns", "own pid namespace")?;
         }
         drop(child_chan);
+        drop(child_stdio);
         let mut set = SigSet::empty();
         if !opts.detach {
             super::container_run::FORWARDED.iter().for_each(|s| set.add(*s));
@@ -183,7 +197,7 @@ impl Runtime {
         if opts.detach {
             return Ok(pid);
         }
-        super::container_run::wait_forwarding(pid, set, console)
+        super::container_run::wait_forwarding(pid, set, console, relay)
     }
 }
 

@@ -53,7 +53,7 @@ impl Runtime {
         if detach {
             return Ok((RunOutcome::Detached, warnings));
         }
-        let code = wait_forwarding(pid, set, created.console)?;
+        let code = wait_forwarding(pid, set, created.console, created.relay)?;
         if !keep {
             if let Err(e) = self.delete(&opts.id, true) {
                 warnings.push(e.to_string());
@@ -63,65 +63,78 @@ impl Runtime {
     }
 }
 
-/// Waits for the process (our child), forwarding signals sent to us; with
-/// a terminal master, also copies our stdin to it and its output to our
-/// stdout (our terminal in raw mode, SIGWINCH passed on as a resize).
-pub(super) fn wait_forwarding(pid: i32, set: SigSet, console: Option<OwnedFd>) -> Result<i32> {
+/// Waits for the process (our child), forwarding signals sent to us, and
+/// relays its stdio: with a terminal master, our stdin to it and its
+/// output to our stdout (our terminal in raw mode, SIGWINCH passed on as a
+/// resize); with pipes (`relay`), our stdin to its stdin and its stdout and
+/// stderr to ours.
+pub(super) fn wait_forwarding(
+    pid: i32,
+    set: SigSet,
+    console: Option<OwnedFd>,
+    relay: Option<crate::stdio::Relay>,
+) -> Result<i32> {
     let sfd = SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC).ctx("signalfd", "forwarded signals")?;
     let pidfd = crate::sys::pidfd_open(pid).ctx("pidfd_open", pid)?;
     let _raw = console.as_ref().and_then(|_| crate::terminal::RawMode::enter(0));
     if let (Some(m), Some((rows, cols))) = (&console, crate::terminal::get_size(0)) {
         let _ = crate::terminal::set_size(m.as_raw_fd(), rows, cols);
     }
-    let mut stdin_open = console.is_some();
-    let mut master_open = console.is_some();
+    // SAFETY: our standard descriptors stay open for the life of the process.
+    let (stdin, stdout, stderr) =
+        unsafe { (BorrowedFd::borrow_raw(0), BorrowedFd::borrow_raw(1), BorrowedFd::borrow_raw(2)) };
+    let mut outputs: Vec<(BorrowedFd, BorrowedFd, bool)> = Vec::new();
+    let mut input = None;
+    if let Some(m) = &console {
+        outputs.push((m.as_fd(), stdout, true));
+        input = Some(Input::new(stdin, m.try_clone().ctx("dup", "terminal master")?, false));
+    }
+    let relay_out = relay.map(|r| {
+        input = Some(Input::new(stdin, r.stdin, true));
+        (r.stdout, r.stderr)
+    });
+    if let Some((out, err)) = &relay_out {
+        outputs.push((out.as_fd(), stdout, true));
+        outputs.push((err.as_fd(), stderr, true));
+    }
     loop {
-        // SAFETY: fd 0 stays open for the life of the process.
-        let stdin = unsafe { BorrowedFd::borrow_raw(0) };
         let mut fds = vec![PollFd::new(pidfd.as_fd(), PollFlags::POLLIN), PollFd::new(sfd.as_fd(), PollFlags::POLLIN)];
-        if let (Some(m), true) = (&console, master_open) {
-            fds.push(PollFd::new(m.as_fd(), PollFlags::POLLIN));
-        }
-        if stdin_open {
-            fds.push(PollFd::new(stdin, PollFlags::POLLIN));
-        }
+        let open: Vec<usize> = (0..outputs.len()).filter(|i| outputs[*i].2).collect();
+        fds.extend(open.iter().map(|i| PollFd::new(outputs[*i].0, PollFlags::POLLIN)));
+        let input_poll = input.as_ref().and_then(Input::poll_fd);
+        let has_input = input_poll.is_some();
+        fds.extend(input_poll);
         match nix::poll::poll(&mut fds, PollTimeout::NONE) {
             Err(nix::errno::Errno::EINTR) => continue,
             other => other.ctx("poll", "container process")?,
         };
-        let ready = |i: usize| fds.get(i).and_then(|f| f.revents()).is_some_and(|r| !r.is_empty());
-        let (exited, signalled) = (ready(0), ready(1));
-        let master_ready = master_open && ready(2);
-        let stdin_ready = stdin_open && ready(if master_open { 3 } else { 2 });
+        let ready: Vec<bool> = fds.iter().map(|f| f.revents().is_some_and(|r| !r.is_empty())).collect();
         drop(fds);
-        if signalled {
-            if let Ok(Some(info)) = sfd.read_signal() {
-                match (Signal::try_from(info.ssi_signo as i32), &console) {
-                    (Ok(Signal::SIGWINCH), Some(m)) => {
-                        if let Some((rows, cols)) = crate::terminal::get_size(0) {
-                            let _ = crate::terminal::set_size(m.as_raw_fd(), rows, cols);
-                        }
-                    }
-                    (Ok(sig), _) => {
-                        let _ = nix::sys::signal::kill(Pid::from_raw(pid), sig);
-                    }
-                    _ => {}
+        if ready[1] {
+            forward_signal(&sfd, pid, console.as_ref());
+        }
+        for (k, i) in open.iter().enumerate() {
+            if ready[2 + k] {
+                let (from, to, _) = outputs[*i];
+                outputs[*i].2 = copy(from.as_raw_fd(), to.as_raw_fd());
+            }
+        }
+        if has_input && ready[2 + open.len()] {
+            if let Some(i) = input.as_mut() {
+                i.step();
+            }
+        }
+        if ready[0] {
+            // Whatever the process wrote last is still in the pty or pipes;
+            // what a process it left behind writes later is not waited for.
+            for (from, to, open) in &outputs {
+                if *open {
+                    let _ = nix::fcntl::fcntl(
+                        from.as_raw_fd(),
+                        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+                    );
+                    while copy(from.as_raw_fd(), to.as_raw_fd()) {}
                 }
-            }
-        }
-        if let Some(m) = &console {
-            if master_ready {
-                master_open = copy(m.as_raw_fd(), 1);
-            }
-            if stdin_ready {
-                stdin_open = copy(0, m.as_raw_fd());
-            }
-        }
-        if exited {
-            if let (Some(m), true) = (&console, master_open) {
-                // Whatever the process wrote last is still in the pty.
-                let _ = nix::fcntl::fcntl(m.as_raw_fd(), nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK));
-                while copy(m.as_raw_fd(), 1) {}
             }
             break;
         }
@@ -131,6 +144,80 @@ pub(super) fn wait_forwarding(pid: i32, set: SigSet, console: Option<OwnedFd>) -
         WaitStatus::Signaled(_, sig, _) => Ok(128 + sig as i32),
         // Stopped/continued cannot happen without WUNTRACED; treat as unknown.
         _ => Ok(255),
+    }
+}
+
+fn forward_signal(sfd: &SignalFd, pid: i32, console: Option<&OwnedFd>) {
+    if let Ok(Some(info)) = sfd.read_signal() {
+        match (Signal::try_from(info.ssi_signo as i32), console) {
+            (Ok(Signal::SIGWINCH), Some(m)) => {
+                if let Some((rows, cols)) = crate::terminal::get_size(0) {
+                    let _ = crate::terminal::set_size(m.as_raw_fd(), rows, cols);
+                }
+            }
+            (Ok(sig), _) => {
+                let _ = nix::sys::signal::kill(Pid::from_raw(pid), sig);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Our stdin copied to the process. Into a pipe the writes do not block
+/// (what the process has not read yet waits here, and its output keeps
+/// flowing meanwhile); at our EOF the pipe is closed, so the process sees
+/// its own EOF.
+struct Input<'a> {
+    from: BorrowedFd<'a>,
+    to: Option<OwnedFd>,
+    pending: Vec<u8>,
+    open: bool,
+    close_at_eof: bool,
+}
+
+impl<'a> Input<'a> {
+    fn new(from: BorrowedFd<'a>, to: OwnedFd, pipe: bool) -> Input<'a> {
+        if pipe {
+            let _ = nix::fcntl::fcntl(to.as_raw_fd(), nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK));
+        }
+        Input { from, to: Some(to), pending: Vec::new(), open: true, close_at_eof: pipe }
+    }
+
+    fn poll_fd(&self) -> Option<PollFd<'_>> {
+        let to = self.to.as_ref()?;
+        if !self.pending.is_empty() {
+            Some(PollFd::new(to.as_fd(), PollFlags::POLLOUT))
+        } else if self.open {
+            Some(PollFd::new(self.from, PollFlags::POLLIN))
+        } else {
+            None
+        }
+    }
+
+    fn step(&mut self) {
+        let Some(to) = &self.to else { return };
+        if self.pending.is_empty() {
+            let mut buf = [0u8; 8192];
+            match nix::unistd::read(self.from.as_raw_fd(), &mut buf) {
+                Ok(0) | Err(_) => self.open = false,
+                Ok(n) => self.pending.extend_from_slice(&buf[..n]),
+            }
+        }
+        while !self.pending.is_empty() {
+            match nix::unistd::write(to, &self.pending) {
+                Ok(w) => drop(self.pending.drain(..w)),
+                Err(nix::errno::Errno::EINTR) => {}
+                Err(nix::errno::Errno::EAGAIN) => return,
+                // The process closed its stdin: drop what it will never read.
+                Err(_) => {
+                    self.pending.clear();
+                    self.open = false;
+                }
+            }
+        }
+        if !self.open && self.close_at_eof {
+            self.to = None;
+        }
     }
 }
 
