@@ -212,6 +212,17 @@ fn main() {
     // SAFETY: restoring the default disposition of SIGPIPE touches no memory.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     let cli = Cli::parse();
+    // exec's process is a clone of this one: it must run from a binary the
+    // container cannot write (see hull_runtime::sealed).
+    if matches!(
+        cli.command,
+        Command::Verb(ContainerVerb::Exec(_)) | Command::Container(ContainerCommand::Verb(ContainerVerb::Exec(_)))
+    ) {
+        if let Err(e) = hull_runtime::sealed::ensure() {
+            eprintln!("Error: re-execute from a read-only copy of hull: {e}");
+            std::process::exit(126);
+        }
+    }
     let launch = matches!(
         cli.command,
         Command::Verb(ContainerVerb::Run(_) | ContainerVerb::Create(_) | ContainerVerb::Start(_))

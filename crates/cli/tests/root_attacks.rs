@@ -187,3 +187,197 @@ fn no_container_process_gets_the_operators_terminal() {
     }
     e.ok(&["rm", "-f", &id]);
 }
+
+#[test]
+fn a_path_swapped_under_a_mount_never_sends_it_to_the_host() {
+    let e = Env::new();
+    let bin = e._tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    helper("exchange", &bin);
+    // What the attacker aims at: a host directory with a file worth keeping.
+    let victim = e._tmp.path().join("victim");
+    std::fs::create_dir_all(&victim).unwrap();
+    std::fs::write(victim.join("target"), b"precious").unwrap();
+    let source = e._tmp.path().join("source");
+    std::fs::write(&source, b"source").unwrap();
+    let bind_bin = format!("{}:/h:ro", bin.display());
+    let script =
+        format!("mkdir -p /shared/d && ln -sfn {} /shared/l && exec /h/exchange /shared/d /shared/l", victim.display());
+    let attacker =
+        e.ok(&["run", "-d", "--network", "none", "-v", "shared:/shared", "-v", &bind_bin, IMG, "sh", "-c", &script]);
+    let bind = format!("{}:/shared/d/target", source.display());
+    let (mut ok, mut refused) = (0, 0);
+    for _ in 0..200 {
+        let out = e.run(&["run", "--rm", "--network", "none", "-v", "shared:/shared", "-v", &bind, IMG, "true"]);
+        if out.status.success() {
+            ok += 1;
+        } else {
+            refused += 1;
+            let err = text(&out.stderr);
+            assert!(err.contains("/shared/d/target"), "an unclear refusal: {err}");
+        }
+        assert_eq!(
+            std::fs::read(victim.join("target")).unwrap(),
+            b"precious",
+            "a host file was written through the swap"
+        );
+    }
+    let left: Vec<_> = std::fs::read_dir(&victim).unwrap().flatten().map(|d| d.file_name()).collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("target")], "something was made in the host directory");
+    assert!(ok > 0, "the race never let a run through ({refused} refused)");
+    e.ok(&["rm", "-f", &attacker]);
+}
+
+/// An image made of the busybox image's layer and one more layer.
+fn image_with_layer(e: &Env, name: &str, layer: Vec<u8>) {
+    let images = hull_image::images::Images::open(&e.root).unwrap();
+    let img = images.resolve(IMG).unwrap();
+    let mut config = img.config.clone();
+    config.rootfs.diff_ids.push(Digest::sha256(&layer));
+    let cb = serde_json::to_vec(&config).unwrap();
+    let mut manifest = img.manifest.clone();
+    let d = images.store.put_bytes(&layer).unwrap();
+    manifest.layers.push(Descriptor {
+        media_type: OCI_LAYER_TAR.into(),
+        digest: d,
+        size: layer.len() as u64,
+        platform: None,
+        annotations: None,
+    });
+    manifest.config.digest = images.store.put_bytes(&cb).unwrap();
+    manifest.config.size = cb.len() as u64;
+    let md = images.store.put_bytes(&serde_json::to_vec(&manifest).unwrap()).unwrap();
+    let lock = images.store.lock().unwrap();
+    images.store.tag(&name.parse::<Reference>().unwrap(), &md, &lock).unwrap();
+}
+
+#[test]
+fn an_image_whose_dev_is_a_symlink_to_the_host_writes_nothing_there() {
+    let e = Env::new();
+    let host_dev = e._tmp.path().join("host-dev");
+    std::fs::create_dir_all(&host_dev).unwrap();
+    let target = host_dev.display().to_string();
+    image_with_layer(
+        &e,
+        "localhost/evil:dev",
+        tar_of(&[file(".wh.dev", b""), link("dev", tar::EntryType::Symlink, &target)]),
+    );
+    let out = e.run(&["run", "--rm", "--network", "none", "localhost/evil:dev", "ls", "/dev"]);
+    let left: Vec<_> = std::fs::read_dir(&host_dev).unwrap().flatten().map(|d| d.file_name()).collect();
+    assert!(left.is_empty(), "written into the host directory: {left:?} ({})", text(&out.stderr));
+    // Refused, and saying why, or run with its /dev inside its own root.
+    if !out.status.success() {
+        assert!(text(&out.stderr).contains("dev"), "{}", text(&out.stderr));
+    }
+    assert!(e.ok(&["ps", "-aq"]).is_empty());
+}
+
+#[test]
+fn image_passwd_files_are_read_inside_the_image_and_only_if_regular() {
+    let e = Env::new();
+    let fifo = e._tmp.path().join("host-fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+    let fifo = fifo.display().to_string();
+    let cases = [
+        ("zero", "/dev/zero", "/etc/passwd is not a regular file"),
+        ("fifo", fifo.as_str(), ""),
+        ("shadow", "/etc/shadow", ""),
+    ];
+    for (tag, target, refusal) in cases {
+        let name = format!("localhost/evil:passwd-{tag}");
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Symlink);
+        h.set_size(0);
+        b.append_link(&mut h, "etc/passwd", target).unwrap();
+        if tag == "zero" {
+            // The image brings its own /dev/zero, so the link resolves to a device inside it.
+            let mut h = tar::Header::new_gnu();
+            h.set_entry_type(tar::EntryType::Char);
+            h.set_mode(0o666);
+            h.set_size(0);
+            h.set_device_major(1).unwrap();
+            h.set_device_minor(5).unwrap();
+            h.set_cksum();
+            b.append_data(&mut h, "dev/zero", &b""[..]).unwrap();
+        }
+        image_with_layer(&e, &name, b.into_inner().unwrap());
+        let started = std::time::Instant::now();
+        let out = e.run(&["run", "--rm", "--network", "none", "-u", "root", &name, "sh", "-c", "id -u; echo $HOME"]);
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "{tag}: hung");
+        let err = text(&out.stderr);
+        if !refusal.is_empty() {
+            assert_eq!(out.status.code(), Some(125), "{tag}: {err}");
+            assert!(err.contains(refusal), "{tag}: {err}");
+        } else {
+            // Not the host's file: the image has no such user.
+            assert!(!out.status.success(), "{tag}: {}", text(&out.stdout));
+            assert!(err.contains("no user \"root\""), "{tag}: {err}");
+        }
+        assert!(e.ok(&["ps", "-aq"]).is_empty(), "{tag}: a container was left");
+    }
+}
+
+fn sha256(p: &Path) -> String {
+    text(&Command::new("sha256sum").arg(p).output().unwrap().stdout)
+}
+
+#[test]
+fn a_container_with_sys_ptrace_gets_no_writable_handle_on_a_host_binary_during_exec() {
+    let e = Env::new();
+    let bin = e._tmp.path().join("bin");
+    let out = e._tmp.path().join("out");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::create_dir_all(&out).unwrap();
+    helper("exescan", &bin);
+    let binaries: Vec<std::path::PathBuf> =
+        ["hull", "hull-runtime", "hull-shim"].iter().map(|b| Path::new(HULL).with_file_name(b)).collect();
+    let before: Vec<String> = binaries.iter().map(|b| sha256(b)).collect();
+    let (bind_bin, bind_out) = (format!("{}:/h:ro", bin.display()), format!("{}:/out", out.display()));
+    let id = e.ok(&[
+        "run",
+        "-d",
+        "--network",
+        "none",
+        "--cap-add",
+        "SYS_PTRACE",
+        "-v",
+        &bind_bin,
+        "-v",
+        &bind_out,
+        IMG,
+        "/h/exescan",
+        "/out/report",
+        "/out/stop",
+    ]);
+    let runtime = Path::new(HULL).with_file_name("hull-runtime");
+    for _ in 0..30 {
+        e.ok(&["exec", &id, "true"]);
+        let r = Command::new(&runtime).arg("--root").arg(e.run_root()).args(["exec", &id, "true"]).output().unwrap();
+        assert!(r.status.success(), "{}", text(&r.stderr));
+    }
+    // A restart too: the shim's init is a clone of the shim.
+    e.ok(&["exec", &id, "touch", "/out/stop"]);
+    wait_until("the scanner's report", || {
+        text(&std::fs::read(out.join("report")).unwrap_or_default()).contains("scans")
+    });
+    let report = std::fs::read_to_string(out.join("report")).unwrap();
+    let scans: u64 = report.lines().last().unwrap().strip_prefix("scans ").unwrap().parse().unwrap();
+    assert!(scans > 100, "the scanner hardly ran: {report}");
+    // No handle on a host binary that could be reopened for writing.
+    let host: Vec<String> = binaries
+        .iter()
+        .map(|b| {
+            use std::os::unix::fs::MetadataExt;
+            let m = std::fs::metadata(b).unwrap();
+            format!("{}:{}", m.dev(), m.ino())
+        })
+        .collect();
+    let seen_host = report.lines().filter(|l| host.iter().any(|h| l.starts_with(&format!("{h} ")))).count();
+    assert!(seen_host > 0, "the scanner never saw an exec'ing process: {report}");
+    let hits: Vec<&str> = report.lines().filter(|l| host.iter().any(|h| l.starts_with(&format!("{h} 1 ")))).collect();
+    assert!(hits.is_empty(), "writable handles on host binaries: {hits:?}");
+    let after: Vec<String> = binaries.iter().map(|b| sha256(b)).collect();
+    assert_eq!(before, after);
+    e.ok(&["rm", "-f", &id]);
+}

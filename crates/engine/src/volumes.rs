@@ -123,18 +123,23 @@ impl Engine {
         let rootfs = self.container_dir(&row.id).join("rootfs");
         for m in row.config.mounts.iter().filter(|m| m.kind == "volume") {
             let (v, fresh) = self.volume_create(&m.source, BTreeMap::new())?;
-            let from = hull_runtime::rootfs::secure_join(&rootfs, std::path::Path::new(&m.target))
-                .map_err(|e| EngineError::Invalid(format!("volume target {}: {e}", m.target)))?;
-            if fresh && from.is_dir() {
-                let status = std::process::Command::new("cp")
-                    .arg("-a")
-                    .arg(format!("{}/.", from.display()))
-                    .arg(&v.mountpoint)
-                    .status()
-                    .map_err(io("run", "cp"))?;
-                if !status.success() {
-                    return Err(EngineError::Invalid(format!("copy {} into volume {}: cp failed", m.target, v.name)));
-                }
+            if !fresh {
+                continue;
+            }
+            // The image's content at the target, resolved inside the root;
+            // cp reads it through our descriptor, never a path it could re-resolve.
+            let root = hull_rootpath::Root::open(&rootfs).map_err(|e| EngineError::Invalid(e.to_string()))?;
+            let Ok(dir) = root.open_dir(std::path::Path::new(&m.target)) else { continue };
+            let from = format!("/proc/{}/fd/{}", std::process::id(), std::os::fd::AsRawFd::as_raw_fd(&dir));
+            let status = std::process::Command::new("cp")
+                .arg("-a")
+                .arg(format!("{from}/."))
+                .arg(&v.mountpoint)
+                .status()
+                .map_err(io("run", "cp"))?;
+            drop(dir);
+            if !status.success() {
+                return Err(EngineError::Invalid(format!("copy {} into volume {}: cp failed", m.target, v.name)));
             }
         }
         Ok(())

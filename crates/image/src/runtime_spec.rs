@@ -82,13 +82,30 @@ pub fn spec_for_image(config: &ImageConfig, rootfs: &Path, opts: &SpecOptions) -
     Ok(spec)
 }
 
-fn read_db(rootfs: &Path, file: &str) -> Vec<Vec<String>> {
-    std::fs::read_to_string(rootfs.join("etc").join(file))
-        .unwrap_or_default()
+/// The most of /etc/passwd or /etc/group read (real ones are kilobytes).
+const MAX_DB: u64 = 8 << 20;
+
+/// Reads the image's /etc/passwd or /etc/group as the container sees it:
+/// resolved inside the rootfs (a symlink to /etc/shadow is the image's own
+/// shadow, one to /dev/zero the image's own /dev), a regular file only (a
+/// FIFO would hang, a device never end), at most [`MAX_DB`] bytes. Missing
+/// is empty, as docker has it.
+fn read_db(rootfs: &Path, file: &str, user: &str) -> Result<Vec<Vec<String>>, SpecError> {
+    let err = |reason: String| SpecError::User { user: user.to_string(), reason };
+    let root = hull_rootpath::Root::open(rootfs).map_err(|e| err(e.to_string()))?;
+    let data = match root.read_regular(&Path::new("/etc").join(file), MAX_DB) {
+        Ok(d) => d,
+        Err(e) if e.is_not_found() => return Ok(Vec::new()),
+        Err(hull_rootpath::RootPathError::Refused { reason, .. }) => {
+            return Err(err(format!("the image's /etc/{file} {reason}")))
+        }
+        Err(e) => return Err(err(e.to_string())),
+    };
+    Ok(String::from_utf8_lossy(&data)
         .lines()
         .filter(|l| !l.starts_with('#'))
         .map(|l| l.split(':').map(String::from).collect())
-        .collect()
+        .collect())
 }
 
 /// Resolves `user[:group]` (names or numbers) against the image's
@@ -99,8 +116,8 @@ pub fn resolve_user(spec: &str, rootfs: &Path) -> Result<(u32, u32, Vec<u32>, St
         Some((u, g)) => (u, Some(g)),
         None => (spec, None),
     };
-    let passwd = read_db(rootfs, "passwd");
-    let groups = read_db(rootfs, "group");
+    let passwd = read_db(rootfs, "passwd", spec)?;
+    let groups = read_db(rootfs, "group", spec)?;
     let entry = passwd.iter().find(|p| p.len() >= 6 && (p[0] == user || p[2] == user));
     let (uid, mut gid, name, home) = match (entry, user.parse::<u32>()) {
         (Some(p), _) => (

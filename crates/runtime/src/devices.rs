@@ -1,10 +1,11 @@
 //! Device nodes in the container's /dev and the standard /dev symlinks.
 
 use crate::error::{Context, Result};
-use crate::rootfs::secure_join;
+use hull_rootpath::Root;
 use hull_spec::Device;
 use nix::mount::{mount, MsFlags};
-use nix::sys::stat::{makedev, mknod, Mode, SFlag};
+use nix::sys::stat::Mode;
+use rustix::fs::{AtFlags, FileType, Mode as RMode, OFlags};
 use std::path::Path;
 
 fn default_device(path: &str, major: i64, minor: i64) -> Device {
@@ -23,43 +24,50 @@ pub fn defaults() -> Vec<Device> {
     ]
 }
 
-/// Creates each device under `rootfs` (bind-mounting the host's node when a
-/// user namespace forbids mknod).
-pub fn create(rootfs: &Path, devices: &[Device], userns: bool) -> Result<()> {
+/// Creates each device in the rootfs (bind-mounting the host's node when a
+/// user namespace forbids mknod), through descriptors of its directory.
+pub fn create(root: &Root, devices: &[Device], userns: bool) -> Result<()> {
+    let field = |e: hull_rootpath::RootPathError| crate::error::spec("linux.devices", e.to_string());
     for d in devices {
-        let dest = secure_join(rootfs, &d.path)
-            .map_err(|e| crate::error::spec("linux.devices", format!("{}: {e}", d.path.display())))?;
-        if let Some(parent) = dest.parent() {
-            std::fs::create_dir_all(parent).ctx("mkdir", parent.display())?;
-        }
         if userns {
-            if !dest.exists() {
-                std::fs::File::create(&dest).ctx("create", dest.display())?;
-            }
-            mount(Some(&d.path), &dest, None::<&str>, MsFlags::MS_BIND, None::<&str>)
+            let target = root.create_file(&d.path, 0o644).map_err(field)?;
+            mount(Some(&d.path), &hull_rootpath::fd_path(&target), None::<&str>, MsFlags::MS_BIND, None::<&str>)
                 .ctx("bind device", d.path.display())?;
             continue;
         }
+        let (dir, name) = root.parent_of(&d.path).map_err(field)?;
         let kind = match d.typ.as_str() {
-            "b" => SFlag::S_IFBLK,
-            "p" => SFlag::S_IFIFO,
-            _ => SFlag::S_IFCHR,
+            "b" => FileType::BlockDevice,
+            "p" => FileType::Fifo,
+            _ => FileType::CharacterDevice,
         };
-        let _ = std::fs::remove_file(&dest);
-        let mode = Mode::from_bits_truncate(d.file_mode.unwrap_or(0o666));
-        let dev = makedev(d.major as u64, d.minor as u64);
-        mknod(&dest, kind, mode, dev).ctx("mknod", d.path.display())?;
-        // mknod applies the umask; set the exact mode and owner.
-        nix::sys::stat::fchmodat(None, &dest, mode, nix::sys::stat::FchmodatFlags::FollowSymlink)
-            .ctx("chmod", d.path.display())?;
-        nix::unistd::chown(&dest, d.uid.map(Into::into), d.gid.map(Into::into)).ctx("chown", d.path.display())?;
+        let _ = rustix::fs::unlinkat(&dir, &name, AtFlags::empty());
+        let mode = RMode::from_raw_mode(d.file_mode.unwrap_or(0o666));
+        let dev = rustix::fs::makedev(d.major as u32, d.minor as u32);
+        rustix::fs::mknodat(&dir, &name, kind, mode, dev).ctx("mknod", d.path.display())?;
+        // mknod applies the umask: set the exact mode and owner, on the node
+        // itself (never through a symlink put there meanwhile).
+        let node = rustix::fs::openat(&dir, &name, OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC, RMode::empty())
+            .ctx("open", d.path.display())?;
+        let at = hull_rootpath::fd_path(&node);
+        nix::sys::stat::fchmodat(
+            None,
+            &at,
+            Mode::from_bits_truncate(mode.as_raw_mode()),
+            nix::sys::stat::FchmodatFlags::FollowSymlink,
+        )
+        .ctx("chmod", d.path.display())?;
+        let (uid, gid) = (d.uid.map(rustix::fs::Uid::from_raw), d.gid.map(rustix::fs::Gid::from_raw));
+        rustix::fs::chownat(&node, "", uid, gid, AtFlags::EMPTY_PATH).ctx("chown", d.path.display())?;
     }
     Ok(())
 }
 
-/// /dev/fd, /dev/std{in,out,err}, /dev/core and /dev/ptmx → pts/ptmx.
-pub fn symlinks(rootfs: &Path) -> Result<()> {
-    let dev = rootfs.join("dev");
+/// /dev/fd, /dev/std{in,out,err}, /dev/core and /dev/ptmx → pts/ptmx, made
+/// in the rootfs's /dev as the container resolves it (an image whose /dev
+/// is a symlink to a host directory gets them inside its own root).
+pub fn symlinks(root: &Root) -> Result<()> {
+    let dev = root.open_dir(Path::new("/dev")).map_err(|e| crate::error::spec("linux.devices", e.to_string()))?;
     let mut links = vec![
         ("/proc/self/fd", "fd"),
         ("/proc/self/fd/0", "stdin"),
@@ -69,17 +77,14 @@ pub fn symlinks(rootfs: &Path) -> Result<()> {
     if Path::new("/proc/kcore").exists() {
         links.push(("/proc/kcore", "core"));
     }
-    if dev.join("pts/ptmx").exists() {
-        let _ = std::fs::remove_file(dev.join("ptmx"));
+    if root.exists(Path::new("/dev/pts/ptmx")) {
+        let _ = rustix::fs::unlinkat(&dev, "ptmx", AtFlags::empty());
         links.push(("pts/ptmx", "ptmx"));
     }
     for (target, name) in links {
-        let link = dev.join(name);
-        match std::os::unix::fs::symlink(target, &link) {
-            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
-                return Err(crate::error::sys("symlink", link.display(), e))
-            }
-            _ => {}
+        match rustix::fs::symlinkat(target, &dev, name) {
+            Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+            Err(e) => return Err(crate::error::sys("symlink", format!("/dev/{name}"), std::io::Error::from(e))),
         }
     }
     Ok(())

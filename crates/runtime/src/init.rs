@@ -164,8 +164,10 @@ fn setup(cfg: &InitConfig, chan: &Channel) -> Result<Exec> {
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
     let propagation = linux.rootfs_propagation.as_deref().filter(|p| !p.is_empty());
     rootfs::prepare(&cfg.rootfs, propagation)?;
+    // Opened after the self-bind: the descriptor is the new mount's root.
+    let root = hull_rootpath::Root::open(&cfg.rootfs).map_err(|e| crate::error::spec("root.path", e.to_string()))?;
     let ctx = RootfsContext {
-        rootfs: &cfg.rootfs,
+        root: &root,
         layout: cfg.layout,
         cgroups: cfg.cgroups,
         cgroupns: ns.iter().any(|n| n.typ == NamespaceType::Cgroup),
@@ -182,8 +184,8 @@ fn setup(cfg: &InitConfig, chan: &Channel) -> Result<Exec> {
     if !dev_is_host_bind {
         let mut devs = devices::defaults();
         devs.extend(linux.devices.clone().unwrap_or_default());
-        devices::create(&cfg.rootfs, &devs, userns)?;
-        devices::symlinks(&cfg.rootfs)?;
+        devices::create(&root, &devs, userns)?;
+        devices::symlinks(&root)?;
     }
     chan.send(&Message::RunCreateRuntimeHooks).ctx("send", "hook request")?;
     let state = match chan.recv().ctx("receive", "hook result")? {

@@ -19,6 +19,7 @@ pub mod mount_options;
 pub mod namespaces;
 pub mod process;
 pub mod rootfs;
+pub mod sealed;
 pub mod seccomp;
 pub mod state;
 pub mod stdio;

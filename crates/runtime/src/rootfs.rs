@@ -4,58 +4,18 @@
 use crate::error::{spec, sys, Context, Result};
 use crate::mount_options::{propagation, MountOptions};
 use hull_cgroups::{CgroupPaths, Layout, Mode};
+use hull_rootpath::Root;
 use hull_spec::Mount;
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
-use std::collections::VecDeque;
 use std::ffi::OsStr;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 const NONE: Option<&str> = None;
 
-/// Resolves `unsafe_path` inside `root` the way the container will see it:
-/// symlinks are followed relative to `root`; a `..` that would climb out of
-/// `root` (directly or through a symlink) is an error.
-pub fn secure_join(root: &Path, unsafe_path: &Path) -> std::result::Result<PathBuf, String> {
-    let mut resolved = PathBuf::new();
-    let mut queue: VecDeque<PathBuf> = unsafe_path.components().map(|c| PathBuf::from(c.as_os_str())).collect();
-    let mut hops = 0;
-    while let Some(part) = queue.pop_front() {
-        match part.components().next() {
-            None | Some(Component::RootDir) | Some(Component::CurDir) => {}
-            Some(Component::ParentDir) => {
-                if !resolved.pop() {
-                    return Err("leads outside the root filesystem (through '..' or a symlink)".into());
-                }
-            }
-            Some(Component::Normal(name)) => {
-                let candidate = root.join(&resolved).join(name);
-                match std::fs::symlink_metadata(&candidate) {
-                    Ok(m) if m.file_type().is_symlink() => {
-                        hops += 1;
-                        if hops > 40 {
-                            return Err("too many levels of symbolic links".into());
-                        }
-                        let target = std::fs::read_link(&candidate).map_err(|e| e.to_string())?;
-                        if target.is_absolute() {
-                            resolved.clear();
-                        }
-                        for c in target.components().rev() {
-                            queue.push_front(PathBuf::from(c.as_os_str()));
-                        }
-                    }
-                    _ => resolved.push(name),
-                }
-            }
-            Some(Component::Prefix(_)) => {}
-        }
-    }
-    Ok(root.join(resolved))
-}
-
 /// What the mount code needs to know about the container.
 pub struct RootfsContext<'a> {
-    /// Absolute rootfs path.
-    pub rootfs: &'a Path,
+    /// The rootfs, as a descriptor every destination is resolved in.
+    pub root: &'a Root,
     /// Host cgroup layout.
     pub layout: &'a Layout,
     /// The container's cgroup directories.
@@ -91,61 +51,105 @@ fn make_parent_private(rootfs: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A path inside the rootfs resolved to a descriptor, for mount calls:
+/// `path()` is its `/proc/self/fd/N`, `shown` what messages say.
+pub struct Target {
+    fd: std::os::fd::OwnedFd,
+    /// The path as the container sees it.
+    pub shown: PathBuf,
+}
+
+impl Target {
+    /// `/proc/self/fd/N` of the resolved file.
+    pub fn path(&self) -> PathBuf {
+        hull_rootpath::fd_path(&self.fd)
+    }
+}
+
+fn in_root(e: hull_rootpath::RootPathError, field: &str) -> crate::error::RuntimeError {
+    spec(field, e.to_string())
+}
+
+/// Resolves `dest` in the root afresh (after a mount on it, this is the
+/// new mount's root).
+fn resolve(root: &Root, dest: &Path) -> Result<Target> {
+    let fd = root.resolve(dest).map_err(|e| in_root(e, "mounts"))?;
+    Ok(Target { fd, shown: dest.to_path_buf() })
+}
+
+/// The mount point for `dest`: a directory, or a file for a file bind,
+/// created inside the root if missing (never truncated if present).
+fn make_target(root: &Root, dest: &Path, dir: bool, field: &str) -> Result<Target> {
+    let fd = if dir { root.mkdir_all(dest, 0o755) } else { root.create_file(dest, 0o644) };
+    let fd = fd.map_err(|e| spec(field, format!("{}: {e}", dest.display())))?;
+    Ok(Target { fd, shown: dest.to_path_buf() })
+}
+
 /// Mounts one `mounts[]` entry under the rootfs.
 pub fn mount_entry(ctx: &RootfsContext, index: usize, m: &Mount) -> Result<()> {
     let field = format!("mounts[{index}].destination");
-    let dest = secure_join(ctx.rootfs, &m.destination)
-        .map_err(|e| spec(&field, format!("{}: {e}", m.destination.display())))?;
+    let dest = m.destination.as_path();
     let opts = MountOptions::parse(m.options.as_deref().unwrap_or_default());
     let typ = m.typ.as_deref().unwrap_or("");
     if typ == "cgroup" || typ == "cgroup2" {
-        return mount_cgroup(ctx, &dest, &opts);
+        return mount_cgroup(ctx, dest, &opts, &field);
     }
     if opts.bind || typ == "bind" {
         let source = m.source.clone().unwrap_or_default();
-        make_target(&dest, std::fs::metadata(&source).map(|m| m.is_dir()).unwrap_or(true))?;
+        let target =
+            make_target(ctx.root, dest, std::fs::metadata(&source).map(|m| m.is_dir()).unwrap_or(true), &field)?;
         match ctx.idmaps.get(index).and_then(Option::as_ref) {
-            Some(userns) => idmapped_bind(&source, &dest, &opts, userns)?,
-            None => bind(&source, &dest, &opts)?,
+            Some(userns) => idmapped_bind(ctx.root, &source, &target, &opts, userns)?,
+            None => bind(ctx.root, &source, &target, &opts)?,
         }
     } else {
-        make_target(&dest, true)?;
+        if typ == "proc" || typ == "sysfs" {
+            ordinary_directory(ctx.root, dest, typ, &field)?;
+        }
+        let target = make_target(ctx.root, dest, true, &field)?;
         let source = m.source.as_deref().unwrap_or(Path::new(typ));
         let flags = opts.flags & !MsFlags::MS_REMOUNT;
         let data = (!opts.data.is_empty()).then_some(opts.data.as_str());
-        mount(Some(source), &dest, Some(typ), flags, data).ctx(&format!("mount {typ}"), dest.display())?;
+        mount(Some(source), &target.path(), Some(typ), flags, data).ctx(&format!("mount {typ}"), dest.display())?;
     }
-    apply_propagation(&dest, &opts)
+    apply_propagation(ctx.root, dest, &opts)
 }
 
-fn apply_propagation(dest: &Path, opts: &MountOptions) -> Result<()> {
+/// proc and sysfs go on a real directory: a symlink there could point the
+/// kernel's files anywhere in the root (CVE-2019-19921's hardening, as runc).
+fn ordinary_directory(root: &Root, dest: &Path, typ: &str, field: &str) -> Result<()> {
+    match root.resolve_nofollow(dest) {
+        Ok(fd) => {
+            let st = nix::sys::stat::fstat(std::os::fd::AsRawFd::as_raw_fd(&fd)).ctx("stat", dest.display())?;
+            if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
+                return Err(spec(field, format!("{}: {typ} must be mounted on ordinary directory", dest.display())));
+            }
+            Ok(())
+        }
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(e) => Err(in_root(e, field)),
+    }
+}
+
+fn apply_propagation(root: &Root, dest: &Path, opts: &MountOptions) -> Result<()> {
+    if opts.propagation.is_empty() {
+        return Ok(());
+    }
+    let target = resolve(root, dest)?;
     for p in &opts.propagation {
-        mount(NONE, dest, NONE, *p, NONE).ctx("set propagation of", dest.display())?;
+        mount(NONE, &target.path(), NONE, *p, NONE).ctx("set propagation of", dest.display())?;
     }
     Ok(())
 }
 
-fn make_target(dest: &Path, dir: bool) -> Result<()> {
-    if dest.exists() {
-        return Ok(());
-    }
-    if dir {
-        std::fs::create_dir_all(dest).ctx("mkdir", dest.display())
-    } else {
-        if let Some(parent) = dest.parent() {
-            std::fs::create_dir_all(parent).ctx("mkdir", parent.display())?;
-        }
-        std::fs::File::create(dest).map(drop).ctx("create", dest.display())
-    }
-}
-
 /// Bind-mounts, then remounts to apply flags a bind ignores (ro, nosuid, ...).
-fn bind(source: &Path, dest: &Path, opts: &MountOptions) -> Result<()> {
+fn bind(root: &Root, source: &Path, target: &Target, opts: &MountOptions) -> Result<()> {
     let flags = MsFlags::MS_BIND | (opts.flags & MsFlags::MS_REC);
-    mount(Some(source), dest, NONE, flags, NONE).ctx(&format!("bind {}", source.display()), dest.display())?;
+    mount(Some(source), &target.path(), NONE, flags, NONE)
+        .ctx(&format!("bind {}", source.display()), target.shown.display())?;
     let extra = opts.remount_flags();
     if !extra.is_empty() {
-        remount(dest, extra | (opts.flags & MsFlags::MS_REC))?;
+        remount(&resolve(root, &target.shown)?.path(), extra | (opts.flags & MsFlags::MS_REC))?;
     }
     Ok(())
 }
@@ -153,7 +157,13 @@ fn bind(source: &Path, dest: &Path, opts: &MountOptions) -> Result<()> {
 /// An idmapped bind mount (OCI 1.1 `uidMappings` on a mount): a detached
 /// copy of the source, given the user namespace's id mapping with
 /// mount_setattr(MOUNT_ATTR_IDMAP), moved onto the destination.
-fn idmapped_bind(source: &Path, dest: &Path, opts: &MountOptions, userns: &std::os::fd::OwnedFd) -> Result<()> {
+fn idmapped_bind(
+    root: &Root,
+    source: &Path,
+    target: &Target,
+    opts: &MountOptions,
+    userns: &std::os::fd::OwnedFd,
+) -> Result<()> {
     use std::os::fd::AsRawFd;
     use std::os::unix::ffi::OsStrExt;
     const OPEN_TREE_CLONE: libc::c_uint = 1;
@@ -170,10 +180,10 @@ fn idmapped_bind(source: &Path, dest: &Path, opts: &MountOptions, userns: &std::
         ..Default::default()
     };
     crate::sys::mount_setattr(&tree, recursive, &attr).ctx("idmap mount of", source.display())?;
-    crate::sys::move_mount(&tree, &c(dest)?).ctx("move idmapped mount to", dest.display())?;
+    crate::sys::move_mount_to_fd(&tree, &target.fd).ctx("move idmapped mount to", target.shown.display())?;
     let extra = opts.remount_flags();
     if !extra.is_empty() {
-        remount(dest, extra | (opts.flags & MsFlags::MS_REC))?;
+        remount(&resolve(root, &target.shown)?.path(), extra | (opts.flags & MsFlags::MS_REC))?;
     }
     Ok(())
 }
@@ -215,60 +225,76 @@ fn locked_flags(path: &Path) -> MsFlags {
 /// hierarchies are mounted fresh (rooted at the namespace); without one the
 /// container's own cgroup directories are bind-mounted, so the container
 /// never sees the host's tree.
-fn mount_cgroup(ctx: &RootfsContext, dest: &Path, opts: &MountOptions) -> Result<()> {
-    make_target(dest, true)?;
+fn mount_cgroup(ctx: &RootfsContext, dest: &Path, opts: &MountOptions, field: &str) -> Result<()> {
     let flags = opts.flags & !(MsFlags::MS_BIND | MsFlags::MS_REC | MsFlags::MS_REMOUNT);
     if ctx.layout.mode == Mode::Unified {
-        return mount_one_hierarchy(ctx, dest, "", "cgroup2", ctx.cgroups.unified.as_deref(), flags);
+        let at = HierarchyAt { root: ctx.root, rel: dest, field };
+        return mount_one_hierarchy(ctx, at, "", "cgroup2", ctx.cgroups.unified.as_deref(), flags);
     }
+    let target = make_target(ctx.root, dest, true, field)?;
     let tmpfs_flags = flags & !MsFlags::MS_RDONLY;
-    mount(Some("tmpfs"), dest, Some("tmpfs"), tmpfs_flags, Some("mode=755")).ctx("mount tmpfs", dest.display())?;
+    mount(Some("tmpfs"), &target.path(), Some("tmpfs"), tmpfs_flags, Some("mode=755"))
+        .ctx("mount tmpfs", dest.display())?;
+    // The fresh tmpfs, which nothing else can reach yet.
+    let tmpfs = hull_rootpath::Root::open(resolve(ctx.root, dest)?.path()).map_err(|e| in_root(e, field))?;
     for (ctrls, dir) in &ctx.cgroups.v1 {
         let Some(h) = ctx.layout.v1.iter().find(|h| &h.controllers == ctrls) else {
             continue;
         };
         let name = h.mountpoint.file_name().unwrap_or(OsStr::new(ctrls.as_str()));
-        let target = dest.join(name);
-        make_target(&target, true)?;
-        mount_one_hierarchy(ctx, &target, ctrls, "cgroup", Some(dir), flags)?;
+        let at = HierarchyAt { root: &tmpfs, rel: Path::new(name), field };
+        mount_one_hierarchy(ctx, at, ctrls, "cgroup", Some(dir), flags)?;
         // Co-mounted controllers (cpu,cpuacct) get a link per controller, as on the host.
         for c in ctrls.split(',').filter(|c| !c.starts_with("name=") && OsStr::new(c) != name) {
-            let link = dest.join(c);
-            if !link.exists() {
-                std::os::unix::fs::symlink(name, &link).ctx("symlink", link.display())?;
+            if !tmpfs.exists(Path::new(c)) {
+                rustix::fs::symlinkat(name, tmpfs.fd(), c).ctx("symlink", dest.join(c).display())?;
             }
         }
     }
     if let (Some(h), Some(dir)) = (&ctx.layout.unified, &ctx.cgroups.unified) {
         let name = h.mountpoint.file_name().unwrap_or(OsStr::new("unified"));
-        let target = dest.join(name);
-        make_target(&target, true)?;
-        mount_one_hierarchy(ctx, &target, "", "cgroup2", Some(dir), flags)?;
+        let at = HierarchyAt { root: &tmpfs, rel: Path::new(name), field };
+        mount_one_hierarchy(ctx, at, "", "cgroup2", Some(dir), flags)?;
     }
     if flags.contains(MsFlags::MS_RDONLY) {
-        mount(NONE, dest, NONE, MsFlags::MS_REMOUNT | tmpfs_flags | MsFlags::MS_RDONLY, NONE)
-            .ctx("remount ro", dest.display())?;
+        mount(
+            NONE,
+            &resolve(ctx.root, dest)?.path(),
+            NONE,
+            MsFlags::MS_REMOUNT | tmpfs_flags | MsFlags::MS_RDONLY,
+            NONE,
+        )
+        .ctx("remount ro", dest.display())?;
     }
     Ok(())
 }
 
+/// Where one hierarchy goes: `rel` in `root` (the rootfs, or the cgroup tmpfs).
+struct HierarchyAt<'a> {
+    root: &'a Root,
+    rel: &'a Path,
+    field: &'a str,
+}
+
 fn mount_one_hierarchy(
     ctx: &RootfsContext,
-    target: &Path,
+    at: HierarchyAt,
     ctrls: &str,
     fstype: &str,
     host_dir: Option<&Path>,
     flags: MsFlags,
 ) -> Result<()> {
+    let target = make_target(at.root, at.rel, true, at.field)?;
     if ctx.cgroupns || host_dir.is_none() {
         let data = (!ctrls.is_empty()).then_some(ctrls);
-        return mount(Some(fstype), target, Some(fstype), flags, data)
-            .ctx(&format!("mount {fstype} {ctrls}"), target.display());
+        return mount(Some(fstype), &target.path(), Some(fstype), flags, data)
+            .ctx(&format!("mount {fstype} {ctrls}"), target.shown.display());
     }
     let dir = host_dir.unwrap_or(Path::new("/"));
-    mount(Some(dir), target, NONE, MsFlags::MS_BIND, NONE).ctx(&format!("bind {}", dir.display()), target.display())?;
+    mount(Some(dir), &target.path(), NONE, MsFlags::MS_BIND, NONE)
+        .ctx(&format!("bind {}", dir.display()), target.shown.display())?;
     if !flags.is_empty() {
-        remount(target, flags)?;
+        remount(&resolve(at.root, at.rel)?.path(), flags)?;
     }
     Ok(())
 }
@@ -311,14 +337,44 @@ pub fn readonly_root() -> Result<()> {
     remount(Path::new("/"), MsFlags::MS_RDONLY)
 }
 
+/// The container's /dev/null, checked to be the null device (1:3) before
+/// anything is masked with it: a rootfs that replaced it (with a symlink to
+/// a procfs file, say) would otherwise turn a mask into a writable bind of
+/// its choice (runc CVE-2025-31133).
+fn verified_dev_null(root: &Root) -> Result<std::os::fd::OwnedFd> {
+    let fd = root.resolve_nofollow(Path::new("/dev/null")).map_err(|e| in_root(e, "linux.maskedPaths"))?;
+    let st = nix::sys::stat::fstat(std::os::fd::AsRawFd::as_raw_fd(&fd)).ctx("stat", "/dev/null")?;
+    if st.st_mode & libc::S_IFMT != libc::S_IFCHR || st.st_rdev != nix::sys::stat::makedev(1, 3) {
+        return Err(spec("linux.maskedPaths", "/dev/null in the container is not the null device (1:3)"));
+    }
+    Ok(fd)
+}
+
 /// Makes each path unreadable: an empty read-only tmpfs over directories,
-/// /dev/null over files. Missing paths are skipped.
+/// /dev/null over files. Missing paths are skipped. Runs after the pivot:
+/// paths resolve in the container's own root.
 pub fn mask_paths(paths: &[String]) -> Result<()> {
+    if paths.is_empty() {
+        return Ok(());
+    }
+    let root = Root::open("/").map_err(|e| in_root(e, "linux.maskedPaths"))?;
+    let mut null = None;
     for p in paths {
-        let result = match std::fs::metadata(p) {
-            Err(_) => continue,
-            Ok(m) if m.is_dir() => mount(Some("tmpfs"), p.as_str(), Some("tmpfs"), MsFlags::MS_RDONLY, NONE),
-            Ok(_) => mount(Some("/dev/null"), p.as_str(), NONE, MsFlags::MS_BIND, NONE),
+        let target = match root.resolve(Path::new(p)) {
+            Ok(fd) => fd,
+            Err(e) if e.is_not_found() => continue,
+            Err(e) => return Err(in_root(e, "linux.maskedPaths")),
+        };
+        let st = nix::sys::stat::fstat(std::os::fd::AsRawFd::as_raw_fd(&target)).ctx("stat", p)?;
+        let at = hull_rootpath::fd_path(&target);
+        let result = if st.st_mode & libc::S_IFMT == libc::S_IFDIR {
+            mount(Some("tmpfs"), &at, Some("tmpfs"), MsFlags::MS_RDONLY, NONE)
+        } else {
+            if null.is_none() {
+                null = Some(verified_dev_null(&root)?);
+            }
+            let source = null.as_ref().map(hull_rootpath::fd_path);
+            mount(source.as_deref(), &at, NONE, MsFlags::MS_BIND, NONE)
         };
         result.ctx("mask", p)?;
     }
@@ -328,34 +384,20 @@ pub fn mask_paths(paths: &[String]) -> Result<()> {
 /// Makes each path read-only with a recursive bind onto itself. Missing
 /// paths are skipped.
 pub fn readonly_paths(paths: &[String]) -> Result<()> {
+    if paths.is_empty() {
+        return Ok(());
+    }
+    let root = Root::open("/").map_err(|e| in_root(e, "linux.readonlyPaths"))?;
     for p in paths {
         let path = Path::new(p);
-        if !path.exists() {
-            continue;
-        }
-        mount(Some(path), path, NONE, MsFlags::MS_BIND | MsFlags::MS_REC, NONE).ctx("bind", p)?;
-        remount(path, MsFlags::MS_RDONLY | MsFlags::MS_REC)?;
+        let fd = match root.resolve(path) {
+            Ok(fd) => fd,
+            Err(e) if e.is_not_found() => continue,
+            Err(e) => return Err(in_root(e, "linux.readonlyPaths")),
+        };
+        let at = hull_rootpath::fd_path(&fd);
+        mount(Some(&at), &at, NONE, MsFlags::MS_BIND | MsFlags::MS_REC, NONE).ctx("bind", p)?;
+        remount(&resolve(&root, path)?.path(), MsFlags::MS_RDONLY | MsFlags::MS_REC)?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn secure_join_follows_links_inside_root_and_refuses_escapes() {
-        let d = tempfile::tempdir().unwrap();
-        let root = d.path();
-        std::fs::create_dir_all(root.join("real/dir")).unwrap();
-        std::os::unix::fs::symlink("/real", root.join("abs")).unwrap();
-        std::os::unix::fs::symlink("real/dir", root.join("rel")).unwrap();
-        std::os::unix::fs::symlink("../../../../tmp", root.join("evil")).unwrap();
-        std::os::unix::fs::symlink("loop", root.join("loop")).unwrap();
-        assert_eq!(secure_join(root, "/abs/dir/x".as_ref()).unwrap(), root.join("real/dir/x"));
-        assert_eq!(secure_join(root, "/rel/../y".as_ref()).unwrap(), root.join("real/y"));
-        assert!(secure_join(root, "/evil/x".as_ref()).unwrap_err().contains("outside"));
-        assert!(secure_join(root, "/../etc".as_ref()).is_err());
-        assert!(secure_join(root, "/loop".as_ref()).unwrap_err().contains("symbolic links"));
-    }
 }

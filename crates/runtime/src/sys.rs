@@ -250,6 +250,26 @@ pub fn move_mount(fd: &OwnedFd, to: &std::ffi::CStr) -> io::Result<()> {
     .map(drop)
 }
 
+/// move_mount(2) of a detached mount onto the file a descriptor holds
+/// (MOVE_MOUNT_T_EMPTY_PATH): no path is resolved again.
+pub fn move_mount_to_fd(fd: &OwnedFd, to: &impl std::os::fd::AsFd) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x4;
+    const MOVE_MOUNT_T_EMPTY_PATH: libc::c_uint = 0x40;
+    // SAFETY: "" is a valid string and both descriptors are open for the call.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            to.as_fd().as_raw_fd(),
+            c"".as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH,
+        )
+    })
+    .map(drop)
+}
+
 /// Gives the process a clean signal state for the program it will exec:
 /// every disposition back to default (ignored ones would survive execve)
 /// and nothing blocked.

@@ -170,17 +170,22 @@ fn bad_input_is_rejected_cleanly() {
         b.config = saved;
     }
 
-    // A mount destination escaping the rootfs through a symlink: needs a rootfs of its own.
+    // A mount destination escaping the rootfs through a symlink: needs a
+    // rootfs of its own. The symlink resolves as inside the container
+    // (clamped at its root), where it leads nowhere: refused, and nothing
+    // is made on the host's /tmp.
     let rootfs = b.path().join("evil-rootfs");
     std::fs::create_dir(&rootfs).unwrap();
     std::os::unix::fs::symlink("../../../../../../tmp", rootfs.join("escape")).unwrap();
     let saved = b.config.clone();
     b.config["root"]["path"] = json!("evil-rootfs");
+    let name = format!("hull-escape-{}", std::process::id());
     b.config["mounts"]
         .as_array_mut()
         .unwrap()
-        .push(json!({"destination": "/escape/x", "type": "tmpfs", "source": "tmpfs"}));
-    assert_rejected(&b, &["run", "bad"], "outside the root filesystem");
+        .push(json!({"destination": format!("/escape/{name}"), "type": "tmpfs", "source": "tmpfs"}));
+    assert_rejected(&b, &["run", "bad"], "escape (in ");
+    assert!(!std::path::Path::new("/tmp").join(&name).exists(), "a directory was made outside the rootfs");
     b.config = saved;
 
     // Missing bundle.

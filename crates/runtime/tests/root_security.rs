@@ -321,3 +321,39 @@ fn lsm_labels_without_the_lsm_are_errors() {
     assert!(stderr(&out).contains("AppArmor is not enabled"), "{}", stderr(&out));
     assert!(b.hull(&["delete", "-f", "lsm"]).status.success());
 }
+
+#[test]
+fn masking_refuses_a_dev_null_that_is_not_the_null_device() {
+    // A /dev the container controls (bound from a directory), whose null is
+    // a symlink to a procfs file: masking /proc/timer_list with it would bind
+    // core_pattern there, writable (runc CVE-2025-31133).
+    let mut b = Bundle::new("fake-dev-null");
+    let dev = b.path().join("dev");
+    std::fs::create_dir(&dev).unwrap();
+    std::os::unix::fs::symlink("/proc/sys/kernel/core_pattern", dev.join("null")).unwrap();
+    b.config["mounts"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"destination": "/dev", "type": "bind", "source": dev, "options": ["rbind"]}));
+    b.args(&["/bin/sh", "-c", "echo '|/tmp/evil' > /proc/timer_list"]);
+    let before = std::fs::read_to_string("/proc/sys/kernel/core_pattern").unwrap();
+    let out = b.run_hull();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("/dev/null in the container is not the null device (1:3)"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string("/proc/sys/kernel/core_pattern").unwrap(), before);
+    b.assert_nothing_left();
+    // A real null device there is used.
+    std::fs::remove_file(dev.join("null")).unwrap();
+    nix::sys::stat::mknod(
+        &dev.join("null"),
+        nix::sys::stat::SFlag::S_IFCHR,
+        nix::sys::stat::Mode::from_bits_truncate(0o666),
+        nix::sys::stat::makedev(1, 3),
+    )
+    .unwrap();
+    b.args(&["/bin/sh", "-c", "wc -c < /proc/timer_list"]);
+    let out = b.run_hull();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "0");
+    b.assert_nothing_left();
+}

@@ -34,6 +34,13 @@ fn main() {
     if std::env::args_os().nth(2).is_some_and(|a| a == "--monitor") {
         return monitor(dir);
     }
+    // The container's init is a clone of this process: it must run from a
+    // binary the container cannot write (see hull_runtime::sealed). The
+    // monitor re-executes /proc/self/exe, which stays the read-only view.
+    if let Err(e) = hull_runtime::sealed::ensure() {
+        eprintln!("hull-shim: re-execute from a read-only copy of the shim: {e}");
+        std::process::exit(1);
+    }
     if !fd_is_open(READY_FD) {
         eprintln!("hull-shim: no readiness pipe on fd {READY_FD} (started by the hull engine only)");
         std::process::exit(2);

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 /// Opens the engine over `root` (persistent) and `run_root` (runtime).
 pub fn open(root: &Path, run_root: &Path) -> anyhow::Result<Engine> {
-    let me = std::env::current_exe()?;
+    // Where hull was started from (/proc/self/exe is a read-only view after
+    // hull_runtime::sealed re-executed it).
+    let me = hull_runtime::sealed::original_exe()?;
     let shim = std::env::var_os("HULL_SHIM").map(PathBuf::from).unwrap_or_else(|| me.with_file_name("hull-shim"));
     if !shim.exists() {
         anyhow::bail!("hull-shim not found at {} (install it beside hull, or set HULL_SHIM)", shim.display());

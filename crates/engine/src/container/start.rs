@@ -199,7 +199,6 @@ pub(crate) fn classify_start_error(why: &str) -> EngineError {
 /// its environment), so a missing or non-executable command is docker's
 /// 127 or 126 before anything starts.
 fn check_command(rootfs: &Path, spec: &hull_spec::Spec) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
     let Some(p) = spec.process.as_ref() else { return Ok(()) };
     // Behind --init's init, the user's command is what must run.
     let args = p.args.as_deref().unwrap_or_default();
@@ -221,13 +220,16 @@ fn check_command(rootfs: &Path, spec: &hull_spec::Spec) -> Result<()> {
         path.split(':').map(|d| format!("{d}/{arg0}")).collect()
     };
     let mut seen_unexecutable = false;
+    // Looked up as the container will, inside its root, never on the host.
+    let root = hull_rootpath::Root::open(rootfs).map_err(|e| EngineError::Invalid(e.to_string()))?;
     for c in candidates {
-        let Ok(host) = hull_runtime::rootfs::secure_join(rootfs, Path::new(&c)) else { continue };
-        match std::fs::metadata(&host) {
-            Ok(m) if m.is_file() && m.permissions().mode() & 0o111 != 0 => return Ok(()),
-            Ok(_) => seen_unexecutable = true,
-            Err(_) => {}
+        let Ok(fd) = root.resolve(Path::new(&c)) else { continue };
+        let Ok(st) = rustix::fs::fstat(&fd) else { continue };
+        let regular = rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile;
+        if regular && st.st_mode & 0o111 != 0 {
+            return Ok(());
         }
+        seen_unexecutable = true;
     }
     // Mounts (volumes, binds) are not in the root yet: leave those to the runtime.
     if spec

@@ -84,6 +84,14 @@ pub fn main() -> i32 {
     let root = cli.root.clone().unwrap_or_else(default_root);
     let runtime = hull_runtime::Runtime::new(&root);
     let needs_cgroups = matches!(cli.command, Command::Create(_) | Command::Run(_));
+    // The verbs whose processes enter a container: run them from a binary
+    // the container cannot write (see hull_runtime::sealed).
+    if matches!(cli.command, Command::Create(_) | Command::Run(_) | Command::Exec(_)) {
+        if let Err(e) = hull_runtime::sealed::ensure() {
+            logger.error(&format!("re-execute from a read-only copy of the runtime binary: {e}"));
+            return 1;
+        }
+    }
     if cli.systemd_cgroup && needs_cgroups {
         logger.error("--systemd-cgroup: the systemd cgroup driver is not supported yet; drop the flag to use cgroupfs");
         return 1;

@@ -1,0 +1,118 @@
+//! Whatever process enters a container runs from a binary the container
+//! cannot write (the CVE-2019-5736 class).
+//!
+//! The runtime's init and exec children are clones of the calling process,
+//! so their `/proc/<pid>/exe` is the caller's own binary: `hull`,
+//! `hull-runtime` or `hull-shim` on the host. Not being dumpable does not
+//! stop a container given CAP_SYS_PTRACE in the host's user namespace from
+//! opening that link; what stops it is a binary that cannot be opened for
+//! writing. [`ensure`] makes sure the current process runs from one: if its
+//! executable already sits on a read-only mount (or is a sealed memfd), it
+//! costs one statvfs; otherwise the process re-executes itself once through
+//! a detached, read-only bind mount of its own binary (`open_tree` +
+//! `mount_setattr`, never attached anywhere, so nothing can remount it
+//! writable), or, where it may not make mounts (a rootless runtime),
+//! through a sealed memfd copy, as runc and crun do.
+
+use std::ffi::{CString, OsString};
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::PathBuf;
+
+/// Set in the re-executed process to the binary's original path, which
+/// `/proc/self/exe` no longer names.
+const ORIGINAL_EXE: &str = "HULL_SEALED_EXE";
+
+/// The binary's own path, as it was started (before any re-execution).
+pub fn original_exe() -> io::Result<PathBuf> {
+    match std::env::var_os(ORIGINAL_EXE) {
+        Some(p) => Ok(PathBuf::from(p)),
+        None => std::env::current_exe(),
+    }
+}
+
+/// Whether the running binary cannot be written: on a read-only mount, or
+/// a memfd sealed against writes.
+pub fn is_sealed() -> bool {
+    if rustix::fs::statvfs("/proc/self/exe").is_ok_and(|s| s.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY)) {
+        return true;
+    }
+    let Ok(f) = std::fs::File::open("/proc/self/exe") else { return false };
+    rustix::fs::fcntl_get_seals(&f).is_ok_and(|s| s.contains(rustix::fs::SealFlags::WRITE))
+}
+
+/// Re-executes the process from a read-only view of its binary unless it
+/// already runs from one; returns only if no re-execution was needed (or
+/// it failed, with the error).
+pub fn ensure() -> io::Result<()> {
+    if is_sealed() {
+        return Ok(());
+    }
+    let exe = readonly_view().or_else(|_| sealed_copy())?;
+    let original = std::env::current_exe()?;
+    let argv: Vec<CString> = std::env::args_os().map(cstring).collect::<io::Result<_>>()?;
+    let mut env: Vec<CString> = std::env::vars_os()
+        .filter(|(k, _)| k != ORIGINAL_EXE)
+        .map(|(k, v)| {
+            let mut kv = k.into_vec();
+            kv.push(b'=');
+            kv.extend(v.into_vec());
+            cstring(OsString::from_vec(kv))
+        })
+        .collect::<io::Result<_>>()?;
+    let mut own = OsString::from(format!("{ORIGINAL_EXE}="));
+    own.push(original.as_os_str());
+    env.push(cstring(own)?);
+    execveat(&exe, &argv, &env)
+}
+
+fn cstring(s: OsString) -> io::Result<CString> {
+    CString::new(s.as_bytes()).map_err(|_| io::ErrorKind::InvalidInput.into())
+}
+
+/// A detached bind mount of our binary, read-only.
+fn readonly_view() -> io::Result<OwnedFd> {
+    const OPEN_TREE_CLONE: libc::c_uint = 1;
+    const MOUNT_ATTR_RDONLY: u64 = 0x1;
+    const MOUNT_ATTR_NOSUID: u64 = 0x2;
+    const MOUNT_ATTR_NODEV: u64 = 0x4;
+    let tree = crate::sys::open_tree(c"/proc/self/exe", OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint)?;
+    let attr = crate::sys::MountAttr {
+        attr_set: MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+        ..Default::default()
+    };
+    crate::sys::mount_setattr(&tree, false, &attr)?;
+    Ok(tree)
+}
+
+/// A memfd holding a copy of our binary, sealed against any change.
+fn sealed_copy() -> io::Result<OwnedFd> {
+    use rustix::fs::{MemfdFlags, SealFlags};
+    let fd = rustix::fs::memfd_create("hull-sealed", MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING)?;
+    let mut file = std::fs::File::from(fd);
+    std::io::copy(&mut std::fs::File::open("/proc/self/exe")?, &mut file)?;
+    let seals = SealFlags::SEAL | SealFlags::SHRINK | SealFlags::GROW | SealFlags::WRITE;
+    rustix::fs::fcntl_add_seals(&file, seals)?;
+    Ok(OwnedFd::from(file))
+}
+
+fn execveat(fd: &OwnedFd, argv: &[CString], env: &[CString]) -> io::Result<()> {
+    let mut argv_p: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
+    argv_p.push(std::ptr::null());
+    let mut env_p: Vec<*const libc::c_char> = env.iter().map(|e| e.as_ptr()).collect();
+    env_p.push(std::ptr::null());
+    // SAFETY: both arrays are NUL-terminated and point at live CStrings; on
+    // success execveat does not return.
+    unsafe {
+        libc::syscall(
+            libc::SYS_execveat,
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            argv_p.as_ptr(),
+            env_p.as_ptr(),
+            libc::AT_EMPTY_PATH,
+        );
+    }
+    Err(io::Error::last_os_error())
+}
