@@ -211,6 +211,7 @@ fn main() {
     // Die quietly on a closed pipe (`hull images | head`), as C tools do.
     // SAFETY: restoring the default disposition of SIGPIPE touches no memory.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    hull_runtime::stdio::open_missing_standard_fds();
     let cli = Cli::parse();
     // exec's process is a clone of this one: it must run from a binary the
     // container cannot write (see hull_runtime::sealed).

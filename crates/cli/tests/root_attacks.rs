@@ -381,3 +381,188 @@ fn a_container_with_sys_ptrace_gets_no_writable_handle_on_a_host_binary_during_e
     assert_eq!(before, after);
     e.ok(&["rm", "-f", &id]);
 }
+
+#[test]
+fn the_default_profile_is_an_allow_list_and_kernel_mounts_are_locked_down() {
+    let e = Env::new();
+    let bin = e._tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    helper("sysprobe", &bin);
+    let bind = format!("{}:/h:ro", bin.display());
+    let probe = |extra: &[&str]| -> String {
+        let mut args = vec!["run", "--rm", "--network", "none", "-v", &bind];
+        args.extend(extra);
+        args.extend([IMG, "/h/sysprobe"]);
+        e.ok(&args)
+    };
+    let got = probe(&[]);
+    // ENOSYS (38) for io_uring, a number no kernel has and a personality
+    // that would make data executable; EPERM (1) for keyrings and new
+    // namespaces; EINVAL (22) for the host's audit socket.
+    for want in [
+        "io_uring_setup=38",
+        "personality_read_implies_exec=38",
+        "personality_query=0",
+        "socket_netlink_audit=22",
+        "socket_netlink_route=0",
+        "socket_inet=0",
+        "keyctl=1",
+        "unshare_user=1",
+        "clone_newns=1",
+        "syscall_999=38",
+    ] {
+        assert!(got.lines().any(|l| l == want), "want {want}: {got}");
+    }
+    // CAP_SYS_ADMIN lifts the namespace group, as docker's profile does; keyrings stay refused.
+    let admin = probe(&["--cap-add", "SYS_ADMIN"]);
+    assert!(
+        admin.contains("unshare_user=0") && admin.contains("clone_newns=0") && admin.contains("keyctl=1"),
+        "{admin}"
+    );
+    // Unconfined: io_uring reaches the kernel.
+    let free = probe(&["--security-opt", "seccomp=unconfined"]);
+    assert!(free.contains("io_uring_setup=0"), "{free}");
+    // Mounts: /proc nosuid,nodev,noexec; /dev noexec; /proc/sys read-only; /sys/dev/block masked.
+    let script = "grep -E ' /proc | /dev ' /proc/self/mountinfo | cut -d' ' -f5,6; \
+                  (echo x > /proc/sys/kernel/hostname) 2>/dev/null && echo wrote-proc-sys; ls /sys/dev/block | wc -l; \
+                  cp /bin/busybox /dev/bb && /dev/bb true 2>/dev/null && echo ran-from-dev; true";
+    let out = e.ok(&["run", "--rm", "--network", "none", IMG, "sh", "-c", script]);
+    let mut lines = out.lines();
+    let proc_opts = lines.next().unwrap();
+    let dev_opts = lines.next().unwrap();
+    for o in ["nosuid", "nodev", "noexec"] {
+        assert!(proc_opts.split(&[' ', ','][..]).any(|x| x == o), "/proc without {o}: {proc_opts}");
+    }
+    assert!(dev_opts.split(&[' ', ','][..]).any(|x| x == "noexec"), "/dev without noexec: {dev_opts}");
+    assert_eq!(lines.collect::<Vec<_>>(), ["0"], "{out}");
+}
+
+#[test]
+fn a_run_killed_at_any_moment_leaves_a_container_whose_reported_state_is_the_truth() {
+    let e = Env::new();
+    let runtime = Path::new(HULL).with_file_name("hull-runtime");
+    // The image's layer unpacked first: the kills are aimed at run, not at a first unpack.
+    e.ok(&["run", "--rm", "--network", "none", IMG, "true"]);
+    for i in 0..100u64 {
+        let mut child = e
+            .cmd()
+            .args(["run", "-d", "--network", "none", "--name", &format!("k{i}"), IMG, "sleep", "300"])
+            .spawn()
+            .unwrap();
+        // 10 to 150 ms in, spread over the tries: from before the shim
+        // starts to after the row is written (a debug build on a loaded
+        // machine takes longer than the 10-40 ms a release build needs).
+        std::thread::sleep(std::time::Duration::from_millis(10 + (i * 7) % 141));
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    let mut running = 0;
+    let rows = e.ok(&["ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Names}}"]);
+    let mut seen: Vec<String> = Vec::new();
+    for line in rows.lines() {
+        let (id, name) = line.split_once(' ').unwrap();
+        let reported = e.inspect(name, "{{.State.Status}}");
+        let st = Command::new(&runtime).arg("--root").arg(e.run_root()).args(["state", id]).output().unwrap();
+        let actual = if st.status.success() {
+            serde_json::from_slice::<serde_json::Value>(&st.stdout).unwrap()["status"].as_str().unwrap().to_string()
+        } else {
+            "none".into()
+        };
+        assert_eq!(
+            reported == "running",
+            actual == "running",
+            "{name}: reported {reported}, the runtime has it {actual}"
+        );
+        seen.push(format!("{name}:{reported}"));
+        if reported == "running" {
+            running += 1;
+            e.ok(&["exec", name, "true"]);
+        } else {
+            // What start says it did, it did.
+            e.ok(&["start", name]);
+            assert_eq!(e.inspect(name, "{{.State.Status}}"), "running", "{name}");
+        }
+    }
+    assert!(running > 0, "no run got as far as starting its container: {seen:?} from {rows}");
+    let all: Vec<String> = e.ok(&["ps", "-aq"]).lines().map(str::to_string).collect();
+    let mut rm = vec!["rm", "-f"];
+    rm.extend(all.iter().map(String::as_str));
+    e.ok(&rm);
+    assert!(e.leaks().is_empty(), "{:?}", e.leaks());
+}
+
+#[test]
+fn small_defects_give_clear_errors_and_docker_codes() {
+    let e = Env::new();
+    let host_file = e._tmp.path().join("f");
+    std::fs::write(&host_file, b"hi\n").unwrap();
+    let hf = host_file.display().to_string();
+    let id = e.ok(&[
+        "run",
+        "-d",
+        "--network",
+        "none",
+        IMG,
+        "sh",
+        "-c",
+        "mkdir /dir; ln -s /dir /link; ln -s /nowhere /dl; ln -s /nowhere/deeper /dd; sleep 300",
+    ]);
+    wait_until("the links", || e.run(&["exec", &id, "test", "-L", "/dd"]).status.success());
+    // cp through a dangling symlink: a clear error, not SIGPIPE's 141.
+    let out = e.run(&["cp", &hf, &format!("{id}:/dd/x")]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("no such directory in the container"), "{}", text(&out.stderr));
+    // cp into a symlink: into its target, the link kept.
+    e.ok(&["cp", &hf, &format!("{id}:/link/")]);
+    e.ok(&["cp", &hf, &format!("{id}:/dl")]);
+    let out = e.ok(&["exec", &id, "sh", "-c", "cat /dir/f /nowhere; test -L /link && test -L /dl && echo links-kept"]);
+    assert_eq!(out, "hi\nhi\nlinks-kept");
+    e.ok(&["rm", "-f", &id]);
+    // image load -t names a docker archive's image.
+    let archive = e._tmp.path().join("a.tar");
+    e.ok(&["image", "save", "-o", archive.to_str().unwrap(), IMG]);
+    e.ok(&["image", "load", "-i", archive.to_str().unwrap(), "-t", "localhost/renamed:1"]);
+    assert!(e.ok(&["images"]).contains("localhost/renamed"));
+    // Bad values: docker's 125 and a message naming the value.
+    for (args, want) in [
+        (vec!["--network", "none", "--add-host", "bad"], "invalid --add-host \"bad\""),
+        (vec!["--network", "host", "--add-host", "bad"], "invalid --add-host \"bad\""),
+        (vec!["-m", "-5"], "-5"),
+        (vec!["--cpus", "-1"], "-1"),
+    ] {
+        let mut cmd = vec!["run", "--rm"];
+        cmd.extend(&args);
+        cmd.extend([IMG, "true"]);
+        let out = e.run(&cmd);
+        assert_eq!(out.status.code(), Some(125), "{args:?}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(want), "{args:?}: {}", text(&out.stderr));
+    }
+    // An image's bad StopSignal is refused at create.
+    let images = hull_image::images::Images::open(&e.root).unwrap();
+    let img = images.resolve(IMG).unwrap();
+    let mut config = img.config.clone();
+    config.config.get_or_insert_with(Default::default).stop_signal = Some("SIGFOO".into());
+    let tag = |config: &hull_image::manifest::ImageConfig, layers: Option<Vec<Descriptor>>, name: &str| {
+        let cb = serde_json::to_vec(config).unwrap();
+        let mut manifest = img.manifest.clone();
+        if let Some(l) = layers {
+            manifest.layers = l;
+        }
+        manifest.config.digest = images.store.put_bytes(&cb).unwrap();
+        manifest.config.size = cb.len() as u64;
+        let md = images.store.put_bytes(&serde_json::to_vec(&manifest).unwrap()).unwrap();
+        let lock = images.store.lock().unwrap();
+        images.store.tag(&name.parse::<Reference>().unwrap(), &md, &lock).unwrap();
+    };
+    tag(&config, None, "localhost/evil:stopsignal");
+    let out = e.run(&["run", "--rm", "--network", "none", "localhost/evil:stopsignal", "true"]);
+    assert_eq!(out.status.code(), Some(125), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("StopSignal \"SIGFOO\""), "{}", text(&out.stderr));
+    // An image of no layers: the command is not found (127), not an overlay error.
+    let mut config = img.config.clone();
+    config.rootfs.diff_ids.clear();
+    tag(&config, Some(vec![]), "localhost/empty:1");
+    let out = e.run(&["run", "--rm", "--network", "none", "localhost/empty:1", "/bin/true"]);
+    assert_eq!(out.status.code(), Some(127), "{}", text(&out.stderr));
+    assert!(e.ok(&["ps", "-aq"]).is_empty());
+}

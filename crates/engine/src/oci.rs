@@ -171,6 +171,7 @@ pub fn build(
     }
     spec.annotations = Some(cfg.labels.clone()).filter(|l| !l.is_empty());
     let mounts = spec.mounts.get_or_insert_with(Vec::new);
+    harden_kernel_mounts(mounts);
     if let Some(size) = cfg.limits.shm_size {
         if let Some(shm) = mounts.iter_mut().find(|m| m.destination == Path::new("/dev/shm")) {
             let opts = shm.options.get_or_insert_with(Vec::new);
@@ -256,7 +257,9 @@ pub fn build(
         linux.masked_paths = None;
         linux.readonly_paths = None;
     } else {
-        linux.masked_paths.get_or_insert_with(Vec::new).push("/sys/devices/virtual/powercap".into());
+        // As podman masks them: the host's power capping and block devices.
+        let masked = linux.masked_paths.get_or_insert_with(Vec::new);
+        masked.extend(["/sys/devices/virtual/powercap".to_string(), "/sys/dev/block".to_string()]);
     }
     linux.seccomp = match (&cfg.seccomp, cfg.privileged) {
         (_, true) | (SeccompChoice::Unconfined, _) => None,
@@ -389,6 +392,25 @@ fn devices(cfg: &ContainerConfig, linux: &mut hull_spec::Linux) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// The kernel's filesystems as docker and podman mount them: /proc
+/// nosuid,noexec,nodev (runc's example has no options), /dev noexec (a
+/// tmpfs a process could otherwise fill with programs to run).
+fn harden_kernel_mounts(mounts: &mut [Mount]) {
+    for m in mounts.iter_mut() {
+        let extra: &[&str] = match m.destination.to_str() {
+            Some("/proc") => &["nosuid", "noexec", "nodev"],
+            Some("/dev") => &["noexec"],
+            _ => continue,
+        };
+        let opts = m.options.get_or_insert_with(Vec::new);
+        for o in extra {
+            if !opts.iter().any(|x| x == o) {
+                opts.push(o.to_string());
+            }
+        }
+    }
 }
 
 #[cfg(test)]

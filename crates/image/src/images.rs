@@ -257,9 +257,23 @@ impl Images {
     }
 
     /// Loads a docker archive (`docker save` output); returns the tags set.
-    pub fn load_archive(&self, path: &Path) -> Result<Vec<Reference>> {
+    /// `tag` names the image too (an archive of one image only).
+    pub fn load_archive(&self, path: &Path, tag: Option<&str>) -> Result<Vec<Reference>> {
+        let extra: Option<Reference> = tag.map(str::parse).transpose()?;
         let _lease = self.store.ingest_lease()?;
-        let loaded = crate::archive::load(&self.store, path).map_err(|e| ImageError::Refused(e.to_string()))?;
+        let mut loaded = crate::archive::load(&self.store, path).map_err(|e| ImageError::Refused(e.to_string()))?;
+        if let Some(r) = extra {
+            match loaded.as_mut_slice() {
+                [(_, refs)] => refs.push(r),
+                many => {
+                    return Err(ImageError::Refused(format!(
+                        "--tag names one image, and {} holds {}",
+                        path.display(),
+                        many.len()
+                    )))
+                }
+            }
+        }
         let lock = self.store.lock()?;
         let mut tags = Vec::new();
         for (digest, refs) in loaded {

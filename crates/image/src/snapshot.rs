@@ -222,6 +222,13 @@ pub fn mount_readonly(layers: &[PathBuf], target: &Path) -> Result<()> {
 /// at a time, so the page-size limit of mount(2)'s option string does not
 /// cap the number of layers.
 pub fn mount_overlay(layers: &[PathBuf], upper: &Path, work: &Path, target: &Path) -> Result<()> {
+    if layers.is_empty() {
+        // An image of no layers (a config alone): its container starts from
+        // an empty root, as overlayfs needs one lower directory.
+        let empty = work.with_file_name("empty-lower");
+        std::fs::create_dir_all(&empty).map_err(io("mkdir", &empty))?;
+        return mount_overlay_impl(&[empty], Some((upper, work)), target);
+    }
     mount_overlay_impl(layers, Some((upper, work)), target)
 }
 

@@ -397,7 +397,10 @@ pub fn readonly_paths(paths: &[String]) -> Result<()> {
         };
         let at = hull_rootpath::fd_path(&fd);
         mount(Some(&at), &at, NONE, MsFlags::MS_BIND | MsFlags::MS_REC, NONE).ctx("bind", p)?;
-        remount(&resolve(&root, path)?.path(), MsFlags::MS_RDONLY | MsFlags::MS_REC)?;
+        // A bind remount sets exactly the flags given: keep the mount's own
+        // nosuid, nodev, noexec (those of /proc) besides read-only.
+        let bound = resolve(&root, path)?;
+        remount(&bound.path(), MsFlags::MS_RDONLY | MsFlags::MS_REC | locked_flags(&bound.path()))?;
     }
     Ok(())
 }

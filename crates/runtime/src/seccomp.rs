@@ -84,6 +84,12 @@ fn export(ctx: &ScmpFilterContext) -> Result<Vec<u8>> {
 
 fn build_context(s: &Seccomp) -> Result<(ScmpFilterContext, Filter)> {
     let default = action("linux.seccomp.defaultAction", &s.default_action, s.default_errno_ret)?;
+    if default == ScmpAction::Notify {
+        // Every call the init makes after loading the filter (handing the
+        // notify fd over among them) would wait on a listener it has not
+        // reached yet: refused, as runc does.
+        return Err(spec("linux.seccomp.defaultAction", "SCMP_ACT_NOTIFY cannot be the default action"));
+    }
     let mut ctx = ScmpFilterContext::new(default).map_err(|e| libseccomp_err("linux.seccomp", e))?;
     // no_new_privs is the config's decision (process.noNewPrivileges), not libseccomp's.
     ctx.set_ctl_nnp(false).map_err(|e| libseccomp_err("linux.seccomp", e))?;

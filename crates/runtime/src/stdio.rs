@@ -105,3 +105,18 @@ impl ChildStdio {
         Ok(())
     }
 }
+
+/// Opens /dev/null on any of 0, 1 and 2 that is closed, so that no
+/// descriptor the process opens later takes a standard number (a pipe on
+/// fd 0 would be replaced by a child's stdin, say). Call first in main.
+pub fn open_missing_standard_fds() {
+    for fd in 0..=2 {
+        // SAFETY: fcntl(F_GETFD) only checks that the number is open.
+        if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+            // The lowest free number is `fd` itself: keep it open for good.
+            if let Ok(f) = std::fs::File::options().read(true).write(true).open("/dev/null") {
+                std::mem::forget(f);
+            }
+        }
+    }
+}

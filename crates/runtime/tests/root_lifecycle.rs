@@ -147,7 +147,10 @@ fn bad_input_is_rejected_cleanly() {
         ),
         (
             "seccomp notify without a listener",
-            Box::new(|c| c["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_NOTIFY"})),
+            Box::new(|c| {
+                c["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_ALLOW",
+                    "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]})
+            }),
             "linux.seccomp.listenerPath",
         ),
         (

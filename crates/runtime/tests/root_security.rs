@@ -357,3 +357,42 @@ fn masking_refuses_a_dev_null_that_is_not_the_null_device() {
     assert_eq!(stdout(&out).trim(), "0");
     b.assert_nothing_left();
 }
+
+#[test]
+fn a_notify_default_action_is_refused_and_a_runtime_killed_mid_create_leaves_what_delete_removes() {
+    let mut b = Bundle::new("notify-default");
+    b.args(&["/bin/true"]);
+    b.config["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_NOTIFY", "listenerPath": b.path().join("l.sock")});
+    let out = b.run_hull();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("SCMP_ACT_NOTIFY cannot be the default action"), "{}", stderr(&out));
+    b.assert_nothing_left();
+    // A createRuntime hook that never returns; the runtime is killed -9 while it waits.
+    b.config["linux"].as_object_mut().unwrap().remove("seccomp");
+    let marker = b.path().join("hook-ran");
+    b.config["hooks"] = json!({"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", format!("echo $$ > {m}.pid; touch {m}; exec sleep 600", m = marker.display())]}]});
+    b.write();
+    let mut child = std::process::Command::new(HULL)
+        .arg("--root")
+        .arg(&b.state_root)
+        .args(["create", &b.id])
+        .current_dir(b.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = std::time::Instant::now();
+    while !marker.exists() {
+        assert!(t.elapsed() < std::time::Duration::from_secs(20), "the hook never ran");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let out = b.hull(&["delete", "--force", &b.id.clone()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The hook (a child of the killed runtime, not of the container) by the pid it wrote.
+    let hook: i32 = std::fs::read_to_string(marker.with_extension("pid")).unwrap().trim().parse().unwrap();
+    // SAFETY: kill of the hook process this test's bundle started, by its own pid.
+    unsafe { libc::kill(hook, libc::SIGKILL) };
+    b.assert_nothing_left();
+}

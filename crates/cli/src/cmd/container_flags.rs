@@ -47,13 +47,13 @@ pub struct ContainerFlags {
     #[arg(long = "read-only")]
     pub read_only: bool,
     /// Memory limit.
-    #[arg(short = 'm', long)]
+    #[arg(short = 'm', long, allow_hyphen_values = true)]
     pub memory: Option<String>,
     /// Memory plus swap limit ('-1' for unlimited swap).
     #[arg(long = "memory-swap", allow_hyphen_values = true)]
     pub memory_swap: Option<String>,
     /// Number of CPUs.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub cpus: Option<String>,
     /// CPU shares (relative weight).
     #[arg(short = 'c', long = "cpu-shares")]

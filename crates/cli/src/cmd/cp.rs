@@ -25,6 +25,10 @@ fn split(s: &str) -> Option<(&str, &str)> {
 }
 
 pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
+    // The side in the container may fail and close its end of the pipe:
+    // that is its error to report, not a SIGPIPE to die of (exit 141).
+    // SAFETY: setting a signal's disposition to SIG_IGN touches no memory.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
     match (split(&a.src), split(&a.dst)) {
         (Some((c, path)), None) => {
             let path = path.to_string();
@@ -149,7 +153,10 @@ fn into_container(root: &Path, src: &Path, dst: &str) -> anyhow::Result<()> {
     let dst = dst.to_string();
     let from = name.clone();
     let (pipe, pid) = in_root(root, false, move |input| {
-        let d = Path::new(&dst);
+        // A symlink at the destination is followed, as docker does: the
+        // copy goes to its target (inside the container: we are chrooted).
+        let d = follow_links(Path::new(&dst))?;
+        let d = d.as_path();
         let (into, rename) = if d.is_dir() {
             (d.to_path_buf(), None)
         } else {
@@ -165,7 +172,23 @@ fn into_container(root: &Path, src: &Path, dst: &str) -> anyhow::Result<()> {
     b.follow_symlinks(false);
     let sent = if meta.is_dir() { b.append_dir_all(&name, src) } else { b.append_path_with_name(src, &name) };
     let sent = sent.and_then(|()| b.into_inner().map(drop));
-    let reaped = reap(pid);
-    sent?;
-    reaped
+    // The container side's own error (it printed why) comes first.
+    reap(pid)?;
+    Ok(sent?)
+}
+
+/// `p` with every symlink at its end followed (at most 40), relative ones
+/// against their directory.
+fn follow_links(p: &Path) -> anyhow::Result<PathBuf> {
+    let mut p = p.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let target = std::fs::read_link(&p)?;
+                p = p.parent().unwrap_or(Path::new("/")).join(target);
+            }
+            _ => return Ok(p),
+        }
+    }
+    anyhow::bail!("{}: too many levels of symbolic links", p.display())
 }

@@ -28,7 +28,7 @@ pub fn run(root: &Path, a: Args) -> anyhow::Result<()> {
     if !a.input.starts_with("oci:") {
         // docker-archive (`docker save` output), with or without the prefix.
         let path = a.input.strip_prefix("docker-archive:").unwrap_or(&a.input);
-        let tags = super::open(root)?.load_archive(Path::new(path))?;
+        let tags = super::open(root)?.load_archive(Path::new(path), a.tag.as_deref())?;
         for t in tags {
             println!("Loaded image: {t}");
         }

@@ -34,6 +34,10 @@ impl Engine {
         let exec = image.config.config.clone().unwrap_or_default();
         if cfg.stop_signal.is_none() {
             cfg.stop_signal = exec.stop_signal.clone();
+            if let Some(sig) = &cfg.stop_signal {
+                hull_runtime::parse_signal(sig)
+                    .map_err(|e| EngineError::Invalid(format!("the image's StopSignal {sig:?}: {e}")))?;
+            }
         }
         let entry = cfg.entrypoint.clone().or(exec.entrypoint.clone()).unwrap_or_default();
         let cmd =
@@ -92,6 +96,13 @@ impl Engine {
     /// Checks the network mode and makes its attachments canonical: the
     /// default network for `bridge`, each network by its name.
     pub(crate) fn resolve_networks(&self, cfg: &mut ContainerConfig) -> Result<()> {
+        // Whatever the network mode: the lines go into the container's /etc/hosts.
+        for h in &cfg.extra_hosts {
+            let ok = h.split_once(':').is_some_and(|(n, ip)| !n.is_empty() && ip.parse::<std::net::IpAddr>().is_ok());
+            if !ok {
+                return Err(EngineError::Invalid(format!("invalid --add-host {h:?}: want NAME:IP")));
+            }
+        }
         if cfg.network.is_empty() {
             cfg.network = crate::networks::BRIDGE_ALIAS.into();
         }
@@ -170,12 +181,6 @@ impl Engine {
         } else {
             cfg.networks[0].network.clone()
         };
-        for h in &cfg.extra_hosts {
-            let ok = h.split_once(':').is_some_and(|(n, ip)| !n.is_empty() && ip.parse::<std::net::IpAddr>().is_ok());
-            if !ok {
-                return Err(EngineError::Invalid(format!("invalid --add-host {h:?}: want NAME:IP")));
-            }
-        }
         Ok(())
     }
 }

@@ -163,7 +163,8 @@ fn place_fd(fd: RawFd, target: RawFd) -> std::io::Result<()> {
     Ok(())
 }
 
-fn read_shim_pid(dir: &Path) -> (i32, u64) {
+/// The shim's pid and start time, from the file it writes as it starts.
+pub(crate) fn read_shim_pid(dir: &Path) -> (i32, u64) {
     let s = std::fs::read_to_string(dir.join(hull_shim::config::PID_FILE)).unwrap_or_default();
     let mut it = s.split_whitespace();
     let pid = it.next().and_then(|p| p.parse().ok()).unwrap_or(0);

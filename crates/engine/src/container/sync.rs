@@ -14,7 +14,7 @@ impl Engine {
     /// A container with its live status brought up to date.
     pub(crate) fn refreshed(&self, id: &str) -> Result<Row> {
         let row = self.db().find(id)?;
-        if !row.state.status.is_live() || self.shim_alive(&row) {
+        if (!row.state.status.is_live() && !self.started_unrecorded(&row)) || self.shim_alive(&row) {
             return Ok(self.with_live_status(row));
         }
         let _lock = self.lock(&row.id)?;
@@ -23,11 +23,32 @@ impl Engine {
 
     /// As [`Engine::refreshed`], with the container's lock held.
     pub(crate) fn refreshed_locked(&self, id: &str) -> Result<Row> {
-        let row = self.db().find(id)?;
+        let mut row = self.db().find(id)?;
+        if self.started_unrecorded(&row) {
+            let (pid, start) = crate::container::start::read_shim_pid(&self.shim_dir(&row.id));
+            if crate::start_time(pid) != Some(start) || self.shim_dir(&row.id).join(config::EXIT_FILE).exists() {
+                return self.finalize(row);
+            }
+            // A start whose caller died before recording it (kill -9 of
+            // `run -d`): the shim runs the container, so the row says so.
+            row.state.status = Status::Running;
+            row.state.shim_pid = pid;
+            row.state.shim_start = start;
+            row.state.started_at = config::now_rfc3339();
+            row.state.error.clear();
+            self.db().set_state(&row.id, &row.state)?;
+        }
         if !row.state.status.is_live() || self.shim_alive(&row) {
             return Ok(self.with_live_status(row));
         }
         self.finalize(row)
+    }
+
+    /// A row still Created although a shim was started for it: the only
+    /// start that leaves a shim directory without recording Running is one
+    /// whose caller was killed in between (a failed start removes it).
+    fn started_unrecorded(&self, row: &Row) -> bool {
+        row.state.status == Status::Created && self.shim_dir(&row.id).join(config::PID_FILE).exists()
     }
 
     /// The shim runs and has not recorded an end.
@@ -142,7 +163,15 @@ impl Engine {
             Err(e) => return Err(e),
         };
         let lock = self.lock(&row.id)?;
-        let row = self.db().find(&row.id)?;
+        let mut row = self.db().find(&row.id)?;
+        if self.started_unrecorded(&row) {
+            // This shim's start was never recorded (its caller was killed):
+            // the shim directory says whose it is.
+            let (pid, start) = crate::container::start::read_shim_pid(&self.shim_dir(&row.id));
+            row.state.shim_pid = pid;
+            row.state.shim_start = start;
+            self.db().set_state(&row.id, &row.state)?;
+        }
         if shim_pid.is_some_and(|p| p != row.state.shim_pid) {
             return Ok(());
         }

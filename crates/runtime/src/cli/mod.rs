@@ -79,6 +79,7 @@ enum Command {
 
 /// Parses, dispatches, reports errors once; returns the exit code.
 pub fn main() -> i32 {
+    hull_runtime::stdio::open_missing_standard_fds();
     let cli = Cli::parse();
     let logger = log::Logger::new(cli.log.as_deref(), &cli.log_format, cli.debug);
     let root = cli.root.clone().unwrap_or_else(default_root);

@@ -274,6 +274,14 @@ impl Runtime {
             hooks: config.hooks.clone(),
             spec: Some(config.clone()),
         };
+        // Set-up that can wait on something outside the runtime (a seccomp
+        // listener, a hook) is preceded by the record, so that a runtime
+        // killed meanwhile leaves a container `delete -f` finds and removes
+        // (init, cgroups, state) rather than one no command knows.
+        let may_block = seccomp.as_ref().is_some_and(|f| f.uses_notify) || has_create_hooks(&config);
+        if may_block {
+            dir.save(&record)?;
+        }
         let console = drive_init(&parent_chan, &config, &record, opts.console_socket.as_deref())?;
         dir.save(&record)?;
         if let Some(pf) = pid_file {
@@ -382,4 +390,11 @@ fn has_limits(r: &hull_spec::Resources) -> bool {
         || r.hugepage_limits.as_ref().is_some_and(|h| !h.is_empty())
         || r.network.is_some()
         || r.unified.as_ref().is_some_and(|u| !u.is_empty())
+}
+
+/// Whether hooks run during create (createRuntime, createContainer, prestart).
+fn has_create_hooks(config: &hull_spec::Spec) -> bool {
+    config.hooks.as_ref().is_some_and(|h| {
+        [&h.prestart, &h.create_runtime, &h.create_container].iter().any(|l| l.as_ref().is_some_and(|l| !l.is_empty()))
+    })
 }
