@@ -65,8 +65,13 @@ mkdir -p "$W/exec-bundle"
 jq --arg r "$W/bundle/rootfs" '.process.args = ["sleep", "100000"] | .root.path = $r | .linux.cgroupsPath = "/hull-bench-runc/exec"' \
   "$W/bundle/config.json" > "$W/exec-bundle/config.json"
 runc --root "$W/runc" run -d -b "$W/exec-bundle" bench-exec </dev/null >/dev/null 2>&1
+# hull from a read-only bind mount needs no re-execution (hull_runtime::sealed): its cost.
+cp target/release/hull "$W/hull-copy"; touch "$W/ro-hull"
+mount --bind "$W/hull-copy" "$W/ro-hull" && mount -o remount,ro,bind "$W/ro-hull"
+HULL_RO="$W/ro-hull ${HULL#* }"
 hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$W/exec.json" \
   -n "hull exec" "$HULL exec ex true" \
+  -n "hull exec, binary on a read-only mount" "$HULL_RO exec ex true" \
   -n "podman exec" "$PODMAN exec ex true" \
   -n "docker exec" "$DOCKER exec ex true" \
   -n "runc exec" "runc --root $W/runc exec bench-exec true" >&2
@@ -98,7 +103,7 @@ med() { jq -r --arg n "$2" '.results[] | select(.command == $n) | .median * 1000
 ms() { awk -v a="$1" 'BEGIN { printf "%.1f", a }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 H=$(med run "hull run --rm"); P=$(med run "podman run --rm"); DK=$(med run "docker run --rm"); R=$(med run "runc run (floor)")
-EH=$(med exec "hull exec"); EP=$(med exec "podman exec"); ED=$(med exec "docker exec"); ER=$(med exec "runc exec")
+EH=$(med exec "hull exec"); EO=$(med exec "hull exec, binary on a read-only mount"); EP=$(med exec "podman exec"); ED=$(med exec "docker exec"); ER=$(med exec "runc exec")
 echo "## Engine: \`hull run --rm\`, exec, idle memory"
 echo
 echo "Written by \`scripts/bench-engine.sh\` on $(date -u +%Y-%m-%d); $RUNS runs each after 3 warm-ups, one hyperfine invocation per table; the same busybox rootfs for every tool (Hull's default image; the same files imported into Podman; a plain bundle for runc). Podman $(podman --version | awk '{print $3}') with conmon and runc (crun refuses this hybrid cgroup host), \`--network none\`, its own storage root; Docker $($DOCKER version -f '{{.Server.Version}}') (Debian's docker.io; dockerd started by the script on a private socket and data root, no bridge or iptables), \`--network none\`."
@@ -118,6 +123,9 @@ echo "| hull exec | $(ms "$EH") ms | 1.00 |"
 echo "| podman exec | $(ms "$EP") ms | $(ratio "$EP" "$EH")× |"
 echo "| docker exec | $(ms "$ED") ms | $(ratio "$ED" "$EH")× |"
 echo "| runc exec | $(ms "$ER") ms | $(ratio "$ER" "$EH")× |"
+echo "| hull exec, binary on a read-only mount (no re-execution) | $(ms "$EO") ms | $(ratio "$EO" "$EH")× |"
+echo
+echo "\`hull exec\` re-executes itself once from a read-only bind mount of its binary (under /run/hull-sealed), so that the process it clones into the container cannot reach the host binary for writing: $(awk -v a="$EH" -v b="$EO" 'BEGIN { printf "%.1f", a - b }') ms here; installed on a read-only mount, hull pays nothing. The shim is started from such a view by the engine, so \`run\` pays nothing for it."
 echo
 echo "Idle supervisors, $IDLE sleeping containers each (median per process, from /proc/PID/smaps_rollup):"
 echo

@@ -8,11 +8,13 @@
 //! opening that link; what stops it is a binary that cannot be opened for
 //! writing. [`ensure`] makes sure the current process runs from one: if its
 //! executable already sits on a read-only mount (or is a sealed memfd), it
-//! costs one statvfs; otherwise the process re-executes itself once through
-//! a detached, read-only bind mount of its own binary (`open_tree` +
-//! `mount_setattr`, never attached anywhere, so nothing can remount it
-//! writable), or, where it may not make mounts (a rootless runtime),
-//! through a sealed memfd copy, as runc and crun do.
+//! costs one statvfs; otherwise the process re-executes itself once from a
+//! read-only bind mount of its own binary kept under /run/hull-sealed (made
+//! once per binary version, in a root-only directory no container can
+//! reach), else through a detached read-only bind mount (`open_tree` +
+//! `mount_setattr`, never attached, so nothing can remount it writable),
+//! or, where it may not make mounts (a rootless runtime), through a sealed
+//! memfd copy, as runc and crun do.
 
 use std::ffi::{CString, OsString};
 use std::io;
@@ -49,7 +51,6 @@ pub fn ensure() -> io::Result<()> {
     if is_sealed() {
         return Ok(());
     }
-    let exe = readonly_view().or_else(|_| sealed_copy())?;
     let original = std::env::current_exe()?;
     let argv: Vec<CString> = std::env::args_os().map(cstring).collect::<io::Result<_>>()?;
     let mut env: Vec<CString> = std::env::vars_os()
@@ -64,7 +65,81 @@ pub fn ensure() -> io::Result<()> {
     let mut own = OsString::from(format!("{ORIGINAL_EXE}="));
     own.push(original.as_os_str());
     env.push(cstring(own)?);
+    if let Ok(view) = cached_view(std::path::Path::new("/proc/self/exe"), &original) {
+        // Only returns if the view went away meanwhile (an upgrade's new
+        // binary replaced it): then the detached view below.
+        let _ = nix::unistd::execve(&cstring(view.into_os_string())?, &argv, &env);
+    }
+    let exe = readonly_view().or_else(|_| sealed_copy())?;
     execveat(&exe, &argv, &env)
+}
+
+/// Where read-only views of Hull's binaries are kept, one bind mount per
+/// binary version, made once: the per-run cost is then one execve, not a
+/// mount made and torn down (that costs an RCU grace period at exit).
+const CACHE_DIR: &str = "/run/hull-sealed";
+
+/// A read-only view of `binary` to execute it from, so that the process
+/// needs no re-execution: what the engine starts hull-shim from.
+pub fn readonly_path(binary: &std::path::Path) -> io::Result<PathBuf> {
+    cached_view(binary, binary)
+}
+
+/// A read-only bind mount of `source` in [`CACHE_DIR`], made if missing;
+/// named after `name`'s file name and the binary's device, inode, size and
+/// time, so a new build or an upgrade gets its own. Fails where mounts
+/// cannot be made (rootless).
+fn cached_view(source: &std::path::Path, original: &std::path::Path) -> io::Result<PathBuf> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+    let me = std::fs::metadata(source)?;
+    let base = original.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "hull".into());
+    // One view per installed binary (its path), one version at a time.
+    let prefix = format!("{base}-{:016x}-", fnv1a(original.as_os_str().as_bytes()));
+    let name = format!("{prefix}{:x}-{:x}-{:x}-{:x}", me.dev(), me.ino(), me.size(), me.mtime_nsec() ^ me.mtime());
+    let path = PathBuf::from(CACHE_DIR).join(name);
+    let is_view = |p: &std::path::Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.dev() == me.dev() && m.ino() == me.ino())
+            && rustix::fs::statvfs(p).is_ok_and(|s| s.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY))
+    };
+    if is_view(&path) {
+        return Ok(path);
+    }
+    std::fs::DirBuilder::new().mode(0o700).recursive(true).create(CACHE_DIR)?;
+    match std::fs::File::options().write(true).create_new(true).mode(0o500).open(&path) {
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    use nix::mount::MsFlags as F;
+    nix::mount::mount(Some(source), &path, None::<&str>, F::MS_BIND, None::<&str>)?;
+    let ro = F::MS_REMOUNT | F::MS_BIND | F::MS_RDONLY | F::MS_NOSUID | F::MS_NODEV;
+    if let Err(e) = nix::mount::mount(None::<&str>, &path, None::<&str>, ro, None::<&str>) {
+        let _ = nix::mount::umount2(&path, nix::mount::MntFlags::MNT_DETACH);
+        return Err(e.into());
+    }
+    if !is_view(&path) {
+        return Err(io::Error::other("read-only view of the binary not in place"));
+    }
+    remove_stale(&prefix, &path);
+    Ok(path)
+}
+
+/// Views of earlier versions of the same binary: detached (processes
+/// running from them keep their file) and removed.
+fn remove_stale(prefix: &str, current: &std::path::Path) {
+    let Ok(dir) = std::fs::read_dir(CACHE_DIR) else { return };
+    for e in dir.flatten() {
+        let p = e.path();
+        if p != current && e.file_name().to_string_lossy().starts_with(prefix) {
+            while nix::mount::umount2(&p, nix::mount::MntFlags::MNT_DETACH).is_ok() {}
+            let _ = std::fs::remove_file(&p);
+        }
+    }
+}
+
+/// FNV-1a, to name a binary's path in a file name.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 fn cstring(s: OsString) -> io::Result<CString> {

@@ -396,3 +396,15 @@ fn a_notify_default_action_is_refused_and_a_runtime_killed_mid_create_leaves_wha
     unsafe { libc::kill(hook, libc::SIGKILL) };
     b.assert_nothing_left();
 }
+
+#[test]
+fn a_memory_limit_too_small_is_named_as_the_cause() {
+    let mut b = Bundle::new("memory-one");
+    b.args(&["/bin/true"]);
+    b.config["linux"]["resources"]["memory"] = json!({"limit": 1});
+    let out = b.run_hull();
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("OOM killer") && err.contains("memory limit of 1 bytes"), "{err}");
+    b.assert_nothing_left();
+}

@@ -117,8 +117,11 @@ impl Engine {
             nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| io("pipe", "shim readiness")(e.into()))?;
         let w = ready_w.as_raw_fd();
         let a = attach.as_ref().map(|f| f.as_raw_fd());
-        let mut cmd = std::process::Command::new(&self.cfg.shim);
-        cmd.arg(dir).stdin(std::process::Stdio::null()).stdout(std::process::Stdio::null());
+        // From a read-only view of its binary, so the shim (whose clone is
+        // the container's init) need not re-execute itself for that.
+        let shim = hull_runtime::sealed::readonly_path(&self.cfg.shim).unwrap_or_else(|_| self.cfg.shim.clone());
+        let mut cmd = std::process::Command::new(&shim);
+        cmd.arg0("hull-shim").arg(dir).stdin(std::process::Stdio::null()).stdout(std::process::Stdio::null());
         // SAFETY: the closure only calls dup2/fcntl, which are async-signal-safe.
         unsafe {
             cmd.pre_exec(move || {

@@ -282,7 +282,13 @@ impl Runtime {
         if may_block {
             dir.save(&record)?;
         }
-        let console = drive_init(&parent_chan, &config, &record, opts.console_socket.as_deref())?;
+        let console = drive_init(&parent_chan, &config, &record, opts.console_socket.as_deref()).map_err(|e| {
+            if matches!(e, RuntimeError::Init(_)) {
+                e
+            } else {
+                init_died(&record).unwrap_or(e)
+            }
+        })?;
         dir.save(&record)?;
         if let Some(pf) = pid_file {
             crate::util::write_atomic(&pf, pid.to_string().as_bytes())?;
@@ -350,9 +356,66 @@ fn drive_init(
             Some(Message::Ready) => return Ok(console),
             Some(Message::Error(msg)) => return Err(RuntimeError::Init(msg)),
             Some(other) => return Err(RuntimeError::Init(format!("unexpected message from init: {other:?}"))),
-            None => return Err(RuntimeError::Init("container init exited during set-up".into())),
+            None => {
+                return Err(
+                    init_died(record).unwrap_or(RuntimeError::Init("container init exited during set-up".into()))
+                )
+            }
         }
     }
+}
+
+/// Why the init went away during set-up, when it did (its channel reset
+/// or closed without a word): how it ended, and the OOM killer if the
+/// memory cgroup counted a kill, which is what a memory limit too small
+/// for the init looks like (runc names the limit too).
+fn init_died(record: &ContainerRecord) -> Option<RuntimeError> {
+    // SAFETY: a zeroed siginfo_t is a valid out-parameter for waitid.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // The channel closes as the init exits, a moment before it is a zombie:
+    // look for 100 ms, never block (a live init waits for us). WNOWAIT: the
+    // zombie stays for the cleanup to reap.
+    let flags = libc::WEXITED | libc::WNOWAIT | libc::WNOHANG;
+    let ended = (0..100).any(|_| {
+        // SAFETY: waitid writes only into `info`.
+        let r = unsafe { libc::waitid(libc::P_PID, record.pid as libc::id_t, &mut info, flags) };
+        // SAFETY: si_pid is set (to 0 when no child changed state) by a successful waitid.
+        let done = r == 0 && unsafe { info.si_pid() } != 0;
+        if !done {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        done || r != 0
+    });
+    // SAFETY: as above.
+    if !ended || unsafe { info.si_pid() } == 0 {
+        return None;
+    }
+    // SAFETY: waitid filled in a child's end; si_status is valid for CLD_* codes.
+    let (code, status) = (info.si_code, unsafe { info.si_status() });
+    let how = match code {
+        libc::CLD_EXITED => format!("exited with status {status}"),
+        _ => format!("was killed by signal {status}"),
+    };
+    let limit = record
+        .spec
+        .as_ref()
+        .and_then(|s| s.linux.as_ref()?.resources.as_ref()?.memory.as_ref()?.limit)
+        .map_or(String::new(), |l| format!(" of {l} bytes"));
+    let oom = oom_kills(&record.cgroup_paths).filter(|n| *n > 0).map_or(String::new(), |n| {
+        format!(": the memory cgroup's OOM killer ran ({n} kill(s)): the memory limit{limit} is below what the process needs")
+    });
+    Some(RuntimeError::Init(format!("container init {how} during set-up{oom}")))
+}
+
+/// The OOM kills the container's memory cgroup counted (v1 memory.oom_control, v2 memory.events).
+fn oom_kills(paths: &hull_cgroups::CgroupPaths) -> Option<u64> {
+    let v1 =
+        paths.v1.iter().find(|(c, _)| c.split(',').any(|c| c == "memory")).map(|(_, d)| d.join("memory.oom_control"));
+    let v2 = paths.unified.as_ref().map(|d| d.join("memory.events"));
+    [v1, v2].into_iter().flatten().find_map(|f| {
+        let text = std::fs::read_to_string(f).ok()?;
+        text.lines().find_map(|l| l.strip_prefix("oom_kill ")).and_then(|n| n.trim().parse().ok())
+    })
 }
 
 /// A user namespace per idmapped mount, made while the runtime still is in
