@@ -212,18 +212,18 @@ fn main() {
     // SAFETY: restoring the default disposition of SIGPIPE touches no memory.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     hull_runtime::stdio::open_missing_standard_fds();
-    let cli = Cli::parse();
     // exec's process is a clone of this one: it must run from a binary the
-    // container cannot write (see hull_runtime::sealed).
-    if matches!(
-        cli.command,
-        Command::Verb(ContainerVerb::Exec(_)) | Command::Container(ContainerCommand::Verb(ContainerVerb::Exec(_)))
-    ) {
+    // container cannot write (see hull_runtime::sealed). Looked for before
+    // the flags are parsed, so the first image does no more than it must;
+    // an "exec" elsewhere in the line (in a container's command) costs a
+    // needless re-execution, nothing else.
+    if std::env::args_os().skip(1).any(|a| a == "exec") {
         if let Err(e) = hull_runtime::sealed::ensure() {
             eprintln!("Error: re-execute from a read-only copy of hull: {e}");
             std::process::exit(126);
         }
     }
+    let cli = Cli::parse();
     let launch = matches!(
         cli.command,
         Command::Verb(ContainerVerb::Run(_) | ContainerVerb::Create(_) | ContainerVerb::Start(_))

@@ -80,19 +80,21 @@ enum Command {
 /// Parses, dispatches, reports errors once; returns the exit code.
 pub fn main() -> i32 {
     hull_runtime::stdio::open_missing_standard_fds();
+    // The verbs whose processes enter a container run from a binary the
+    // container cannot write (see hull_runtime::sealed); looked for before
+    // parsing, so the first image does no more than it must (a verb's name
+    // elsewhere in the line costs a needless re-execution, nothing else).
+    if std::env::args_os().skip(1).any(|a| a == "create" || a == "run" || a == "exec") {
+        if let Err(e) = hull_runtime::sealed::ensure() {
+            eprintln!("hull-runtime: re-execute from a read-only copy of the runtime binary: {e}");
+            return 1;
+        }
+    }
     let cli = Cli::parse();
     let logger = log::Logger::new(cli.log.as_deref(), &cli.log_format, cli.debug);
     let root = cli.root.clone().unwrap_or_else(default_root);
     let runtime = hull_runtime::Runtime::new(&root);
     let needs_cgroups = matches!(cli.command, Command::Create(_) | Command::Run(_));
-    // The verbs whose processes enter a container: run them from a binary
-    // the container cannot write (see hull_runtime::sealed).
-    if matches!(cli.command, Command::Create(_) | Command::Run(_) | Command::Exec(_)) {
-        if let Err(e) = hull_runtime::sealed::ensure() {
-            logger.error(&format!("re-execute from a read-only copy of the runtime binary: {e}"));
-            return 1;
-        }
-    }
     if cli.systemd_cgroup && needs_cgroups {
         logger.error("--systemd-cgroup: the systemd cgroup driver is not supported yet; drop the flag to use cgroupfs");
         return 1;
