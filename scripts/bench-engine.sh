@@ -67,6 +67,7 @@ jq --arg r "$W/bundle/rootfs" '.process.args = ["sleep", "100000"] | .root.path 
 runc --root "$W/runc" run -d -b "$W/exec-bundle" bench-exec </dev/null >/dev/null 2>&1
 # hull from a read-only bind mount needs no re-execution (hull_runtime::sealed): its cost.
 cp target/release/hull "$W/hull-copy"; touch "$W/ro-hull"
+ln -sf "$(realpath target/release/hull-shim)" "$W/hull-shim"   # hull finds its shim beside it
 mount --bind "$W/hull-copy" "$W/ro-hull" && mount -o remount,ro,bind "$W/ro-hull"
 HULL_RO="$W/ro-hull ${HULL#* }"
 hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$W/exec.json" \

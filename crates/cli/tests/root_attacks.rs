@@ -230,25 +230,18 @@ fn a_path_swapped_under_a_mount_never_sends_it_to_the_host() {
 
 /// An image made of the busybox image's layer and one more layer.
 fn image_with_layer(e: &Env, name: &str, layer: Vec<u8>) {
-    let images = hull_image::images::Images::open(&e.root).unwrap();
-    let img = images.resolve(IMG).unwrap();
-    let mut config = img.config.clone();
-    config.rootfs.diff_ids.push(Digest::sha256(&layer));
-    let cb = serde_json::to_vec(&config).unwrap();
-    let mut manifest = img.manifest.clone();
-    let d = images.store.put_bytes(&layer).unwrap();
-    manifest.layers.push(Descriptor {
-        media_type: OCI_LAYER_TAR.into(),
-        digest: d,
-        size: layer.len() as u64,
-        platform: None,
-        annotations: None,
+    e.image_variant(name, |store, config, manifest| {
+        config.rootfs.diff_ids.push(Digest::sha256(&layer));
+        let digest = store.put_bytes(&layer).unwrap();
+        let d = Descriptor {
+            media_type: OCI_LAYER_TAR.into(),
+            digest,
+            size: layer.len() as u64,
+            platform: None,
+            annotations: None,
+        };
+        manifest.layers.push(d);
     });
-    manifest.config.digest = images.store.put_bytes(&cb).unwrap();
-    manifest.config.size = cb.len() as u64;
-    let md = images.store.put_bytes(&serde_json::to_vec(&manifest).unwrap()).unwrap();
-    let lock = images.store.lock().unwrap();
-    images.store.tag(&name.parse::<Reference>().unwrap(), &md, &lock).unwrap();
 }
 
 #[test]
@@ -538,30 +531,17 @@ fn small_defects_give_clear_errors_and_docker_codes() {
         assert!(text(&out.stderr).contains(want), "{args:?}: {}", text(&out.stderr));
     }
     // An image's bad StopSignal is refused at create.
-    let images = hull_image::images::Images::open(&e.root).unwrap();
-    let img = images.resolve(IMG).unwrap();
-    let mut config = img.config.clone();
-    config.config.get_or_insert_with(Default::default).stop_signal = Some("SIGFOO".into());
-    let tag = |config: &hull_image::manifest::ImageConfig, layers: Option<Vec<Descriptor>>, name: &str| {
-        let cb = serde_json::to_vec(config).unwrap();
-        let mut manifest = img.manifest.clone();
-        if let Some(l) = layers {
-            manifest.layers = l;
-        }
-        manifest.config.digest = images.store.put_bytes(&cb).unwrap();
-        manifest.config.size = cb.len() as u64;
-        let md = images.store.put_bytes(&serde_json::to_vec(&manifest).unwrap()).unwrap();
-        let lock = images.store.lock().unwrap();
-        images.store.tag(&name.parse::<Reference>().unwrap(), &md, &lock).unwrap();
-    };
-    tag(&config, None, "localhost/evil:stopsignal");
+    e.image_variant("localhost/evil:stopsignal", |_, config, _| {
+        config.config.get_or_insert_with(Default::default).stop_signal = Some("SIGFOO".into());
+    });
     let out = e.run(&["run", "--rm", "--network", "none", "localhost/evil:stopsignal", "true"]);
     assert_eq!(out.status.code(), Some(125), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("StopSignal \"SIGFOO\""), "{}", text(&out.stderr));
     // An image of no layers: the command is not found (127), not an overlay error.
-    let mut config = img.config.clone();
-    config.rootfs.diff_ids.clear();
-    tag(&config, Some(vec![]), "localhost/empty:1");
+    e.image_variant("localhost/empty:1", |_, config, manifest| {
+        config.rootfs.diff_ids.clear();
+        manifest.layers.clear();
+    });
     let out = e.run(&["run", "--rm", "--network", "none", "localhost/empty:1", "/bin/true"]);
     assert_eq!(out.status.code(), Some(127), "{}", text(&out.stderr));
     assert!(e.ok(&["ps", "-aq"]).is_empty());

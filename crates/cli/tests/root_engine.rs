@@ -207,18 +207,10 @@ fn run_rm_leaves_nothing_and_defaults_are_dockers() {
 
 /// Tags `name`: the busybox image with `VOLUME path` in its config.
 fn image_with_volume(e: &Env, name: &str, path: &str) {
-    let images = hull_image::images::Images::open(&e.root).unwrap();
-    let img = images.resolve(IMG).unwrap();
-    let mut config = img.config.clone();
-    let exec = config.config.get_or_insert_with(Default::default);
-    exec.volumes = Some([(path.to_string(), serde_json::json!({}))].into_iter().collect());
-    let cb = serde_json::to_vec(&config).unwrap();
-    let mut manifest = img.manifest.clone();
-    manifest.config.digest = images.store.put_bytes(&cb).unwrap();
-    manifest.config.size = cb.len() as u64;
-    let md = images.store.put_bytes(&serde_json::to_vec(&manifest).unwrap()).unwrap();
-    let lock = images.store.lock().unwrap();
-    images.store.tag(&name.parse::<Reference>().unwrap(), &md, &lock).unwrap();
+    e.image_variant(name, |_, config, _| {
+        let exec = config.config.get_or_insert_with(Default::default);
+        exec.volumes = Some([(path.to_string(), serde_json::json!({}))].into_iter().collect());
+    });
 }
 
 #[test]

@@ -117,13 +117,7 @@ fn default_image_and_oci_layout_round_trips_with_skopeo_and_umoci() {
     let out = hull(&root, &["image", "save", "-o", &format!("oci:{}", layout.display()), "localhost/hull/busybox"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let bundle = tmp.path().join("bundle");
-    let out = Command::new("umoci")
-        .args(["unpack", "--image"])
-        .arg(format!("{}:latest", layout.display()))
-        .arg(&bundle)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "umoci: {}", text(&out.stderr));
+    umoci_unpack(&format!("{}:latest", layout.display()), &bundle);
     assert!(bundle.join("rootfs/bin/busybox").exists());
     // skopeo copies the layout; Hull loads the copy: same image.
     let copy = tmp.path().join("copy");
@@ -548,18 +542,9 @@ fn merged_tar_listing(layers: &[&Path]) -> std::collections::BTreeMap<String, (u
     merged
 }
 
-/// The same listing of a directory tree, by find(1).
-fn tree_listing(dir: &Path) -> std::collections::BTreeMap<String, String> {
-    let out = Command::new("find")
-        .env("TZ", "UTC")
-        .arg(".")
-        .args(["-printf", "%M %U/%G %TY-%Tm-%Td %TT %l|%P\\n"])
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "find: {}", text(&out.stderr));
-    text(&out.stdout)
-        .lines()
+/// What find(1) prints with [`FIND_FORMAT`], as `path -> "mode owner time link"`.
+fn parse_listing(out: &str) -> std::collections::BTreeMap<String, String> {
+    out.lines()
         .filter_map(|l| {
             let (meta, name) = l.rsplit_once('|')?;
             if name.is_empty() {
@@ -571,6 +556,36 @@ fn tree_listing(dir: &Path) -> std::collections::BTreeMap<String, String> {
             Some((name.to_string(), parts.join(" ")))
         })
         .collect()
+}
+
+const FIND_FORMAT: &str = "%M %U/%G %TY-%Tm-%Td %TT %l|%P\\n";
+
+/// The same listing of a directory tree, by find(1).
+fn tree_listing(dir: &Path) -> std::collections::BTreeMap<String, String> {
+    let out = Command::new("find")
+        .env("TZ", "UTC")
+        .arg(".")
+        .args(["-printf", FIND_FORMAT])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "find: {}", text(&out.stderr));
+    parse_listing(&text(&out.stdout))
+}
+
+/// Every entry of `want` that `got` lacks or has otherwise, and every one `got` has beyond it.
+fn differences(
+    want: &std::collections::BTreeMap<String, String>,
+    got: &std::collections::BTreeMap<String, String>,
+    who: &str,
+) -> Vec<String> {
+    let mut diffs: Vec<String> = want
+        .iter()
+        .filter(|(name, w)| got.get(*name) != Some(*w))
+        .map(|(name, w)| format!("{name}: {who} has {w:?}, hull {:?}", got.get(name)))
+        .collect();
+    diffs.extend(got.keys().filter(|k| !want.contains_key(*k)).map(|k| format!("{k}: not in {who}'s")));
+    diffs
 }
 
 #[test]
@@ -618,54 +633,26 @@ fn a_debian_image_unpacks_exactly_as_tar_and_umoci_say_and_users_cannot_write_it
     std::fs::create_dir(&mnt).unwrap();
     let out = in_private_mounts(&format!(
         "{HULL} --root {r} image mount localhost/debian:modes {m} >/dev/null && cd {m} && \
-         TZ=UTC find . -printf '%M %U/%G %TY-%Tm-%Td %TT %l|%P\\n' > {l}",
+         TZ=UTC find . -printf '{FIND_FORMAT}' > {l}",
         r = root.display(),
         m = mnt.display(),
         l = listing.display()
     ));
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let hull_view: std::collections::BTreeMap<String, String> = text(&std::fs::read(&listing).unwrap())
-        .lines()
-        .filter_map(|l| {
-            let (meta, name) = l.rsplit_once('|')?;
-            let mut parts: Vec<String> = meta.splitn(5, ' ').map(str::to_string).collect();
-            parts[3].truncate(8);
-            (!name.is_empty()).then(|| (name.to_string(), parts.join(" ")))
-        })
-        .collect();
+    let hull_view = parse_listing(&text(&std::fs::read(&listing).unwrap()));
     // Against tar -tv of the layers.
-    let tar_view = merged_tar_listing(&[&l1, &l2]);
+    let tar_view: std::collections::BTreeMap<String, String> =
+        merged_tar_listing(&[&l1, &l2]).into_iter().map(|(k, (_, v))| (k, v)).collect();
     assert!(tar_view.len() > 3000, "a real distribution layer: {} entries", tar_view.len());
-    let mut diffs = Vec::new();
-    for (name, (_, want)) in &tar_view {
-        match hull_view.get(name) {
-            Some(got) if got == want => {}
-            got => diffs.push(format!("{name}: tar says {want:?}, hull has {got:?}")),
-        }
-    }
-    diffs.extend(hull_view.keys().filter(|k| !tar_view.contains_key(*k)).map(|k| format!("{k}: not in the layers")));
+    let diffs = differences(&tar_view, &hull_view, "tar -tv");
     assert!(diffs.is_empty(), "{} differences from tar -tv, first: {:#?}", diffs.len(), &diffs[..diffs.len().min(20)]);
     // Against umoci's unpack of the same image.
     let layout = tmp.path().join("layout");
     let out = hull(&root, &["image", "save", "-o", &format!("oci:{}", layout.display()), "localhost/debian:modes"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let bundle = tmp.path().join("bundle");
-    let out = Command::new("umoci")
-        .args(["unpack", "--image"])
-        .arg(format!("{}:modes", layout.display()))
-        .arg(&bundle)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "umoci: {}", text(&out.stderr));
-    let umoci_view = tree_listing(&bundle.join("rootfs"));
-    let mut diffs = Vec::new();
-    for (name, want) in &umoci_view {
-        match hull_view.get(name) {
-            Some(got) if got == want => {}
-            got => diffs.push(format!("{name}: umoci has {want:?}, hull {got:?}")),
-        }
-    }
-    diffs.extend(hull_view.keys().filter(|k| !umoci_view.contains_key(*k)).map(|k| format!("{k}: not in umoci's")));
+    umoci_unpack(&format!("{}:modes", layout.display()), &bundle);
+    let diffs = differences(&tree_listing(&bundle.join("rootfs")), &hull_view, "umoci");
     assert!(diffs.is_empty(), "{} differences from umoci, first: {:#?}", diffs.len(), &diffs[..diffs.len().min(20)]);
     // From inside: a non-root user cannot write the system's directories.
     let out = hull(

@@ -173,6 +173,23 @@ impl Drop for Env {
     }
 }
 
+impl Env {
+    /// Tags `name` as a variant of the busybox image: `edit` changes its
+    /// config and manifest (new blobs go in through the store it is given).
+    pub fn image_variant(&self, name: &str, edit: impl FnOnce(&Store, &mut ImageConfig, &mut Manifest)) {
+        let images = hull_image::images::Images::open(&self.root).unwrap();
+        let img = images.resolve(IMG).unwrap();
+        let (mut config, mut manifest) = (img.config.clone(), img.manifest.clone());
+        edit(&images.store, &mut config, &mut manifest);
+        let cb = serde_json::to_vec(&config).unwrap();
+        manifest.config.digest = images.store.put_bytes(&cb).unwrap();
+        manifest.config.size = cb.len() as u64;
+        let md = images.store.put_bytes(&serde_json::to_vec(&manifest).unwrap()).unwrap();
+        let lock = images.store.lock().unwrap();
+        images.store.tag(&name.parse::<Reference>().unwrap(), &md, &lock).unwrap();
+    }
+}
+
 pub fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
     let t = Instant::now();
     while !f() {

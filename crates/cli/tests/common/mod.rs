@@ -184,6 +184,12 @@ pub fn store_image_with(
     md
 }
 
+/// `umoci unpack` of an OCI layout's image (`DIR:TAG`) into a bundle.
+pub fn umoci_unpack(image: &str, bundle: &Path) {
+    let out = Command::new("umoci").args(["unpack", "--image", image]).arg(bundle).output().unwrap();
+    assert!(out.status.success(), "umoci: {}", text(&out.stderr));
+}
+
 /// Runs a shell script in a private mount namespace (mounts vanish with it).
 pub fn in_private_mounts(script: &str) -> Output {
     Command::new("unshare").args(["-m", "--propagation", "private", "/bin/sh", "-c", script]).output().unwrap()
