@@ -133,7 +133,7 @@ ms() { awk -v a="$1" 'BEGIN { printf "%.1f", a }'; }
   echo "| runc exec | $(ms "$ER") ms | $(ratio "$ER" "$EH")× |"
   echo "| hull-runtime exec, binary on a read-only mount (no re-execution) | $(ms "$EO") ms | $(ratio "$EO" "$EH")× |"
   echo
-  echo "The runtime re-executes itself once, for \`create\`, \`run\` and \`exec\`, from a read-only bind mount of its binary under /run/hull-sealed (made once per binary version), so that no process cloned into a container can open the host binary for writing through /proc/PID/exe (CVE-2019-5736 class): $(awk -v a="$H" -v b="$HO" 'BEGIN { printf "%.1f", a - b }') ms of \`run\` and $(awk -v a="$EH" -v b="$EO" 'BEGIN { printf "%.1f", a - b }') ms of \`exec\` here. A binary installed on a read-only mount pays nothing. runc 1.1.12+ and crun pay the same kind of cost (a sealed memfd copy)."
+  echo "The runtime re-executes itself once from a read-only bind mount of its binary under /run/hull-sealed (made once per binary version), so that no process cloned into a container can open the host binary for writing through /proc/PID/exe (CVE-2019-5736 class): for \`exec\` ($(awk -v a="$EH" -v b="$EO" 'BEGIN { printf "%.1f", a - b }') ms here), for \`create\` (its init waits for \`start\` where an exec could join it), and for \`run\` only when the init joins an existing pid namespace or the host's; this bundle's \`run\` makes a new one, where nothing can see the init before its execve, so it pays nothing (the two run rows differ by noise: $(awk -v a="$H" -v b="$HO" 'BEGIN { printf "%.1f", a - b }') ms). A binary installed on a read-only mount pays nothing. runc 1.1.12+ and crun pay the same kind of cost (a sealed memfd copy)."
   echo
   echo "## Where hull-runtime's time goes"
   echo

@@ -44,6 +44,22 @@ pub fn is_sealed() -> bool {
     rustix::fs::fcntl_get_seals(&f).is_ok_and(|s| s.contains(rustix::fs::SealFlags::WRITE))
 }
 
+/// Whether running the bundle's container (created and started at once)
+/// needs [`ensure`]: its init is visible, before it execve's the
+/// container's program, to the processes of the pid namespace it is born
+/// in. A new pid namespace holds nothing else in that moment (hooks aside,
+/// which the operator chose), so only a container joining an existing one
+/// (a path) or the host's (none) needs the sealed binary. An unreadable
+/// config counts as needing it.
+pub fn needed_for_bundle(bundle: &std::path::Path) -> bool {
+    let Ok(spec) = hull_spec::Spec::load(&bundle.join("config.json")) else { return true };
+    let namespaces = spec.linux.as_ref().and_then(|l| l.namespaces.as_ref());
+    !namespaces.is_some_and(|ns| {
+        ns.iter()
+            .any(|n| n.typ == hull_spec::NamespaceType::Pid && n.path.as_ref().is_none_or(|p| p.as_os_str().is_empty()))
+    })
+}
+
 /// Re-executes the process from a read-only view of its binary unless it
 /// already runs from one; returns only if no re-execution was needed (or
 /// it failed, with the error).

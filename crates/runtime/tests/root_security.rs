@@ -408,3 +408,35 @@ fn a_memory_limit_too_small_is_named_as_the_cause() {
     assert!(err.contains("OOM killer") && err.contains("memory limit of 1 bytes"), "{err}");
     b.assert_nothing_left();
 }
+
+#[test]
+fn an_init_others_could_see_runs_from_a_read_only_binary() {
+    // A createRuntime hook records where the init's executable is while the
+    // init waits in set-up, the window a container process holding
+    // CAP_SYS_PTRACE would use.
+    let exe_of_init = |b: &mut Bundle, verb: &str| -> String {
+        let out = b.path().join("exe");
+        let script = format!("pid=$(jq -r .pid); readlink /proc/$pid/exe > {}", out.display());
+        b.config["hooks"] = json!({"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", script]}]});
+        let id = b.id.clone();
+        let res = b.hull(&[verb, &id]);
+        assert!(res.status.success(), "{}", stderr(&res));
+        let _ = b.hull(&["delete", "--force", &id]);
+        std::fs::read_to_string(out).unwrap().trim().to_string()
+    };
+    let mut b = Bundle::new("sealed-init");
+    b.args(&["/bin/true"]);
+    // The host's pid namespace: every host process can see the init.
+    b.config["linux"]["namespaces"].as_array_mut().unwrap().retain(|n| n["type"] != "pid");
+    let exe = exe_of_init(&mut b, "run");
+    assert!(exe.starts_with("/run/hull-sealed/") || exe.starts_with("/memfd:"), "{exe}");
+    // create leaves the init waiting for start, where an exec could join it.
+    let mut b = Bundle::new("sealed-create");
+    b.args(&["/bin/true"]);
+    let exe = exe_of_init(&mut b, "create");
+    assert!(exe.starts_with("/run/hull-sealed/") || exe.starts_with("/memfd:"), "{exe}");
+    // run of a new pid namespace: nothing else is in it before the execve.
+    let mut b = Bundle::new("plain-run");
+    b.args(&["/bin/true"]);
+    assert_eq!(exe_of_init(&mut b, "run"), HULL);
+}

@@ -28,6 +28,11 @@ pub struct CreateFlags {
 }
 
 impl CreateFlags {
+    /// The bundle directory.
+    pub fn bundle(&self) -> &std::path::Path {
+        &self.bundle
+    }
+
     /// The library's options; `attach_terminal` for a foreground `run`.
     pub fn options(&self, attach_terminal: bool) -> hull_runtime::CreateOptions {
         hull_runtime::CreateOptions {

@@ -80,17 +80,26 @@ enum Command {
 /// Parses, dispatches, reports errors once; returns the exit code.
 pub fn main() -> i32 {
     hull_runtime::stdio::open_missing_standard_fds();
-    // The verbs whose processes enter a container run from a binary the
-    // container cannot write (see hull_runtime::sealed); looked for before
-    // parsing, so the first image does no more than it must (a verb's name
-    // elsewhere in the line costs a needless re-execution, nothing else).
-    if std::env::args_os().skip(1).any(|a| a == "create" || a == "run" || a == "exec") {
-        if let Err(e) = hull_runtime::sealed::ensure() {
-            eprintln!("hull-runtime: re-execute from a read-only copy of the runtime binary: {e}");
-            return 1;
-        }
+    // exec's process is a clone of this one, visible to the container's
+    // processes before it execve's: it must run from a binary the container
+    // cannot write (see hull_runtime::sealed). Looked for before parsing, so
+    // the first image does no more than it must ("exec" elsewhere in the
+    // line costs a needless re-execution, nothing else).
+    if std::env::args_os().skip(1).any(|a| a == "exec") {
+        seal_or_exit();
     }
     let cli = Cli::parse();
+    // create: always, as the init waits for `start` in the container's pid
+    // namespace, where an exec may put a container process beside it. run
+    // starts it at once: only when the init is born into a pid namespace
+    // that already holds other processes (see sealed::needed_for_bundle).
+    match &cli.command {
+        Command::Create(_) => seal_or_exit(),
+        Command::Run(run::Args { flags, .. }) if hull_runtime::sealed::needed_for_bundle(flags.bundle()) => {
+            seal_or_exit()
+        }
+        _ => {}
+    }
     let logger = log::Logger::new(cli.log.as_deref(), &cli.log_format, cli.debug);
     let root = cli.root.clone().unwrap_or_else(default_root);
     let runtime = hull_runtime::Runtime::new(&root);
@@ -165,5 +174,13 @@ fn default_root() -> PathBuf {
     match std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
         Some(dir) => PathBuf::from(dir).join("hull"),
         None => PathBuf::from(format!("/tmp/hull-{uid}")),
+    }
+}
+
+/// Re-executes from a read-only view of the binary, or exits saying why not.
+fn seal_or_exit() {
+    if let Err(e) = hull_runtime::sealed::ensure() {
+        eprintln!("hull-runtime: re-execute from a read-only copy of the runtime binary: {e}");
+        std::process::exit(1);
     }
 }

@@ -5,7 +5,7 @@ use hull_runtime::RunOutcome;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    flags: super::create::CreateFlags,
+    pub flags: super::create::CreateFlags,
     /// Return once the container started.
     #[arg(short, long)]
     detach: bool,

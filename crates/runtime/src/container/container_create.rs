@@ -282,13 +282,7 @@ impl Runtime {
         if may_block {
             dir.save(&record)?;
         }
-        let console = drive_init(&parent_chan, &config, &record, opts.console_socket.as_deref()).map_err(|e| {
-            if matches!(e, RuntimeError::Init(_)) {
-                e
-            } else {
-                init_died(&record).unwrap_or(e)
-            }
-        })?;
+        let console = drive_init(&parent_chan, &config, &record, opts.console_socket.as_deref())?;
         dir.save(&record)?;
         if let Some(pf) = pid_file {
             crate::util::write_atomic(&pf, pid.to_string().as_bytes())?;
@@ -325,9 +319,11 @@ fn drive_init(
     let mut console = None;
     chan.send(&Message::Go { pid: record.pid }).ctx("send", "start-up message")?;
     loop {
-        let (msg, fd) = match chan.recv_with_fd().ctx("receive", "init message")? {
-            Some((m, fd)) => (Some(m), fd),
-            None => (None, None),
+        let (msg, fd) = match chan.recv_with_fd() {
+            Ok(Some((m, fd))) => (Some(m), fd),
+            Ok(None) => (None, None),
+            // The channel reset: the init died (an OOM kill, say); say how.
+            Err(e) => return Err(init_died(record).unwrap_or_else(|| crate::error::sys("receive", "init message", e))),
         };
         match msg {
             Some(Message::ConsoleMaster) => {
