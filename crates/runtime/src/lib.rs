@@ -9,6 +9,7 @@
 
 pub mod capabilities;
 mod container;
+mod copy_up;
 pub mod devices;
 pub mod error;
 pub mod features;

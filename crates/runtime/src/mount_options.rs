@@ -16,6 +16,71 @@ pub struct MountOptions {
     pub data: String,
     /// `bind` or `rbind` was given.
     pub bind: bool,
+    /// Recursive attributes (`rro`, `rnosuid`, ...): MOUNT_ATTR_* to set
+    /// and to clear on the whole tree with mount_setattr(AT_RECURSIVE).
+    pub recursive: RecursiveAttrs,
+    /// Options that are neither flags, propagation nor recursive attributes:
+    /// a filesystem's data for a new mount, an error for a bind.
+    pub unknown: Vec<String>,
+    /// `tmpcopyup`: copy what the covered directory holds into the new tmpfs.
+    pub tmpcopyup: bool,
+}
+
+/// MOUNT_ATTR_* bits to set and clear recursively.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecursiveAttrs {
+    /// To set.
+    pub set: u64,
+    /// To clear.
+    pub clear: u64,
+}
+
+impl RecursiveAttrs {
+    /// Whether any attribute is asked for.
+    pub fn is_empty(&self) -> bool {
+        self.set == 0 && self.clear == 0
+    }
+}
+
+const ATTR_RDONLY: u64 = 0x1;
+const ATTR_NOSUID: u64 = 0x2;
+const ATTR_NODEV: u64 = 0x4;
+const ATTR_NOEXEC: u64 = 0x8;
+const ATTR_ATIME_MASK: u64 = 0x70;
+const ATTR_RELATIME: u64 = 0x0;
+const ATTR_NOATIME: u64 = 0x10;
+const ATTR_STRICTATIME: u64 = 0x20;
+const ATTR_NODIRATIME: u64 = 0x80;
+const ATTR_NOSYMFOLLOW: u64 = 0x20_0000;
+
+/// A recursive attribute option: (set?, attribute), or the atime mode it picks.
+fn recursive_attr(name: &str) -> Option<(bool, u64)> {
+    Some(match name {
+        "rro" => (true, ATTR_RDONLY),
+        "rrw" => (false, ATTR_RDONLY),
+        "rnosuid" => (true, ATTR_NOSUID),
+        "rsuid" => (false, ATTR_NOSUID),
+        "rnodev" => (true, ATTR_NODEV),
+        "rdev" => (false, ATTR_NODEV),
+        "rnoexec" => (true, ATTR_NOEXEC),
+        "rexec" => (false, ATTR_NOEXEC),
+        "rnodiratime" => (true, ATTR_NODIRATIME),
+        "rdiratime" => (false, ATTR_NODIRATIME),
+        "rnosymfollow" => (true, ATTR_NOSYMFOLLOW),
+        "rsymfollow" => (false, ATTR_NOSYMFOLLOW),
+        _ => return None,
+    })
+}
+
+/// The atime options: each picks one mode of the atime field (the kernel
+/// takes one at a time, so the whole field is cleared first).
+fn recursive_atime(name: &str) -> Option<u64> {
+    Some(match name {
+        "rnoatime" => ATTR_NOATIME,
+        "ratime" | "rrelatime" | "rnostrictatime" => ATTR_RELATIME,
+        "rstrictatime" | "rnorelatime" => ATTR_STRICTATIME,
+        _ => return None,
+    })
 }
 
 /// Maps a propagation name to its flags.
@@ -80,6 +145,9 @@ impl MountOptions {
             propagation: Vec::new(),
             data: String::new(),
             bind: false,
+            recursive: RecursiveAttrs::default(),
+            unknown: Vec::new(),
+            tmpcopyup: false,
         };
         let mut data = Vec::new();
         for opt in options {
@@ -92,8 +160,8 @@ impl MountOptions {
                     out.flags |= MsFlags::MS_BIND | MsFlags::MS_REC;
                     out.bind = true;
                 }
-                // runc extension: copy the image's directory into a new tmpfs. Accepted, no-op here.
-                "tmpcopyup" => {}
+                // runc's extension: the new tmpfs starts with what the directory it covers held.
+                "tmpcopyup" => out.tmpcopyup = true,
                 o => {
                     if let Some(p) = propagation(o) {
                         out.propagation.push(p);
@@ -105,8 +173,20 @@ impl MountOptions {
                             out.flags &= !f;
                             out.cleared |= f;
                         }
+                    } else if let Some((set, a)) = recursive_attr(o) {
+                        if set {
+                            out.recursive.set |= a;
+                            out.recursive.clear &= !a;
+                        } else {
+                            out.recursive.clear |= a;
+                            out.recursive.set &= !a;
+                        }
+                    } else if let Some(mode) = recursive_atime(o) {
+                        out.recursive.set = (out.recursive.set & !ATTR_ATIME_MASK) | mode;
+                        out.recursive.clear |= ATTR_ATIME_MASK;
                     } else {
                         data.push(o.to_string());
+                        out.unknown.push(o.to_string());
                     }
                 }
             }
@@ -140,5 +220,17 @@ mod tests {
         let o = opts(&["ro", "rw"]);
         assert!(!o.flags.contains(MsFlags::MS_RDONLY));
         assert!(o.cleared.contains(MsFlags::MS_RDONLY));
+    }
+
+    #[test]
+    fn recursive_attributes_are_not_mount_data() {
+        let o = opts(&["rbind", "rro", "rnosuid", "rnoexec", "rsuid", "rnoatime", "rnosymfollow"]);
+        assert_eq!(o.recursive.set, ATTR_RDONLY | ATTR_NOEXEC | ATTR_NOATIME | ATTR_NOSYMFOLLOW);
+        assert_eq!(o.recursive.clear, ATTR_NOSUID | ATTR_ATIME_MASK);
+        assert!(o.data.is_empty() && o.unknown.is_empty());
+        let o = opts(&["bind", "rrw", "rstrictatime", "bogus"]);
+        assert_eq!(o.recursive.set, ATTR_STRICTATIME);
+        assert_eq!(o.recursive.clear, ATTR_RDONLY | ATTR_ATIME_MASK);
+        assert_eq!(o.unknown, ["bogus"]);
     }
 }

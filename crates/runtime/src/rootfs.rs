@@ -95,6 +95,15 @@ pub fn mount_entry(ctx: &RootfsContext, index: usize, m: &Mount) -> Result<()> {
         return mount_cgroup(ctx, dest, &opts, &field);
     }
     if opts.bind || typ == "bind" {
+        if !opts.unknown.is_empty() {
+            // A bind has no filesystem data: an option we do not know would
+            // be silently dropped, so a mount asked for as (say) read-only
+            // could end up writable. Fail closed.
+            return Err(spec(
+                format!("mounts[{index}].options"),
+                format!("{}: unknown option(s) for a bind mount: {}", dest.display(), opts.unknown.join(",")),
+            ));
+        }
         let source = m.source.clone().unwrap_or_default();
         let target =
             make_target(ctx.root, dest, std::fs::metadata(&source).map(|m| m.is_dir()).unwrap_or(true), &field)?;
@@ -110,9 +119,46 @@ pub fn mount_entry(ctx: &RootfsContext, index: usize, m: &Mount) -> Result<()> {
         let source = m.source.as_deref().unwrap_or(Path::new(typ));
         let flags = opts.flags & !MsFlags::MS_REMOUNT;
         let data = (!opts.data.is_empty()).then_some(opts.data.as_str());
+        // The directory about to be covered, for tmpcopyup: still reachable
+        // through this descriptor once the tmpfs is on top.
+        let below = (opts.tmpcopyup && typ == "tmpfs")
+            .then(|| {
+                rustix::fs::openat(
+                    &target.fd,
+                    ".",
+                    rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
+                    rustix::fs::Mode::empty(),
+                )
+            })
+            .transpose()
+            .ctx("open", dest.display())?;
         mount(Some(source), &target.path(), Some(typ), flags, data).ctx(&format!("mount {typ}"), dest.display())?;
+        if let Some(below) = below {
+            let top = resolve(ctx.root, dest)?;
+            let top = rustix::fs::openat(
+                &top.fd,
+                ".",
+                rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            )
+            .ctx("open", dest.display())?;
+            crate::copy_up::copy_dir(&below, &top).ctx("tmpcopyup into", dest.display())?;
+        }
     }
+    apply_recursive(ctx.root, dest, &opts)?;
     apply_propagation(ctx.root, dest, &opts)
+}
+
+/// `rro`, `rnosuid`, ...: mount_setattr(AT_RECURSIVE) on the new mount and
+/// everything below it.
+fn apply_recursive(root: &Root, dest: &Path, opts: &MountOptions) -> Result<()> {
+    if opts.recursive.is_empty() {
+        return Ok(());
+    }
+    let target = resolve(root, dest)?;
+    let attr =
+        crate::sys::MountAttr { attr_set: opts.recursive.set, attr_clr: opts.recursive.clear, ..Default::default() };
+    crate::sys::mount_setattr(&target.fd, true, &attr).ctx("set recursive mount attributes of", dest.display())
 }
 
 /// proc and sysfs go on a real directory: a symlink there could point the
@@ -147,9 +193,19 @@ fn bind(root: &Root, source: &Path, target: &Target, opts: &MountOptions) -> Res
     let flags = MsFlags::MS_BIND | (opts.flags & MsFlags::MS_REC);
     mount(Some(source), &target.path(), NONE, flags, NONE)
         .ctx(&format!("bind {}", source.display()), target.shown.display())?;
-    let extra = opts.remount_flags();
-    if !extra.is_empty() {
-        remount(&resolve(root, &target.shown)?.path(), extra | (opts.flags & MsFlags::MS_REC))?;
+    remount_bind(root, target, opts)
+}
+
+/// The flags a bind asks for, on top of those its source mount has, less
+/// those it asks to clear (`rw`, `exec`, `suid`, `dev`, ...): a bind of a
+/// nosuid mount stays nosuid unless `suid` is given. Remounts only if that
+/// changes anything.
+fn remount_bind(root: &Root, target: &Target, opts: &MountOptions) -> Result<()> {
+    let at = resolve(root, &target.shown)?;
+    let current = locked_flags(&at.path());
+    let want = opts.remount_flags() | (current & !opts.cleared);
+    if want != current {
+        remount(&at.path(), want | (opts.flags & MsFlags::MS_REC))?;
     }
     Ok(())
 }
@@ -181,11 +237,7 @@ fn idmapped_bind(
     };
     crate::sys::mount_setattr(&tree, recursive, &attr).ctx("idmap mount of", source.display())?;
     crate::sys::move_mount_to_fd(&tree, &target.fd).ctx("move idmapped mount to", target.shown.display())?;
-    let extra = opts.remount_flags();
-    if !extra.is_empty() {
-        remount(&resolve(root, &target.shown)?.path(), extra | (opts.flags & MsFlags::MS_REC))?;
-    }
-    Ok(())
+    remount_bind(root, target, opts)
 }
 
 /// MS_REMOUNT|MS_BIND with `flags`, keeping flags the kernel locked on the

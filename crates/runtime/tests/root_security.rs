@@ -440,3 +440,60 @@ fn an_init_others_could_see_runs_from_a_read_only_binary() {
     b.args(&["/bin/true"]);
     assert_eq!(exe_of_init(&mut b, "run"), HULL);
 }
+
+#[test]
+fn recursive_mount_attributes_reach_submounts_and_unknown_bind_options_fail_closed() {
+    let mut b = Bundle::new("rro");
+    let src = b.path().join("data");
+    std::fs::create_dir_all(src.join("sub")).unwrap();
+    // A submount under the source, so "recursive" means something.
+    let sub = src.join("sub");
+    assert!(std::process::Command::new("mount").args(["-t", "tmpfs", "tmpfs"]).arg(&sub).status().unwrap().success());
+    b.config["mounts"].as_array_mut().unwrap().push(json!({
+        "destination": "/data", "type": "bind", "source": src, "options": ["rbind", "rro", "rnoexec"]}));
+    b.args(&[
+        "/bin/sh",
+        "-c",
+        "touch /data/x 2>/dev/null && echo wrote-top; touch /data/sub/x 2>/dev/null && echo wrote-sub; \
+              grep -E ' /data(/sub)? ' /proc/self/mountinfo | cut -d' ' -f5,6",
+    ]);
+    let out = b.run_hull();
+    let runc = b.run_runc();
+    let _ = std::process::Command::new("umount").arg(&sub).status();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(!text.contains("wrote"), "{text}");
+    for line in text.lines() {
+        let opts = line.split_once(' ').unwrap().1;
+        assert!(opts.split(',').any(|o| o == "ro") && opts.split(',').any(|o| o == "noexec"), "{line}");
+    }
+    assert_eq!(text.lines().count(), 2, "{text}");
+    // runc on the same bundle agrees.
+    assert!(runc.status.success(), "runc: {}", stderr(&runc));
+    assert!(!stdout(&runc).contains("wrote"), "runc: {}", stdout(&runc));
+    b.assert_nothing_left();
+    // An option a bind cannot take is refused, not dropped.
+    b.config["mounts"].as_array_mut().unwrap().last_mut().unwrap()["options"] =
+        json!(["rbind", "rro", "no-such-option"]);
+    assert_rejected(&b, &["run", "rro"], "unknown option(s) for a bind mount: no-such-option");
+    b.assert_nothing_left();
+}
+
+#[test]
+fn tmpcopyup_starts_the_tmpfs_with_what_it_covers() {
+    let mut b = Bundle::new("tmpcopyup");
+    b.config["mounts"].as_array_mut().unwrap().push(json!({
+        "destination": "/bin", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup", "mode=755"]}));
+    let marker = format!("hull-tmpcopyup-{}", std::process::id());
+    b.args(&["/bin/sh", "-c", &format!(
+        "grep -q ' /bin .* tmpfs ' /proc/self/mountinfo && echo tmpfs; ls /bin | wc -l; stat -c '%a %u' /bin/busybox; touch /bin/{marker} && echo wrote")]);
+    let out = b.run_hull();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let want_files = std::fs::read_dir(rootfs().join("bin")).unwrap().count().to_string();
+    let meta = std::fs::symlink_metadata(rootfs().join("bin/busybox")).unwrap();
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let want_mode = format!("{:o} {}", meta.permissions().mode() & 0o7777, meta.uid());
+    assert_eq!(stdout(&out), format!("tmpfs\n{want_files}\n{want_mode}\nwrote\n"));
+    assert!(!rootfs().join("bin").join(&marker).exists(), "the write went to the rootfs");
+    b.assert_nothing_left();
+}
