@@ -120,9 +120,16 @@ pub fn apply_personality(domain: &str) -> Result<()> {
     crate::sys::personality(if domain == "LINUX32" { PER_LINUX32 } else { PER_LINUX }).ctx("personality", domain)
 }
 
-/// The environment, with HOME added from /etc/passwd (or `/`) when missing, as runc does.
+/// The environment: a key given twice keeps its last value, and HOME,
+/// when missing or empty, comes from /etc/passwd (or is `/`), as runc does.
 pub fn environment(p: &Process) -> Vec<String> {
-    let mut env = p.env.clone().unwrap_or_default();
+    let mut env: Vec<String> = Vec::new();
+    for kv in p.env.iter().flatten() {
+        let key = kv.split('=').next().unwrap_or(kv);
+        env.retain(|e| e.split('=').next() != Some(key));
+        env.push(kv.clone());
+    }
+    env.retain(|e| e != "HOME=");
     if !env.iter().any(|e| e.starts_with("HOME=")) {
         let home = home_of(p.user.uid).unwrap_or_else(|| "/".into());
         env.push(format!("HOME={home}"));

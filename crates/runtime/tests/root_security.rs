@@ -497,3 +497,60 @@ fn tmpcopyup_starts_the_tmpfs_with_what_it_covers() {
     assert!(!rootfs().join("bin").join(&marker).exists(), "the write went to the rootfs");
     b.assert_nothing_left();
 }
+
+#[test]
+fn exec_caps_and_environment_as_runc_has_them() {
+    let mut b = Bundle::new("exec-env");
+    b.args(&["/bin/sleep", "300"]);
+    b.config["process"]["env"] = json!(["PATH=/bin:/usr/bin", "A=1", "A=2", "FOO=spec", "HOME="]);
+    let id = b.id.clone();
+    assert!(b.hull(&["run", "-d", &id]).status.success());
+    // -e replaces the spec's variable; a duplicate key keeps its last value; an empty HOME is filled in.
+    let out = b.hull(&["exec", "-e", "FOO=exec", &id, "/bin/sh", "-c", "env | grep -E '^(A|FOO|HOME)=' | sort"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let home = stdout(&out).lines().find(|l| l.starts_with("HOME=")).unwrap_or_default().to_string();
+    assert_eq!(stdout(&out), format!("A=2\nFOO=exec\n{home}\n"));
+    assert!(home.len() > "HOME=".len(), "{home}");
+    // --cap: bounding, effective and permitted; not inheritable or ambient (CAP_NET_ADMIN is bit 12).
+    let out = b.hull(&[
+        "exec",
+        "--cap",
+        "CAP_NET_ADMIN",
+        &id,
+        "/bin/sh",
+        "-c",
+        "grep -E '^Cap(Inh|Eff|Amb)' /proc/self/status",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let caps: std::collections::HashMap<String, u64> = stdout(&out)
+        .lines()
+        .map(|l| {
+            let (k, v) = l.split_once(':').unwrap();
+            (k.to_string(), u64::from_str_radix(v.trim(), 16).unwrap())
+        })
+        .collect();
+    assert_ne!(caps["CapEff"] & (1 << 12), 0, "{caps:?}");
+    assert_eq!(caps["CapInh"] & (1 << 12), 0, "{caps:?}");
+    assert_eq!(caps["CapAmb"] & (1 << 12), 0, "{caps:?}");
+    assert!(b.hull(&["delete", "-f", &id]).status.success());
+    b.assert_nothing_left();
+}
+
+#[test]
+fn proc_and_sys_are_refused_on_a_symlink() {
+    for (dest, typ) in [("proc", "proc"), ("sys", "sysfs")] {
+        let mut b = Bundle::new(&format!("symlinked-{dest}"));
+        let rootfs = b.path().join("evil-rootfs");
+        std::fs::create_dir_all(rootfs.join("elsewhere")).unwrap();
+        std::os::unix::fs::symlink("/elsewhere", rootfs.join(dest)).unwrap();
+        b.config["root"]["path"] = json!("evil-rootfs");
+        b.args(&["/bin/true"]);
+        assert_rejected(&b, &["run", &b.id.clone()], &format!("{typ} must be mounted on ordinary directory"));
+        assert_eq!(
+            std::fs::read_dir(rootfs.join("elsewhere")).unwrap().count(),
+            0,
+            "{typ} was mounted through the link"
+        );
+        b.assert_nothing_left();
+    }
+}

@@ -64,7 +64,13 @@ impl Runtime {
         let (_, record) = self.open(id)?;
         let mut p = record.spec.and_then(|s| s.process).unwrap_or_default();
         p.args = Some(req.args.clone());
-        p.env.get_or_insert_with(Vec::new).extend(req.env.iter().cloned());
+        // `-e K=V` replaces the container's K, as runc does, never a second K.
+        let env = p.env.get_or_insert_with(Vec::new);
+        for kv in &req.env {
+            let key = kv.split('=').next().unwrap_or(kv);
+            env.retain(|e| e.split('=').next() != Some(key));
+            env.push(kv.clone());
+        }
         if let Some(cwd) = &req.cwd {
             p.cwd = cwd.clone();
         }
@@ -77,7 +83,9 @@ impl Runtime {
         }
         if !req.caps.is_empty() {
             let c = p.capabilities.get_or_insert_with(Default::default);
-            for set in [&mut c.bounding, &mut c.effective, &mut c.permitted, &mut c.inheritable, &mut c.ambient] {
+            // As runc: the bounding, effective and permitted sets; never the
+            // inheritable or ambient ones, which would pass it across execve.
+            for set in [&mut c.bounding, &mut c.effective, &mut c.permitted] {
                 let list = set.get_or_insert_with(Vec::new);
                 list.extend(req.caps.iter().filter(|n| !list.contains(n)).cloned().collect::<Vec<_>>());
             }
