@@ -115,6 +115,13 @@ fn build_context(s: &Seccomp) -> Result<(ScmpFilterContext, Filter)> {
         let field = format!("linux.seccomp.syscalls[{i}]");
         let act = action(&format!("{field}.action"), &rule.action, rule.errno_ret)?;
         uses_notify |= act == ScmpAction::Notify;
+        // The init writes and sends the notify fd itself once the filter is
+        // loaded: notifying those would deadlock it (runc refuses write too).
+        if act == ScmpAction::Notify {
+            if let Some(n) = rule.names.iter().find(|n| ["write", "sendmsg"].contains(&n.as_str())) {
+                return Err(spec(format!("{field}.names"), format!("SCMP_ACT_NOTIFY cannot be used for {n}")));
+            }
+        }
         let conds =
             rule.args.iter().flatten().map(|a| compare(&format!("{field}.args"), a)).collect::<Result<Vec<_>>>()?;
         // libseccomp takes one condition per argument; conditions on a

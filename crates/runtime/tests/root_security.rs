@@ -554,3 +554,29 @@ fn proc_and_sys_are_refused_on_a_symlink() {
         b.assert_nothing_left();
     }
 }
+
+#[test]
+fn runc_cli_details_notify_on_write_exec_failures_and_negative_quota() {
+    let mut b = Bundle::new("cli-details");
+    // SCMP_ACT_NOTIFY on write would deadlock the init: refused, as runc does.
+    b.args(&["/bin/true"]);
+    b.config["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": b.path().join("l.sock"),
+        "syscalls": [{"names": ["write"], "action": "SCMP_ACT_NOTIFY"}]});
+    assert_rejected(&b, &["run", &b.id.clone()], "SCMP_ACT_NOTIFY cannot be used for write");
+    b.config["linux"].as_object_mut().unwrap().remove("seccomp");
+    // The runtime's own failure in exec is 255; the process's exit code passes through.
+    let out = b.hull(&["exec", "no-such-container", "/bin/true"]);
+    assert_eq!(out.status.code(), Some(255), "{}", stderr(&out));
+    b.args(&["/bin/sleep", "300"]);
+    let id = b.id.clone();
+    assert!(b.hull(&["run", "-d", &id]).status.success());
+    assert_eq!(b.hull(&["exec", &id, "/bin/sh", "-c", "exit 1"]).status.code(), Some(1));
+    // update takes negative numbers (-1: no quota).
+    let out = b.hull(&["update", "--cpu-quota", "-1", &id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(b.hull(&["delete", "-f", &id]).status.success());
+    // -v, as runc spells it.
+    let out = b.hull(&["-v"]);
+    assert!(out.status.success() && stdout(&out).starts_with("hull-runtime "), "{}", stderr(&out));
+    b.assert_nothing_left();
+}

@@ -22,7 +22,12 @@ use std::path::PathBuf;
 /// Hull's OCI runtime (runc-compatible command line).
 #[derive(Debug, Parser)]
 #[command(name = "hull-runtime", version, about)]
+// `-v` as runc spells it, beside clap's `-V`.
+#[command(disable_version_flag = true)]
 pub struct Cli {
+    /// Print version.
+    #[arg(short = 'v', long = "version", action = clap::ArgAction::Version, visible_short_alias = 'V')]
+    version: Option<bool>,
     /// Directory for container state [default: /run/hull; for other users
     /// $XDG_RUNTIME_DIR/hull, or /tmp/hull-UID without it].
     #[arg(long, global = true)]
@@ -113,6 +118,9 @@ pub fn main() -> i32 {
         std::env::args().skip(1).collect::<Vec<_>>().join(" "),
         root.display()
     ));
+    // runc's exec exits 255 when the runtime itself failed, so a caller can
+    // tell that from the process's own exit 1.
+    let failure = if matches!(cli.command, Command::Exec(_)) { 255 } else { 1 };
     let result = match cli.command {
         Command::Spec(a) => spec::run(a),
         Command::Create(a) => create::run(&runtime, a, &logger),
@@ -134,7 +142,7 @@ pub fn main() -> i32 {
         Ok(code) => code,
         Err(e) => {
             logger.error(&describe(&e));
-            1
+            failure
         }
     }
 }

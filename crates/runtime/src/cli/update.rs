@@ -17,8 +17,8 @@ pub struct Args {
     /// CPU CFS period, µs.
     #[arg(long)]
     cpu_period: Option<u64>,
-    /// CPU CFS quota, µs.
-    #[arg(long)]
+    /// CPU CFS quota, µs (-1: unlimited).
+    #[arg(long, allow_negative_numbers = true)]
     cpu_quota: Option<i64>,
     /// CPU shares.
     #[arg(long)]
