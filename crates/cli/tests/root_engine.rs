@@ -559,7 +559,7 @@ fn user_network_names_and_lifecycle() {
     // By name and alias: ping, nc and wget from another container on the network.
     let s = e.ok(&[
         "run", "--rm", "--network", "front", IMG, "sh", "-c",
-        "cat /etc/resolv.conf; ping -c1 -W2 web >/dev/null && echo ping-ok; wget -qO- http://www/hostname; (printf 'GET /hostname HTTP/1.0\\r\\n\\r\\n'; sleep 1) | nc web 80 | tail -1",
+        "cat /etc/resolv.conf; ping -c1 -W2 web >/dev/null && echo ping-ok; wget -qO- http://www/hostname; (printf 'GET /hostname HTTP/1.0\\r\\n\\r\\n'; sleep 3) | nc web 80 | tail -1",
     ]);
     let short = &web[..12];
     assert!(s.contains("nameserver 10.90.0.1") && s.contains("ping-ok"), "{s}");
