@@ -546,3 +546,25 @@ fn small_defects_give_clear_errors_and_docker_codes() {
     assert_eq!(out.status.code(), Some(127), "{}", text(&out.stderr));
     assert!(e.ok(&["ps", "-aq"]).is_empty());
 }
+
+#[test]
+fn a_run_killed_on_the_default_network_leaves_nothing_once_removed() {
+    let e = Env::new();
+    e.ok(&["run", "--rm", "--network", "none", IMG, "true"]);
+    for i in 0..30u64 {
+        let mut child = e.cmd().args(["run", "-d", "--name", &format!("n{i}"), IMG, "sleep", "300"]).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(10 + (i * 11) % 141));
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    // Whatever each kill left, start works and rm takes it all away: veths,
+    // leases, NAT rules, pinned namespaces (Env::leaks looks at each).
+    for name in e.ok(&["ps", "-a", "--format", "{{.Names}}"]).lines() {
+        e.ok(&["start", name]);
+    }
+    let all: Vec<String> = e.ok(&["ps", "-aq"]).lines().map(str::to_string).collect();
+    let mut rm = vec!["rm", "-f"];
+    rm.extend(all.iter().map(String::as_str));
+    e.ok(&rm);
+    assert!(e.leaks().is_empty(), "{:?}", e.leaks());
+}

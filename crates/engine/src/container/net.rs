@@ -112,8 +112,17 @@ impl Engine {
         for (i, att) in row.config.networks.clone().iter().enumerate() {
             let n = self.network(&att.network)?;
             let publish = if i == 0 { ports.as_slice() } else { &[] };
-            let ep = self.endpoint_add(row, &n, att, &format!("eth{i}"), publish)?;
-            row.state.endpoints.push(ep);
+            let (list, rt, planned) = self.endpoint_plan(row, &n, att, &format!("eth{i}"), publish);
+            // Recorded before the ADD: a start killed during it leaves an
+            // endpoint release DELs (CNI DEL of a partial ADD is allowed),
+            // not a lease no one knows about.
+            row.state.endpoints.push(planned.clone());
+            let saved = self.db().set_state(&row.id, &row.state);
+            saved?;
+            let ep = self.endpoint_finish(&list, &rt, planned)?;
+            if let Some(last) = row.state.endpoints.last_mut() {
+                *last = ep;
+            }
             self.ensure_masquerade(&n)?;
         }
         Ok(())
@@ -157,14 +166,16 @@ impl Engine {
         Ok((out, held))
     }
 
-    pub(crate) fn endpoint_add(
+    /// What the endpoint `ifname` on network `n` will be: the CNI list and
+    /// runtime arguments of its ADD, and the endpoint as release needs it.
+    fn endpoint_plan(
         &self,
         row: &Row,
         n: &Network,
         att: &NetworkAttachment,
         ifname: &str,
         ports: &[PortMapping],
-    ) -> Result<Endpoint> {
+    ) -> (NetworkConfigList, RuntimeConf, Endpoint) {
         let list = n.conflist(&self.ipam_dir(), !ports.is_empty());
         let mut rt = RuntimeConf {
             container_id: row.id.clone(),
@@ -186,23 +197,44 @@ impl Engine {
                 .collect();
             rt.capability_args.insert("ips".into(), serde_json::Value::Array(ips));
         }
-        let res = self.cni().add(&list, &rt).map_err(hull_network::NetError::from)?;
-        let mac = res
-            .interfaces
-            .iter()
-            .find(|i| i.name == ifname && !i.sandbox.is_empty())
-            .map(|i| i.mac.clone())
-            .unwrap_or_default();
-        Ok(Endpoint {
+        let ep = Endpoint {
             network: n.name.clone(),
             network_id: n.id.clone(),
             ifname: ifname.into(),
-            ips: res.ips.iter().map(|i| i.address.clone()).collect(),
-            gateways: res.ips.iter().filter_map(|i| i.gateway.clone()).collect(),
-            mac,
+            ips: Vec::new(),
+            gateways: Vec::new(),
+            mac: String::new(),
             conflist: serde_json::to_value(&list).unwrap_or_default(),
-            capability_args: rt.capability_args,
-        })
+            capability_args: rt.capability_args.clone(),
+        };
+        (list, rt, ep)
+    }
+
+    /// The CNI ADD of a planned endpoint; the endpoint with its addresses.
+    fn endpoint_finish(&self, list: &NetworkConfigList, rt: &RuntimeConf, mut ep: Endpoint) -> Result<Endpoint> {
+        let res = self.cni().add(list, rt).map_err(hull_network::NetError::from)?;
+        ep.mac = res
+            .interfaces
+            .iter()
+            .find(|i| i.name == ep.ifname && !i.sandbox.is_empty())
+            .map(|i| i.mac.clone())
+            .unwrap_or_default();
+        ep.ips = res.ips.iter().map(|i| i.address.clone()).collect();
+        ep.gateways = res.ips.iter().filter_map(|i| i.gateway.clone()).collect();
+        Ok(ep)
+    }
+
+    /// Adds the endpoint `ifname` on network `n` (CNI ADD).
+    pub(crate) fn endpoint_add(
+        &self,
+        row: &Row,
+        n: &Network,
+        att: &NetworkAttachment,
+        ifname: &str,
+        ports: &[PortMapping],
+    ) -> Result<Endpoint> {
+        let (list, rt, ep) = self.endpoint_plan(row, n, att, ifname, ports);
+        self.endpoint_finish(&list, &rt, ep)
     }
 
     /// The network's NAT rule, checked once per network and network
