@@ -55,17 +55,9 @@ impl Engine {
         if !row.state.endpoints.is_empty() || !row.state.netns.is_empty() {
             self.network_down(&mut row);
         }
+        // Each endpoint is in the row before its ADD (attach_all): a start
+        // killed from here on leaves what release (rm, finalize) tears down.
         self.network_up(&mut row)?;
-        // Recorded before the shim starts, so that a start killed from here
-        // on leaves endpoints that release (rm, finalize) tears down.
-        if !row.state.endpoints.is_empty() || !row.state.netns.is_empty() {
-            // Bound first: the database guard must not live through network_down.
-            let saved = self.db().set_state(&id, &row.state);
-            if let Err(e) = saved {
-                self.network_down(&mut row);
-                return Err(e);
-            }
-        }
         match self.spawn_locked(&mut row, attach) {
             Ok(()) => {}
             Err(e) => {
