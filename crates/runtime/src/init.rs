@@ -69,13 +69,7 @@ pub fn main(cfg: InitConfig, chan: Channel) -> ! {
         // SAFETY: as above.
         unsafe { libc::_exit(1) }
     }
-    let code = match wait_for_start(&cfg, &exec).and_then(|()| {
-        if exec.locked {
-            Ok(())
-        } else {
-            process::lock_down(&cfg.spec.process.clone().unwrap_or_default(), cfg.seccomp).map(drop)
-        }
-    }) {
+    let code = match wait_for_start(&cfg, &exec) {
         Ok(()) => {
             // Changing credentials cleared the parent-death signal: set it
             // again, and go if the parent already went.
@@ -107,8 +101,6 @@ struct Exec {
     args: Vec<CString>,
     env: Vec<CString>,
     state: State,
-    /// Capabilities, no_new_privs and seccomp already applied (notify case).
-    locked: bool,
 }
 
 fn setup(cfg: &InitConfig, chan: &Channel) -> Result<Exec> {
@@ -245,16 +237,14 @@ fn finish_process(
         process::apply_personality(&persona.domain)?;
     }
     let prepared = process::become_process(p, userns, cfg.preserve_fds)?;
-    let mut exec = Exec { path: prepared.path, args: prepared.args, env: prepared.env, state, locked: false };
-    if let Some(filter) = cfg.seccomp.filter(|f| f.uses_notify) {
-        // The listener must get the notify fd before `start`: load the filter
-        // now and hand the fd to the runtime, which passes it on.
-        let fd = process::lock_down(p, Some(filter))?
-            .ok_or_else(|| crate::RuntimeError::Init("seccomp filter gave no notify descriptor".into()))?;
+    // The last privileges go before `Ready`, as in runc: a capability the
+    // host lacks or a filter the kernel refuses fails `create`, and the
+    // startContainer hooks already run confined. The listener gets the
+    // notify fd before `start`.
+    if let Some(fd) = process::lock_down(p, cfg.seccomp)? {
         chan.send_with_fd(&Message::SeccompFd, fd.as_raw_fd()).ctx("send", "seccomp notify fd")?;
-        exec.locked = true;
     }
-    Ok(exec)
+    Ok(Exec { path: prepared.path, args: prepared.args, env: prepared.env, state })
 }
 
 fn set_domainname(name: &str) -> Result<()> {

@@ -65,8 +65,116 @@ fn libseccomp_err(field: &str, e: libseccomp::error::SeccompError) -> crate::Run
 /// Compiles a profile with libseccomp into a BPF program.
 pub fn build(s: &Seccomp) -> Result<Filter> {
     let (ctx, mut filter) = build_context(s)?;
-    filter.bpf = export(&ctx)?;
+    let mut bpf = enosys_stub(s, &ctx);
+    bpf.extend(export(&ctx)?);
+    if bpf.len() / 8 > 4096 {
+        return Err(spec(
+            "linux.seccomp",
+            format!("the filter has {} instructions; the kernel takes 4096", bpf.len() / 8),
+        ));
+    }
+    filter.bpf = bpf;
     Ok(filter)
+}
+
+/// One classic BPF instruction (struct sock_filter), native-endian.
+fn insn(code: u16, jt: u8, jf: u8, k: u32) -> [u8; 8] {
+    let mut b = [0u8; 8];
+    b[..2].copy_from_slice(&code.to_ne_bytes());
+    b[2] = jt;
+    b[3] = jf;
+    b[4..].copy_from_slice(&k.to_ne_bytes());
+    b
+}
+
+/// The audit architecture the kernel reports in seccomp_data.arch.
+fn audit_arch(a: ScmpArch) -> Option<u32> {
+    Some(match a {
+        ScmpArch::X8664 => 0xC000_003E,
+        ScmpArch::X86 => 0x4000_0003,
+        ScmpArch::Aarch64 => 0xC000_00B7,
+        ScmpArch::Arm => 0x4000_0028,
+        ScmpArch::Riscv64 => 0xC000_00F3,
+        ScmpArch::Ppc64Le => 0xC000_0015,
+        ScmpArch::S390X => 0x8000_0016,
+        _ => return None,
+    })
+}
+
+/// A program prepended to the profile's, as runc does: a syscall numbered
+/// above every syscall the profile names (on that architecture) is newer
+/// than the profile, and gets ENOSYS rather than the default action, so
+/// that libc falls back to the older call it replaces (clone3 → clone,
+/// faccessat2 → faccessat) instead of failing with EPERM or dying. Not for
+/// permissive defaults, nor when the default already is ENOSYS. x32 calls
+/// (bit 30 set) go straight to the profile.
+fn enosys_stub(s: &Seccomp, ctx: &ScmpFilterContext) -> Vec<u8> {
+    const LD_W_ABS: u16 = 0x20;
+    const JEQ_K: u16 = 0x15;
+    const JGT_K: u16 = 0x25;
+    const JSET_K: u16 = 0x45;
+    const JA: u16 = 0x05;
+    const RET_K: u16 = 0x06;
+    const RET_ERRNO_ENOSYS: u32 = 0x0005_0000 | libc::ENOSYS as u32;
+    const X32_BIT: u32 = 0x4000_0000;
+    let permissive = matches!(s.default_action.as_str(), "SCMP_ACT_ALLOW" | "SCMP_ACT_LOG");
+    let enosys_default = s.default_action == "SCMP_ACT_ERRNO" && s.default_errno_ret == Some(libc::ENOSYS as u32);
+    if permissive || enosys_default {
+        return Vec::new();
+    }
+    let mut arches = vec![ScmpArch::native()];
+    for a in s.architectures.iter().flatten().filter_map(|a| ScmpArch::from_str(a).ok()) {
+        if !arches.contains(&a) && ctx.is_arch_present(a).unwrap_or(false) {
+            arches.push(a);
+        }
+    }
+    // (audit arch, largest syscall number named, whether x32 shares it)
+    let sections: Vec<(u32, u32, bool)> = arches
+        .iter()
+        .filter_map(|&a| {
+            let audit = audit_arch(a)?;
+            let max = s
+                .syscalls
+                .iter()
+                .flatten()
+                .flat_map(|r| r.names.iter())
+                .filter_map(|n| ScmpSyscall::from_name_by_arch(n, a).ok())
+                .map(|sc| sc.as_raw_syscall())
+                .filter(|&nr| nr >= 0)
+                .max()?;
+            Some((audit, max as u32, a == ScmpArch::X8664))
+        })
+        .collect();
+    if sections.is_empty() {
+        return Vec::new();
+    }
+    let len = |x86_64: bool| if x86_64 { 3 } else { 2 };
+    let mut starts = Vec::new();
+    let mut pc = 1 + sections.len() + 1;
+    for &(_, _, x) in &sections {
+        starts.push(pc);
+        pc += len(x);
+    }
+    let (enosys, filter) = (pc, pc + 1);
+    // A jump's offset counts from the instruction after it.
+    let rel = |from: usize, to: usize| (to - from - 1) as u8;
+    let mut prog = vec![insn(LD_W_ABS, 0, 0, 4)];
+    for (i, &(audit, _, _)) in sections.iter().enumerate() {
+        prog.push(insn(JEQ_K, rel(1 + i, starts[i]), 0, audit));
+    }
+    prog.push(insn(JA, 0, 0, (filter - (1 + sections.len()) - 1) as u32));
+    for (i, &(_, max, x86_64)) in sections.iter().enumerate() {
+        let mut at = starts[i];
+        prog.push(insn(LD_W_ABS, 0, 0, 0));
+        at += 1;
+        if x86_64 {
+            prog.push(insn(JSET_K, rel(at, filter), 0, X32_BIT));
+            at += 1;
+        }
+        prog.push(insn(JGT_K, rel(at, enosys), rel(at, filter), max));
+    }
+    prog.push(insn(RET_K, 0, 0, RET_ERRNO_ENOSYS));
+    prog.concat()
 }
 
 fn export(ctx: &ScmpFilterContext) -> Result<Vec<u8>> {
@@ -201,7 +309,7 @@ pub fn build_cached(s: &Seccomp, dir: &std::path::Path) -> Result<Filter> {
     use std::hash::{Hash, Hasher};
     let key_text = serde_json::to_string(s).unwrap_or_default();
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    (env!("CARGO_PKG_VERSION"), libseccomp_version(), &key_text).hash(&mut h);
+    (env!("CARGO_PKG_VERSION"), "enosys-stub-1", libseccomp_version(), &key_text).hash(&mut h);
     let base = dir.join(format!("{:016x}", h.finish()));
     if let Some(f) = read_cache(&base, &key_text) {
         return Ok(f);

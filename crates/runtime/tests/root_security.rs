@@ -580,3 +580,103 @@ fn runc_cli_details_notify_on_write_exec_failures_and_negative_quota() {
     assert!(out.status.success() && stdout(&out).starts_with("hull-runtime "), "{}", stderr(&out));
     b.assert_nothing_left();
 }
+
+/// Syscall numbers (x86_64) 0..=`max` by name, minus `except`.
+fn syscall_names_up_to(max: i32, except: &[i32]) -> Vec<String> {
+    (0..=max)
+        .filter(|nr| !except.contains(nr))
+        .filter_map(|nr| libseccomp::ScmpSyscall::from(nr).get_name().ok())
+        .collect()
+}
+
+#[test]
+fn seccomp_syscalls_newer_than_the_profile_get_enosys() {
+    // An allow list naming every syscall up to rseq (334) but getcpu (309),
+    // default EPERM: getcpu is one the profile knows of and denies; clone3
+    // (435), faccessat2 (439) and cachestat (451) are newer than the
+    // profile, and get ENOSYS so that libc falls back (runc's stub).
+    let mut b = Bundle::new("seccomp-enosys");
+    b.args(&["/probe", "--syscalls", "309", "435", "439", "451"]);
+    b.config["linux"]["seccomp"] = json!({
+        "defaultAction": "SCMP_ACT_ERRNO",
+        "architectures": ["SCMP_ARCH_X86_64"],
+        "syscalls": [{"names": syscall_names_up_to(334, &[309]), "action": "SCMP_ACT_ALLOW"}],
+    });
+    let want = format!("309 {}\n435 {e}\n439 {e}\n451 {e}\n", libc::EPERM, e = libc::ENOSYS);
+    let out = b.run_hull();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), want);
+    b.assert_nothing_left();
+    let runc = b.run_runc();
+    assert_eq!(stdout(&runc), want, "runc: {}", stderr(&runc));
+    // A default of ENOSYS needs no stub; a permissive default gets none.
+    b.config["linux"]["seccomp"]["defaultAction"] = json!("SCMP_ACT_ALLOW");
+    b.config["linux"]["seccomp"]["syscalls"] =
+        json!([{"names": ["getcpu", "faccessat2"], "action": "SCMP_ACT_ERRNO", "errnoRet": libc::EXDEV}]);
+    b.args(&["/probe", "--syscalls", "309", "439", "451"]);
+    let out = b.run_hull();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // cachestat with NULL arguments: the kernel's own answer (EBADF), not ENOSYS.
+    let text = stdout(&out);
+    assert!(text.starts_with(&format!("309 {x}\n439 {x}\n451 ", x = libc::EXDEV)), "{text}");
+    assert_ne!(text, format!("309 {x}\n439 {x}\n451 {}\n", libc::ENOSYS, x = libc::EXDEV), "a stub under ALLOW");
+}
+
+#[test]
+fn start_container_hooks_run_confined() {
+    // runc applies capabilities and seccomp before the startContainer hooks
+    // (they run in the container, as its process would): a hook's mkdir
+    // under a filter denying mkdir fails.
+    let mut b = Bundle::new("hook-confined");
+    let out_dir = b.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    b.args(&["/bin/true"]);
+    b.config["mounts"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"destination": "/out", "type": "bind", "source": out_dir, "options": ["rbind", "rw"]}));
+    b.config["hooks"] = json!({"startContainer": [{"path": "/bin/sh", "args": ["sh", "-c",
+        "mkdir /out/made 2>/out/err; echo $? > /out/rc; grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status >> /out/rc"]}]});
+    seccomp_profile(
+        &mut b,
+        json!([{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": libc::EACCES}]),
+    );
+    for who in ["hull", "runc"] {
+        let out = if who == "hull" { b.run_hull() } else { b.run_runc() };
+        assert!(out.status.success(), "{who}: {}", stderr(&out));
+        let rc = std::fs::read_to_string(out_dir.join("rc")).unwrap();
+        assert!(
+            rc.starts_with("1\n") && rc.contains("Seccomp:\t2\n"),
+            "{who}: the hook was not under the filter: {rc:?}"
+        );
+        assert!(!out_dir.join("made").exists(), "{who}: the hook's mkdir got through");
+        std::fs::remove_file(out_dir.join("rc")).unwrap();
+    }
+    b.assert_nothing_left();
+}
+
+#[test]
+fn capabilities_the_runtime_lacks_fail_create() {
+    // The runtime runs without CAP_SYS_RESOURCE in its bounding set (as root
+    // on a machine that withholds it): a container asking for it must fail
+    // `create` naming capset, not be created and die at `start`.
+    let mut b = Bundle::new("caps-missing");
+    b.args(&["/bin/true"]);
+    let caps = json!(["CAP_CHOWN", "CAP_SYS_RESOURCE"]);
+    b.config["process"]["capabilities"] = json!({"bounding": caps, "effective": caps, "permitted": caps});
+    b.write();
+    let without = |prog: &str, args: &[&str]| {
+        let mut cmd = std::process::Command::new("setpriv");
+        cmd.args(["--bounding-set", "-sys_resource", "--inh-caps", "-all", "--"]).arg(prog).args(args);
+        cmd.current_dir(b.path());
+        output_via_files(cmd)
+    };
+    let state = b.state_root.to_str().unwrap().to_string();
+    let out = without(HULL, &["--root", &state, "create", &b.id]);
+    assert!(!out.status.success(), "create succeeded without CAP_SYS_RESOURCE to give");
+    assert!(stderr(&out).contains("capset"), "{}", stderr(&out));
+    b.assert_nothing_left();
+    let runc_state = b.path().join("runc-state");
+    let out = without("runc", &["--root", runc_state.to_str().unwrap(), "create", "runc-caps-missing"]);
+    assert!(!out.status.success(), "runc create succeeded: the host gave CAP_SYS_RESOURCE after all?");
+}
