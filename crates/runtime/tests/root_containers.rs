@@ -235,6 +235,30 @@ fn device_cgroup_denies_unlisted_devices() {
 }
 
 #[test]
+fn device_cgroup_is_exactly_resources_devices() {
+    // A node in linux.devices is created, but usable only if
+    // resources.devices allows it (runc). Opening /dev/kmsg for writing
+    // (nothing is written) is what the device cgroup checks.
+    let mut b = Bundle::new("devcgroup-exact");
+    b.args(&["/bin/sh", "-c", "test -c /dev/kmsg && echo node; (: > /dev/kmsg) 2>&1 && echo open-ok"]);
+    b.config["linux"]["devices"] = json!([{"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11, "fileMode": 0o600}]);
+    b.config["linux"]["resources"] = json!({"devices": [{"allow": false, "access": "rwm"}]});
+    for who in ["hull", "runc"] {
+        let out = if who == "hull" { b.run_hull() } else { b.run_runc() };
+        let text = stdout(&out);
+        assert!(text.starts_with("node\n") && text.contains("Operation not permitted"), "{who}: {text}{}", stderr(&out));
+        assert!(!text.contains("open-ok"), "{who}: {text}");
+    }
+    b.config["linux"]["resources"]["devices"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"allow": true, "type": "c", "major": 1, "minor": 11, "access": "rw"}));
+    let out = b.run_hull();
+    assert_eq!(stdout(&out), "node\nopen-ok\n", "{}", stderr(&out));
+    b.assert_nothing_left();
+}
+
+#[test]
 fn cgroup_limits_are_visible_inside() {
     let mut b = Bundle::new("limits");
     let files = [

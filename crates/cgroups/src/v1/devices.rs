@@ -1,9 +1,9 @@
 //! The device allow/deny list: v1 devices.allow/deny files, and the rule set
-//! every container gets (the spec's rules, its `linux.devices`, and the
-//! standard devices every container needs, as runc adds them).
+//! every container gets (the spec's rules and the standard devices every
+//! container needs, as runc adds them).
 
 use crate::{fs, Result};
-use hull_spec::{Device, DeviceCgroup};
+use hull_spec::DeviceCgroup;
 use std::path::Path;
 
 fn rule(typ: &str, major: Option<i64>, minor: Option<i64>, access: &str) -> DeviceCgroup {
@@ -28,16 +28,11 @@ pub fn default_allowed() -> Vec<DeviceCgroup> {
     ]
 }
 
-/// The full ordered rule list for a container: its own rules, then an allow
-/// for each device in `linux.devices`, then the defaults.
-pub fn effective_rules(spec_rules: &[DeviceCgroup], spec_devices: &[Device]) -> Vec<DeviceCgroup> {
+/// The full ordered rule list for a container: its own rules, then the
+/// defaults, as runc appends them. `linux.devices` adds nothing: a node the
+/// container has is usable only if `resources.devices` allows it (runc).
+pub fn effective_rules(spec_rules: &[DeviceCgroup]) -> Vec<DeviceCgroup> {
     let mut rules = spec_rules.to_vec();
-    for d in spec_devices {
-        if matches!(d.typ.as_str(), "c" | "u" | "b") {
-            let typ = if d.typ == "b" { "b" } else { "c" };
-            rules.push(rule(typ, Some(d.major), Some(d.minor), "rwm"));
-        }
-    }
     rules.extend(default_allowed());
     rules
 }
@@ -70,8 +65,7 @@ mod tests {
         let deny_all = DeviceCgroup { allow: false, access: Some("rwm".into()), ..Default::default() };
         assert_eq!(format_rule(&deny_all), "a *:* rwm");
         assert_eq!(format_rule(&rule("c", Some(136), None, "rwm")), "c 136:* rwm");
-        let dev = Device { typ: "c".into(), path: "/dev/fuse".into(), major: 10, minor: 229, ..Default::default() };
-        let all = effective_rules(&[deny_all], &[dev]);
-        assert_eq!(format_rule(&all[1]), "c 10:229 rwm");
+        let all = effective_rules(&[deny_all]);
+        assert_eq!(format_rule(&all[1]), "c *:* m");
     }
 }

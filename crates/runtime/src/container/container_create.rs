@@ -170,10 +170,7 @@ impl Runtime {
                 return Err(e.into());
             }
         };
-        let rules = hull_cgroups::v1::devices::effective_rules(
-            resources.devices.as_deref().unwrap_or_default(),
-            linux.devices.as_deref().unwrap_or_default(),
-        );
+        let rules = hull_cgroups::v1::devices::effective_rules(resources.devices.as_deref().unwrap_or_default());
         if resources.devices.is_some() {
             resources.devices = Some(rules);
         }
