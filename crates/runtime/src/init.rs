@@ -154,8 +154,53 @@ fn setup(cfg: &InitConfig, chan: &Channel) -> Result<Exec> {
         std::fs::write("/proc/self/oom_score_adj", adj.to_string()).ctx("write oom_score_adj", adj)?;
     }
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
+    // Without a mount namespace of its own the container shares the
+    // caller's: its mounts are made there and it is chrooted (runc);
+    // delete detaches them (runc leaves them).
+    let own_mounts = ns.iter().any(|n| n.typ == NamespaceType::Mount);
+    let console = build_root(cfg, &linux, userns, own_mounts)?;
+    let state = receive_state(chan)?;
+    if let Some(h) = spec.hooks.as_ref().and_then(|h| h.create_container.as_deref()) {
+        hooks::run_all("createContainer", h, &state)?;
+    }
+    if own_mounts {
+        enter_root(cfg, &linux)?;
+    } else {
+        rootfs::chroot_into(&cfg.rootfs)?;
+    }
+    for (key, value) in linux.sysctl.iter().flatten() {
+        let path = format!("/proc/sys/{}", key.replace('.', "/"));
+        std::fs::write(&path, value).ctx("write sysctl", key)?;
+    }
+    if own_mounts {
+        rootfs::mask_paths(linux.masked_paths.as_deref().unwrap_or_default())?;
+        rootfs::readonly_paths(linux.readonly_paths.as_deref().unwrap_or_default())?;
+        if spec.root.as_ref().and_then(|r| r.readonly) == Some(true) {
+            rootfs::readonly_root()?;
+        }
+    }
+    if proc_.terminal == Some(true) {
+        attach_terminal(chan, &proc_, console)?;
+    } else {
+        // A session of its own, as with a terminal: never the caller's.
+        nix::unistd::setsid().ctx("setsid", "container init")?;
+        if let Some(stdio) = cfg.stdio {
+            stdio.install()?;
+        }
+    }
+    finish_process(cfg, chan, &proc_, userns, state)
+}
+
+/// Mounts the container's filesystems under its rootfs and makes its /dev.
+/// Returns whether /dev is the container's own (so /dev/console may be
+/// mounted on it). In a shared mount namespace the propagation of the
+/// caller's mounts is left alone and the rootfs is not bound to itself.
+fn build_root(cfg: &InitConfig, linux: &hull_spec::Linux, userns: bool, own_mounts: bool) -> Result<bool> {
+    let ns = linux.namespaces.clone().unwrap_or_default();
     let propagation = linux.rootfs_propagation.as_deref().filter(|p| !p.is_empty());
-    rootfs::prepare(&cfg.rootfs, propagation)?;
+    if own_mounts {
+        rootfs::prepare(&cfg.rootfs, propagation)?;
+    }
     // Opened after the self-bind: the descriptor is the new mount's root.
     let root = hull_rootpath::Root::open(&cfg.rootfs).map_err(|e| crate::error::spec("root.path", e.to_string()))?;
     let ctx = RootfsContext {
@@ -166,7 +211,7 @@ fn setup(cfg: &InitConfig, chan: &Channel) -> Result<Exec> {
         userns,
         idmaps: cfg.idmaps,
     };
-    let mounts = spec.mounts.clone().unwrap_or_default();
+    let mounts = cfg.spec.mounts.clone().unwrap_or_default();
     for (i, m) in mounts.iter().enumerate() {
         rootfs::mount_entry(&ctx, i, m)?;
     }
@@ -179,39 +224,28 @@ fn setup(cfg: &InitConfig, chan: &Channel) -> Result<Exec> {
         devices::create(&root, &devs, userns)?;
         devices::symlinks(&root)?;
     }
+    Ok(!dev_is_host_bind)
+}
+
+/// Has the runtime run the createRuntime hooks; returns the state for the
+/// init's own hooks.
+fn receive_state(chan: &Channel) -> Result<State> {
     chan.send(&Message::RunCreateRuntimeHooks).ctx("send", "hook request")?;
-    let state = match chan.recv().ctx("receive", "hook result")? {
-        Some(Message::HooksDone { state }) => state,
-        _ => return Err(crate::RuntimeError::Init("runtime went away during createRuntime hooks".into())),
-    };
-    if let Some(h) = spec.hooks.as_ref().and_then(|h| h.create_container.as_deref()) {
-        hooks::run_all("createContainer", h, &state)?;
+    match chan.recv().ctx("receive", "hook result")? {
+        Some(Message::HooksDone { state }) => Ok(state),
+        _ => Err(crate::RuntimeError::Init("runtime went away during createRuntime hooks".into())),
     }
+}
+
+/// pivot_root (or MS_MOVE + chroot) into the rootfs, then the asked propagation.
+fn enter_root(cfg: &InitConfig, linux: &hull_spec::Linux) -> Result<()> {
+    let propagation = linux.rootfs_propagation.as_deref().filter(|p| !p.is_empty());
     if cfg.no_pivot {
         rootfs::move_root(&cfg.rootfs)?
     } else {
         rootfs::pivot(&cfg.rootfs)?
     }
-    rootfs::finish_propagation(propagation)?;
-    for (key, value) in linux.sysctl.iter().flatten() {
-        let path = format!("/proc/sys/{}", key.replace('.', "/"));
-        std::fs::write(&path, value).ctx("write sysctl", key)?;
-    }
-    rootfs::mask_paths(linux.masked_paths.as_deref().unwrap_or_default())?;
-    rootfs::readonly_paths(linux.readonly_paths.as_deref().unwrap_or_default())?;
-    if spec.root.as_ref().and_then(|r| r.readonly) == Some(true) {
-        rootfs::readonly_root()?;
-    }
-    if proc_.terminal == Some(true) {
-        attach_terminal(chan, &proc_, !dev_is_host_bind)?;
-    } else {
-        // A session of its own, as with a terminal: never the caller's.
-        nix::unistd::setsid().ctx("setsid", "container init")?;
-        if let Some(stdio) = cfg.stdio {
-            stdio.install()?;
-        }
-    }
-    finish_process(cfg, chan, &proc_, userns, state)
+    rootfs::finish_propagation(propagation)
 }
 
 /// Creates the pty in the container's devpts, sends the master to the

@@ -30,8 +30,10 @@ pub struct RootfsContext<'a> {
 
 /// Sets "/" propagation (default rslave) and makes the rootfs a mount point.
 pub fn prepare(rootfs: &Path, root_propagation: Option<&str>) -> Result<()> {
-    let flags = root_propagation.and_then(propagation).unwrap_or(MsFlags::MS_SLAVE | MsFlags::MS_REC);
-    let flags = flags | MsFlags::MS_REC;
+    let asked = root_propagation.and_then(propagation).unwrap_or(MsFlags::MS_SLAVE | MsFlags::MS_REC);
+    // An unbindable tree cannot be bind-mounted: slave until the root is
+    // entered, and unbindable then (finish_propagation).
+    let flags = if asked.contains(MsFlags::MS_UNBINDABLE) { MsFlags::MS_SLAVE } else { asked } | MsFlags::MS_REC;
     mount(NONE, "/", NONE, flags, NONE).ctx("set propagation of", "/")?;
     make_parent_private(rootfs)?;
     mount(Some(rootfs), rootfs, NONE, MsFlags::MS_BIND | MsFlags::MS_REC, NONE).ctx("bind rootfs", rootfs.display())
@@ -374,6 +376,56 @@ pub fn move_root(rootfs: &Path) -> Result<()> {
     mount(Some(rootfs), "/", NONE, MsFlags::MS_MOVE, NONE).ctx("move rootfs to", "/")?;
     nix::unistd::chroot(".").ctx("chroot", rootfs.display())?;
     nix::unistd::chdir("/").ctx("chdir", "/")
+}
+
+/// Without a mount namespace of its own: chroot into the rootfs (runc),
+/// leaving the shared namespace's root alone.
+pub fn chroot_into(rootfs: &Path) -> Result<()> {
+    nix::unistd::chroot(rootfs).ctx("chroot", rootfs.display())?;
+    nix::unistd::chdir("/").ctx("chdir", "/")
+}
+
+/// Detaches every mount at or below `rootfs`, deepest first: what a
+/// container without its own mount namespace mounted in the shared one
+/// (runc leaves them behind). Best-effort; returns what failed.
+pub fn unmount_below(rootfs: &Path) -> Vec<crate::RuntimeError> {
+    let rootfs = &std::fs::canonicalize(rootfs).unwrap_or_else(|_| rootfs.to_path_buf());
+    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let mut points: Vec<PathBuf> = info
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .map(|p| PathBuf::from(unescape_mountinfo(p)))
+        .filter(|p| p.starts_with(rootfs) && p != rootfs)
+        .collect();
+    points.reverse();
+    points
+        .iter()
+        .filter_map(|p| nix::mount::umount2(p, nix::mount::MntFlags::MNT_DETACH).err().map(|e| (p, e)))
+        .filter(|(_, e)| *e != nix::errno::Errno::EINVAL && *e != nix::errno::Errno::ENOENT)
+        .map(|(p, e)| sys("unmount", p.display(), e))
+        .collect()
+}
+
+/// mountinfo writes space, tab, newline and backslash as `\ooo`.
+fn unescape_mountinfo(field: &str) -> String {
+    let mut out = String::new();
+    let mut rest = field;
+    while let Some(i) = rest.find('\\') {
+        out.push_str(&rest[..i]);
+        let code = rest.get(i + 1..i + 4).and_then(|o| u8::from_str_radix(o, 8).ok());
+        match code {
+            Some(c) => {
+                out.push(c as char);
+                rest = &rest[i + 4..];
+            }
+            None => {
+                out.push('\\');
+                rest = &rest[i + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// After pivot: applies `rootfsPropagation` to the new "/".

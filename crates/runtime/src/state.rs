@@ -122,6 +122,14 @@ pub fn proc_stat(pid: i32) -> Option<(u64, char)> {
 }
 
 impl ContainerRecord {
+    /// Whether the container has a mount namespace of its own (new or
+    /// joined); without one its mounts were made in the runtime's.
+    pub fn own_mount_namespace(&self) -> bool {
+        let ns = self.spec.as_ref().and_then(|s| s.linux.as_ref()).and_then(|l| l.namespaces.as_deref());
+        // Records without a spec predate namespace-less containers.
+        ns.is_none_or(|ns| ns.iter().any(|n| n.typ == hull_spec::NamespaceType::Mount)) || self.spec.is_none()
+    }
+
     /// Whether the recorded init still exists (and is not a zombie).
     pub fn init_alive(&self) -> bool {
         matches!(proc_stat(self.pid), Some((start, st)) if start == self.pid_start_time && st != 'Z' && st != 'X')

@@ -105,8 +105,19 @@ fn namespaces(config: &Spec) -> Result<BTreeSet<NamespaceType>> {
             }
         }
     }
+    // Without a mount namespace the process shares the caller's mounts and
+    // root (runc): nothing is mounted, so nothing can be masked or made
+    // read-only.
     if !seen.contains(&NamespaceType::Mount) {
-        return Err(spec("linux.namespaces", "a mount namespace is required to set up the root filesystem"));
+        let linux = config.linux.as_ref();
+        let masked = linux.and_then(|l| l.masked_paths.as_ref()).is_some_and(|m| !m.is_empty());
+        let readonly = linux.and_then(|l| l.readonly_paths.as_ref()).is_some_and(|m| !m.is_empty());
+        if masked || readonly {
+            return Err(spec("linux.namespaces", "masked and read-only paths need a mount namespace"));
+        }
+        if config.root.as_ref().and_then(|r| r.readonly) == Some(true) {
+            return Err(spec("root.readonly", "a read-only root needs a mount namespace"));
+        }
     }
     Ok(seen)
 }

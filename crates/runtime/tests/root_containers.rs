@@ -241,12 +241,17 @@ fn device_cgroup_is_exactly_resources_devices() {
     // (nothing is written) is what the device cgroup checks.
     let mut b = Bundle::new("devcgroup-exact");
     b.args(&["/bin/sh", "-c", "test -c /dev/kmsg && echo node; (: > /dev/kmsg) 2>&1 && echo open-ok"]);
-    b.config["linux"]["devices"] = json!([{"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11, "fileMode": 0o600}]);
+    b.config["linux"]["devices"] =
+        json!([{"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11, "fileMode": 0o600}]);
     b.config["linux"]["resources"] = json!({"devices": [{"allow": false, "access": "rwm"}]});
     for who in ["hull", "runc"] {
         let out = if who == "hull" { b.run_hull() } else { b.run_runc() };
         let text = stdout(&out);
-        assert!(text.starts_with("node\n") && text.contains("Operation not permitted"), "{who}: {text}{}", stderr(&out));
+        assert!(
+            text.starts_with("node\n") && text.contains("Operation not permitted"),
+            "{who}: {text}{}",
+            stderr(&out)
+        );
         assert!(!text.contains("open-ok"), "{who}: {text}");
     }
     b.config["linux"]["resources"]["devices"]
@@ -470,4 +475,75 @@ fn socket_activation_fds_pass_through() {
     let out = output_via_files(cmd);
     assert_eq!(stdout(&out), "1 1\n", "{}", stderr(&out));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "via-listen\n");
+}
+
+fn without_namespace(b: &mut Bundle, typ: &str) {
+    b.config["linux"]["namespaces"].as_array_mut().unwrap().retain(|n| n["type"] != typ);
+}
+
+#[test]
+fn no_mount_namespace_shares_the_callers() {
+    // The spec: without a mount namespace the container inherits the
+    // runtime's. As runc, its mounts are made there and it is chrooted into
+    // its root; unlike runc (which leaves them on the host), delete removes
+    // them. A private copy of the rootfs: its mounts are visible to all.
+    let mut b = Bundle::new("no-mntns");
+    let own_root = b.path().join("rootfs");
+    let st = std::process::Command::new("cp").arg("-a").arg(rootfs()).arg(&own_root).status().unwrap();
+    assert!(st.success());
+    b.config["root"]["path"] = json!(own_root);
+    without_namespace(&mut b, "mount");
+    b.args(&["/bin/sh", "-c", "readlink /proc/self/ns/mnt; test -e /probe && echo own-root"]);
+    // Masked and read-only paths, a read-only root and --no-pivot need a
+    // mount namespace: refused, nothing left.
+    assert_rejected(&b, &["run", &b.id.clone()], "masked and read-only paths need a mount namespace");
+    b.config["linux"]["maskedPaths"] = json!([]);
+    b.config["linux"]["readonlyPaths"] = json!([]);
+    assert_rejected(&b, &["run", &b.id.clone()], "read-only root needs a mount namespace");
+    b.config["root"]["readonly"] = json!(false);
+    assert_rejected(&b, &["run", "--no-pivot", &b.id.clone()], "--no-pivot needs a mount namespace");
+    let host = std::fs::read_link("/proc/self/ns/mnt").unwrap();
+    let want = format!("{}\nown-root\n", host.display());
+    let out = b.run_hull();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), want);
+    b.assert_nothing_left();
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mounts.contains(own_root.to_str().unwrap()), "mounts left under the rootfs:\n{mounts}");
+    let out = b.run_runc();
+    let _ = std::process::Command::new("umount").arg("-R").arg("-l").arg(&own_root).status();
+    assert_eq!(stdout(&out), want, "runc: {}", stderr(&out));
+}
+
+#[test]
+fn an_empty_namespace_path_means_a_new_namespace() {
+    let mut b = Bundle::new("empty-ns-path");
+    for ns in b.config["linux"]["namespaces"].as_array_mut().unwrap() {
+        ns["path"] = json!("");
+    }
+    b.config["hostname"] = json!("emptypath");
+    b.args(&["/bin/sh", "-c", "hostname; readlink /proc/self/ns/net; readlink /proc/self/ns/mnt"]);
+    let out = b.run_hull();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("emptypath\n"), "{text}");
+    for ns in ["net", "mnt"] {
+        let host = std::fs::read_link(format!("/proc/self/ns/{ns}")).unwrap();
+        assert!(!text.contains(host.to_str().unwrap()), "the host's {ns} namespace: {text}");
+    }
+    b.assert_nothing_left();
+}
+
+#[test]
+fn rootfs_propagation_unbindable() {
+    let mut b = Bundle::new("unbindable");
+    b.config["linux"]["rootfsPropagation"] = json!("unbindable");
+    b.args(&["/bin/sh", "-c", "grep -E '^[0-9]+ [0-9]+ [^ ]+ [^ ]+ / ' /proc/self/mountinfo"]);
+    // Debian's runc 1.1 fails here ("mount rootfs:rootfs, flags: 0x5000:
+    // invalid argument": it binds the rootfs after making / unbindable);
+    // runc 1.3 applies it after, as we do.
+    let out = b.run_hull();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains(" unbindable"), "/ is not unbindable: {}", stdout(&out));
+    b.assert_nothing_left();
 }

@@ -379,9 +379,15 @@ pub struct Namespace {
     /// Kind.
     #[serde(rename = "type")]
     pub typ: NamespaceType,
-    /// Namespace file to join; absent means create a new one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Namespace file to join; absent (or empty, as the spec allows) means
+    /// create a new one.
+    #[serde(default, deserialize_with = "empty_path_as_none", skip_serializing_if = "Option::is_none")]
     pub path: Option<PathBuf>,
+}
+
+fn empty_path_as_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<PathBuf>, D::Error> {
+    let p: Option<PathBuf> = Option::deserialize(d)?;
+    Ok(p.filter(|p| !p.as_os_str().is_empty()))
 }
 
 /// One `linux.devices` entry.

@@ -58,6 +58,9 @@ pub struct Created {
 /// Undoes a half-made container when `create` fails.
 struct Cleanup {
     dir: Option<PathBuf>,
+    /// The rootfs of a container without its own mount namespace, whose
+    /// init mounted under it in ours.
+    shared_rootfs: Option<PathBuf>,
     cgroup: Option<Box<dyn Manager>>,
     child: Option<i32>,
 }
@@ -67,6 +70,9 @@ impl Drop for Cleanup {
         if let Some(pid) = self.child {
             let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
             let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
+        }
+        if let Some(rootfs) = &self.shared_rootfs {
+            let _ = crate::rootfs::unmount_below(rootfs);
         }
         if let Some(cg) = &self.cgroup {
             let _ = cg.destroy();
@@ -80,6 +86,7 @@ impl Drop for Cleanup {
 impl Cleanup {
     fn disarm(mut self) {
         self.dir = None;
+        self.shared_rootfs = None;
         self.cgroup = None;
         self.child = None;
     }
@@ -105,6 +112,10 @@ impl Runtime {
         }
         let rootfs = bundle.join(root_path);
         crate::validate::validate(&config, &rootfs)?;
+        let namespaces = config.linux.as_ref().and_then(|l| l.namespaces.as_deref()).unwrap_or_default();
+        if opts.no_pivot && !namespaces.iter().any(|n| n.typ == NamespaceType::Mount) {
+            return Err(spec("linux.namespaces", "--no-pivot needs a mount namespace (it would move the host's root)"));
+        }
         let terminal = config.process.as_ref().and_then(|p| p.terminal) == Some(true);
         if terminal && opts.console_socket.is_none() && !opts.attach_terminal {
             return Err(spec("process.terminal", "a detached container with a terminal needs --console-socket"));
@@ -131,7 +142,13 @@ impl Runtime {
             }
             other => other.ctx("mkdir", dir.path.display())?,
         }
-        let mut cleanup = Cleanup { dir: Some(dir.path.clone()), cgroup: None, child: None };
+        let shared_mounts = !namespaces.iter().any(|n| n.typ == NamespaceType::Mount);
+        let mut cleanup = Cleanup {
+            dir: Some(dir.path.clone()),
+            shared_rootfs: shared_mounts.then(|| rootfs.clone()),
+            cgroup: None,
+            child: None,
+        };
         // Searchable, not listable: the init opens exec.fifo in it after dropping to the container's user.
         std::fs::set_permissions(&dir.path, std::os::unix::fs::PermissionsExt::from_mode(0o711))
             .ctx("chmod", dir.path.display())?;

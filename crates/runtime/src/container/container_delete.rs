@@ -38,6 +38,9 @@ impl Runtime {
             }
         }
         let mut errors = Vec::new();
+        if !record.own_mount_namespace() {
+            errors.extend(crate::rootfs::unmount_below(&record.rootfs));
+        }
         let cg = record.cgroup();
         if let Err(e) = cg.destroy() {
             errors.push(e.into());
