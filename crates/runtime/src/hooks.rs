@@ -8,11 +8,28 @@ use std::os::fd::AsFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, Stdio};
 
+/// Where a hook runs beyond its own config: its working directory and the
+/// environment it gets when its config has no `env`.
+#[derive(Default, Clone, Copy)]
+pub struct HookContext<'a> {
+    /// Working directory (the runtime's when None).
+    pub cwd: Option<&'a std::path::Path>,
+    /// Environment of a hook without `env` (empty when None).
+    pub inherit_env: Option<&'a [String]>,
+}
+
 /// Runs each hook in order; the first failure stops the run.
 pub fn run_all(kind: &'static str, hooks: &[Hook], state: &State) -> Result<()> {
+    run_all_in(kind, hooks, state, HookContext::default())
+}
+
+/// [`run_all`] in a context: the createContainer hooks run in the
+/// container's root, startContainer hooks without `env` get the
+/// process's environment (runc).
+pub fn run_all_in(kind: &'static str, hooks: &[Hook], state: &State, ctx: HookContext) -> Result<()> {
     let input = serde_json::to_vec(state).unwrap_or_default();
     for hook in hooks {
-        run(kind, hook, &input)?;
+        run(kind, hook, &input, ctx)?;
     }
     Ok(())
 }
@@ -20,10 +37,10 @@ pub fn run_all(kind: &'static str, hooks: &[Hook], state: &State) -> Result<()> 
 /// Runs each hook, collecting failures instead of stopping (poststop, poststart).
 pub fn run_all_best_effort(kind: &'static str, hooks: &[Hook], state: &State) -> Vec<RuntimeError> {
     let input = serde_json::to_vec(state).unwrap_or_default();
-    hooks.iter().filter_map(|h| run(kind, h, &input).err()).collect()
+    hooks.iter().filter_map(|h| run(kind, h, &input, HookContext::default()).err()).collect()
 }
 
-fn run(kind: &'static str, hook: &Hook, input: &[u8]) -> Result<()> {
+fn run(kind: &'static str, hook: &Hook, input: &[u8], ctx: HookContext) -> Result<()> {
     let fail = |reason: String| RuntimeError::Hook { kind, path: hook.path.clone(), reason };
     let mut cmd = Command::new(&hook.path);
     let args = hook.args.as_deref().unwrap_or_default();
@@ -31,10 +48,14 @@ fn run(kind: &'static str, hook: &Hook, input: &[u8]) -> Result<()> {
         cmd.arg0(arg0).args(rest);
     }
     cmd.env_clear().stdin(Stdio::piped());
-    for kv in hook.env.iter().flatten() {
+    let env = hook.env.as_deref().or(ctx.inherit_env).unwrap_or_default();
+    for kv in env {
         if let Some((k, v)) = kv.split_once('=') {
             cmd.env(k, v);
         }
+    }
+    if let Some(dir) = ctx.cwd {
+        cmd.current_dir(dir);
     }
     let mut child = cmd.spawn().map_err(|e| fail(format!("start: {e}")))?;
     if let Some(mut stdin) = child.stdin.take() {

@@ -100,6 +100,8 @@ struct Exec {
     path: CString,
     args: Vec<CString>,
     env: Vec<CString>,
+    /// The environment as strings, for startContainer hooks without one.
+    env_strings: Vec<String>,
     state: State,
 }
 
@@ -161,7 +163,8 @@ fn setup(cfg: &InitConfig, chan: &Channel) -> Result<Exec> {
     let console = build_root(cfg, &linux, userns, own_mounts)?;
     let state = receive_state(chan)?;
     if let Some(h) = spec.hooks.as_ref().and_then(|h| h.create_container.as_deref()) {
-        hooks::run_all("createContainer", h, &state)?;
+        let ctx = hooks::HookContext { cwd: Some(&cfg.rootfs), inherit_env: None };
+        hooks::run_all_in("createContainer", h, &state, ctx)?;
     }
     if own_mounts {
         enter_root(cfg, &linux)?;
@@ -278,7 +281,8 @@ fn finish_process(
     if let Some(fd) = process::lock_down(p, cfg.seccomp)? {
         chan.send_with_fd(&Message::SeccompFd, fd.as_raw_fd()).ctx("send", "seccomp notify fd")?;
     }
-    Ok(Exec { path: prepared.path, args: prepared.args, env: prepared.env, state })
+    let env_strings = process::environment(p);
+    Ok(Exec { path: prepared.path, args: prepared.args, env: prepared.env, env_strings, state })
 }
 
 fn set_domainname(name: &str) -> Result<()> {
@@ -307,7 +311,8 @@ fn wait_for_start(cfg: &InitConfig, exec: &Exec) -> Result<()> {
     .ctx("write", "exec fifo")?;
     let _ = nix::unistd::close(fd);
     if let Some(h) = cfg.spec.hooks.as_ref().and_then(|h| h.start_container.as_deref()) {
-        hooks::run_all("startContainer", h, &exec.state)?;
+        let ctx = hooks::HookContext { cwd: None, inherit_env: Some(&exec.env_strings) };
+        hooks::run_all_in("startContainer", h, &exec.state, ctx)?;
     }
     Ok(())
 }

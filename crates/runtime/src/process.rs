@@ -207,8 +207,16 @@ pub fn become_process(p: &Process, userns: bool, preserve_fds: u32) -> Result<Pr
     }
     let setgroups_allowed =
         !userns || std::fs::read_to_string("/proc/self/setgroups").map_or(true, |s| s.trim() == "allow");
+    fix_stdio_owner(p.user.uid);
+    // The cwd is entered while still root where it can be (a directory
+    // only root may enter, as runc allows), else as the user.
+    let entered = nix::unistd::chdir(&p.cwd);
     switch_user(&p.user, setgroups_allowed)?;
-    nix::unistd::chdir(&p.cwd).ctx("chdir", p.cwd.display())?;
+    if matches!(entered, Err(nix::errno::Errno::EACCES) | Err(nix::errno::Errno::EPERM)) {
+        nix::unistd::chdir(&p.cwd).ctx("chdir", p.cwd.display())?;
+    } else {
+        entered.ctx("chdir", p.cwd.display())?;
+    }
     // The cwd must lie inside the container's root (CVE-2024-21626): a
     // directory reached through a leaked descriptor shows as unreachable.
     let cwd = nix::unistd::getcwd().ctx("getcwd", p.cwd.display())?;
@@ -223,6 +231,24 @@ pub fn become_process(p: &Process, userns: bool, preserve_fds: u32) -> Result<Pr
     let path = CString::new(exe.as_os_str().as_encoded_bytes())
         .map_err(|_| crate::error::spec("process.args", "NUL in path"))?;
     Ok(Prepared { path, args: cstrings(&args)?, env: cstrings(&env)? })
+}
+
+/// Gives the process's user its stdio when that is a terminal or a pipe
+/// (runc): a process that reopens /dev/stdout or /proc/self/fd/2 needs to
+/// own it. Only the owner changes (devpts sets the tty group). Regular
+/// files and /dev/null are left alone: a file the caller passed stays the
+/// caller's. Best-effort, as in runc (an unmapped owner, a read-only /dev).
+fn fix_stdio_owner(uid: u32) {
+    for fd in 0..3 {
+        let Ok(st) = nix::sys::stat::fstat(fd) else { continue };
+        let kind = st.st_mode & libc::S_IFMT;
+        let tty = kind == libc::S_IFCHR && nix::unistd::isatty(fd).unwrap_or(false);
+        if !(tty || kind == libc::S_IFIFO) || st.st_uid == uid {
+            continue;
+        }
+        // SAFETY: fchown on a descriptor we hold; -1 keeps the group.
+        unsafe { libc::fchown(fd, uid, u32::MAX) };
+    }
 }
 
 /// The last privileges go: seccomp (while CAP_SYS_ADMIN is still there when

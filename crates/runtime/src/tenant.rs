@@ -33,6 +33,8 @@ pub struct TenantConfig<'a> {
     pub pid_ns_then_fork: Option<File>,
     /// Without a terminal: the descriptors to install as 0, 1 and 2.
     pub stdio: Option<&'a crate::stdio::ChildStdio>,
+    /// The container's `linux.personality` domain, which exec'd processes get too.
+    pub personality: Option<&'a str>,
 }
 
 /// Runs the exec child; never returns.
@@ -85,6 +87,9 @@ fn setup_and_exec(cfg: &TenantConfig, chan: &Channel) -> Result<std::convert::In
         // share the caller's session, nor reach its controlling terminal.
         nix::unistd::setsid().ctx("setsid", "exec process")?;
         stdio.install()?;
+    }
+    if let Some(domain) = cfg.personality {
+        crate::process::apply_personality(domain)?;
     }
     let prepared = crate::process::become_process(cfg.process, cfg.userns, cfg.preserve_fds)?;
     if let Some(fd) = crate::process::lock_down(cfg.process, cfg.seccomp)? {

@@ -554,3 +554,58 @@ fn interactive_run_in_tmux() {
     assert_eq!(std::fs::read_to_string(&done).unwrap().trim(), "3");
     b.assert_nothing_left();
 }
+
+#[test]
+fn process_cwd_tty_owner_personality_and_hook_context() {
+    let mut b = Bundle::new("proc-details");
+    let out_dir = b.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    // startContainer hooks run as the process's user (runc).
+    std::fs::set_permissions(&out_dir, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    let rootfs = std::fs::canonicalize(rootfs()).unwrap();
+    // A cwd only root may enter: entered before the switch to uid 1000 (runc).
+    b.config["mounts"].as_array_mut().unwrap().extend([
+        json!({"destination": "/secret", "type": "tmpfs", "source": "tmpfs", "options": ["mode=700"]}),
+        json!({"destination": "/out", "type": "bind", "source": out_dir, "options": ["rbind", "rw"]}),
+    ]);
+    b.config["process"]["cwd"] = json!("/secret");
+    b.config["process"]["user"] = json!({"uid": 1000, "gid": 1000});
+    b.config["process"]["env"] = json!(["PATH=/bin", "FROM_PROCESS=yes"]);
+    b.config["process"]["terminal"] = json!(true);
+    b.config["linux"]["personality"] = json!({"domain": "LINUX32"});
+    // createContainer runs in the container's root (before pivot, so its
+    // path is the host's); a startContainer hook without env gets the
+    // process's environment.
+    let cwd_file = out_dir.join("create-cwd");
+    b.config["hooks"] = json!({
+        "createContainer": [{"path": "/bin/sh", "args": ["sh", "-c", format!("pwd > {}", cwd_file.display())]}],
+        "startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "echo \"$FROM_PROCESS\" > /out/start-env"]}],
+    });
+    b.args(&["/bin/sh", "-c", "pwd; stat -c 'tty-owner=%u' $(tty); uname -m; sleep 300"]);
+    let sock = b.path().join("console.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let receiver = std::thread::spawn(move || receive_console(listener));
+    let out = b.hull(&["create", "--console-socket", sock.to_str().unwrap(), &b.id.clone()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (mut master, _) = receiver.join().unwrap();
+    assert!(b.hull(&["start", &b.id.clone()]).status.success());
+    let seen = read_until(&mut master, "i686");
+    assert!(seen.contains("/secret"), "{seen:?}");
+    assert!(seen.contains("tty-owner=1000"), "{seen:?}");
+    assert!(seen.contains("i686"), "personality not applied: {seen:?}");
+    assert_eq!(std::fs::read_to_string(&cwd_file).unwrap().trim(), rootfs.to_str().unwrap());
+    assert_eq!(std::fs::read_to_string(out_dir.join("start-env")).unwrap(), "yes\n");
+    // exec'd processes get the personality too, and their pipes are the user's.
+    let out = b.hull(&[
+        "exec",
+        &b.id.clone(),
+        "/bin/sh",
+        "-c",
+        "uname -m; stat -c %u /proc/self/fd/1; echo err > /dev/stderr",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "i686\n1000\n");
+    assert_eq!(stderr(&out), "err\n");
+    assert!(b.hull(&["delete", "-f", &b.id.clone()]).status.success());
+    b.assert_nothing_left();
+}

@@ -119,6 +119,7 @@ impl Runtime {
         }
         let spec_ = record.spec.clone().unwrap_or_default();
         let seccomp = self.seccomp_filter(&spec_)?;
+        let personality = spec_.linux.as_ref().and_then(|l| l.personality.as_ref()).map(|p| p.domain.clone());
         let (namespaces, pid_ns, userns) = container_namespaces(record.pid)?;
         let unified_fd = record.cgroup_paths.unified.as_deref().and_then(super::container_create::open_cgroup_dir);
         let (child_stdio, relay) = match (terminal, opts.stdio, opts.detach) {
@@ -160,6 +161,7 @@ impl Runtime {
                     preserve_fds: opts.preserve_fds,
                     pid_ns_then_fork,
                     stdio: child_stdio.as_ref(),
+                    personality: personality.as_deref(),
                 };
                 tenant::main(cfg, child_chan)
             }
