@@ -609,3 +609,85 @@ fn process_cwd_tty_owner_personality_and_hook_context() {
     assert!(b.hull(&["delete", "-f", &b.id.clone()]).status.success());
     b.assert_nothing_left();
 }
+
+fn cgroup_procs(b: &Bundle) -> Vec<i32> {
+    host_cgroup_file(b, "pids", "cgroup.procs").lines().filter_map(|l| l.trim().parse().ok()).collect()
+}
+
+#[test]
+fn host_pid_namespace_kill_and_delete_end_every_process() {
+    let mut b = Bundle::new("host-pidns");
+    b.config["linux"]["namespaces"].as_array_mut().unwrap().retain(|n| n["type"] != "pid");
+    // SIGKILL to a container sharing the pid namespace kills all of it.
+    b.args(&["/bin/sh", "-c", "sleep 1000 & sleep 1001 & exec sleep 1002"]);
+    let id = b.id.clone();
+    assert!(b.hull(&["run", "-d", &id]).status.success());
+    wait_until_procs(&b, 3);
+    let out = b.hull(&["kill", &id, "KILL"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    wait_until_procs(&b, 0);
+    wait_status(&b, "stopped");
+    assert!(b.hull(&["delete", &id]).status.success());
+    b.assert_nothing_left();
+    // An init that exits leaves its children in the cgroup: the container is
+    // stopped, and delete ends them before it removes cgroup and state.
+    b.args(&["/bin/sh", "-c", "sleep 1003 & sleep 1004 & exit 0"]);
+    assert!(b.hull(&["run", "-d", &id]).status.success());
+    wait_status(&b, "stopped");
+    let left = cgroup_procs(&b);
+    assert_eq!(left.len(), 2, "{left:?}");
+    let out = b.hull(&["delete", &id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for pid in left {
+        assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists() || is_zombie(pid), "pid {pid} outlived delete");
+    }
+    b.assert_nothing_left();
+}
+
+fn is_zombie(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|s| s.rsplit(')').next().is_some_and(|r| r.trim_start().starts_with('Z')))
+}
+
+fn wait_until_procs(b: &Bundle, n: usize) {
+    for _ in 0..500 {
+        if cgroup_procs(b).len() == n {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("the cgroup never had {n} processes: {:?}", cgroup_procs(b));
+}
+
+#[test]
+fn a_frozen_cgroup_is_thawed_and_a_busy_one_refused() {
+    let mut b = Bundle::new("frozen-cg");
+    let path = b.config["linux"]["cgroupsPath"].as_str().unwrap().to_string();
+    // An existing, empty, frozen cgroup: the init would stop in it and
+    // create wait forever. runc thaws it; so do we.
+    let freezer = cgroup_dirs(&path).into_iter().find(|d| d.to_str().unwrap().contains("/freezer/")).unwrap();
+    std::fs::create_dir_all(&freezer).unwrap();
+    std::fs::write(freezer.join("freezer.state"), "FROZEN").unwrap();
+    b.args(&["/bin/echo", "ran"]);
+    let out = b.run_hull();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "ran\n");
+    // A cgroup holding another container's processes is refused, and the
+    // refusal leaves the other container alone.
+    b.args(&["/bin/sleep", "300"]);
+    assert!(b.hull(&["run", "-d", &b.id.clone()]).status.success());
+    let mut other = Bundle::new("frozen-cg-2");
+    other.config["linux"]["cgroupsPath"] = json!(path);
+    other.state_root = b.state_root.clone();
+    other.args(&["/bin/true"]);
+    let out = other.hull(&["run", &other.id.clone()]);
+    assert!(!out.status.success(), "a second container joined a busy cgroup");
+    assert!(stderr(&out).contains("the cgroup is not empty"), "{}", stderr(&out));
+    assert!(!b.state_root.join(&other.id).exists(), "the refused container left its state");
+    assert_eq!(state_of(&b)["status"], "running");
+    assert!(b.hull(&["delete", "-f", &b.id.clone()]).status.success());
+    // The freezer cgroup was the test's: the runtime did not remove it.
+    assert!(freezer.exists());
+    std::fs::remove_dir(&freezer).unwrap();
+    b.assert_nothing_left();
+}

@@ -165,6 +165,9 @@ impl Runtime {
             Ok(()) => {
                 let paths = cgroup.paths().clone();
                 cleanup.cgroup = Some(cgroup);
+                if let Some(cg) = &cleanup.cgroup {
+                    claim_cgroup(cg.as_ref())?;
+                }
                 paths
             }
             Err(e) if rootless && is_permission_error(&e) => {
@@ -444,6 +447,24 @@ fn idmapped_mount_namespaces(config: &Spec) -> Result<Vec<Option<OwnedFd>>> {
             }
         })
         .collect()
+}
+
+/// A container's cgroup must hold nothing else (runc refuses too: limits,
+/// stats, kill and delete would take in processes that are not the
+/// container's), and must not be frozen, or the init would stop in it and
+/// `create` wait forever: an empty frozen cgroup is thawed (runc).
+fn claim_cgroup(cg: &dyn Manager) -> Result<()> {
+    let pids = cg.pids()?;
+    if !pids.is_empty() {
+        return Err(spec(
+            "linux.cgroupsPath",
+            format!("the cgroup is not empty: {} process(es) already in it (pids {:?})", pids.len(), pids),
+        ));
+    }
+    if cg.is_frozen() {
+        cg.thaw()?;
+    }
+    Ok(())
 }
 
 fn is_permission_error(e: &hull_cgroups::CgroupError) -> bool {

@@ -24,6 +24,9 @@ impl Runtime {
         };
         let status = record.status(&dir);
         match status {
+            // Processes of a container sharing a pid namespace outlive its
+            // init: whatever is left in its cgroup goes too (runc).
+            Status::Stopped if !record.cgroup().pids().unwrap_or_default().is_empty() => self.kill_and_wait(&record),
             Status::Stopped => {}
             // A created container has not run any user code; runc deletes it without --force.
             Status::Created => self.kill_and_wait(&record),
@@ -43,7 +46,10 @@ impl Runtime {
         }
         let cg = record.cgroup();
         if let Err(e) = cg.destroy() {
+            // The state stays while the cgroup does: a later delete can
+            // finish, and no process is left that no command knows of.
             errors.push(e.into());
+            return Err(RuntimeError::Many(errors));
         }
         if let Err(e) = std::fs::remove_dir_all(&dir.path) {
             errors.push(sys("remove", dir.path.display(), e));
@@ -72,6 +78,19 @@ impl Runtime {
         if let Some(fd) = pidfd {
             let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
             let _ = nix::poll::poll(&mut fds, PollTimeout::from(10_000u16));
+        }
+        // Without a pid namespace of its own the init's death ends nothing
+        // else: kill until the cgroup is empty (forks may race the first
+        // round), for at most 10 s.
+        for _ in 0..1000 {
+            let pids = cg.pids().unwrap_or_default();
+            if pids.is_empty() {
+                break;
+            }
+            for pid in pids {
+                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
         }
     }
 }

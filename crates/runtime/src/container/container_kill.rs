@@ -31,6 +31,15 @@ impl Runtime {
                 wanted: "created, running or paused",
             });
         }
+        // SIGKILL of a container sharing a pid namespace kills all of it:
+        // nothing else would end its other processes (runc).
+        let shared_pid_ns = record
+            .spec
+            .as_ref()
+            .and_then(|s| s.linux.as_ref())
+            .and_then(|l| l.namespaces.as_deref())
+            .is_some_and(|ns| !ns.iter().any(|n| n.typ == hull_spec::NamespaceType::Pid && n.path.is_none()));
+        let all = all || (signal == Signal::SIGKILL && shared_pid_ns);
         if !all {
             return kill(Pid::from_raw(record.pid), signal)
                 .map_err(|e| sys(format!("kill {signal}"), format!("pid {}", record.pid), e));
@@ -45,6 +54,12 @@ impl Runtime {
                 Ok(()) | Err(nix::errno::Errno::ESRCH) => {}
                 Err(e) => return Err(sys(format!("kill {signal}"), format!("pid {pid}"), e)),
             }
+        }
+        // Frozen tasks act on a signal only once thawed (runc thaws after a
+        // SIGKILL of all); other signals wait for `resume`.
+        let cg = record.cgroup();
+        if signal == Signal::SIGKILL && cg.is_frozen() {
+            let _ = cg.thaw();
         }
         Ok(())
     }
