@@ -65,6 +65,9 @@ pub(crate) fn remove_created(created: &[PathBuf]) -> Vec<CgroupError> {
                 Ok(()) => break,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => break,
                 Err(e) if e.raw_os_error() == Some(libc::ENOTEMPTY) => break,
+                // A parent this container made that others' cgroups now
+                // share: v1 says EBUSY, not ENOTEMPTY. Theirs to remove.
+                Err(e) if e.raw_os_error() == Some(libc::EBUSY) && has_child_cgroups(dir) => break,
                 Err(e) if e.raw_os_error() == Some(libc::EBUSY) && tries < 50 => {
                     tries += 1;
                     std::thread::sleep(std::time::Duration::from_millis(2));
@@ -77,6 +80,10 @@ pub(crate) fn remove_created(created: &[PathBuf]) -> Vec<CgroupError> {
         }
     }
     errors
+}
+
+fn has_child_cgroups(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|rd| rd.flatten().any(|e| e.file_type().is_ok_and(|t| t.is_dir())))
 }
 
 pub(crate) fn read_pids(dir: &Path) -> Result<Vec<i32>> {

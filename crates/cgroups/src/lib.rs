@@ -152,6 +152,12 @@ pub fn validate(r: &Resources) -> Result<()> {
             return bad("linux.resources.memory.swappiness", format!("{s} is above 100"));
         }
     }
+    for (i, d) in r.devices.iter().flatten().enumerate() {
+        let access = d.access.as_deref().unwrap_or_default();
+        if !access.is_empty() && !access.contains(['r', 'w', 'm']) {
+            return bad(&format!("linux.resources.devices[{i}].access"), format!("{access:?} has none of r, w, m"));
+        }
+    }
     if let Some(c) = &r.cpu {
         if let Some(q) = c.quota.filter(|q| *q < -1 || (*q > 0 && *q < 1000)) {
             return bad("linux.resources.cpu.quota", format!("{q} is below the kernel's 1000µs minimum"));

@@ -410,7 +410,38 @@ fn update_changes_limits_live() {
     assert!(stderr(&out).contains("--memory"), "{}", stderr(&out));
     let out = b.hull(&["update", "--cpu-quota", "5", &b.id.clone()]);
     assert!(stderr(&out).contains("linux.resources.cpu.quota"), "{}", stderr(&out));
+    // memory and memory+swap in the order the kernel takes (memsw never
+    // below memory at any step), growing and shrinking; -1 alone lifts both.
+    if std::path::Path::new("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes").exists() {
+        for (mem, swap) in [("100m", "200m"), ("300m", "400m"), ("60m", "70m")] {
+            let out = b.hull(&["update", "--memory", mem, "--memory-swap", swap, &b.id.clone()]);
+            assert!(out.status.success(), "{mem}/{swap}: {}", stderr(&out));
+        }
+        assert_eq!(host_cgroup_file(&b, "memory", "memory.memsw.limit_in_bytes"), (70u64 << 20).to_string());
+        let out = b.hull(&["update", "--memory", "-1", &b.id.clone()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let unlimited = host_cgroup_file(&b, "memory", "memory.limit_in_bytes").parse::<u64>().unwrap();
+        assert!(unlimited > 1 << 60, "{unlimited}");
+    }
     assert!(b.hull(&["delete", "--force", &b.id.clone()]).status.success());
+}
+
+#[test]
+fn a_cpuset_parent_without_cpus_is_filled() {
+    // An existing parent cpuset cgroup with empty cpus/mems (as mkdir makes
+    // it): the container's cgroup under it would refuse tasks (ENOSPC).
+    let mut b = Bundle::new("cpuset-parent");
+    let parent = format!("{}/emptyparent", cgroup_parent(&b.id));
+    let dir = cgroup_dirs(&parent).into_iter().find(|d| d.to_str().unwrap().contains("/cpuset/")).unwrap();
+    std::fs::create_dir_all(&dir).unwrap();
+    assert_eq!(std::fs::read_to_string(dir.join("cpuset.cpus")).unwrap().trim(), "");
+    b.config["linux"]["cgroupsPath"] = json!(format!("{parent}/{}", b.id));
+    b.config["linux"]["resources"] = json!({"cpu": {"cpus": "0"}});
+    b.args(&["/bin/sh", "-c", "cat /sys/fs/cgroup/cpuset/cpuset.cpus 2>/dev/null || echo ran"]);
+    let out = b.run_hull();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ne!(std::fs::read_to_string(dir.join("cpuset.cpus")).unwrap().trim(), "");
+    std::fs::remove_dir(&dir).unwrap();
 }
 
 #[test]

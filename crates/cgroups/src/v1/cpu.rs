@@ -27,12 +27,7 @@ pub(super) fn apply(m: &V1Manager, c: &Cpu) -> Result<()> {
         if let Some(b) = c.burst {
             fs::write(dir, "cpu.cfs_burst_us", b)?;
         }
-        if let Some(p) = c.realtime_period.filter(|p| *p != 0) {
-            fs::write(dir, "cpu.rt_period_us", p)?;
-        }
-        if let Some(r) = c.realtime_runtime.filter(|r| *r != 0) {
-            fs::write(dir, "cpu.rt_runtime_us", r)?;
-        }
+        set_realtime(dir, c.realtime_period.filter(|p| *p != 0), c.realtime_runtime.filter(|r| *r != 0))?;
         if let Some(i) = c.idle {
             fs::write(dir, "cpu.idle", i)?;
         }
@@ -51,17 +46,44 @@ pub(super) fn apply(m: &V1Manager, c: &Cpu) -> Result<()> {
     Ok(())
 }
 
-/// Copies cpuset.cpus and cpuset.mems from the parent into a new cgroup.
+/// Copies cpuset.cpus and cpuset.mems from the parent into a new cgroup;
+/// a parent that has them empty too is filled from its own parent first
+/// (runc): writing our values into it would fail with ENOSPC otherwise.
+/// An empty cpuset cgroup can hold no task, so filling it changes nothing
+/// for anyone.
 pub(super) fn inherit_cpuset(dir: &Path) -> Result<()> {
     let Some(parent) = dir.parent() else {
         return Ok(());
     };
     for file in ["cpuset.cpus", "cpuset.mems"] {
         let own = fs::read(&dir.join(file))?;
-        if own.trim().is_empty() {
-            let value = fs::read(&parent.join(file))?;
-            fs::write(dir, file, value.trim())?;
+        if !own.trim().is_empty() {
+            continue;
         }
+        let mut value = fs::read(&parent.join(file))?;
+        if value.trim().is_empty() && parent.join("cpuset.cpus").exists() && parent.parent().is_some() {
+            inherit_cpuset(parent)?;
+            value = fs::read(&parent.join(file))?;
+        }
+        fs::write(dir, file, value.trim())?;
     }
     Ok(())
+}
+
+/// rt_runtime may never exceed rt_period: when the period shrinks below
+/// the current runtime, the runtime has to go first.
+fn set_realtime(dir: &Path, period: Option<u64>, runtime: Option<i64>) -> Result<()> {
+    match (period, runtime) {
+        (Some(p), Some(r)) => {
+            if fs::write(dir, "cpu.rt_period_us", p).is_err() {
+                fs::write(dir, "cpu.rt_runtime_us", r)?;
+                fs::write(dir, "cpu.rt_period_us", p)
+            } else {
+                fs::write(dir, "cpu.rt_runtime_us", r)
+            }
+        }
+        (Some(p), None) => fs::write(dir, "cpu.rt_period_us", p),
+        (None, Some(r)) => fs::write(dir, "cpu.rt_runtime_us", r),
+        (None, None) => Ok(()),
+    }
 }

@@ -37,11 +37,26 @@ pub fn effective_rules(spec_rules: &[DeviceCgroup]) -> Vec<DeviceCgroup> {
     rules
 }
 
+/// The access letters the kernel knows (r, w, m), each once, in that
+/// order; others ("rwa", as runc's tests write) are dropped, as runc's
+/// parser does; none at all means all (an access naming only unknown
+/// letters is refused by `validate`).
+pub fn normalized_access(access: Option<&str>) -> String {
+    let a = access.unwrap_or_default();
+    let known: String = ['r', 'w', 'm'].iter().filter(|c| a.contains(**c)).collect();
+    if known.is_empty() {
+        "rwm".into()
+    } else {
+        known
+    }
+}
+
 /// `type major:minor access` as devices.allow takes it.
 pub fn format_rule(r: &DeviceCgroup) -> String {
     let num = |n: Option<i64>| n.filter(|n| *n >= 0).map_or("*".to_string(), |n| n.to_string());
     let typ = r.typ.as_deref().filter(|t| !t.is_empty()).unwrap_or("a");
-    let access = r.access.as_deref().filter(|a| !a.is_empty()).unwrap_or("rwm");
+    let access = normalized_access(r.access.as_deref());
+    let access = access.as_str();
     if typ == "a" {
         return format!("a *:* {access}");
     }
@@ -65,6 +80,8 @@ mod tests {
         let deny_all = DeviceCgroup { allow: false, access: Some("rwm".into()), ..Default::default() };
         assert_eq!(format_rule(&deny_all), "a *:* rwm");
         assert_eq!(format_rule(&rule("c", Some(136), None, "rwm")), "c 136:* rwm");
+        assert_eq!(format_rule(&rule("c", Some(1), Some(11), "rwa")), "c 1:11 rw");
+        assert_eq!(format_rule(&rule("c", Some(1), Some(11), "mr")), "c 1:11 rm");
         let all = effective_rules(&[deny_all]);
         assert_eq!(format_rule(&all[1]), "c *:* m");
     }

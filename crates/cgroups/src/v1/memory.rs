@@ -7,6 +7,9 @@ use std::path::Path;
 pub(super) fn apply(dir: &Path, m: &Memory) -> Result<()> {
     match (m.limit, m.swap) {
         (Some(limit), Some(swap)) => set_limit_and_swap(dir, limit, swap)?,
+        // Unlimited memory with swap left unsaid: swap unlimited too (runc),
+        // or the old memsw limit would refuse the new memory limit.
+        (Some(-1), None) if dir.join("memory.memsw.limit_in_bytes").exists() => set_limit_and_swap(dir, -1, -1)?,
         (Some(limit), None) => fs::write(dir, "memory.limit_in_bytes", limit)?,
         (None, Some(swap)) => fs::write(dir, "memory.memsw.limit_in_bytes", swap)?,
         (None, None) => {}
