@@ -11,7 +11,7 @@ use std::path::PathBuf;
 /// Hull: containers from images, daemonless.
 #[derive(Debug, Parser)]
 #[command(name = "hull", version, about)]
-struct Cli {
+pub struct Cli {
     /// Where images, containers, volumes and the state database are kept.
     #[arg(long, global = true, default_value = "/var/lib/hull")]
     root: PathBuf,
@@ -223,7 +223,7 @@ fn main() {
             std::process::exit(126);
         }
     }
-    let cli = Cli::parse();
+    let cli = Cli::try_parse().unwrap_or_else(|e| cmd::usage_error::exit(e));
     let launch = matches!(
         cli.command,
         Command::Verb(ContainerVerb::Run(_) | ContainerVerb::Create(_) | ContainerVerb::Start(_))

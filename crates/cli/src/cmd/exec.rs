@@ -26,11 +26,10 @@ pub struct Args {
     /// Give extended privileges to the command.
     #[arg(long)]
     privileged: bool,
-    /// Container.
-    container: String,
-    /// Command and arguments.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
-    command: Vec<String>,
+    /// The container, then the command and its arguments. Options end at
+    /// the container, as in docker (`exec C ls -l` passes -l to ls).
+    #[arg(value_name = "CONTAINER COMMAND [ARG...]", required = true, num_args = 2.., trailing_var_arg = true)]
+    container_and_command: Vec<String>,
 }
 
 pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
@@ -46,8 +45,9 @@ pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
             |e| if e.contains('=') { Some(e.clone()) } else { std::env::var(e).ok().map(|v| format!("{e}={v}")) },
         )
         .collect();
+    let (container, command) = super::run::split_first(&a.container_and_command)?;
     let req = ExecRequest {
-        cmd: a.command,
+        cmd: command.to_vec(),
         env,
         user: a.user,
         workdir: a.workdir,
@@ -55,5 +55,5 @@ pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
         detach: a.detach,
         privileged: a.privileged,
     };
-    Ok(engine.exec(&a.container, &req)?)
+    Ok(engine.exec(container, &req)?)
 }

@@ -26,6 +26,7 @@ pub mod stats;
 pub mod system;
 pub mod tag;
 pub mod top;
+pub mod usage_error;
 pub mod volume;
 
 use hull_image::images::Images;

@@ -12,11 +12,11 @@ pub struct Launch {
     pull: String,
     #[command(flatten)]
     flags: ContainerFlags,
-    /// Image.
-    image: String,
-    /// Command and arguments (replace the image's Cmd).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    command: Vec<String>,
+    /// The image, then the command and its arguments (replacing the
+    /// image's Cmd). Options end at the image, as in docker: everything
+    /// after it is the command's (`run IMG -c x` passes -c to it).
+    #[arg(value_name = "IMAGE [COMMAND] [ARG...]", required = true, num_args = 1.., trailing_var_arg = true)]
+    image_and_command: Vec<String>,
 }
 
 /// `hull run`.
@@ -44,9 +44,18 @@ pub struct CreateArgs {
 impl Launch {
     /// Checks the flags, pulls the image as `--pull` says, creates the container.
     fn create(&self, engine: &Engine, root: &std::path::Path) -> anyhow::Result<hull_engine::Container> {
-        let req = self.flags.request(&self.image, &self.command)?;
-        ensure_image(engine, root, &self.image, &self.pull)?;
+        let (image, command) = split_first(&self.image_and_command)?;
+        let req = self.flags.request(image, command)?;
+        ensure_image(engine, root, image, &self.pull)?;
         Ok(engine.create(req)?)
+    }
+}
+
+/// The first positional argument and the rest (clap makes sure there is one).
+pub fn split_first(args: &[String]) -> anyhow::Result<(&str, &[String])> {
+    match args.split_first() {
+        Some((first, rest)) => Ok((first.as_str(), rest)),
+        None => anyhow::bail!("\"run\" requires at least 1 argument."),
     }
 }
 

@@ -10,16 +10,15 @@ use hull_engine::Engine;
 /// `hull top`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Container.
-    container: String,
-    /// ps options (default -ef, as docker's).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    ps_args: Vec<String>,
+    /// The container, then ps options (default -ef, as docker's).
+    #[arg(value_name = "CONTAINER [ps OPTIONS]", required = true, num_args = 1.., trailing_var_arg = true)]
+    container_and_ps_args: Vec<String>,
 }
 
 pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
-    let pids = engine.top(&a.container)?;
-    let ps_args = if a.ps_args.is_empty() { vec!["-ef".to_string()] } else { a.ps_args };
+    let (container, ps_args) = super::run::split_first(&a.container_and_ps_args)?;
+    let pids = engine.top(container)?;
+    let ps_args = if ps_args.is_empty() { vec!["-ef".to_string()] } else { ps_args.to_vec() };
     let out = std::process::Command::new("ps").args(&ps_args).output()?;
     if !out.status.success() {
         bail!("ps {}: {}", ps_args.join(" "), String::from_utf8_lossy(&out.stderr).trim());

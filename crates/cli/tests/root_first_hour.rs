@@ -1,0 +1,57 @@
+//! Issue 12: what a daily Docker user did in their first hour with Hull,
+//! done through the CLI as they did it, asserting what they saw.
+
+mod common;
+use common::*;
+
+fn stderr_of(out: &Output) -> String {
+    text(&out.stderr)
+}
+
+#[test]
+fn options_end_at_the_image_and_at_the_container() {
+    let e = Env::new();
+    // Everything after IMAGE is the command's, flags included (docker run postgres -c x=y).
+    let out = e.ok(&["run", "--rm", "--network", "none", "--entrypoint", "sh", IMG, "-c", "echo sh:$0:-c-was-its-own"]);
+    assert_eq!(out, "sh:sh:-c-was-its-own");
+    assert_eq!(
+        e.ok(&["run", "--rm", "--network", "none", IMG, "echo", "-d", "hello", "-v", "x:/y"]),
+        "-d hello -v x:/y"
+    );
+    // `run IMG -d hello` is not detached: -d went to the command (echo prints it).
+    assert_eq!(e.ok(&["run", "--rm", "--network", "none", IMG, "echo", "-d"]), "-d");
+    let id = e.ok(&["run", "-d", "--network", "none", "--name", "opts", IMG, "sleep", "300"]);
+    assert!(!id.is_empty());
+    // exec: options end at the container.
+    assert_eq!(e.ok(&["exec", "opts", "ls", "-d", "/bin"]), "/bin");
+    assert_eq!(e.ok(&["exec", "-e", "V=1", "opts", "sh", "-c", "echo $V -e"]), "1 -e");
+    // top: ps options after the container.
+    let top = e.ok(&["top", "opts", "-o", "pid,comm"]);
+    assert!(top.starts_with("PID") || top.trim_start().starts_with("PID"), "{top}");
+    assert!(top.contains("sleep"), "{top}");
+    e.ok(&["rm", "-f", "opts"]);
+}
+
+#[test]
+fn usage_mistakes_exit_125_with_dockers_words() {
+    let e = Env::new();
+    for (args, want) in [
+        (vec!["run"], "\"hull run\" requires at least 1 argument.\nSee 'hull run --help'.\n"),
+        (vec!["exec", "x"], "\"hull exec\" requires at least 2 arguments.\nSee 'hull exec --help'.\n"),
+        (vec!["run", "--foo", IMG], "unknown flag: --foo\nSee 'hull run --help'.\n"),
+        (vec!["run", "-z", IMG], "unknown shorthand flag: 'z' in -z\nSee 'hull run --help'.\n"),
+        (vec!["network", "ls", "--nope"], "unknown flag: --nope\nSee 'hull network ls --help'.\n"),
+        (vec!["ps", "--roo"], "unknown flag: --roo\nSee 'hull ps --help'.\n"),
+    ] {
+        let out = e.run(&args);
+        assert_eq!(out.status.code(), Some(125), "{args:?}: {}", stderr_of(&out));
+        assert_eq!(stderr_of(&out), want, "{args:?}");
+    }
+    let out = e.run(&["run", "--pids-limit", "many", IMG]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(stderr_of(&out).starts_with("invalid argument \"many\" for \"--pids-limit\" flag"), "{}", stderr_of(&out));
+    // Help is not an error.
+    let out = e.run(&["run", "--help"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(e.leaks().is_empty(), "{:?}", e.leaks());
+}
