@@ -55,3 +55,48 @@ fn usage_mistakes_exit_125_with_dockers_words() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert!(e.leaks().is_empty(), "{:?}", e.leaks());
 }
+
+/// Runs a hull command line under a pseudo-terminal (util-linux script),
+/// as from an interactive shell; returns what the terminal showed.
+fn on_a_terminal(e: &Env, line: &str) -> String {
+    let hull = e.cmd().get_program().to_string_lossy().into_owned();
+    let args: Vec<String> = e.cmd().get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+    let envs: Vec<String> =
+        e.cmd().get_envs().filter_map(|(k, v)| Some(format!("{}={}", k.to_str()?, v?.to_str()?))).collect();
+    let full = format!("env {} {hull} {} {line}", envs.join(" "), args.join(" "));
+    let out =
+        Command::new("script").args(["-qec", &full, "/dev/null"]).stdin(std::process::Stdio::null()).output().unwrap();
+    text(&out.stdout).replace('\r', "")
+}
+
+#[test]
+fn term_hostname_and_loopback_as_docker_sets_them() {
+    let e = Env::new();
+    // HOSTNAME is set (the short id by default, --hostname when given).
+    let id = e.ok(&["run", "-d", "--network", "none", "--name", "envs", IMG, "sleep", "300"]);
+    assert_eq!(e.ok(&["exec", "envs", "sh", "-c", "echo $HOSTNAME"]), &id[..12]);
+    let out =
+        e.ok(&["run", "--rm", "--network", "none", "--hostname", "h1", IMG, "sh", "-c", "echo $HOSTNAME; hostname"]);
+    assert_eq!(out, "h1\nh1");
+    // exec -it: TERM=xterm, so that clear and top work.
+    let seen = on_a_terminal(&e, "exec -it envs sh -c 'echo term=$TERM'");
+    assert!(seen.contains("term=xterm"), "{seen:?}");
+    // --network none: loopback up, with 127.0.0.1/8 and ::1.
+    let out = e.ok(&["exec", "envs", "ip", "-o", "addr", "show", "dev", "lo"]);
+    assert!(out.contains("inet 127.0.0.1/8"), "{out}");
+    if std::fs::read_to_string("/proc/sys/net/ipv6/conf/default/disable_ipv6").is_ok_and(|v| v.trim() == "0") {
+        assert!(out.contains("inet6 ::1/128"), "{out}");
+    }
+    e.ok(&[
+        "exec",
+        "envs",
+        "sh",
+        "-c",
+        "nc -l -p 7000 -e echo hi & sleep 0.2; nc 127.0.0.1 7000 < /dev/null | grep -q hi",
+    ]);
+    e.ok(&["rm", "-f", "envs"]);
+    // --network host keeps the host's hostname.
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    assert_eq!(e.ok(&["run", "--rm", "--network", "host", IMG, "hostname"]), host.trim());
+    assert!(e.leaks().is_empty(), "{:?}", e.leaks());
+}

@@ -132,6 +132,20 @@ pub struct EtcFiles<'a> {
     pub netns: Option<&'a Path>,
 }
 
+/// The container's hostname: `--hostname`, else the host's on the host's
+/// network (docker), else its short id.
+pub(crate) fn hostname_of(cfg: &ContainerConfig, id: &str) -> String {
+    if let Some(h) = &cfg.hostname {
+        return h.clone();
+    }
+    if cfg.network == "host" {
+        if let Ok(h) = std::fs::read_to_string("/proc/sys/kernel/hostname") {
+            return h.trim().to_string();
+        }
+    }
+    id[..12].to_string()
+}
+
 /// Builds the container's config; `rootfs` is its mounted root.
 pub fn build(
     id: &str,
@@ -147,12 +161,18 @@ pub fn build(
         env: cfg.env.clone(),
         workdir: cfg.workdir.clone(),
         user: cfg.user.clone(),
-        hostname: Some(cfg.hostname.clone().unwrap_or_else(|| id[..12].to_string())),
+        hostname: Some(hostname_of(cfg, id)),
     };
     let mut spec = spec_for_image(image, rootfs, &opts)?;
     let caps = capabilities(cfg)?;
     if let Some(p) = spec.process.as_mut() {
         p.terminal = Some(cfg.tty);
+        // docker's daemon environment: HOSTNAME first, unless given.
+        let env = p.env.get_or_insert_with(Vec::new);
+        if !env.iter().any(|e| e.starts_with("HOSTNAME=")) {
+            let host = spec.hostname.clone().unwrap_or_default();
+            env.insert(0, format!("HOSTNAME={host}"));
+        }
         if cfg.tty && !p.env.iter().flatten().any(|e| e.starts_with("TERM=")) {
             p.env.get_or_insert_with(Vec::new).push("TERM=xterm".into());
         }

@@ -52,8 +52,10 @@ pub fn remove(path: &Path) -> Result<(), NetError> {
     }
 }
 
-/// Sets IFF_UP on `lo` in the calling thread's network namespace.
-fn loopback_up() -> std::io::Result<()> {
+/// Sets IFF_UP on `lo` in the calling thread's network namespace (the
+/// kernel then gives it 127.0.0.1/8 and ::1). The runtime does it too for
+/// a container's new namespace, as runc does.
+pub fn loopback_up() -> std::io::Result<()> {
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
     // SAFETY: socket() has no memory effects; the result is checked.
     let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };

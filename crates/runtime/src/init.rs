@@ -140,6 +140,11 @@ fn setup(cfg: &InitConfig, chan: &Channel) -> Result<Exec> {
         nix::unistd::setresuid(0.into(), 0.into(), 0.into()).ctx("setresuid", 0)?;
     }
     namespaces::join_paths(&ns)?;
+    // A new network namespace gets its loopback up, as runc does
+    // (podman's and docker's `none` have it).
+    if namespaces::creates(&ns, NamespaceType::Network) {
+        hull_network::netns::loopback_up().ctx("set up", "loopback interface")?;
+    }
     if cfg.new_keyring {
         crate::sys::join_session_keyring().ctx("keyctl", "join session keyring")?;
     }

@@ -549,3 +549,19 @@ fn rootfs_propagation_unbindable() {
     assert!(stdout(&out).contains(" unbindable"), "/ is not unbindable: {}", stdout(&out));
     b.assert_nothing_left();
 }
+
+#[test]
+fn a_new_network_namespace_has_loopback_up() {
+    // runc brings lo up in a network namespace it creates.
+    let mut b = Bundle::new("loopback");
+    b.args(&[
+        "/bin/sh",
+        "-c",
+        "ip -o addr show dev lo | grep -o 'inet [0-9./]*'; ip -o link show lo | grep -o '<[^>]*>'",
+    ]);
+    for who in ["hull", "runc"] {
+        let out = if who == "hull" { b.run_hull() } else { b.run_runc() };
+        assert_eq!(stdout(&out), "inet 127.0.0.1/8\n<LOOPBACK,UP,LOWER_UP>\n", "{who}: {}", stderr(&out));
+    }
+    b.assert_nothing_left();
+}

@@ -59,9 +59,14 @@ impl Engine {
         };
         let caps = if req.privileged { crate::oci::held_caps() } else { vec![] };
         let rt = self.runtime();
+        let mut env = req.env.clone();
+        // docker: a process with a terminal gets TERM=xterm unless it asks otherwise.
+        if req.tty && !env.iter().any(|e| e.starts_with("TERM=")) {
+            env.push("TERM=xterm".into());
+        }
         let ask = hull_runtime::ExecRequest {
             args: req.cmd.clone(),
-            env: req.env.clone(),
+            env,
             cwd: req.workdir.clone().map(Into::into),
             user: user.as_ref().map(|(u, g, _)| (*u, Some(*g))),
             additional_gids: user.map(|(_, _, g)| g).unwrap_or_default(),

@@ -65,7 +65,7 @@ impl Engine {
     /// networks make them (again at each start: its addresses change).
     pub(crate) fn write_etc(&self, row: &Row) -> Result<()> {
         let dir = self.container_dir(&row.id);
-        let hostname = row.config.hostname.clone().unwrap_or_else(|| row.id[..12].to_string());
+        let hostname = crate::oci::hostname_of(&row.config, &row.id);
         write(&dir.join("hostname"), &format!("{hostname}\n"))?;
         let (hosts, resolv) = self.etc_files(row, &hostname)?;
         write(&dir.join("hosts"), &hosts)?;
