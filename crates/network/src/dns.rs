@@ -52,6 +52,18 @@ impl Aardvark {
     /// goes), then brings the server in line: started, reloaded, or
     /// stopped when no network has records left.
     pub fn update(&self, network: &str, gateways: &[IpAddr], entries: &[Entry]) -> Result<(), NetError> {
+        self.update_from(network, gateways, || entries.to_vec())
+    }
+
+    /// [`update`](Self::update) with the records read under the server's
+    /// lock: two engines updating at once must not write a snapshot older
+    /// than one already written (a container's record would vanish).
+    pub fn update_from(
+        &self,
+        network: &str,
+        gateways: &[IpAddr],
+        entries: impl FnOnce() -> Vec<Entry>,
+    ) -> Result<(), NetError> {
         let io = |op: &'static str, p: &Path| {
             let path = p.display().to_string();
             move |e: std::io::Error| NetError::Io { op, path, source: e }
@@ -65,6 +77,7 @@ impl Aardvark {
             PathBuf::from(p)
         };
         let _lock = lock(&side(".lock")).map_err(io("lock", &self.config_dir))?;
+        let entries = &entries();
         let file = self.config_dir.join(network);
         if entries.is_empty() || gateways.is_empty() {
             match std::fs::remove_file(&file) {
@@ -92,6 +105,28 @@ impl Aardvark {
             (None, false) => {}
         }
         Ok(())
+    }
+
+    /// Waits (up to `timeout`) until the server on `gateway` answers
+    /// `name` with `ip`: after a reload the new records are served a
+    /// moment later, and a container's first lookup must not miss them.
+    pub fn wait_serving(&self, gateway: IpAddr, name: &str, ip: IpAddr, timeout: std::time::Duration) -> bool {
+        let server = std::net::SocketAddr::new(gateway, self.port);
+        let round = std::time::Duration::from_millis(250);
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if crate::dns_probe::wait_answering(server, name, ip, round) {
+                return true;
+            }
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            // A reload asked for while another was under way can be lost:
+            // ask again.
+            if let Some(pid) = self.running() {
+                signal(pid, libc::SIGHUP);
+            }
+        }
     }
 
     /// The running server's pid (checked against its command line).

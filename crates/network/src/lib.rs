@@ -7,6 +7,7 @@
 
 pub mod cni;
 pub mod dns;
+pub mod dns_probe;
 pub mod netns;
 pub mod network;
 pub mod ports;

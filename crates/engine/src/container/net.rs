@@ -388,29 +388,62 @@ impl Engine {
     /// Rewrites a network's DNS records from the running containers on it
     /// (`leaving` is left out: it is stopping).
     pub(crate) fn dns_sync(&self, network: &str, leaving: Option<&str>) {
+        self.dns_sync_with(network, leaving, None)
+    }
+
+    /// [`dns_sync`](Self::dns_sync) with `joining` among the records though
+    /// its process has not started yet; returns once the server answers its
+    /// name (bounded), so that its first lookup at boot finds the network.
+    pub(crate) fn dns_sync_joining(&self, network: &str, joining: &Row) {
+        self.dns_sync_with(network, None, Some(joining))
+    }
+
+    fn dns_sync_with(&self, network: &str, leaving: Option<&str>, joining: Option<&Row>) {
         let Ok(n) = self.network(network) else { return };
         if !n.dns {
             return;
         }
-        let Ok(rows) = self.db().list() else { return };
-        let entries: Vec<hull_network::dns::Entry> = rows
-            .iter()
-            .filter(|r| Some(r.id.as_str()) != leaving && r.state.status.is_live())
-            .filter_map(|r| {
-                let ep = r.state.endpoints.iter().find(|e| e.network == n.name)?;
-                let att = r.config.networks.iter().find(|a| a.network == n.name);
-                let mut names = vec![r.name.clone(), r.id[..12].to_string()];
-                names.extend(att.into_iter().flat_map(|a| a.aliases.iter().cloned()));
-                Some(hull_network::dns::Entry {
-                    id: r.id.clone(),
-                    ips: ep.ips.iter().filter_map(|c| c.split('/').next()?.parse().ok()).collect(),
-                    names,
-                    dns_servers: r.config.dns.clone(),
+        let records = || -> Vec<hull_network::dns::Entry> {
+            let Ok(mut rows) = self.db().list() else { return Vec::new() };
+            if let Some(j) = joining {
+                rows.retain(|r| r.id != j.id);
+            }
+            // Live containers, and those being started (their endpoints are
+            // recorded before their process runs: see dns_sync_joining).
+            let starting = |r: &Row| r.state.status == crate::model::Status::Created && !r.state.endpoints.is_empty();
+            rows.iter()
+                .filter(|r| Some(r.id.as_str()) != leaving && (r.state.status.is_live() || starting(r)))
+                .chain(joining)
+                .filter_map(|r| {
+                    let ep = r.state.endpoints.iter().find(|e| e.network == n.name)?;
+                    let att = r.config.networks.iter().find(|a| a.network == n.name);
+                    let mut names = vec![r.name.clone(), r.id[..12].to_string()];
+                    names.extend(att.into_iter().flat_map(|a| a.aliases.iter().cloned()));
+                    Some(hull_network::dns::Entry {
+                        id: r.id.clone(),
+                        ips: ep.ips.iter().filter_map(|c| c.split('/').next()?.parse().ok()).collect(),
+                        names,
+                        dns_servers: r.config.dns.clone(),
+                    })
                 })
-            })
-            .collect();
-        if let Err(e) = self.aardvark().update(&n.name, &n.gateways(), &entries) {
+                .collect()
+        };
+        let aardvark = self.aardvark();
+        let mut entries = Vec::new();
+        let written = aardvark.update_from(&n.name, &n.gateways(), || {
+            entries = records();
+            entries.clone()
+        });
+        if let Err(e) = written {
             eprintln!("hull: DNS for network {}: {e}", n.name);
+            return;
+        }
+        let Some(j) = joining else { return };
+        let Some(entry) = entries.iter().find(|e| e.id == j.id) else { return };
+        let (Some(name), Some(gw)) = (entry.names.first(), n.gateways().first().copied()) else { return };
+        let Some(ip) = entry.ips.iter().find(|i| i.is_ipv4() == gw.is_ipv4()).copied() else { return };
+        if !aardvark.wait_serving(gw, name, ip, std::time::Duration::from_secs(3)) {
+            eprintln!("hull: DNS for network {}: the server does not answer {name} yet", n.name);
         }
     }
 

@@ -58,15 +58,25 @@ impl Engine {
         // Each endpoint is in the row before its ADD (attach_all): a start
         // killed from here on leaves what release (rm, finalize) tears down.
         self.network_up(&mut row)?;
+        // Its records are served before its process runs (a lookup of its
+        // database at boot must not miss), then it starts. Its addresses
+        // are saved first: another container's update reads them from the
+        // row (the endpoints were recorded before their ADD, without them).
+        if !row.state.endpoints.is_empty() {
+            self.db().set_state(&id, &row.state)?;
+        }
+        for a in &row.config.networks {
+            self.dns_sync_joining(&a.network, &row);
+        }
         match self.spawn_locked(&mut row, attach) {
             Ok(()) => {}
             Err(e) => {
                 self.network_down(&mut row);
+                for a in &row.config.networks {
+                    self.dns_sync(&a.network, None);
+                }
                 return Err(e);
             }
-        }
-        for a in &row.config.networks {
-            self.dns_sync(&a.network, None);
         }
         Ok(self.to_container(row))
     }
