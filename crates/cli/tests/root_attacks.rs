@@ -229,21 +229,6 @@ fn a_path_swapped_under_a_mount_never_sends_it_to_the_host() {
 }
 
 /// An image made of the busybox image's layer and one more layer.
-fn image_with_layer(e: &Env, name: &str, layer: Vec<u8>) {
-    e.image_variant(name, |store, config, manifest| {
-        config.rootfs.diff_ids.push(Digest::sha256(&layer));
-        let digest = store.put_bytes(&layer).unwrap();
-        let d = Descriptor {
-            media_type: OCI_LAYER_TAR.into(),
-            digest,
-            size: layer.len() as u64,
-            platform: None,
-            annotations: None,
-        };
-        manifest.layers.push(d);
-    });
-}
-
 #[test]
 fn an_image_whose_dev_is_a_symlink_to_the_host_writes_nothing_there() {
     let e = Env::new();

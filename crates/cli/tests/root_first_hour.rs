@@ -128,3 +128,63 @@ fn names_resolve_from_the_first_instruction() {
     e.ok(&["network", "rm", "appnet"]);
     assert!(e.leaks().is_empty(), "{:?}", e.leaks());
 }
+
+#[test]
+fn an_empty_named_volume_takes_the_images_content_on_first_mount() {
+    // postgres' way: `volume create`, then -v NAME:/var/lib/postgresql/data
+    // with the image's directory owned by postgres, mode 0700.
+    let e = Env::new();
+    image_with_layer(
+        &e,
+        "localhost/pglike:1",
+        tar_of(&[
+            dir("var/").owned(0, 0, 0o755),
+            dir("var/pg/").owned(999, 999, 0o700),
+            file("var/pg/PG_VERSION", b"15\n").owned(999, 999, 0o600),
+        ]),
+    );
+    e.ok(&["volume", "create", "pgdata"]);
+    let seen = e.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "-v",
+        "pgdata:/var/pg",
+        "localhost/pglike:1",
+        "sh",
+        "-c",
+        "stat -c '%u:%g %a' /var/pg /var/pg/PG_VERSION; cat /var/pg/PG_VERSION; echo 16 > /var/pg/PG_VERSION",
+    ]);
+    assert_eq!(seen, "999:999 700\n999:999 600\n15");
+    // Not empty any more: what the container wrote stays.
+    let again = e.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "-v",
+        "pgdata:/var/pg",
+        "localhost/pglike:1",
+        "cat",
+        "/var/pg/PG_VERSION",
+    ]);
+    assert_eq!(again, "16");
+    // nocopy: an empty volume stays empty.
+    e.ok(&["volume", "create", "bare"]);
+    let bare = e.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "-v",
+        "bare:/var/pg:nocopy",
+        "localhost/pglike:1",
+        "ls",
+        "-A",
+        "/var/pg",
+    ]);
+    assert_eq!(bare, "");
+    e.ok(&["volume", "rm", "pgdata", "bare"]);
+    assert!(e.leaks().is_empty(), "{:?}", e.leaks());
+}

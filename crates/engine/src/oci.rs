@@ -225,8 +225,18 @@ pub fn build(
                     ..Default::default()
                 });
             }
-            "volume" => mounts.push(bind(&volume_dir(&m.source), &m.target, m.readonly)),
-            _ => mounts.push(bind(Path::new(&m.source), &m.target, m.readonly)),
+            kind => {
+                let src = if kind == "volume" { volume_dir(&m.source) } else { m.source.clone().into() };
+                let mut b = bind(&src, &m.target, m.readonly);
+                // -v SRC:DST:rshared and friends replace the default rprivate.
+                const PROPAGATION: [&str; 6] = ["shared", "rshared", "slave", "rslave", "private", "rprivate"];
+                if let Some(p) = m.options.iter().find(|o| PROPAGATION.contains(&o.as_str())) {
+                    for o in b.options.iter_mut().flatten().filter(|o| *o == "rprivate") {
+                        *o = p.clone();
+                    }
+                }
+                mounts.push(b);
+            }
         }
     }
     if cfg.init {

@@ -118,12 +118,15 @@ impl Engine {
         Ok(gone)
     }
 
-    /// Makes the container's named volumes, copying image content into new ones.
+    /// Makes the container's named volumes and fills each empty one with
+    /// the image's content at its target, as docker does for any empty
+    /// named volume (one from `volume create` too) unless `nocopy`.
     pub(crate) fn volumes_for(&self, row: &Row, _image: &Image) -> Result<()> {
         let rootfs = self.container_dir(&row.id).join("rootfs");
         for m in row.config.mounts.iter().filter(|m| m.kind == "volume") {
-            let (v, fresh) = self.volume_create(&m.source, BTreeMap::new())?;
-            if !fresh {
+            let (v, _fresh) = self.volume_create(&m.source, BTreeMap::new())?;
+            let empty = std::fs::read_dir(&v.mountpoint).map_err(io("read", v.mountpoint.display()))?.next().is_none();
+            if !empty || m.options.iter().any(|o| o == "nocopy") {
                 continue;
             }
             // The image's content at the target, resolved inside the root;
@@ -137,10 +140,18 @@ impl Engine {
                 .arg(&v.mountpoint)
                 .status()
                 .map_err(io("run", "cp"))?;
-            drop(dir);
             if !status.success() {
                 return Err(EngineError::Invalid(format!("copy {} into volume {}: cp failed", m.target, v.name)));
             }
+            // The volume's root takes the owner and mode of the directory it
+            // covers (postgres' initdb needs its data directory its own).
+            let st = nix::sys::stat::fstat(std::os::fd::AsRawFd::as_raw_fd(&dir))
+                .map_err(|e| io("stat", &m.target)(e.into()))?;
+            drop(dir);
+            std::os::unix::fs::chown(&v.mountpoint, Some(st.st_uid), Some(st.st_gid))
+                .map_err(io("chown", v.mountpoint.display()))?;
+            std::fs::set_permissions(&v.mountpoint, std::os::unix::fs::PermissionsExt::from_mode(st.st_mode & 0o7777))
+                .map_err(io("chmod", v.mountpoint.display()))?;
         }
         Ok(())
     }

@@ -322,19 +322,10 @@ impl ContainerFlags {
                 [s, d, m] => (*s, *d, *m),
                 _ => anyhow::bail!("invalid volume specification {v:?}: want SOURCE:TARGET[:ro|rw]"),
             };
-            if !matches!(mode, "" | "ro" | "rw") {
-                anyhow::bail!("invalid volume specification {v:?}: unknown mode {mode:?}");
-            }
             let kind = if src.starts_with('/') || src.starts_with('.') { "bind" } else { "volume" };
+            let (readonly, options) = volume_modes(v, mode, kind)?;
             let source = if kind == "bind" { absolute(src)? } else { src.to_string() };
-            out.push(MountSpec {
-                kind: kind.into(),
-                source,
-                target: dst.into(),
-                readonly: mode == "ro",
-                options: vec![],
-                anonymous: false,
-            });
+            out.push(MountSpec { kind: kind.into(), source, target: dst.into(), readonly, options, anonymous: false });
         }
         for m in &self.mount {
             let mut spec = MountSpec {
@@ -396,6 +387,37 @@ impl ContainerFlags {
             })
             .collect()
     }
+}
+
+/// The modes of `-v SRC:DST:MODES` (comma-separated, as docker takes them):
+/// ro/rw, z/Z (SELinux relabelling: nothing to do without SELinux, said
+/// once), nocopy (volumes), and a bind's propagation. Returns read-only
+/// and the options the engine keeps.
+fn volume_modes(spec: &str, modes: &str, kind: &str) -> anyhow::Result<(bool, Vec<String>)> {
+    let mut readonly = false;
+    let mut options = Vec::new();
+    let bad = |why: String| anyhow::anyhow!("invalid volume specification {spec:?}: {why}");
+    for m in modes.split(',').filter(|m| !m.is_empty()) {
+        match m {
+            "ro" => readonly = true,
+            "rw" => readonly = false,
+            "z" | "Z" => {
+                if !std::path::Path::new("/sys/fs/selinux/enforce").exists() {
+                    eprintln!("hull: -v {spec}: SELinux is not enabled on this host; {m:?} relabels nothing");
+                }
+            }
+            "nocopy" if kind == "volume" => options.push(m.to_string()),
+            "nocopy" => return Err(bad("nocopy applies to named volumes, not bind mounts".into())),
+            "shared" | "rshared" | "slave" | "rslave" | "private" | "rprivate" => {
+                if options.iter().any(|o: &String| o != "nocopy") {
+                    return Err(bad("more than one propagation mode".into()));
+                }
+                options.push(m.to_string());
+            }
+            other => return Err(bad(format!("unknown mode {other:?}"))),
+        }
+    }
+    Ok((readonly, options))
 }
 
 fn absolute(p: &str) -> anyhow::Result<String> {

@@ -190,6 +190,22 @@ impl Env {
     }
 }
 
+/// Tags `name` as the busybox image plus one uncompressed layer.
+pub fn image_with_layer(e: &Env, name: &str, layer: Vec<u8>) {
+    e.image_variant(name, |store, config, manifest| {
+        config.rootfs.diff_ids.push(Digest::sha256(&layer));
+        let digest = store.put_bytes(&layer).unwrap();
+        let d = Descriptor {
+            media_type: OCI_LAYER_TAR.into(),
+            digest,
+            size: layer.len() as u64,
+            platform: None,
+            annotations: None,
+        };
+        manifest.layers.push(d);
+    });
+}
+
 pub fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
     let t = Instant::now();
     while !f() {

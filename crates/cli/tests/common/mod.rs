@@ -62,23 +62,31 @@ pub struct Entry<'a> {
     link: Option<&'a str>,
     data: &'a [u8],
     mode: u32,
+    owner: (u64, u64),
+}
+
+impl<'a> Entry<'a> {
+    /// The entry owned by uid:gid with this mode.
+    pub fn owned(self, uid: u64, gid: u64, mode: u32) -> Entry<'a> {
+        Entry { owner: (uid, gid), mode, ..self }
+    }
 }
 
 pub fn file<'a>(name: &'a str, data: &'a [u8]) -> Entry<'a> {
-    Entry { name, kind: tar::EntryType::Regular, link: None, data, mode: 0o644 }
+    Entry { name, kind: tar::EntryType::Regular, link: None, data, mode: 0o644, owner: (0, 0) }
 }
 
 /// An executable file.
 pub fn exe<'a>(name: &'a str, data: &'a [u8]) -> Entry<'a> {
-    Entry { name, kind: tar::EntryType::Regular, link: None, data, mode: 0o755 }
+    Entry { name, kind: tar::EntryType::Regular, link: None, data, mode: 0o755, owner: (0, 0) }
 }
 
 pub fn dir(name: &str) -> Entry<'_> {
-    Entry { name, kind: tar::EntryType::Directory, link: None, data: b"", mode: 0o755 }
+    Entry { name, kind: tar::EntryType::Directory, link: None, data: b"", mode: 0o755, owner: (0, 0) }
 }
 
 pub fn link<'a>(name: &'a str, kind: tar::EntryType, target: &'a str) -> Entry<'a> {
-    Entry { name, kind, link: Some(target), data: b"", mode: 0o644 }
+    Entry { name, kind, link: Some(target), data: b"", mode: 0o644, owner: (0, 0) }
 }
 
 pub fn tar_of(entries: &[Entry]) -> Vec<u8> {
@@ -92,6 +100,8 @@ pub fn tar_of(entries: &[Entry]) -> Vec<u8> {
         }
         h.set_entry_type(e.kind);
         h.set_mode(e.mode);
+        h.set_uid(e.owner.0);
+        h.set_gid(e.owner.1);
         h.set_size(e.data.len() as u64);
         h.set_mtime(1_700_000_000);
         h.set_cksum();
