@@ -188,3 +188,39 @@ fn an_empty_named_volume_takes_the_images_content_on_first_mount() {
     e.ok(&["volume", "rm", "pgdata", "bare"]);
     assert!(e.leaks().is_empty(), "{:?}", e.leaks());
 }
+
+/// The char and block device nodes under a /dev listing (`find /dev` output
+/// with `stat -c '%F %t:%T %n'`), without pts, shm and console, and
+/// ptmx (the container's is a link to its own devpts' ptmx, as in runc).
+fn device_nodes(listing: &str) -> std::collections::BTreeSet<String> {
+    listing
+        .lines()
+        .filter(|l| l.starts_with("character special") || l.starts_with("block special"))
+        .filter(|l| {
+            !l.contains("/dev/pts/")
+                && !l.contains("/dev/shm/")
+                && !l.ends_with("/dev/console")
+                && !l.ends_with("/dev/ptmx")
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn privileged_gets_the_hosts_devices() {
+    let e = Env::new();
+    let list = "find /dev -type c -o -type b | xargs stat -c '%F %t:%T %n'";
+    let host = device_nodes(&sh(list));
+    let inside = device_nodes(&e.ok(&["run", "--rm", "--network", "none", "--privileged", IMG, "sh", "-c", list]));
+    let missing: Vec<_> = host.difference(&inside).collect();
+    assert!(missing.is_empty(), "host devices missing in a privileged container: {missing:?}");
+    // And usable: the device cgroup is open (reading the first block device).
+    if let Some(block) = host.iter().find(|l| l.starts_with("block special")) {
+        let path = block.rsplit(' ').next().unwrap();
+        e.ok(&["run", "--rm", "--network", "none", "--privileged", IMG, "head", "-c", "512", path]);
+        // Not without --privileged.
+        let out = e.run(&["run", "--rm", "--network", "none", IMG, "head", "-c", "512", path]);
+        assert!(!out.status.success());
+    }
+    assert!(e.leaks().is_empty(), "{:?}", e.leaks());
+}

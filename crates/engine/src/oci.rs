@@ -393,7 +393,11 @@ fn devices(cfg: &ContainerConfig, linux: &mut hull_spec::Linux) -> Result<()> {
     use std::os::unix::fs::{FileTypeExt, MetadataExt};
     let res = linux.resources.get_or_insert_with(Default::default);
     if cfg.privileged {
+        // docker: the host's devices, all of them allowed.
         res.devices = Some(vec![DeviceCgroup { allow: true, access: Some("rwm".into()), ..Default::default() }]);
+        let mut found = Vec::new();
+        host_devices(Path::new("/dev"), &mut found);
+        linux.devices.get_or_insert_with(Vec::new).extend(found);
         return Ok(());
     }
     for d in &cfg.devices {
@@ -422,6 +426,43 @@ fn devices(cfg: &ContainerConfig, linux: &mut hull_spec::Linux) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// The device nodes under `dir`, as docker gives them to a privileged
+/// container: not the ones of other mounts the runtime makes (pts, shm,
+/// mqueue), nor /dev/console (the container's terminal), nor symlinks.
+fn host_devices(dir: &Path, out: &mut Vec<hull_spec::Device>) {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let path = e.path();
+        let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+        let name = e.file_name();
+        let ft = meta.file_type();
+        if ft.is_dir() {
+            if !["pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts", ".udev"].contains(&name.to_str().unwrap_or("")) {
+                host_devices(&path, out);
+            }
+            continue;
+        }
+        let typ = match ft {
+            t if t.is_char_device() => "c",
+            t if t.is_block_device() => "b",
+            _ => continue,
+        };
+        if path == Path::new("/dev/console") {
+            continue;
+        }
+        out.push(hull_spec::Device {
+            path,
+            typ: typ.into(),
+            major: libc::major(meta.rdev()) as i64,
+            minor: libc::minor(meta.rdev()) as i64,
+            file_mode: Some(meta.mode() & 0o7777),
+            uid: Some(meta.uid()),
+            gid: Some(meta.gid()),
+        });
+    }
 }
 
 /// The kernel's filesystems as docker and podman mount them: /proc
