@@ -224,3 +224,49 @@ fn privileged_gets_the_hosts_devices() {
     }
     assert!(e.leaks().is_empty(), "{:?}", e.leaks());
 }
+
+#[test]
+fn images_filters_and_formats_as_docker() {
+    let e = Env::new();
+    e.image_variant("localhost/app/web:1", |_, config, _| {
+        let c = config.config.get_or_insert_with(Default::default);
+        c.labels = Some([("team".to_string(), "a".to_string())].into_iter().collect());
+        config.created = Some("2030-01-02T03:04:05Z".into());
+    });
+    e.ok(&["tag", IMG, "localhost/other:2"]);
+    // Go templates, table and plain.
+    let lines = e.ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+    let mut seen: Vec<&str> = lines.lines().collect();
+    seen.sort();
+    assert_eq!(seen, ["localhost/app/web:1", "localhost/hull/busybox:latest", "localhost/other:2"]);
+    let table = e.ok(&["images", "--format", "table {{.ID}}\t{{.Tag}}"]);
+    assert!(table.starts_with("IMAGE ID"), "{table}");
+    // Newest first: the 2030 image leads.
+    assert!(e.ok(&["images", "--format", "{{.Tag}}"]).starts_with("1\n"));
+    // Filters.
+    assert_eq!(e.ok(&["images", "--filter", "label=team=a", "--format", "{{.Repository}}"]), "localhost/app/web");
+    assert_eq!(e.ok(&["images", "--filter", "label=team=b", "-q"]), "");
+    assert_eq!(e.ok(&["images", "-f", "reference=*/other:*", "--format", "{{.Repository}}"]), "localhost/other");
+    assert_eq!(e.ok(&["images", "-f", "reference=localhost/*", "--format", "{{.Repository}}"]).lines().count(), 1);
+    assert_eq!(e.ok(&["images", "-f", "since=localhost/other:2", "--format", "{{.Repository}}"]), "localhost/app/web");
+    assert_eq!(e.ok(&["images", "-f", "before=localhost/app/web:1", "--format", "{{.Tag}}"]).lines().count(), 2);
+    assert_eq!(e.ok(&["images", "-f", "dangling=true", "-q"]), "");
+    assert_eq!(e.ok(&["images", "-a", "-f", "dangling=false", "-q"]).lines().count(), 2, "two distinct ids");
+    let out = e.run(&["images", "-f", "colour=red"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("invalid filter 'colour'"), "{}", text(&out.stderr));
+    // --digests, --no-trunc.
+    let full = e.ok(&["images", "--no-trunc", "--digests", "--format", "{{.ID}} {{.Digest}}", "localhost/other"]);
+    assert!(full.starts_with("sha256:") && full.contains(" sha256:"), "{full}");
+    // SIZE is the unpacked size once the image ran (busybox unpacked is
+    // larger than its gzip layer).
+    e.ok(&["run", "--rm", "--network", "none", IMG, "true"]);
+    let size = e.ok(&["images", "--format", "{{.Size}}", IMG]);
+    assert!(size.ends_with("MB") || size.ends_with("kB"), "{size}");
+    let bytes = std::fs::metadata("/bin/busybox").map(|m| m.len()).unwrap_or(0);
+    if bytes > 0 {
+        let shown: f64 = size.trim_end_matches("MB").trim_end_matches("kB").parse().unwrap();
+        let shown = if size.ends_with("MB") { shown * 1e6 } else { shown * 1e3 };
+        assert!(shown >= bytes as f64 * 0.95, "SIZE {size} below the unpacked busybox's {bytes} bytes");
+    }
+}

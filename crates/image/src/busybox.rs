@@ -37,6 +37,17 @@ fn header(kind: tar::EntryType, mode: u32, size: u64) -> tar::Header {
     h
 }
 
+/// The image's creation time: the busybox binary's mtime (still the same
+/// digest for the same installed busybox), or the epoch if it has none.
+fn created_from(busybox: &Path) -> String {
+    let mtime = std::fs::metadata(busybox)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs() as i64);
+    hull_spec::time::rfc3339(mtime, 0)
+}
+
 /// Builds the image from `busybox` (a static binary) and stores it; returns
 /// the manifest descriptor. The layer is reproducible: same busybox, same digest.
 pub fn build(store: &Store, busybox: &Path) -> Result<Descriptor, BuildError> {
@@ -79,7 +90,7 @@ pub fn build(store: &Store, busybox: &Path) -> Result<Descriptor, BuildError> {
     let layer = gz.finish()?;
     let layer_digest = store.put_bytes(&layer)?;
     let config = ImageConfig {
-        created: Some("1970-01-01T00:00:00Z".into()),
+        created: Some(created_from(busybox)),
         architecture: "amd64".into(),
         os: "linux".into(),
         config: Some(ExecConfig {

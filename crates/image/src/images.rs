@@ -68,6 +68,11 @@ pub struct ImageSummary {
     pub created: String,
     /// Sum of the compressed layer sizes.
     pub size: u64,
+    /// Sum of the unpacked layer sizes (what docker shows as SIZE), when
+    /// every layer is unpacked.
+    pub unpacked_size: Option<u64>,
+    /// The image's labels.
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 /// The store and snapshots under one root.
@@ -156,6 +161,11 @@ impl Images {
                 digest: d.to_string(),
                 created: img.config.created.clone().unwrap_or_default(),
                 size: img.manifest.layers.iter().map(|l| l.size).sum(),
+                unpacked_size: crate::manifest::chain_ids(&img.config.rootfs.diff_ids)
+                    .iter()
+                    .map(|c| self.snapshots.unpacked_size(c))
+                    .sum(),
+                labels: img.config.config.as_ref().and_then(|c| c.labels.clone()).unwrap_or_default(),
             });
         }
         Ok(out)

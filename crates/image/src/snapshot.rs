@@ -57,6 +57,19 @@ pub enum SnapshotError {
 
 type Result<T> = std::result::Result<T, SnapshotError>;
 
+/// The sizes of the regular files under `dir`, symlinks not followed.
+fn tree_size(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => tree_size(&e.path()),
+            Ok(t) if t.is_file() => e.metadata().map_or(0, |m| m.len()),
+            _ => 0,
+        })
+        .sum()
+}
+
 fn io<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> SnapshotError + 'a {
     move |source| SnapshotError::Io { op, path: path.to_path_buf(), source }
 }
@@ -84,6 +97,28 @@ impl Snapshots {
     /// Where a layer's files are.
     pub fn layer_dir(&self, chain_id: &Digest) -> PathBuf {
         self.root.join("layers").join(chain_id.hex()).join("fs")
+    }
+
+    /// The bytes a layer's files take unpacked (regular files' sizes, as
+    /// docker counts a layer), or None if it is not unpacked. Counted once
+    /// and kept in a `size` file beside the layer's `fs`.
+    pub fn unpacked_size(&self, chain_id: &Digest) -> Option<u64> {
+        let dir = self.root.join("layers").join(chain_id.hex());
+        let cache = dir.join("size");
+        if let Some(n) = std::fs::read_to_string(&cache).ok().and_then(|s| s.trim().parse().ok()) {
+            return Some(n);
+        }
+        let fs = dir.join("fs");
+        if !fs.is_dir() {
+            return None;
+        }
+        let n = tree_size(&fs);
+        // Best-effort: a cache that cannot be written only costs a walk.
+        let tmp = dir.join(format!("size.tmp-{}", std::process::id()));
+        if std::fs::write(&tmp, n.to_string()).is_ok() {
+            let _ = std::fs::rename(&tmp, &cache);
+        }
+        Some(n)
     }
 
     /// Unpacks every layer of `manifest` not already unpacked; returns the

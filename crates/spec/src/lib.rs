@@ -7,6 +7,7 @@
 
 mod config;
 mod state;
+pub mod time;
 
 pub use config::*;
 pub use state::*;
