@@ -270,3 +270,80 @@ fn images_filters_and_formats_as_docker() {
         assert!(shown >= bytes as f64 * 0.95, "SIZE {size} below the unpacked busybox's {bytes} bytes");
     }
 }
+
+/// A hull command line running under a pseudo-terminal (util-linux
+/// script), with our bytes typed into it.
+struct Typed {
+    child: std::process::Child,
+}
+
+impl Typed {
+    fn start(e: &Env, line: &str) -> Typed {
+        let hull = e.cmd().get_program().to_string_lossy().into_owned();
+        let args: Vec<String> = e.cmd().get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+        let envs: Vec<String> =
+            e.cmd().get_envs().filter_map(|(k, v)| Some(format!("{}={}", k.to_str()?, v?.to_str()?))).collect();
+        let full = format!("env {} {hull} {} {line}", envs.join(" "), args.join(" "));
+        let child = Command::new("script")
+            .args(["-qfec", &full, "/dev/null"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        Typed { child }
+    }
+
+    fn type_in(&mut self, bytes: &[u8]) {
+        let stdin = self.child.stdin.as_mut().unwrap();
+        stdin.write_all(bytes).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// The client's exit status, waiting at most 10 s.
+    fn ended(&mut self) -> Option<i32> {
+        for _ in 0..200 {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                return st.code();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        None
+    }
+}
+
+#[test]
+fn detach_keys_leave_the_container_running() {
+    let e = Env::new();
+    // Ctrl-P Ctrl-Q detaches from run -it: the client exits 0, the container runs on.
+    let mut t = Typed::start(&e, &format!("run -it --network none --name dk {IMG} sh"));
+    wait_until("dk running", || e.run(&["inspect", "-f", "{{.State.Status}}", "dk"]).stdout.starts_with(b"running"));
+    t.type_in(b"echo typed > /tmp/seen\n");
+    wait_until("the shell ran the line", || e.run(&["exec", "dk", "cat", "/tmp/seen"]).stdout == b"typed\n");
+    t.type_in(b"\x10\x11");
+    assert_eq!(t.ended(), Some(0), "run -it did not detach on Ctrl-P Ctrl-Q");
+    assert_eq!(e.inspect("dk", "{{.State.Status}}"), "running");
+    // attach with --detach-keys of our own; a Ctrl-A not followed by x goes
+    // on to the shell (on an empty line it only moves to its start).
+    let mut t = Typed::start(&e, "attach --detach-keys ctrl-a,x dk");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    t.type_in(b"\x01echo again > /tmp/seen\n");
+    wait_until("the shell ran the second line", || e.run(&["exec", "dk", "cat", "/tmp/seen"]).stdout == b"again\n");
+    t.type_in(b"\x01x");
+    assert_eq!(t.ended(), Some(0), "attach did not detach on ctrl-a,x");
+    assert_eq!(e.inspect("dk", "{{.State.Status}}"), "running");
+    // Bad keys: docker's message, nothing attached.
+    let out = e.run(&["attach", "--detach-keys", "ctrl-1", "dk"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("Invalid detach keys (ctrl-1) provided"), "{}", text(&out.stderr));
+    // In tty mode, a signal to the client is not forwarded: the client ends, the container runs on.
+    let mut t = Typed::start(&e, "attach dk");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let script_pid = t.child.id();
+    let client = sh(&format!("pgrep -P $(pgrep -P {script_pid} | head -1) || pgrep -P {script_pid}"));
+    let client: i32 = client.lines().last().unwrap().trim().parse().unwrap();
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(client), nix::sys::signal::Signal::SIGTERM).unwrap();
+    assert!(t.ended().is_some());
+    assert_eq!(e.inspect("dk", "{{.State.Status}}"), "running", "SIGTERM reached the container through a tty attach");
+    e.ok(&["rm", "-f", "dk"]);
+}

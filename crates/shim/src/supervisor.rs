@@ -380,11 +380,15 @@ impl Supervisor {
                         write_all(w.as_fd(), &data);
                     }
                 }
-                Ok(Some((kind::STDIN_EOF, _))) | Ok(None) | Err(_) => {
-                    // The client is done with stdin: so is the container (docker's StdinOnce).
+                Ok(Some((kind::STDIN_EOF, _))) if !self.cfg.tty => {
+                    // The client is done with stdin: so is the container
+                    // (docker's StdinOnce, which a terminal never closes).
                     self.io.stdin = None;
                     self.clients[i].stdin = false;
                 }
+                // Gone, or detached with its detach keys: the container's
+                // stdin stays for the next `attach`.
+                Ok(Some((kind::STDIN_EOF, _))) | Ok(None) | Err(_) => self.clients[i].stdin = false,
                 Ok(Some(_)) => {}
             }
         }

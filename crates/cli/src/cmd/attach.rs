@@ -18,21 +18,51 @@ pub struct Args {
     /// Do not attach STDIN.
     #[arg(long = "no-stdin")]
     no_stdin: bool,
-    /// Proxy received signals to the process.
+    /// Proxy received signals to the process (without a terminal only, as docker).
     #[arg(long = "sig-proxy", default_value_t = true, action = clap::ArgAction::Set)]
     sig_proxy: bool,
+    /// Override the key sequence for detaching a container (docker's syntax: ctrl-p,ctrl-q).
+    #[arg(long = "detach-keys")]
+    detach_keys: Option<String>,
     /// Container.
     container: String,
 }
 
 pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
+    let keys = super::detach_keys::chosen(a.detach_keys.as_deref())?;
     let c = engine.get(&a.container)?;
-    let s = engine.attach(&c.id, c.config.stdin && !a.no_stdin)?;
-    Ok(pump(engine, &c.id, s.stream, s.tty, c.config.stdin && !a.no_stdin, a.sig_proxy)?.unwrap_or(0))
+    let stdin = c.config.stdin && !a.no_stdin;
+    let s = engine.attach(&c.id, stdin)?;
+    let tty = s.tty;
+    Ok(pump(engine, &c.id, s.stream, tty, stdin, a.sig_proxy && !tty, keys)?.code().unwrap_or(0))
 }
 
-/// Copies until the container's exit frame; returns its code (None if
-/// the shim went away without one).
+/// How an attachment ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The container's process exited with this code (None: the shim went
+    /// away without saying).
+    Exited(Option<i32>),
+    /// The detach keys were typed: the container runs on.
+    Detached,
+    /// A signal this client does not forward ended it (its default
+    /// action, as docker's client dies of it); the container runs on.
+    Signalled(i32),
+}
+
+impl Ended {
+    /// The status the client exits with (None: ask the engine).
+    pub fn code(self) -> Option<i32> {
+        match self {
+            Ended::Exited(c) => c,
+            Ended::Detached => Some(0),
+            Ended::Signalled(sig) => Some(128 + sig),
+        }
+    }
+}
+
+/// Copies until the container's exit frame, the detach keys (`detach`,
+/// empty for none) or a signal not forwarded.
 pub fn pump(
     engine: &Engine,
     id: &str,
@@ -40,7 +70,9 @@ pub fn pump(
     tty: bool,
     stdin: bool,
     sig_proxy: bool,
-) -> anyhow::Result<Option<i32>> {
+    detach: Vec<u8>,
+) -> anyhow::Result<Ended> {
+    let mut escape = super::detach_keys::EscapeProxy::new(detach);
     let mut set = SigSet::empty();
     for s in [
         Signal::SIGWINCH,
@@ -89,6 +121,7 @@ pub fn pump(
                     Ok(sig) if sig_proxy => {
                         let _ = engine.kill(id, sig.as_str());
                     }
+                    Ok(sig) => return Ok(Ended::Signalled(sig as i32)),
                     _ => {}
                 }
             }
@@ -101,8 +134,12 @@ pub fn pump(
                     let _ = protocol::write_frame(&mut stream, kind::STDIN_EOF, &[]);
                 }
                 Ok(n) => {
-                    if protocol::write_frame(&mut stream, kind::STDIN, &buf[..n]).is_err() {
+                    let (data, detached) = escape.feed(&buf[..n]);
+                    if !data.is_empty() && protocol::write_frame(&mut stream, kind::STDIN, &data).is_err() {
                         stdin_open = false;
+                    }
+                    if detached {
+                        return Ok(Ended::Detached);
                     }
                 }
             }
@@ -114,9 +151,11 @@ pub fn pump(
                     out.flush()?;
                 }
                 Ok(Some((kind::STDERR, data))) => err.write_all(&data)?,
-                Ok(Some((kind::EXIT, code))) => return Ok(String::from_utf8_lossy(&code).trim().parse().ok()),
+                Ok(Some((kind::EXIT, code))) => {
+                    return Ok(Ended::Exited(String::from_utf8_lossy(&code).trim().parse().ok()))
+                }
                 Ok(Some(_)) => {}
-                Ok(None) | Err(_) => return Ok(None),
+                Ok(None) | Err(_) => return Ok(Ended::Exited(None)),
             }
         }
     }

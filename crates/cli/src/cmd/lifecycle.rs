@@ -14,6 +14,9 @@ pub struct StartArgs {
     /// Attach container's STDIN.
     #[arg(short = 'i', long)]
     interactive: bool,
+    /// Override the key sequence for detaching a container (docker's syntax: ctrl-p,ctrl-q).
+    #[arg(long = "detach-keys")]
+    detach_keys: Option<String>,
     /// Containers.
     #[arg(required = true)]
     containers: Vec<String>,
@@ -107,8 +110,9 @@ pub fn start(engine: &Engine, a: StartArgs) -> anyhow::Result<i32> {
         let (ours, theirs) = super::attach::pair()?;
         engine.start(&c.id, Some(theirs))?;
         let stdin = a.interactive && c.config.stdin;
-        let code = super::attach::pump(engine, &c.id, ours, c.config.tty, stdin, !c.config.tty)?;
-        return Ok(code.unwrap_or_else(|| engine.wait(&c.id).unwrap_or(137)));
+        let keys = super::detach_keys::chosen(a.detach_keys.as_deref())?;
+        let ended = super::attach::pump(engine, &c.id, ours, c.config.tty, stdin, !c.config.tty, keys)?;
+        return Ok(ended.code().unwrap_or_else(|| engine.wait(&c.id).unwrap_or(137)));
     }
     each(&a.containers, |n| {
         engine.start(n, None)?;

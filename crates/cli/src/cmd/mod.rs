@@ -5,6 +5,7 @@ pub mod container_flags;
 pub mod container_inspect;
 pub mod cp;
 pub mod default_image;
+pub mod detach_keys;
 pub mod engine;
 pub mod exec;
 pub mod format;

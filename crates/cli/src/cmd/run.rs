@@ -29,6 +29,9 @@ pub struct Args {
     /// Proxy received signals to the process.
     #[arg(long = "sig-proxy", default_value_t = true, action = clap::ArgAction::Set)]
     sig_proxy: bool,
+    /// Override the key sequence for detaching a container (docker's syntax: ctrl-p,ctrl-q).
+    #[arg(long = "detach-keys")]
+    detach_keys: Option<String>,
     #[command(flatten)]
     launch: Launch,
 }
@@ -81,6 +84,7 @@ pub fn create(engine: &Engine, root: &std::path::Path, a: CreateArgs) -> anyhow:
 }
 
 pub fn run(engine: &Engine, root: &std::path::Path, a: Args) -> anyhow::Result<i32> {
+    let keys = super::detach_keys::chosen(a.detach_keys.as_deref())?;
     let c = a.launch.create(engine, root)?;
     // Attached: the shim gets one end of a socket pair as its first client.
     let (ours, theirs) = match a.detach {
@@ -102,10 +106,13 @@ pub fn run(engine: &Engine, root: &std::path::Path, a: Args) -> anyhow::Result<i
         println!("{}", c.id);
         return Ok(0);
     };
-    let code = super::attach::pump(engine, &c.id, ours, c.config.tty, c.config.stdin, a.sig_proxy && !c.config.tty)?;
-    let code = match code {
-        Some(c) => c,
-        None => engine.wait(&c.id).unwrap_or(137),
+    let ended =
+        super::attach::pump(engine, &c.id, ours, c.config.tty, c.config.stdin, a.sig_proxy && !c.config.tty, keys)?;
+    let code = match ended {
+        // Still running: --rm removes it when it ends (the shim does).
+        super::attach::Ended::Detached | super::attach::Ended::Signalled(_) => return Ok(ended.code().unwrap_or(0)),
+        super::attach::Ended::Exited(Some(c)) => c,
+        super::attach::Ended::Exited(None) => engine.wait(&c.id).unwrap_or(137),
     };
     if c.config.auto_remove {
         // The shim's cleanup removes it too; whoever comes second finds it gone.
