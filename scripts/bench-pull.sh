@@ -7,6 +7,10 @@
 # already-decompressed layers. Prints a markdown section. Needs root.
 set -eu
 cd "$(dirname "$0")/.."
+# Runs on its own from a bare machine: what it uses (pigz, skopeo, umoci,
+# podman, docker-registry, debootstrap) comes from setup.sh.
+scripts/setup.sh >/dev/null
+cargo build --release -q -p hull-cli -p hull-shim
 RUNS=${RUNS:-3}
 CACHE=${HULL_BENCH_CACHE:-/var/tmp/hull-bench-cache}
 HULL=$(realpath target/release/hull)

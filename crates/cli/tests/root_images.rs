@@ -400,7 +400,8 @@ fn every_command_refuses_bad_input_and_leaves_nothing() {
     let mnt = tmp.path().join("mnt");
     std::fs::create_dir(&mnt).unwrap();
     let cases: Vec<(Vec<String>, &str)> = vec![
-        (vec!["images".into(), "--format".into(), "xml".into()], "--format \"xml\": use table or json"),
+        // (A template of plain text, `xml`, is valid, as in docker: one line per image.)
+        (vec!["images".into(), "--format".into(), "{{.ID".into()], "unclosed"),
         (
             vec!["image".into(), "save".into(), "-o".into(), format!("oci:{}", layout.display()), "nosuch".into()],
             "no such image: nosuch",

@@ -45,7 +45,9 @@ fn created_from(busybox: &Path) -> String {
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_secs() as i64);
-    hull_spec::time::rfc3339(mtime, 0)
+    // Whole seconds written as Go writes them (no fraction): tools that
+    // rewrite the config (skopeo) keep it byte for byte, and the id with it.
+    hull_spec::time::rfc3339(mtime, 0).replace(".000000000Z", "Z")
 }
 
 /// Builds the image from `busybox` (a static binary) and stores it; returns
