@@ -121,16 +121,24 @@ impl Layout {
             }
             let (root, mountpoint) = (unescape(pre[3]), unescape(pre[4]));
             match post[0] {
+                // A hierarchy may be mounted more than once (bind mounts, a
+                // container sharing our mount namespace mounting its own
+                // under its rootfs): the first wins, unless a later one is
+                // at the standard place and the first is not.
                 "cgroup2" => {
-                    unified = Some(Hierarchy { controllers: String::new(), mountpoint, root });
+                    let h = Hierarchy { controllers: String::new(), mountpoint, root };
+                    if unified.as_ref().is_none_or(|u: &Hierarchy| better(&h, u)) {
+                        unified = Some(h);
+                    }
                 }
                 "cgroup" => {
                     let ctrls: Vec<&str> =
                         post[2].split(',').filter(|o| V1_CONTROLLERS.contains(o) || o.starts_with("name=")).collect();
-                    // A controller may be mounted twice (bind mounts); keep the first.
-                    let controllers = ctrls.join(",");
-                    if !v1.iter().any(|h: &Hierarchy| h.controllers == controllers) {
-                        v1.push(Hierarchy { controllers, mountpoint, root });
+                    let h = Hierarchy { controllers: ctrls.join(","), mountpoint, root };
+                    match v1.iter_mut().find(|o: &&mut Hierarchy| o.controllers == h.controllers) {
+                        None => v1.push(h),
+                        Some(old) if better(&h, old) => *old = h,
+                        Some(_) => {}
                     }
                 }
                 _ => {}
@@ -213,6 +221,13 @@ fn unescape(field: &str) -> PathBuf {
     PathBuf::from(std::ffi::OsString::from_vec(out))
 }
 
+/// Whether `new` is to be used over `old`, another mount of the same
+/// hierarchy: only when it is under /sys/fs/cgroup and `old` is not.
+fn better(new: &Hierarchy, old: &Hierarchy) -> bool {
+    let standard = |h: &Hierarchy| h.mountpoint.starts_with("/sys/fs/cgroup");
+    standard(new) && !standard(old)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,5 +261,21 @@ mod tests {
         let l = "1 0 0:1 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids\n";
         assert_eq!(Layout::from_mountinfo(l).unwrap().mode, Mode::Legacy);
         assert!(Layout::from_mountinfo("").is_err());
+    }
+
+    #[test]
+    fn a_second_mount_of_a_hierarchy_elsewhere_is_not_used() {
+        // A container sharing our mount namespace mounted its own cgroup
+        // filesystems under its rootfs: before or after ours in mountinfo.
+        let theirs = "9 1 0:1 / /tmp/b/rootfs/sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n\
+                      10 1 0:2 / /tmp/b/rootfs/sys/fs/cgroup/pids rw - cgroup cgroup rw,pids\n";
+        let ours = "1 0 0:1 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n\
+                    2 0 0:2 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids\n";
+        for text in [format!("{ours}{theirs}"), format!("{theirs}{ours}")] {
+            let l = Layout::from_mountinfo(&text).unwrap();
+            assert_eq!(l.v1.len(), 1);
+            assert_eq!(l.v1[0].mountpoint, PathBuf::from("/sys/fs/cgroup/pids"));
+            assert_eq!(l.unified.unwrap().mountpoint, PathBuf::from("/sys/fs/cgroup/unified"));
+        }
     }
 }
