@@ -29,6 +29,9 @@ pub enum Message {
         /// Host pid.
         pid: i32,
     },
+    /// Exec child → parent: put me in the container's (frozen) cgroups now;
+    /// answered with `Go`.
+    JoinCgroups,
     /// Init → parent: set-up complete, waiting for `start`.
     Ready,
     /// Init → parent: set-up failed.

@@ -35,6 +35,10 @@ pub struct TenantConfig<'a> {
     pub stdio: Option<&'a crate::stdio::ChildStdio>,
     /// The container's `linux.personality` domain, which exec'd processes get too.
     pub personality: Option<&'a str>,
+    /// The container is paused (`exec --ignore-paused`): the cgroups are
+    /// joined by the runtime at the end of set-up, where the process then
+    /// waits frozen until `resume`, instead of freezing half-way.
+    pub late_cgroup_join: bool,
 }
 
 /// Runs the exec child; never returns.
@@ -52,9 +56,11 @@ fn setup_and_exec(cfg: &TenantConfig, chan: &Channel) -> Result<std::convert::In
     // Not dumpable until execve: nothing in the container may reach our
     // memory or /proc/<pid>/exe, the runtime binary (CVE-2019-5736).
     crate::sys::prctl(libc::PR_SET_DUMPABLE, 0).ctx("prctl", "PR_SET_DUMPABLE")?;
-    hull_cgroups::join_v1_as_self(cfg.cgroups)?;
-    if !cfg.born_in_unified {
-        hull_cgroups::add_pid_unified(cfg.cgroups, 0)?;
+    if !cfg.late_cgroup_join {
+        hull_cgroups::join_v1_as_self(cfg.cgroups)?;
+        if !cfg.born_in_unified {
+            hull_cgroups::add_pid_unified(cfg.cgroups, 0)?;
+        }
     }
     let mut namespaces = cfg.namespaces.iter().peekable();
     if let Some(pid_ns) = &cfg.pid_ns_then_fork {
@@ -87,6 +93,13 @@ fn setup_and_exec(cfg: &TenantConfig, chan: &Channel) -> Result<std::convert::In
         // share the caller's session, nor reach its controlling terminal.
         nix::unistd::setsid().ctx("setsid", "exec process")?;
         stdio.install()?;
+    }
+    if cfg.late_cgroup_join {
+        chan.send(&Message::JoinCgroups).ctx("send", "cgroup join request")?;
+        match chan.recv().ctx("receive", "cgroup join")? {
+            Some(Message::Go { .. }) => {}
+            _ => return Err(crate::RuntimeError::Init("runtime went away before the cgroup join".into())),
+        }
     }
     if let Some(domain) = cfg.personality {
         crate::process::apply_personality(domain)?;

@@ -450,6 +450,12 @@ fn events_stats_and_oom() {
     b.args(&["/bin/sleep", "300"]);
     assert!(b.hull(&["run", "-d", &b.id.clone()]).status.success());
     let out = b.hull(&["events", "--stats", &b.id.clone()]);
+    // runc's key order: tools read these lines as they come.
+    assert!(
+        stdout(&out).starts_with(&format!("{{\"type\":\"stats\",\"id\":\"{}\",\"data\":", b.id)),
+        "{}",
+        stdout(&out)
+    );
     let ev: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", stderr(&out)));
     assert_eq!(ev["type"], "stats");
     assert_eq!(ev["id"], b.id);
@@ -465,7 +471,7 @@ fn events_stats_and_oom() {
     assert!(b.hull(&["run", "-d", &b.id.clone()]).status.success());
     let out = b.hull(&["events", "--interval", "200ms", &b.id.clone()]);
     let text = stdout(&out);
-    assert!(text.lines().any(|l| l == r#"{"id":"events-oom","type":"oom"}"#), "{text} {}", stderr(&out));
+    assert!(text.lines().any(|l| l == r#"{"type":"oom","id":"events-oom"}"#), "{text} {}", stderr(&out));
     assert!(text.lines().any(|l| l.contains(r#""type":"stats""#)), "{text}");
     assert!(b.hull(&["delete", &b.id.clone()]).status.success());
     b.assert_nothing_left();
@@ -720,5 +726,55 @@ fn a_frozen_cgroup_is_thawed_and_a_busy_one_refused() {
     // The freezer cgroup was the test's: the runtime did not remove it.
     assert!(freezer.exists());
     std::fs::remove_dir(&freezer).unwrap();
+    b.assert_nothing_left();
+}
+
+#[test]
+fn json_log_format_reports_errors_as_runc_does() {
+    // Without --log, --log-format json puts the error on stderr as runc's
+    // JSON line; with --log the file gets it and stderr the plain text.
+    let b = Bundle::new("jsonlog");
+    let out = b.hull(&["--log-format", "json", "state", "no-such-container"]);
+    assert!(!out.status.success());
+    let line: Value = serde_json::from_str(stderr(&out).trim()).unwrap_or_else(|_| panic!("{}", stderr(&out)));
+    assert_eq!(line["level"], "error");
+    assert!(line["msg"].as_str().unwrap().contains("no-such-container"), "{line}");
+    assert!(line["time"].as_str().is_some_and(|t| t.ends_with('Z')), "{line}");
+    let log = b.path().join("runtime.log");
+    let out = b.hull(&["--log", log.to_str().unwrap(), "--log-format", "json", "state", "no-such-container"]);
+    assert!(stderr(&out).starts_with("hull-runtime: "), "{}", stderr(&out));
+    let logged: Value = serde_json::from_str(std::fs::read_to_string(&log).unwrap().trim()).unwrap();
+    assert_eq!(logged["level"], "error");
+}
+
+#[test]
+fn exec_ignore_paused_and_update_cpu_burst() {
+    let mut b = Bundle::new("paused-exec");
+    b.args(&["/bin/sleep", "300"]);
+    b.config["mounts"].as_array_mut().unwrap().push(json!({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}));
+    let id = b.id.clone();
+    assert!(b.hull(&["run", "-d", &id]).status.success());
+    let out = b.hull(&["update", "--cpu-quota", "50000", "--cpu-period", "100000", "--cpu-burst", "10000", &id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(host_cgroup_file(&b, "cpu", "cpu.cfs_burst_us"), "10000");
+    assert!(b.hull(&["pause", &id]).status.success());
+    // runc: exec into a paused container is refused, unless --ignore-paused
+    // (then the process starts frozen and runs on resume).
+    let out = b.hull(&["exec", &id, "/bin/true"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("paused"), "{}", stderr(&out));
+    let out = b.hull(&["exec", "-d", "--ignore-paused", &id, "/bin/sh", "-c", "echo ran > /tmp/f"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(b.hull(&["resume", &id]).status.success());
+    let mut seen = String::new();
+    for _ in 0..100 {
+        seen = stdout(&b.hull(&["exec", &id, "/bin/cat", "/tmp/f"]));
+        if seen == "ran\n" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(seen, "ran\n");
+    assert!(b.hull(&["delete", "-f", &id]).status.success());
     b.assert_nothing_left();
 }

@@ -2,7 +2,6 @@
 
 use anyhow::{bail, Context};
 use nix::poll::{PollFd, PollFlags, PollTimeout};
-use serde_json::json;
 use std::os::fd::AsFd;
 use std::time::Duration;
 
@@ -16,6 +15,21 @@ pub struct Args {
     /// Interval between stats events (e.g. 5s, 500ms, 1m).
     #[arg(long, default_value = "5s")]
     interval: String,
+}
+
+/// One event line, its keys in runc's order (type, id, data): tools read
+/// the lines as they come.
+#[derive(serde::Serialize)]
+struct Event<'a, T: serde::Serialize> {
+    #[serde(rename = "type")]
+    typ: &'a str,
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<T>,
+}
+
+fn line<T: serde::Serialize>(typ: &str, id: &str, data: Option<T>) -> String {
+    serde_json::to_string(&Event { typ, id, data }).unwrap_or_default()
 }
 
 fn duration(s: &str) -> anyhow::Result<Duration> {
@@ -36,9 +50,8 @@ fn duration(s: &str) -> anyhow::Result<Duration> {
 
 pub fn run(rt: &hull_runtime::Runtime, a: Args) -> anyhow::Result<i32> {
     let interval = duration(&a.interval)?;
-    let stats_event = |rt: &hull_runtime::Runtime| -> anyhow::Result<String> {
-        Ok(json!({"type": "stats", "id": a.id, "data": rt.stats(&a.id)?}).to_string())
-    };
+    let stats_event =
+        |rt: &hull_runtime::Runtime| -> anyhow::Result<String> { Ok(line("stats", &a.id, Some(rt.stats(&a.id)?))) };
     if a.stats {
         println!("{}", stats_event(rt)?);
         return Ok(0);
@@ -69,7 +82,7 @@ pub fn run(rt: &hull_runtime::Runtime, a: Args) -> anyhow::Result<i32> {
             if let Some(fd) = &oom {
                 let _ = nix::unistd::read(std::os::fd::AsRawFd::as_raw_fd(fd), &mut buf);
             }
-            println!("{}", json!({"type": "oom", "id": a.id}));
+            println!("{}", line::<()>("oom", &a.id, None));
         } else {
             println!("{}", stats_event(rt)?);
         }

@@ -53,6 +53,9 @@ pub struct Args {
     /// Pass N more file descriptors (from 3) to the process.
     #[arg(long, default_value_t = 0)]
     preserve_fds: u32,
+    /// Allow exec in a paused container (the process starts frozen).
+    #[arg(long)]
+    ignore_paused: bool,
 }
 
 fn parse_user(s: &str) -> anyhow::Result<(u32, Option<u32>)> {
@@ -97,6 +100,7 @@ pub fn run(rt: &hull_runtime::Runtime, a: Args) -> anyhow::Result<i32> {
         preserve_fds: a.preserve_fds,
         console_socket: a.console_socket.clone(),
         stdio: Default::default(),
+        ignore_paused: a.ignore_paused,
     };
     let code = rt.exec(&a.id, &opts)?;
     Ok(if a.detach { 0 } else { code })

@@ -21,18 +21,30 @@ impl Logger {
         let Some(mut f) = self.file.as_ref() else {
             return;
         };
-        let time = hull_runtime::util::now_rfc3339();
         let line = if self.json {
-            serde_json::json!({ "level": level, "msg": msg, "time": time }).to_string()
+            Self::json_line(level, msg)
         } else {
-            format!("time=\"{time}\" level={level} msg={msg:?}")
+            format!("time=\"{}\" level={level} msg={msg:?}", hull_runtime::util::now_rfc3339())
         };
         let _ = writeln!(f, "{line}");
     }
 
+    /// With `--log-format json` and no `--log` file, the error goes to
+    /// stderr as runc's JSON line (`{"level":"error","msg":..,"time":..}`),
+    /// which callers scrape; otherwise as `hull-runtime: MSG`, and to the
+    /// log file in its format.
     pub fn error(&self, msg: &str) {
-        eprintln!("hull-runtime: {msg}");
+        if self.json && self.file.is_none() {
+            eprintln!("{}", Self::json_line("error", msg));
+        } else {
+            eprintln!("hull-runtime: {msg}");
+        }
         self.write("error", msg);
+    }
+
+    fn json_line(level: &str, msg: &str) -> String {
+        let time = hull_runtime::util::now_rfc3339();
+        serde_json::json!({ "level": level, "msg": msg, "time": time }).to_string()
     }
 
     /// Debug messages go to the log file only, and only with --debug.

@@ -23,6 +23,9 @@ pub struct Args {
     /// CPU shares.
     #[arg(long)]
     cpu_share: Option<u64>,
+    /// CPU CFS burst, µs.
+    #[arg(long)]
+    cpu_burst: Option<u64>,
     /// Realtime period, µs.
     #[arg(long)]
     cpu_rt_period: Option<u64>,
@@ -114,6 +117,9 @@ pub fn run(rt: &hull_runtime::Runtime, a: Args) -> anyhow::Result<i32> {
     }
     if a.cpu_period.is_some() {
         cpu(&mut r).period = a.cpu_period;
+    }
+    if a.cpu_burst.is_some() {
+        cpu(&mut r).burst = a.cpu_burst;
     }
     if a.cpu_rt_period.is_some() {
         cpu(&mut r).realtime_period = a.cpu_rt_period;

@@ -30,6 +30,8 @@ pub struct ExecOptions {
     pub console_socket: Option<PathBuf>,
     /// Without a terminal: how stdio is given (see [`crate::stdio`]).
     pub stdio: crate::stdio::ExecStdio,
+    /// Allow a paused container (the process starts frozen, as in runc).
+    pub ignore_paused: bool,
 }
 
 /// Flag-level overrides of the container's process, as runc's exec takes them.
@@ -104,7 +106,9 @@ impl Runtime {
     pub fn exec(&self, id: &str, opts: &ExecOptions) -> Result<i32> {
         let (dir, record) = self.open(id)?;
         let status = record.status(&dir);
-        if !matches!(status, Status::Running | Status::Created) {
+        let late_cgroup_join = opts.ignore_paused && status == Status::Paused;
+        let paused_ok = late_cgroup_join;
+        if !matches!(status, Status::Running | Status::Created) && !paused_ok {
             return Err(RuntimeError::WrongStatus {
                 id: id.into(),
                 status: status.to_string(),
@@ -144,8 +148,12 @@ impl Runtime {
         if let Some(target) = &pid_ns {
             nix::sched::setns(target, flag(NamespaceType::Pid)).ctx("setns pid", format!("container {id}"))?;
         }
-        let (forked, born_in_unified) = match sys::clone3_fork(0, unified_fd.as_ref().map(|f| f.as_fd())) {
-            Ok(f) => (Ok(f), unified_fd.is_some()),
+        if late_cgroup_join && (two_step || seccomp.as_ref().is_some_and(|f| f.uses_notify)) {
+            return Err(spec("--ignore-paused", "not with a seccomp listener or without root"));
+        }
+        let into = unified_fd.as_ref().map(|f| f.as_fd()).filter(|_| !late_cgroup_join);
+        let (forked, born_in_unified) = match sys::clone3_fork(0, into) {
+            Ok(f) => (Ok(f), into.is_some()),
             Err(_) => (sys::clone_fork(0), false),
         };
         let mut pid = match forked.ctx("clone", "exec process")? {
@@ -162,6 +170,7 @@ impl Runtime {
                     pid_ns_then_fork,
                     stdio: child_stdio.as_ref(),
                     personality: personality.as_deref(),
+                    late_cgroup_join,
                 };
                 tenant::main(cfg, child_chan)
             }
@@ -192,6 +201,16 @@ impl Runtime {
                 Some((Message::SeccompFd, Some(fd))) => {
                     let seccomp = spec_.linux.as_ref().and_then(|l| l.seccomp.as_ref());
                     crate::seccomp::send_to_listener(seccomp, &record, &fd)?;
+                }
+                Some((Message::JoinCgroups, _)) => {
+                    hull_cgroups::add_pid_v1(&record.cgroup_paths, pid)?;
+                    hull_cgroups::add_pid_unified(&record.cgroup_paths, pid)?;
+                    parent_chan.send(&Message::Go { pid }).ctx("send", "cgroup joined")?;
+                    // It is frozen now, short of its execve: detached, it is
+                    // started; attached, we wait for it across the resume.
+                    if opts.detach {
+                        break;
+                    }
                 }
                 Some((Message::Error(msg), _)) => {
                     let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
