@@ -134,7 +134,16 @@ pub fn mount_entry(ctx: &RootfsContext, index: usize, m: &Mount) -> Result<()> {
             })
             .transpose()
             .ctx("open", dest.display())?;
+        // A tmpfs without mode= takes the mode of the directory it covers (runc).
+        let covered_mode = (typ == "tmpfs" && !opts.data.split(',').any(|o| o.starts_with("mode=")))
+            .then(|| nix::sys::stat::fstat(std::os::fd::AsRawFd::as_raw_fd(&target.fd)).ok())
+            .flatten()
+            .map(|st| st.st_mode & 0o7777);
         mount(Some(source), &target.path(), Some(typ), flags, data).ctx(&format!("mount {typ}"), dest.display())?;
+        if let Some(mode) = covered_mode.filter(|_| !flags.contains(MsFlags::MS_RDONLY)) {
+            let top = resolve(ctx.root, dest)?;
+            rustix::fs::chmod(top.path(), rustix::fs::Mode::from_raw_mode(mode)).ctx("chmod", dest.display())?;
+        }
         if let Some(below) = below {
             let top = resolve(ctx.root, dest)?;
             let top = rustix::fs::openat(

@@ -565,3 +565,24 @@ fn a_new_network_namespace_has_loopback_up() {
     }
     b.assert_nothing_left();
 }
+
+#[test]
+fn a_tmpfs_without_mode_takes_the_covered_directorys() {
+    // The rootfs's /tmp is 1777: a tmpfs over it without mode= keeps that
+    // (runc); one with mode= has its own.
+    let mut b = Bundle::new("tmpfs-mode");
+    b.config["mounts"].as_array_mut().unwrap().extend([
+        json!({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid"]}),
+        json!({"destination": "/var/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["mode=700"]}),
+    ]);
+    b.args(&["/bin/sh", "-c", "stat -c %a /tmp /var/tmp"]);
+    let covered = std::fs::metadata(rootfs().join("tmp")).unwrap();
+    let want = format!("{:o}\n700\n", std::os::unix::fs::PermissionsExt::mode(&covered.permissions()) & 0o7777);
+    let out = b.run_hull();
+    assert_eq!(stdout(&out), want, "{}", stderr(&out));
+    b.assert_nothing_left();
+    // Debian's runc 1.1.5 chmods the tmpfs to the covered mode even when
+    // mode= is given (700 comes out 1777); the first line is the same.
+    let out = b.run_runc();
+    assert!(stdout(&out).starts_with(want.lines().next().unwrap()), "runc: {}", stdout(&out));
+}
