@@ -50,6 +50,13 @@ fn usage_mistakes_exit_125_with_dockers_words() {
     let out = e.run(&["run", "--pids-limit", "many", IMG]);
     assert_eq!(out.status.code(), Some(125));
     assert!(stderr_of(&out).starts_with("invalid argument \"many\" for \"--pids-limit\" flag"), "{}", stderr_of(&out));
+    // -it without a terminal: docker's refusal at once, status 1, nothing created.
+    for args in [vec!["run", "-it", "--network", "none", IMG, "sh"], vec!["exec", "-it", "nosuch", "sh"]] {
+        let out = e.run(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr_of(&out));
+        assert_eq!(stderr_of(&out), "the input device is not a TTY\n");
+    }
+    assert_eq!(e.ok(&["ps", "-aq"]), "");
     // Help is not an error.
     let out = e.run(&["run", "--help"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
@@ -346,4 +353,17 @@ fn detach_keys_leave_the_container_running() {
     assert!(t.ended().is_some());
     assert_eq!(e.inspect("dk", "{{.State.Status}}"), "running", "SIGTERM reached the container through a tty attach");
     e.ok(&["rm", "-f", "dk"]);
+}
+
+#[test]
+fn a_missing_workdir_is_made() {
+    let e = Env::new();
+    let out =
+        e.ok(&["run", "--rm", "--network", "none", "-w", "/srv/app/data", IMG, "sh", "-c", "pwd; stat -c '%a %u' ."]);
+    assert_eq!(out, "/srv/app/data\n755 0");
+    // A file where the directory should be: a clear error, nothing left.
+    let out = e.run(&["run", "--rm", "--network", "none", "-w", "/etc/passwd/x", IMG, "true"]);
+    assert!(!out.status.success());
+    assert!(stderr_of(&out).contains("working directory /etc/passwd/x"), "{}", stderr_of(&out));
+    assert!(e.leaks().is_empty(), "{:?}", e.leaks());
 }

@@ -33,6 +33,9 @@ pub struct Args {
 }
 
 pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
+    if !a.detach && a.tty && a.interactive && !super::stdin_is_a_terminal() {
+        return Ok(super::not_a_tty());
+    }
     if !a.interactive || a.detach {
         // docker gives a non-interactive process an empty stdin.
         let null = std::fs::File::open("/dev/null")?;

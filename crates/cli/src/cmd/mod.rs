@@ -39,6 +39,18 @@ pub fn open(root: &Path) -> anyhow::Result<Images> {
 }
 
 /// Sizes as docker prints them (SI units).
+/// Whether our stdin is a terminal (what `-it` needs).
+pub fn stdin_is_a_terminal() -> bool {
+    // SAFETY: isatty only inspects descriptor 0.
+    unsafe { libc::isatty(0) == 1 }
+}
+
+/// docker's refusal of `-it` without a terminal: at once, status 1, nothing created.
+pub fn not_a_tty() -> i32 {
+    eprintln!("the input device is not a TTY");
+    1
+}
+
 pub fn human_size(bytes: u64) -> String {
     let units = ["B", "kB", "MB", "GB", "TB"];
     let mut v = bytes as f64;

@@ -85,6 +85,9 @@ pub fn create(engine: &Engine, root: &std::path::Path, a: CreateArgs) -> anyhow:
 
 pub fn run(engine: &Engine, root: &std::path::Path, a: Args) -> anyhow::Result<i32> {
     let keys = super::detach_keys::chosen(a.detach_keys.as_deref())?;
+    if !a.detach && a.launch.flags.tty && a.launch.flags.interactive && !super::stdin_is_a_terminal() {
+        return Ok(super::not_a_tty());
+    }
     let c = a.launch.create(engine, root)?;
     // Attached: the shim gets one end of a socket pair as its first client.
     let (ours, theirs) = match a.detach {

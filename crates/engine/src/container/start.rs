@@ -50,6 +50,7 @@ impl Engine {
     fn start_locked(&self, mut row: Row, attach: Option<OwnedFd>) -> Result<Container> {
         let id = row.id.clone();
         let spec = self.ready_spec(&row)?;
+        ensure_workdir(&self.container_dir(&id).join("rootfs"), &spec)?;
         check_command(&self.container_dir(&id).join("rootfs"), &spec)?;
         // Endpoints a start killed half-way recorded: gone before new ones.
         if !row.state.endpoints.is_empty() || !row.state.netns.is_empty() {
@@ -218,6 +219,22 @@ pub(crate) fn classify_start_error(why: &str) -> EngineError {
 /// Resolves the command in the container's root as execve will (PATH from
 /// its environment), so a missing or non-executable command is docker's
 /// 127 or 126 before anything starts.
+/// A working directory the image lacks is made (docker does, 0755, owned
+/// by the container's root), inside the root: never through a symlink out.
+fn ensure_workdir(rootfs: &Path, spec: &hull_spec::Spec) -> Result<()> {
+    let Some(p) = spec.process.as_ref() else { return Ok(()) };
+    if p.cwd.as_os_str().is_empty() || p.cwd == Path::new("/") {
+        return Ok(());
+    }
+    let root = hull_rootpath::Root::open(rootfs).map_err(|e| EngineError::Invalid(e.to_string()))?;
+    if root.open_dir(&p.cwd).is_ok() {
+        return Ok(());
+    }
+    root.mkdir_all(&p.cwd, 0o755)
+        .map(drop)
+        .map_err(|e| EngineError::Invalid(format!("working directory {}: {e}", p.cwd.display())))
+}
+
 fn check_command(rootfs: &Path, spec: &hull_spec::Spec) -> Result<()> {
     let Some(p) = spec.process.as_ref() else { return Ok(()) };
     // Behind --init's init, the user's command is what must run.
