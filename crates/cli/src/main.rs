@@ -134,7 +134,7 @@ enum VolumeCommand {
     #[command(alias = "list")]
     Ls(cmd::volume::LsArgs),
     /// Show volumes' details.
-    Inspect(cmd::volume::NamesArgs),
+    Inspect(cmd::volume::InspectArgs),
     /// Remove volumes.
     #[command(alias = "remove")]
     Rm(cmd::volume::NamesArgs),

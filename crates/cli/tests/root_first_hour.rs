@@ -367,3 +367,27 @@ fn a_missing_workdir_is_made() {
     assert!(stderr_of(&out).contains("working directory /etc/passwd/x"), "{}", stderr_of(&out));
     assert!(e.leaks().is_empty(), "{:?}", e.leaks());
 }
+
+#[test]
+fn in_use_errors_name_the_right_thing_and_inspect_takes_a_format() {
+    let e = Env::new();
+    e.ok(&["network", "create", "--subnet", "10.93.0.0/24", "usednet"]);
+    e.ok(&["volume", "create", "usedvol"]);
+    e.ok(&["run", "-d", "--network", "usednet", "-v", "usedvol:/data", "--name", "user", IMG, "sleep", "300"]);
+    let out = e.run(&["network", "rm", "usednet"]);
+    assert!(!out.status.success());
+    let err = stderr_of(&out);
+    assert!(err.contains("network usednet id") && err.contains("has active endpoints"), "{err}");
+    assert!(!err.contains("container"), "the wrong noun: {err}");
+    let out = e.run(&["volume", "rm", "usedvol"]);
+    assert!(!out.status.success());
+    assert!(stderr_of(&out).contains("volume is in use"), "{}", stderr_of(&out));
+    // volume inspect -f is a format, not a volume name.
+    let mp = e.ok(&["volume", "inspect", "-f", "{{.Mountpoint}}", "usedvol"]);
+    assert!(mp.ends_with("/usedvol/_data"), "{mp}");
+    assert_eq!(e.ok(&["volume", "inspect", "--format", "{{.Name}}", "usedvol"]), "usedvol");
+    e.ok(&["rm", "-f", "user"]);
+    e.ok(&["network", "rm", "usednet"]);
+    e.ok(&["volume", "rm", "usedvol"]);
+    assert!(e.leaks().is_empty(), "{:?}", e.leaks());
+}

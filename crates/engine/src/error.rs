@@ -27,6 +27,9 @@ pub enum EngineError {
     /// A user-supplied value is wrong.
     #[error("{0}")]
     Invalid(String),
+    /// A network, volume or image something still uses (docker's wording).
+    #[error("{0}")]
+    InUse(String),
     /// The container is in the wrong state for the operation.
     #[error("container {id} is {status}: {what}")]
     Conflict {
@@ -101,7 +104,7 @@ impl EngineError {
                 _,
             ))) => ErrorKind::NotFound,
             EngineError::Ambiguous(_) | EngineError::Invalid(_) | EngineError::Spec(_) => ErrorKind::Invalid,
-            EngineError::NameInUse { .. } | EngineError::Conflict { .. } => ErrorKind::Conflict,
+            EngineError::NameInUse { .. } | EngineError::Conflict { .. } | EngineError::InUse(_) => ErrorKind::Conflict,
             EngineError::CommandNotFound(_) => ErrorKind::CommandNotFound,
             EngineError::CommandNotExecutable(_) => ErrorKind::CommandNotExecutable,
             _ => ErrorKind::Internal,

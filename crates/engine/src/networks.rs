@@ -220,11 +220,12 @@ impl Engine {
         let users = self.network_users(&n.name)?;
         if !users.is_empty() {
             let names: Vec<&str> = users.iter().map(|c| c.name.as_str()).collect();
-            return Err(EngineError::Conflict {
-                id: n.id.clone(),
-                status: "in use".into(),
-                what: format!("network {} has containers: {}", n.name, names.join(", ")),
-            });
+            return Err(EngineError::InUse(format!(
+                "error while removing network: network {} id {} has active endpoints ({})",
+                n.name,
+                n.id,
+                names.join(", ")
+            )));
         }
         self.db().delete_network(&n.name)?;
         self.remove_bridge(&n);

@@ -96,11 +96,7 @@ impl Engine {
         self.volume_inspect(name)?;
         let users = self.volume_users(name)?;
         if !users.is_empty() && !force {
-            return Err(EngineError::Conflict {
-                id: name.into(),
-                status: "in use".into(),
-                what: format!("volume is in use by {}", users.join(", ")),
-            });
+            return Err(EngineError::InUse(format!("remove {name}: volume is in use - [{}]", users.join(", "))));
         }
         let dir = self.volume_root().join(name);
         std::fs::remove_dir_all(&dir).map_err(io("remove", dir.display()))

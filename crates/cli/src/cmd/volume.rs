@@ -23,7 +23,18 @@ pub struct LsArgs {
     format: Option<String>,
 }
 
-/// `hull volume inspect` / `rm`.
+/// `hull volume inspect`.
+#[derive(Debug, clap::Args)]
+pub struct InspectArgs {
+    /// Format output: json or a Go template (`{{.Mountpoint}}`).
+    #[arg(short = 'f', long)]
+    format: Option<String>,
+    /// Volumes.
+    #[arg(required = true)]
+    names: Vec<String>,
+}
+
+/// `hull volume rm`.
 #[derive(Debug, clap::Args)]
 pub struct NamesArgs {
     /// Force the removal of volumes in use.
@@ -52,9 +63,15 @@ pub fn ls(engine: &Engine, a: LsArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-pub fn inspect(engine: &Engine, a: NamesArgs) -> anyhow::Result<i32> {
+pub fn inspect(engine: &Engine, a: InspectArgs) -> anyhow::Result<i32> {
     let vols = a.names.iter().map(|n| engine.volume_inspect(n)).collect::<Result<Vec<_>, _>>()?;
-    println!("{}", serde_json::to_string_pretty(&vols)?);
+    match a.format.as_deref() {
+        None | Some("json") => println!("{}", serde_json::to_string_pretty(&vols)?),
+        Some(f) => {
+            let rows: Vec<serde_json::Value> = vols.iter().map(serde_json::to_value).collect::<Result<_, _>>()?;
+            super::format::print(f, &rows, &|f| f.to_uppercase())?;
+        }
+    }
     Ok(0)
 }
 
