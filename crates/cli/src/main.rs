@@ -49,6 +49,10 @@ enum Command {
     Version,
     /// List images.
     Images(cmd::images::Args),
+    /// Save images to a docker archive (stdout by default).
+    Save(cmd::save::Args),
+    /// Load an image from an archive (stdin by default).
+    Load(cmd::load::Args),
     /// Manage images.
     #[command(subcommand)]
     Image(ImageCommand),
@@ -300,8 +304,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Image(ImageCommand::Inspect(a)) => unit(cmd::inspect::run(&root, a)),
         Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => unit(cmd::rmi::run(&engine()?, &root, a)),
         Command::Image(ImageCommand::Prune(a)) => unit(cmd::prune::run(&root, a)),
-        Command::Image(ImageCommand::Load(a)) => unit(cmd::load::run(&root, a)),
-        Command::Image(ImageCommand::Save(a)) => unit(cmd::save::run(&root, a)),
+        Command::Image(ImageCommand::Load(a)) | Command::Load(a) => unit(cmd::load::run(&root, a)),
+        Command::Image(ImageCommand::Save(a)) | Command::Save(a) => unit(cmd::save::run(&root, a)),
         Command::Image(ImageCommand::Default(a)) => unit(cmd::default_image::run(&root, a)),
         Command::Image(ImageCommand::Mount(a)) => unit(cmd::mount::run(&root, a)),
         Command::Image(ImageCommand::Umount(a)) => unit(cmd::mount::umount(a)),

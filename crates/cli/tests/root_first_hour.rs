@@ -391,3 +391,56 @@ fn in_use_errors_name_the_right_thing_and_inspect_takes_a_format() {
     e.ok(&["volume", "rm", "usedvol"]);
     assert!(e.leaks().is_empty(), "{:?}", e.leaks());
 }
+
+#[test]
+fn save_to_stdout_and_load_from_stdin_plain_compressed_and_oci_archive() {
+    let e = Env::new();
+    let tmp = e._tmp.path();
+    let id = e.inspect(IMG, "{{.Id}}");
+    // hull save IMG | gzip > x.tar.gz; hull load < x.tar.gz (another store).
+    let gz = tmp.join("bb.tar.gz");
+    sh(&format!("{} save {IMG} | gzip > {}", hull_line(&e), gz.display()));
+    let other = Env::new();
+    let out = sh(&format!("{} load < {}", hull_line(&other), gz.display()));
+    assert_eq!(out, format!("Loaded image: {IMG}:latest\n"));
+    assert_eq!(other.inspect(IMG, "{{.Id}}"), id);
+    // The plain tar through stdin, and zstd.
+    let plain = tmp.join("bb.tar");
+    sh(&format!("{} save -o {} {IMG}", hull_line(&e), plain.display()));
+    sh(&format!("zstd -q -c {} > {}.zst", plain.display(), plain.display()));
+    let third = Env::new();
+    sh(&format!("{} load -q -i {}.zst", hull_line(&third), plain.display()));
+    assert_eq!(third.inspect(IMG, "{{.Id}}"), id);
+    // An oci-archive, as skopeo (and podman save --format oci-archive) write it.
+    let oci = tmp.join("bb-oci.tar");
+    sh(&format!(
+        "skopeo copy --quiet docker-archive:{} oci-archive:{}:localhost/ocibb:3",
+        plain.display(),
+        oci.display()
+    ));
+    let out = sh(&format!("{} load < {}", hull_line(&third), oci.display()));
+    assert_eq!(out, "Loaded image: localhost/ocibb:3\n");
+    assert_eq!(third.inspect("localhost/ocibb:3", "{{.Id}}"), id);
+    // Not an archive: a clear error, nothing tagged, nothing spooled left.
+    let junk = tmp.join("junk");
+    std::fs::write(&junk, b"not a tar at all, just text").unwrap();
+    let out =
+        Command::new("sh").args(["-c", &format!("{} load < {}", hull_line(&third), junk.display())]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("not"), "{}", text(&out.stderr));
+    let spooled: Vec<_> = std::fs::read_dir(&third.root)
+        .unwrap()
+        .flatten()
+        .filter(|d| d.file_name().to_string_lossy().starts_with(".load-"))
+        .collect();
+    assert!(spooled.is_empty(), "spool left behind");
+}
+
+/// The hull command line of an Env, for shell pipelines.
+fn hull_line(e: &Env) -> String {
+    let c = e.cmd();
+    let envs: Vec<String> =
+        c.get_envs().filter_map(|(k, v)| Some(format!("{}={}", k.to_str()?, v?.to_str()?))).collect();
+    let args: Vec<String> = c.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+    format!("env {} {} {}", envs.join(" "), c.get_program().to_string_lossy(), args.join(" "))
+}
