@@ -66,11 +66,7 @@ fn usage_mistakes_exit_125_with_dockers_words() {
 /// Runs a hull command line under a pseudo-terminal (util-linux script),
 /// as from an interactive shell; returns what the terminal showed.
 fn on_a_terminal(e: &Env, line: &str) -> String {
-    let hull = e.cmd().get_program().to_string_lossy().into_owned();
-    let args: Vec<String> = e.cmd().get_args().map(|a| a.to_string_lossy().into_owned()).collect();
-    let envs: Vec<String> =
-        e.cmd().get_envs().filter_map(|(k, v)| Some(format!("{}={}", k.to_str()?, v?.to_str()?))).collect();
-    let full = format!("env {} {hull} {} {line}", envs.join(" "), args.join(" "));
+    let full = format!("{} {line}", hull_line(e));
     let out =
         Command::new("script").args(["-qec", &full, "/dev/null"]).stdin(std::process::Stdio::null()).output().unwrap();
     text(&out.stdout).replace('\r', "")
@@ -286,11 +282,7 @@ struct Typed {
 
 impl Typed {
     fn start(e: &Env, line: &str) -> Typed {
-        let hull = e.cmd().get_program().to_string_lossy().into_owned();
-        let args: Vec<String> = e.cmd().get_args().map(|a| a.to_string_lossy().into_owned()).collect();
-        let envs: Vec<String> =
-            e.cmd().get_envs().filter_map(|(k, v)| Some(format!("{}={}", k.to_str()?, v?.to_str()?))).collect();
-        let full = format!("env {} {hull} {} {line}", envs.join(" "), args.join(" "));
+        let full = format!("{} {line}", hull_line(e));
         let child = Command::new("script")
             .args(["-qfec", &full, "/dev/null"])
             .stdin(std::process::Stdio::piped())
