@@ -436,3 +436,41 @@ fn hull_line(e: &Env) -> String {
     let args: Vec<String> = c.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
     format!("env {} {} {}", envs.join(" "), c.get_program().to_string_lossy(), args.join(" "))
 }
+
+#[test]
+fn cp_dash_streams_a_tar_both_ways() {
+    let e = Env::new();
+    e.ok(&[
+        "run",
+        "-d",
+        "--network",
+        "none",
+        "--name",
+        "cpd",
+        IMG,
+        "sh",
+        "-c",
+        "mkdir -p /data && echo hello > /data/f && sleep 300",
+    ]);
+    wait_until("cpd's file", || e.run(&["exec", "cpd", "cat", "/data/f"]).stdout == b"hello\n");
+    // To stdout: a tar stream, no file named `-` anywhere.
+    let dir = e._tmp.path().join("cpout");
+    std::fs::create_dir(&dir).unwrap();
+    let listing = sh(&format!("cd {} && {} cp cpd:/data - | tar -tvf -", dir.display(), hull_line(&e)));
+    assert!(listing.contains("data/f"), "{listing}");
+    assert!(!dir.join("-").exists(), "a file named - was written");
+    // From stdin: unpacked into the directory.
+    let src = e._tmp.path().join("in");
+    std::fs::create_dir_all(src.join("sub")).unwrap();
+    std::fs::write(src.join("sub/g"), "from the host\n").unwrap();
+    sh(&format!("tar -C {} -cf - sub | {} cp - cpd:/data", src.display(), hull_line(&e)));
+    assert_eq!(e.ok(&["exec", "cpd", "cat", "/data/sub/g"]), "from the host");
+    // Into a file: docker's error.
+    let out = Command::new("sh")
+        .args(["-c", &format!("tar -C {} -cf - sub | {} cp - cpd:/data/f", src.display(), hull_line(&e))])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("must be a directory"), "{}", text(&out.stderr));
+    e.ok(&["rm", "-f", "cpd"]);
+}

@@ -258,7 +258,7 @@ fn docker_archive_save_and_load_interoperate_with_skopeo() {
     t.finish().unwrap();
     let c = tmp.path().join("c");
     let out = hull(&c, &["image", "load", "-i", bogus.to_str().unwrap()]);
-    assert!(text(&out.stderr).contains("no manifest.json (not a docker archive)"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("not an image archive: no manifest.json"), "{}", text(&out.stderr));
     assert_eq!(text(&hull(&c, &["images", "-q"]).stdout), "");
 }
 

@@ -30,6 +30,15 @@ pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
     // SAFETY: setting a signal's disposition to SIG_IGN touches no memory.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
     match (split(&a.src), split(&a.dst)) {
+        // `-`: a tar stream on stdout or stdin, as docker's cp.
+        (Some((c, path)), None) if a.dst == "-" => {
+            let path = path.to_string();
+            engine.with_root(c, |root| to_stdout(root, &path))??;
+        }
+        (None, Some((c, path))) if a.src == "-" => {
+            let path = path.to_string();
+            engine.with_root(c, |root| from_stdin(root, &path))??;
+        }
         (Some((c, path)), None) => {
             let path = path.to_string();
             let dst = PathBuf::from(&a.dst);
@@ -88,10 +97,11 @@ fn reap(pid: nix::unistd::Pid) -> anyhow::Result<()> {
     }
 }
 
-fn from_container(root: &Path, path: &str, dst: &Path) -> anyhow::Result<()> {
+/// A child in the container's root writing `path` as a tar stream.
+fn tar_from_container(root: &Path, path: &str) -> anyhow::Result<(std::fs::File, nix::unistd::Pid)> {
     let src = path.to_string();
     let name = base(path);
-    let (pipe, pid) = in_root(root, true, |out| {
+    in_root(root, true, move |out| {
         let meta = std::fs::symlink_metadata(&src).map_err(|e| anyhow::anyhow!("stat {src}: {e}"))?;
         let mut b = tar::Builder::new(out);
         b.follow_symlinks(false);
@@ -102,7 +112,46 @@ fn from_container(root: &Path, path: &str, dst: &Path) -> anyhow::Result<()> {
         }
         b.into_inner()?.flush()?;
         Ok(())
+    })
+}
+
+/// `cp CTR:PATH -`: the tar stream to stdout (never a file named `-`).
+fn to_stdout(root: &Path, path: &str) -> anyhow::Result<()> {
+    let (mut pipe, pid) = tar_from_container(root, path)?;
+    let copied = std::io::copy(&mut pipe, &mut std::io::stdout().lock());
+    reap(pid)?;
+    copied.map(drop).map_err(|e| anyhow::anyhow!("write the archive to stdout: {e}"))
+}
+
+/// `cp - CTR:DIR`: a tar stream from stdin, unpacked into the directory
+/// DIR in the container (docker's rule: the destination must be one).
+fn from_stdin(root: &Path, dst: &str) -> anyhow::Result<()> {
+    let dst = dst.to_string();
+    let (mut pipe, pid) = in_root(root, false, move |input| {
+        let d = follow_links(Path::new(&dst))?;
+        if !d.is_dir() {
+            anyhow::bail!("destination \"{dst}\" must be a directory");
+        }
+        let mut ar = tar::Archive::new(input);
+        ar.set_preserve_permissions(true);
+        ar.set_overwrite(true);
+        for entry in ar.entries()? {
+            let mut e = entry?;
+            if !e.unpack_in(&d)? {
+                anyhow::bail!("refusing tar entry {}", e.path()?.display());
+            }
+        }
+        Ok(())
     })?;
+    let sent = std::io::copy(&mut std::io::stdin().lock(), &mut pipe);
+    drop(pipe);
+    // The container side's own error (it printed why) comes first.
+    reap(pid)?;
+    sent.map(drop).map_err(|e| anyhow::anyhow!("read the archive from stdin: {e}"))
+}
+
+fn from_container(root: &Path, path: &str, dst: &Path) -> anyhow::Result<()> {
+    let (pipe, pid) = tar_from_container(root, path)?;
     let (into, rename) = if dst.is_dir() {
         (dst.to_path_buf(), None)
     } else {
