@@ -133,6 +133,8 @@ fn setup(cfg: &InitConfig, chan: &Channel) -> Result<Exec> {
         Some(Message::Go { .. }) => {}
         _ => return Err(crate::RuntimeError::Init("runtime went away during set-up".into())),
     }
+    // In the cgroups now (joining a cpuset moves the affinity too).
+    process::initial_affinity(&proc_)?;
     let userns = ns.iter().any(|n| n.typ == NamespaceType::User);
     if new_userns {
         crate::sys::prctl(libc::PR_SET_DUMPABLE, 0).ctx("prctl", "PR_SET_DUMPABLE")?;

@@ -113,6 +113,81 @@ pub fn apply_scheduler(s: &Scheduler) -> Result<()> {
     crate::sys::sched_setattr(&mut attr).ctx("sched_setattr", &s.policy)
 }
 
+/// Parses a CPU list (`0-3,7`) into a set.
+pub fn cpu_set(field: &str, list: &str) -> Result<libc::cpu_set_t> {
+    // SAFETY: cpu_set_t is a plain bit array; all zeroes is the empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    let bad = || crate::error::spec(field, format!("{list:?} is not a CPU list (like 0-3,7)"));
+    let max = 8 * std::mem::size_of::<libc::cpu_set_t>();
+    for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (a, b) = part.split_once('-').unwrap_or((part, part));
+        let (a, b): (usize, usize) = (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
+        if a > b || b >= max {
+            return Err(bad());
+        }
+        // SAFETY: every index is below the set's size (checked above).
+        (a..=b).for_each(|c| unsafe { libc::CPU_SET(c, &mut set) });
+    }
+    if list.trim().is_empty() {
+        return Err(bad());
+    }
+    Ok(set)
+}
+
+/// Sets the calling process's CPU affinity: `list`, or, without one, every
+/// CPU (the kernel keeps those the cgroup's cpuset allows). The runtime
+/// does this so that the container never inherits its caller's affinity
+/// (runc resets it too).
+pub fn set_affinity(field: &str, list: Option<&str>) -> Result<()> {
+    let set = match list {
+        Some(l) => cpu_set(field, l)?,
+        None => {
+            // SAFETY: as in cpu_set.
+            let mut all: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+            let max = 8 * std::mem::size_of::<libc::cpu_set_t>();
+            // SAFETY: every index is below the set's size.
+            (0..max).for_each(|c| unsafe { libc::CPU_SET(c, &mut all) });
+            all
+        }
+    };
+    // SAFETY: set is a valid cpu_set_t of the size passed.
+    let ret = unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) };
+    if ret != 0 {
+        return Err(sys("sched_setaffinity", field, std::io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+const INITIAL: &str = "process.execCPUAffinity.initial";
+const FINAL: &str = "process.execCPUAffinity.final";
+
+/// The affinity while the runtime's part runs: `execCPUAffinity.initial`,
+/// else every CPU (never the caller's).
+pub fn initial_affinity(p: &Process) -> Result<()> {
+    set_affinity(INITIAL, p.exec_cpu_affinity.as_ref().and_then(|a| a.initial.as_deref()))
+}
+
+/// The process's own affinity, set before the last privileges go:
+/// `execCPUAffinity.final`, else every CPU when `initial` narrowed it.
+pub fn final_affinity(p: &Process) -> Result<()> {
+    match &p.exec_cpu_affinity {
+        Some(a) if a.final_.is_some() || a.initial.is_some() => set_affinity(FINAL, a.final_.as_deref()),
+        _ => Ok(()),
+    }
+}
+
+/// Checks both lists parse (before anything is made).
+pub fn validate_affinity(p: &Process) -> Result<()> {
+    if let Some(a) = &p.exec_cpu_affinity {
+        for (field, list) in [(INITIAL, &a.initial), (FINAL, &a.final_)] {
+            if let Some(l) = list {
+                cpu_set(field, l)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Sets the execution domain.
 pub fn apply_personality(domain: &str) -> Result<()> {
     const PER_LINUX: libc::c_ulong = 0;
@@ -191,6 +266,7 @@ pub struct Prepared {
 /// needs CAP_SYS_RESOURCE), bounding set, user, cwd, umask, and every
 /// descriptor beyond stdio and `preserve_fds` marked close-on-exec.
 pub fn become_process(p: &Process, userns: bool, preserve_fds: u32) -> Result<Prepared> {
+    final_affinity(p)?;
     if let Some(io) = &p.io_priority {
         apply_io_priority(io)?;
     }

@@ -62,6 +62,7 @@ fn setup_and_exec(cfg: &TenantConfig, chan: &Channel) -> Result<std::convert::In
             hull_cgroups::add_pid_unified(cfg.cgroups, 0)?;
         }
     }
+    crate::process::initial_affinity(cfg.process)?;
     let mut namespaces = cfg.namespaces.iter().peekable();
     if let Some(pid_ns) = &cfg.pid_ns_then_fork {
         if let Some((NamespaceType::User, file)) = namespaces.peek() {

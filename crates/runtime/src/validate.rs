@@ -33,6 +33,7 @@ fn process(config: &Spec) -> Result<()> {
 
 /// Checks a process (the container's, or one given to `exec`).
 pub fn validate_process(p: &hull_spec::Process) -> Result<()> {
+    crate::process::validate_affinity(p)?;
     match &p.args {
         Some(args) if !args.is_empty() && !args[0].is_empty() => {}
         _ => return Err(spec("process.args", "missing: the container needs a command to run")),

@@ -586,3 +586,32 @@ fn a_tmpfs_without_mode_takes_the_covered_directorys() {
     let out = b.run_runc();
     assert!(stdout(&out).starts_with(want.lines().next().unwrap()), "runc: {}", stdout(&out));
 }
+
+/// Runs hull-runtime pinned to CPU 0 (taskset), as a caller with a narrow affinity.
+fn run_pinned(b: &Bundle) -> std::process::Output {
+    b.write();
+    let mut cmd = std::process::Command::new("taskset");
+    cmd.args(["-c", "0", HULL]).arg("--root").arg(&b.state_root).args(["run", &b.id]).current_dir(b.path());
+    output_via_files(cmd)
+}
+
+#[test]
+fn cpu_affinity_is_reset_and_exec_cpu_affinity_applies() {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut b = Bundle::new("affinity");
+    b.args(&["/bin/sh", "-c", "grep Cpus_allowed_list /proc/self/status"]);
+    // The caller's affinity (CPU 0 only) is not inherited: every CPU the
+    // cgroup allows (runc resets it too).
+    let out = run_pinned(&b);
+    let all = if cpus > 1 { format!("0-{}", cpus - 1) } else { "0".into() };
+    assert_eq!(stdout(&out), format!("Cpus_allowed_list:\t{all}\n"), "{}", stderr(&out));
+    // execCPUAffinity: final is the process's.
+    let last = (cpus - 1).to_string();
+    b.config["process"]["execCPUAffinity"] = json!({"initial": "0", "final": last});
+    let out = run_pinned(&b);
+    assert_eq!(stdout(&out), format!("Cpus_allowed_list:\t{last}\n"), "{}", stderr(&out));
+    b.assert_nothing_left();
+    // A list that is not one: refused before anything is made.
+    b.config["process"]["execCPUAffinity"] = json!({"final": "zero"});
+    assert_rejected(&b, &["run", &b.id.clone()], "process.execCPUAffinity.final");
+}

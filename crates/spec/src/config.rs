@@ -121,6 +121,20 @@ pub struct Process {
     /// Scheduling policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduler: Option<Scheduler>,
+    /// CPU affinity while the runtime sets the process up, and after.
+    #[serde(default, rename = "execCPUAffinity", skip_serializing_if = "Option::is_none")]
+    pub exec_cpu_affinity: Option<ExecCpuAffinity>,
+}
+
+/// `process.execCPUAffinity` (runtime-spec 1.2): CPU lists (`0-3,7`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ExecCpuAffinity {
+    /// While the runtime's part runs in the container's cgroup.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial: Option<String>,
+    /// The process's own (default: every CPU its cgroup allows).
+    #[serde(default, rename = "final", skip_serializing_if = "Option::is_none")]
+    pub final_: Option<String>,
 }
 
 /// `process.consoleSize`.
