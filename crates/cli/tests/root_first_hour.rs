@@ -474,3 +474,29 @@ fn cp_dash_streams_a_tar_both_ways() {
     assert!(text(&out.stderr).contains("must be a directory"), "{}", text(&out.stderr));
     e.ok(&["rm", "-f", "cpd"]);
 }
+
+#[test]
+fn dash_v_with_one_path_is_an_anonymous_volume() {
+    let e = Env::new();
+    // --rm removes it with the container.
+    e.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "-v",
+        "/scratch",
+        IMG,
+        "sh",
+        "-c",
+        "touch /scratch/x && grep -q ' /scratch ' /proc/mounts",
+    ]);
+    assert_eq!(e.ok(&["volume", "ls", "-q"]), "");
+    // Kept by a container, named by a random id, gone with rm -v.
+    e.ok(&["run", "-d", "--network", "none", "--name", "anon", "-v", "/scratch", IMG, "sleep", "300"]);
+    let name = e.ok(&["volume", "ls", "-q"]);
+    assert_eq!(name.len(), 64, "{name}");
+    e.ok(&["rm", "-f", "-v", "anon"]);
+    assert_eq!(e.ok(&["volume", "ls", "-q"]), "");
+    assert!(e.leaks().is_empty(), "{:?}", e.leaks());
+}

@@ -634,7 +634,8 @@ pub struct ThrottleDevice {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HugepageLimit {
-    /// Page size, e.g. `2MB`.
+    /// Page size, e.g. `2MB` (runc's Go parser takes the key in any case).
+    #[serde(alias = "pagesize", alias = "PageSize", alias = "Pagesize", alias = "PAGESIZE")]
     pub page_size: String,
     /// Bytes.
     pub limit: i64,
@@ -717,4 +718,20 @@ pub struct SeccompArg {
     pub value_two: Option<u64>,
     /// `SCMP_CMP_*`.
     pub op: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hugepage_page_size_in_any_case_and_empty_namespace_paths() {
+        // runc's Go JSON parser matches keys case-insensitively.
+        for key in ["pageSize", "pagesize", "PageSize"] {
+            let l: HugepageLimit = serde_json::from_str(&format!(r#"{{"{key}": "2MB", "limit": 1}}"#)).unwrap();
+            assert_eq!(l.page_size, "2MB", "{key}");
+        }
+        let n: Namespace = serde_json::from_str(r#"{"type": "network", "path": ""}"#).unwrap();
+        assert_eq!(n.path, None, "an empty path means a new namespace");
+    }
 }

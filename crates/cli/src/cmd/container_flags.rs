@@ -318,9 +318,21 @@ impl ContainerFlags {
         for v in &self.volume {
             let parts: Vec<&str> = v.split(':').collect();
             let (src, dst, mode) = match parts.as_slice() {
+                // `-v /path`: an anonymous volume there (the engine names it).
+                [d] if d.starts_with('/') => {
+                    out.push(MountSpec {
+                        kind: "volume".into(),
+                        source: String::new(),
+                        target: d.to_string(),
+                        readonly: false,
+                        options: vec![],
+                        anonymous: true,
+                    });
+                    continue;
+                }
                 [s, d] => (*s, *d, ""),
                 [s, d, m] => (*s, *d, *m),
-                _ => anyhow::bail!("invalid volume specification {v:?}: want SOURCE:TARGET[:ro|rw]"),
+                _ => anyhow::bail!("invalid volume specification {v:?}: want /PATH or SOURCE:TARGET[:MODES]"),
             };
             let kind = if src.starts_with('/') || src.starts_with('.') { "bind" } else { "volume" };
             let (readonly, options) = volume_modes(v, mode, kind)?;

@@ -185,11 +185,16 @@ impl Engine {
     }
 }
 
-/// An anonymous volume for each of the image's VOLUMEs no mount covers.
+/// Names `-v /path` volumes; an anonymous volume for each of the image's
+/// VOLUMEs no mount covers.
 fn anonymous_volumes(
     cfg: &mut ContainerConfig,
     volumes: Option<&std::collections::BTreeMap<String, serde_json::Value>>,
 ) -> Result<()> {
+    // `-v /path`: a volume of its own, named by a random id, as docker.
+    for m in cfg.mounts.iter_mut().filter(|m| m.anonymous && m.source.is_empty()) {
+        m.source = names::new_id().map_err(io("read", "/dev/urandom"))?;
+    }
     for path in volumes.into_iter().flat_map(|v| v.keys()) {
         let target = path.trim_end_matches('/');
         let target = if target.is_empty() { "/" } else { target };
@@ -223,7 +228,8 @@ fn validate(cfg: &ContainerConfig) -> Result<()> {
                 m.source
             )));
         }
-        if m.kind == "volume" && !names::valid_name(&m.source) {
+        // (an anonymous volume's name is made later)
+        if m.kind == "volume" && !(m.anonymous && m.source.is_empty()) && !names::valid_name(&m.source) {
             return Err(EngineError::Invalid(format!("invalid volume name {:?}", m.source)));
         }
     }
