@@ -500,3 +500,28 @@ fn dash_v_with_one_path_is_an_anonymous_volume() {
     assert_eq!(e.ok(&["volume", "ls", "-q"]), "");
     assert!(e.leaks().is_empty(), "{:?}", e.leaks());
 }
+
+#[test]
+fn group_add_joins_more_groups() {
+    let e = Env::new();
+    let out = e.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "-u",
+        "1:1",
+        "--group-add",
+        "tty",
+        "--group-add",
+        "1234",
+        IMG,
+        "id",
+        "-G",
+    ]);
+    assert_eq!(out, "1 5 1234");
+    let out = e.run(&["run", "--rm", "--network", "none", "--group-add", "nosuchgroup", IMG, "true"]);
+    assert_eq!(out.status.code(), Some(125), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("--group-add nosuchgroup"), "{}", stderr_of(&out));
+    assert!(e.leaks().is_empty(), "{:?}", e.leaks());
+}

@@ -176,6 +176,10 @@ pub struct ContainerConfig {
     pub no_new_privileges: bool,
     /// Namespaced sysctls.
     pub sysctls: BTreeMap<String, String>,
+    /// `--group-add`: more groups for the process (names from the image's
+    /// /etc/group, or numbers).
+    #[serde(default)]
+    pub group_add: Vec<String>,
     /// Devices.
     pub devices: Vec<DeviceSpec>,
     /// docker's network mode: `none`, `host`, `bridge` (the default

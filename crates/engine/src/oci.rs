@@ -132,6 +132,17 @@ pub struct EtcFiles<'a> {
     pub netns: Option<&'a Path>,
 }
 
+/// A `--group-add` group: a number, or a name in the image's /etc/group
+/// (read inside the root, as every image file is).
+fn group_id(rootfs: &Path, group: &str) -> Result<u32> {
+    if let Ok(n) = group.parse() {
+        return Ok(n);
+    }
+    let (_, gid, _, _) = hull_image::runtime_spec::resolve_user(&format!("0:{group}"), rootfs)
+        .map_err(|_| EngineError::Invalid(format!("--group-add {group}: no such group in the image's /etc/group")))?;
+    Ok(gid)
+}
+
 /// The container's hostname: `--hostname`, else the host's on the host's
 /// network (docker), else its short id.
 pub(crate) fn hostname_of(cfg: &ContainerConfig, id: &str) -> String {
@@ -167,6 +178,13 @@ pub fn build(
     let caps = capabilities(cfg)?;
     if let Some(p) = spec.process.as_mut() {
         p.terminal = Some(cfg.tty);
+        for g in &cfg.group_add {
+            let gid = group_id(rootfs, g)?;
+            let list = p.user.additional_gids.get_or_insert_with(Vec::new);
+            if !list.contains(&gid) && gid != p.user.gid {
+                list.push(gid);
+            }
+        }
         // docker's daemon environment: HOSTNAME first, unless given.
         let env = p.env.get_or_insert_with(Vec::new);
         if !env.iter().any(|e| e.starts_with("HOSTNAME=")) {

@@ -43,6 +43,9 @@ pub struct ContainerFlags {
     /// Mount a tmpfs directory (PATH[:OPTIONS]).
     #[arg(long)]
     pub tmpfs: Vec<String>,
+    /// Add additional groups to join.
+    #[arg(long = "group-add")]
+    pub group_add: Vec<String>,
     /// Mount the container's root filesystem as read only.
     #[arg(long = "read-only")]
     pub read_only: bool,
@@ -227,6 +230,7 @@ impl ContainerFlags {
             privileged: self.privileged,
             seccomp: security.0,
             no_new_privileges: security.1,
+            group_add: self.group_add.clone(),
             sysctls: self
                 .sysctl
                 .iter()
