@@ -525,3 +525,28 @@ fn group_add_joins_more_groups() {
     assert!(stderr_of(&out).contains("--group-add nosuchgroup"), "{}", stderr_of(&out));
     assert!(e.leaks().is_empty(), "{:?}", e.leaks());
 }
+
+#[test]
+fn stop_with_a_signal_of_ones_choice() {
+    let e = Env::new();
+    e.ok(&[
+        "run",
+        "-d",
+        "--network",
+        "none",
+        "--name",
+        "st",
+        IMG,
+        "sh",
+        "-c",
+        "trap 'echo got-usr1; exit 3' USR1; echo ready; while true; do sleep 0.1; done",
+    ]);
+    wait_until("st ready", || e.run(&["logs", "st"]).stdout.starts_with(b"ready"));
+    e.ok(&["stop", "-s", "SIGUSR1", "-t", "20", "st"]);
+    assert_eq!(e.inspect("st", "{{.State.ExitCode}}"), "3");
+    assert!(e.ok(&["logs", "st"]).contains("got-usr1"));
+    let out = e.run(&["stop", "-s", "SIGNOPE", "st"]);
+    assert!(!out.status.success());
+    assert!(stderr_of(&out).contains("SIGNOPE"), "{}", stderr_of(&out));
+    e.ok(&["rm", "-f", "st"]);
+}

@@ -28,6 +28,9 @@ pub struct StopArgs {
     /// Seconds to wait before killing the container.
     #[arg(short = 't', long = "time", visible_alias = "timeout", allow_hyphen_values = true)]
     time: Option<i64>,
+    /// Signal to send to the container (default: its stop signal).
+    #[arg(short = 's', long = "signal")]
+    signal: Option<String>,
     /// Containers.
     #[arg(required = true)]
     containers: Vec<String>,
@@ -123,7 +126,7 @@ pub fn start(engine: &Engine, a: StartArgs) -> anyhow::Result<i32> {
 
 pub fn stop(engine: &Engine, a: StopArgs) -> anyhow::Result<i32> {
     each(&a.containers, |n| {
-        engine.stop(n, a.time)?;
+        engine.stop_with(n, a.time, a.signal.as_deref())?;
         println!("{n}");
         Ok(())
     })
@@ -131,7 +134,8 @@ pub fn stop(engine: &Engine, a: StopArgs) -> anyhow::Result<i32> {
 
 pub fn restart(engine: &Engine, a: StopArgs) -> anyhow::Result<i32> {
     each(&a.containers, |n| {
-        engine.restart(n, a.time)?;
+        engine.stop_with(n, a.time, a.signal.as_deref())?;
+        engine.start(n, None)?;
         println!("{n}");
         Ok(())
     })

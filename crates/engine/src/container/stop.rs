@@ -9,6 +9,15 @@ impl Engine {
     /// Stops a container: its stop signal, then SIGKILL after `timeout`
     /// seconds (its own --stop-timeout, or 10). Stopping a stopped container is fine.
     pub fn stop(&self, key: &str, timeout: Option<i64>) -> Result<()> {
+        self.stop_with(key, timeout, None)
+    }
+
+    /// [`stop`](Self::stop) with `signal` in place of the container's stop
+    /// signal (`stop -s`).
+    pub fn stop_with(&self, key: &str, timeout: Option<i64>, signal: Option<&str>) -> Result<()> {
+        if let Some(s) = signal {
+            hull_runtime::parse_signal(s).map_err(EngineError::Invalid)?;
+        }
         let row = self.refreshed(key)?;
         if !row.state.status.is_live() {
             return Ok(());
@@ -16,7 +25,7 @@ impl Engine {
         if row.state.status == crate::Status::Paused {
             let _ = self.runtime().resume(&row.id);
         }
-        let sig = row.config.stop_signal.clone().unwrap_or_else(|| "SIGTERM".into());
+        let sig = signal.map(str::to_string).or(row.config.stop_signal.clone()).unwrap_or_else(|| "SIGTERM".into());
         let signal = hull_runtime::parse_signal(&sig).map_err(EngineError::Invalid)? as i32;
         let timeout = timeout.or(row.config.stop_timeout).unwrap_or(10);
         let sent = self.shim_request(&row.id, &Request::Signal { signal, stop: true, timeout: Some(timeout) });
