@@ -132,16 +132,7 @@ fn from_stdin(root: &Path, dst: &str) -> anyhow::Result<()> {
         if !d.is_dir() {
             anyhow::bail!("destination \"{dst}\" must be a directory");
         }
-        let mut ar = tar::Archive::new(input);
-        ar.set_preserve_permissions(true);
-        ar.set_overwrite(true);
-        for entry in ar.entries()? {
-            let mut e = entry?;
-            if !e.unpack_in(&d)? {
-                anyhow::bail!("refusing tar entry {}", e.path()?.display());
-            }
-        }
-        Ok(())
+        unpack_entries(input, &d)
     })?;
     let sent = std::io::copy(&mut std::io::stdin().lock(), &mut pipe);
     drop(pipe);
@@ -163,6 +154,21 @@ fn from_container(root: &Path, path: &str, dst: &Path) -> anyhow::Result<()> {
     result
 }
 
+/// Every entry of the archive under `dir` through `unpack_in`, which
+/// refuses `..` and symlinked parents; modes kept, existing files replaced.
+fn unpack_entries(r: impl std::io::Read, dir: &Path) -> anyhow::Result<()> {
+    let mut ar = tar::Archive::new(r);
+    ar.set_preserve_permissions(true);
+    ar.set_overwrite(true);
+    for entry in ar.entries()? {
+        let mut e = entry?;
+        if !e.unpack_in(dir)? {
+            anyhow::bail!("refusing tar entry {}", e.path()?.display());
+        }
+    }
+    Ok(())
+}
+
 /// Unpacks the archive (top-level entry `from`) under `into`, as `to`
 /// when given. Every entry goes through `unpack_in` into a fresh directory
 /// (which refuses `..` and symlinked parents), then the top entry is
@@ -171,15 +177,7 @@ fn unpack(r: impl std::io::Read, into: &Path, from: &str, to: Option<&str>) -> a
     let tmp = into.join(format!(".hull-cp-{}", std::process::id()));
     std::fs::create_dir(&tmp).map_err(|e| anyhow::anyhow!("mkdir {}: {e}", tmp.display()))?;
     let result = (|| {
-        let mut ar = tar::Archive::new(r);
-        ar.set_preserve_permissions(true);
-        ar.set_overwrite(true);
-        for entry in ar.entries()? {
-            let mut e = entry?;
-            if !e.unpack_in(&tmp)? {
-                anyhow::bail!("refusing tar entry {}", e.path()?.display());
-            }
-        }
+        unpack_entries(r, &tmp)?;
         let final_path = into.join(to.unwrap_or(from));
         if final_path.is_dir() && !std::fs::symlink_metadata(&final_path)?.file_type().is_symlink() {
             // Merge into an existing directory: move each child.
