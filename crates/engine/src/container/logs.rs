@@ -36,21 +36,36 @@ impl Engine {
     pub fn logs(&self, key: &str, opts: &LogOptions, sink: &mut dyn FnMut(&LogEntry) -> bool) -> Result<()> {
         let row = self.refreshed(key)?;
         let path = self.log_path(&row.id);
-        let mut entries = Vec::new();
-        for f in rotated(&path) {
-            read_from(&f, 0, &mut |e| {
-                entries.push(e);
-            });
-        }
         let keep = |e: &LogEntry| {
             opts.since.as_ref().is_none_or(|s| e.time.as_str() >= s.as_str())
                 && opts.until.as_ref().is_none_or(|u| e.time.as_str() < u.as_str())
         };
-        entries.retain(keep);
-        if let Some(n) = opts.tail {
-            let skip = entries.len().saturating_sub(n);
-            entries.drain(..skip);
-        }
+        let entries = match opts.tail {
+            // Read from the end: a long log costs what the tail costs.
+            Some(n) => {
+                let mut newest_first = Vec::new();
+                for f in rotated(&path).iter().rev() {
+                    if newest_first.len() >= n {
+                        break;
+                    }
+                    let mut found = last_entries(f, n - newest_first.len(), &keep);
+                    newest_first.append(&mut found);
+                }
+                newest_first.reverse();
+                newest_first
+            }
+            None => {
+                let mut entries = Vec::new();
+                for f in rotated(&path) {
+                    read_from(&f, 0, &mut |e| {
+                        if keep(&e) {
+                            entries.push(e);
+                        }
+                    });
+                }
+                entries
+            }
+        };
         for e in &entries {
             if !sink(e) {
                 return Ok(());
@@ -105,6 +120,58 @@ fn rotated(path: &std::path::Path) -> Vec<PathBuf> {
     out
 }
 
+/// Up to `n` entries that `keep` takes from the end of `path`, newest
+/// first, read backwards in blocks (a last line still being written is
+/// not one yet).
+fn last_entries(path: &std::path::Path, n: usize, keep: &dyn Fn(&LogEntry) -> bool) -> Vec<LogEntry> {
+    use std::io::Read;
+    const BLOCK: u64 = 64 * 1024;
+    let mut out = Vec::new();
+    let Ok(mut file) = std::fs::File::open(path) else { return out };
+    let Ok(len) = file.metadata().map(|m| m.len()) else { return out };
+    let mut end = len;
+    // Bytes after the last newline seen so far (the start of a line whose
+    // beginning is in an earlier block).
+    let mut carry: Vec<u8> = Vec::new();
+    // Until the file's last newline is found, bytes are the partial line
+    // still being written.
+    let mut in_partial = true;
+    while end > 0 && out.len() < n {
+        let start = end.saturating_sub(BLOCK);
+        let mut buf = vec![0u8; (end - start) as usize];
+        if file.seek(SeekFrom::Start(start)).is_err() || file.read_exact(&mut buf).is_err() {
+            return out;
+        }
+        end = start;
+        if in_partial {
+            match buf.iter().rposition(|b| *b == b'\n') {
+                Some(i) => {
+                    buf.truncate(i);
+                    in_partial = false;
+                }
+                None => continue,
+            }
+        } else {
+            buf.extend_from_slice(&carry);
+        }
+        let mut lines: Vec<&[u8]> = buf.split(|b| *b == b'\n').collect();
+        // The piece before the first newline may continue in the block before.
+        let head = if start > 0 { lines.remove(0).to_vec() } else { Vec::new() };
+        for line in lines.iter().rev() {
+            if out.len() >= n {
+                break;
+            }
+            if let Ok(e) = serde_json::from_slice::<LogEntry>(line) {
+                if keep(&e) {
+                    out.push(e);
+                }
+            }
+        }
+        carry = head;
+    }
+    out
+}
+
 /// Reads whole lines from `pos`; returns the position after the last one.
 fn read_from(path: &std::path::Path, pos: u64, f: &mut dyn FnMut(LogEntry)) -> u64 {
     let Ok(mut file) = std::fs::File::open(path) else { return pos };
@@ -129,5 +196,36 @@ fn read_from(path: &std::path::Path, pos: u64, f: &mut dyn FnMut(LogEntry)) -> u
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tail_reads_from_the_end_across_blocks_and_skips_a_partial_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.json");
+        let mut text = String::new();
+        for i in 0..5000 {
+            text.push_str(&format!(
+                "{{\"log\":\"line {i} {}\\n\",\"stream\":\"stdout\",\"time\":\"t{i:05}\"}}\n",
+                "x".repeat(i % 50)
+            ));
+        }
+        text.push_str("{\"log\":\"half"); // still being written
+        std::fs::write(&path, &text).unwrap();
+        let all = |_: &LogEntry| true;
+        let got: Vec<String> = last_entries(&path, 3, &all).iter().map(|e| e.time.clone()).collect();
+        assert_eq!(got, ["t04999", "t04998", "t04997"]);
+        // Across many 64 KiB blocks, every entry once, in order.
+        let every = last_entries(&path, 10_000, &all);
+        assert_eq!(every.len(), 5000);
+        assert!(every.iter().rev().enumerate().all(|(i, e)| e.time == format!("t{i:05}")));
+        // A filter applies while reading back.
+        let even = |e: &LogEntry| e.time.ends_with('0');
+        let got: Vec<String> = last_entries(&path, 2, &even).iter().map(|e| e.time.clone()).collect();
+        assert_eq!(got, ["t04990", "t04980"]);
     }
 }
