@@ -550,3 +550,40 @@ fn stop_with_a_signal_of_ones_choice() {
     assert!(stderr_of(&out).contains("SIGNOPE"), "{}", stderr_of(&out));
     e.ok(&["rm", "-f", "st"]);
 }
+
+#[test]
+fn ps_filters_by_network_volume_port_and_order() {
+    let e = Env::new();
+    e.ok(&["network", "create", "--subnet", "10.94.0.0/24", "psnet"]);
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "first",
+        "--network",
+        "psnet",
+        "-v",
+        "psvol:/d",
+        "-p",
+        "18080:80",
+        IMG,
+        "sleep",
+        "300",
+    ]);
+    e.ok(&["run", "-d", "--name", "second", "--network", "none", IMG, "sleep", "300"]);
+    let names = |f: &str| e.ok(&["ps", "-a", "--filter", f, "--format", "{{.Names}}"]);
+    assert_eq!(names("network=psnet"), "first");
+    assert_eq!(names("network=none"), "second");
+    assert_eq!(names("volume=psvol"), "first");
+    assert_eq!(names("publish=80"), "first");
+    assert_eq!(names("publish=80/udp"), "");
+    assert_eq!(names("since=first"), "second");
+    assert_eq!(names("before=second"), "first");
+    let out = e.run(&["ps", "--filter", "before=nosuch"]);
+    assert!(!out.status.success());
+    assert!(stderr_of(&out).contains("No such container: nosuch"), "{}", stderr_of(&out));
+    e.ok(&["rm", "-f", "-v", "first", "second"]);
+    e.ok(&["volume", "rm", "psvol"]);
+    e.ok(&["network", "rm", "psnet"]);
+    assert!(e.leaks().is_empty(), "{:?}", e.leaks());
+}

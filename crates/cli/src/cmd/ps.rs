@@ -21,7 +21,7 @@ pub struct Args {
     /// Don't truncate output.
     #[arg(long = "no-trunc")]
     no_trunc: bool,
-    /// Filter output (status=, name=, id=, label=KEY[=VALUE], ancestor=).
+    /// Filter output (status=, name=, id=, label=KEY[=VALUE], ancestor=, exited=, network=, volume=, publish=PORT[/PROTO], before=, since=).
     #[arg(short = 'f', long)]
     filter: Vec<String>,
     /// Format output: table, json, or a Go template.
@@ -102,7 +102,8 @@ fn row(c: &Container, trunc: bool) -> Value {
     })
 }
 
-const FILTERS: &[&str] = &["status", "name", "id", "label", "ancestor", "exited"];
+const FILTERS: &[&str] =
+    &["status", "name", "id", "label", "ancestor", "exited", "network", "volume", "publish", "before", "since"];
 
 fn parse_filter(f: &str) -> anyhow::Result<(String, String)> {
     match f.split_once('=') {
@@ -112,9 +113,29 @@ fn parse_filter(f: &str) -> anyhow::Result<(String, String)> {
     }
 }
 
-fn matches(c: &Container, filters: &[(String, String)]) -> bool {
+/// The creation time of the container `key` names (for before=/since=),
+/// as the RFC 3339 text with nanoseconds Hull writes: it orders as text,
+/// finer than seconds.
+fn created_of<'a>(list: &'a [Container], key: &str) -> anyhow::Result<&'a str> {
+    let c = list
+        .iter()
+        .find(|c| c.name == key || c.id.starts_with(key))
+        .ok_or_else(|| anyhow::anyhow!("No such container: {key}"))?;
+    Ok(&c.created)
+}
+
+fn matches(c: &Container, filters: &[(String, String)], list: &[Container]) -> bool {
+    let created = c.created.as_str();
     for (k, v) in filters {
         let ok = match k.as_str() {
+            "network" => c.config.network == *v || c.config.networks.iter().any(|a| a.network == *v),
+            "volume" => c.config.mounts.iter().any(|m| m.source == *v || m.target == *v),
+            "publish" => {
+                let (port, proto) = v.split_once('/').unwrap_or((v, "tcp"));
+                c.state.ports.iter().any(|p| p.container_port.to_string() == port && p.protocol == proto)
+            }
+            "before" => created_of(list, v).is_ok_and(|t| created < t),
+            "since" => created_of(list, v).is_ok_and(|t| created > t),
             "status" => c.state.status.as_str() == v,
             "name" => c.name.contains(v.as_str()),
             "id" => c.id.starts_with(v.as_str()),
@@ -137,14 +158,17 @@ pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
     let filters: Vec<(String, String)> = a.filter.iter().map(|f| parse_filter(f)).collect::<anyhow::Result<_>>()?;
     let mut list = engine.list()?;
     list.reverse(); // newest first, as docker
+    for (k, v) in filters.iter().filter(|(k, _)| k == "before" || k == "since") {
+        created_of(&list, v).map_err(|e| anyhow::anyhow!("--filter {k}={v}: {e}"))?;
+    }
     let last = if a.latest { Some(1) } else { a.last };
     let all = a.all || last.is_some() || filters.iter().any(|(k, _)| k == "status" || k == "exited");
     let mut shown = Vec::new();
-    for c in list {
+    for c in &list {
         if (all || matches!(c.state.status, Status::Running | Status::Paused | Status::Restarting))
-            && matches(&c, &filters)
+            && matches(c, &filters, &list)
         {
-            shown.push(c);
+            shown.push(c.clone());
         }
     }
     if let Some(n) = last {
