@@ -587,3 +587,16 @@ fn ps_filters_by_network_volume_port_and_order() {
     e.ok(&["network", "rm", "psnet"]);
     assert!(e.leaks().is_empty(), "{:?}", e.leaks());
 }
+
+#[test]
+fn info_and_version_read_as_dockers() {
+    let e = Env::new();
+    let info = e.ok(&["info"]);
+    for line in
+        [" Cgroup Driver: cgroupfs", " Storage Driver: overlay", " OSType: linux", " Default Runtime: hull-runtime"]
+    {
+        assert!(info.contains(line), "{line:?} missing from\n{info}");
+    }
+    assert!(!info.contains("Hierarchy {") && !info.contains("Some("), "a Rust Debug dump in info:\n{info}");
+    assert!(e.ok(&["version"]).contains("OS/Arch:      linux/amd64") || std::env::consts::ARCH != "x86_64");
+}

@@ -14,7 +14,25 @@ fn dir_size(p: &Path) -> u64 {
 pub fn info(engine: &Engine) -> anyhow::Result<i32> {
     let list = engine.list()?;
     let count = |s: Status| list.iter().filter(|c| c.state.status == s).count();
-    let layout = hull_cgroups::Layout::detect().map(|l| format!("{l:?}")).unwrap_or_else(|e| e.to_string());
+    let cgroup_version = match hull_cgroups::Layout::detect().map(|l| l.mode) {
+        Ok(hull_cgroups::Mode::Unified) => "2".to_string(),
+        Ok(hull_cgroups::Mode::Hybrid) => "1 (hybrid: cgroup2 mounted beside)".to_string(),
+        Ok(hull_cgroups::Mode::Legacy) => "1".to_string(),
+        Err(e) => e.to_string(),
+    };
+    let os = std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|t| t.lines().find_map(|l| l.strip_prefix("PRETTY_NAME=").map(|v| v.trim_matches('"').to_string())))
+        .unwrap_or_else(|| "unknown".into());
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|t| {
+            t.lines().find_map(|l| l.strip_prefix("MemTotal:").map(|v| v.trim().trim_end_matches(" kB").to_string()))
+        })
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or_else(|| "unknown".into(), |kb| format!("{:.2}GiB", kb / 1024.0 / 1024.0));
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let host = nix::unistd::gethostname().map(|h| h.to_string_lossy().into_owned()).unwrap_or_default();
     println!("Client:\n Version:    {}\n Context:    default (daemonless)\n", env!("CARGO_PKG_VERSION"));
     println!("Server:");
     println!(" Containers: {}", list.len());
@@ -22,25 +40,40 @@ pub fn info(engine: &Engine) -> anyhow::Result<i32> {
     println!("  Paused: {}", count(Status::Paused));
     println!("  Stopped: {}", count(Status::Exited) + count(Status::Created));
     println!(" Images: {}", engine.images().list()?.len());
+    println!(" Server Version: {}", env!("CARGO_PKG_VERSION"));
     println!(" Storage Driver: overlay");
     println!(" Logging Driver: json-file");
-    println!(" Cgroup Layout: {layout}");
-    println!(" Runtime: hull-runtime (in-process, under hull-shim)");
+    println!(" Cgroup Driver: cgroupfs");
+    println!(" Cgroup Version: {cgroup_version}");
+    println!(" Runtimes: hull-runtime");
+    println!(" Default Runtime: hull-runtime");
     println!(
         " Kernel Version: {}",
         nix::sys::utsname::uname().map(|u| u.release().to_string_lossy().into_owned()).unwrap_or_default()
     );
+    println!(" Operating System: {os}");
+    println!(" OSType: linux");
+    println!(" Architecture: {}", std::env::consts::ARCH);
+    println!(" CPUs: {cpus}");
+    println!(" Total Memory: {memory}");
+    println!(" Name: {host}");
     println!(" Hull Root Dir: {}", engine.config().root.display());
     println!(" Hull Run Dir: {}", engine.config().run_root.display());
     Ok(0)
 }
 
+/// The architecture as docker (Go) names it.
+fn go_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        other => other,
+    }
+}
+
 pub fn version() -> anyhow::Result<i32> {
-    println!(
-        "Client:\n Version:      {}\n OS/Arch:      linux/{}\n",
-        env!("CARGO_PKG_VERSION"),
-        std::env::consts::ARCH
-    );
+    println!("Client:\n Version:      {}\n OS/Arch:      linux/{}\n", env!("CARGO_PKG_VERSION"), go_arch());
     println!(
         "Engine:\n Version:      {}\n Runtime:      hull-runtime {}",
         env!("CARGO_PKG_VERSION"),
