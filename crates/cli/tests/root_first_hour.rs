@@ -600,3 +600,27 @@ fn info_and_version_read_as_dockers() {
     assert!(!info.contains("Hierarchy {") && !info.contains("Some("), "a Rust Debug dump in info:\n{info}");
     assert!(e.ok(&["version"]).contains("OS/Arch:      linux/amd64") || std::env::consts::ARCH != "x86_64");
 }
+
+#[test]
+fn inspect_config_is_merged_with_the_images() {
+    let e = Env::new();
+    e.image_variant("localhost/app/cfg:1", |_, config, _| {
+        let c = config.config.get_or_insert_with(Default::default);
+        c.env = Some(vec!["PATH=/bin".into(), "MODE=image".into(), "KEEP=1".into()]);
+        c.cmd = Some(vec!["sleep".into(), "300".into()]);
+        c.working_dir = Some("/tmp".into());
+        c.labels = Some([("from".to_string(), "image".to_string())].into_iter().collect());
+        c.exposed_ports = Some([("80/tcp".to_string(), serde_json::json!({}))].into_iter().collect());
+    });
+    e.ok(&["create", "--name", "merged", "-e", "MODE=run", "-l", "extra=1", "-m", "64m", "localhost/app/cfg:1"]);
+    let v: serde_json::Value = serde_json::from_str(&e.ok(&["inspect", "merged"])).unwrap();
+    let cfg = &v[0]["Config"];
+    assert_eq!(cfg["Cmd"], serde_json::json!(["sleep", "300"]));
+    assert_eq!(cfg["Env"], serde_json::json!(["PATH=/bin", "KEEP=1", "MODE=run"]));
+    assert_eq!(cfg["WorkingDir"], "/tmp");
+    assert_eq!(cfg["Labels"], serde_json::json!({"from": "image", "extra": "1"}));
+    assert_eq!(cfg["ExposedPorts"], serde_json::json!({"80/tcp": {}}));
+    // docker's HostConfig default: -m alone gives as much swap again.
+    assert_eq!(v[0]["HostConfig"]["MemorySwap"], 2 * 64 * 1024 * 1024);
+    e.ok(&["rm", "merged"]);
+}

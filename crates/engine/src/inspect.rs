@@ -74,7 +74,8 @@ impl Engine {
                 "Init": cfg.init,
                 "ReadonlyRootfs": cfg.read_only,
                 "Memory": cfg.limits.memory.unwrap_or(0),
-                "MemorySwap": cfg.limits.memory_swap.unwrap_or(0),
+                // docker's default with -m alone: as much swap again.
+                "MemorySwap": cfg.limits.memory_swap.or(cfg.limits.memory.map(|m| m * 2)).unwrap_or(0),
                 "NanoCpus": cfg.limits.nano_cpus.unwrap_or(0),
                 "CpuShares": cfg.limits.cpu_shares.unwrap_or(0),
                 "CpusetCpus": cfg.limits.cpuset_cpus.clone().unwrap_or_default(),
@@ -86,22 +87,48 @@ impl Engine {
                 "LogConfig": {"Type": "json-file", "Config": log_config(cfg)},
             },
             "Mounts": mounts,
-            "Config": {
-                "Hostname": cfg.hostname.clone().unwrap_or_else(|| c.short_id().to_string()),
-                "User": cfg.user.clone().unwrap_or_default(),
-                "Tty": cfg.tty,
-                "OpenStdin": cfg.stdin,
-                "StdinOnce": cfg.stdin,
-                "Env": cfg.env,
-                "Cmd": cfg.cmd,
-                "Image": cfg.image,
-                "WorkingDir": cfg.workdir.clone().unwrap_or_default(),
-                "Entrypoint": cfg.entrypoint,
-                "Labels": cfg.labels,
-                "StopSignal": cfg.stop_signal,
-                "StopTimeout": cfg.stop_timeout,
-            },
+            "Config": self.merged_config(c),
             "NetworkSettings": network_settings(c),
+        })
+    }
+
+    /// docker's `.Config`: the container's settings over its image's (Cmd,
+    /// Entrypoint, Env, ExposedPorts, Labels, WorkingDir, User, Volumes),
+    /// as the process actually gets them. The image's part is missing only
+    /// if the image was removed since.
+    fn merged_config(&self, c: &Container) -> Value {
+        let cfg = &c.config;
+        let image = self.images.resolve(&cfg.image_id).ok().and_then(|i| i.config.config).unwrap_or_default();
+        let mut env: Vec<String> = image.env.clone().unwrap_or_default();
+        for kv in &cfg.env {
+            let key = kv.split('=').next().unwrap_or(kv);
+            env.retain(|e| e.split('=').next() != Some(key));
+            env.push(kv.clone());
+        }
+        let mut labels = image.labels.clone().unwrap_or_default();
+        labels.extend(cfg.labels.clone());
+        let mut exposed = image.exposed_ports.clone().unwrap_or_default();
+        for p in &cfg.ports {
+            exposed.entry(p.key()).or_insert_with(|| json!({}));
+        }
+        let entrypoint = cfg.entrypoint.clone().or(image.entrypoint.clone());
+        let cmd = cfg.cmd.clone().or(if cfg.entrypoint.is_some() { None } else { image.cmd.clone() });
+        json!({
+            "Hostname": crate::oci::hostname_of(cfg, &c.id),
+            "User": cfg.user.clone().or(image.user.clone()).unwrap_or_default(),
+            "Tty": cfg.tty,
+            "OpenStdin": cfg.stdin,
+            "StdinOnce": cfg.stdin,
+            "Env": env,
+            "Cmd": cmd,
+            "Image": cfg.image,
+            "Volumes": image.volumes,
+            "WorkingDir": cfg.workdir.clone().or(image.working_dir.clone()).unwrap_or_default(),
+            "Entrypoint": entrypoint,
+            "ExposedPorts": if exposed.is_empty() { Value::Null } else { json!(exposed) },
+            "Labels": labels,
+            "StopSignal": cfg.stop_signal,
+            "StopTimeout": cfg.stop_timeout,
         })
     }
 
