@@ -72,10 +72,10 @@ impl Engine {
         match self.spawn_locked(&mut row, attach) {
             Ok(()) => {}
             Err(e) => {
+                // Its records go with its endpoints (network_down), and the
+                // row says so: another start must not serve it as starting.
                 self.network_down(&mut row);
-                for a in &row.config.networks {
-                    self.dns_sync(&a.network, None);
-                }
+                let _ = self.db().set_state(&id, &row.state);
                 return Err(e);
             }
         }
