@@ -141,12 +141,13 @@ fn setup(cfg: &InitConfig, chan: &Channel) -> Result<Exec> {
         nix::unistd::setresgid(0.into(), 0.into(), 0.into()).ctx("setresgid", 0)?;
         nix::unistd::setresuid(0.into(), 0.into(), 0.into()).ctx("setresuid", 0)?;
     }
-    namespaces::join_paths(&ns)?;
     // A new network namespace gets its loopback up, as runc does
-    // (podman's and docker's `none` have it).
+    // (podman's and docker's `none` have it): before any user namespace is
+    // joined by path, while we still hold the rights over the one clone made.
     if namespaces::creates(&ns, NamespaceType::Network) {
         hull_network::netns::loopback_up().ctx("set up", "loopback interface")?;
     }
+    namespaces::join_paths(&ns)?;
     if cfg.new_keyring {
         crate::sys::join_session_keyring().ctx("keyctl", "join session keyring")?;
     }
