@@ -12,7 +12,7 @@ pub struct Args {
     /// Number of lines to show from the end of the logs ("all" for all).
     #[arg(short = 'n', long, default_value = "all")]
     tail: String,
-    /// Show logs since a timestamp (RFC 3339 or unix seconds) or relative (e.g. 42m).
+    /// Show logs since a timestamp (RFC 3339, a date, date and time, or unix seconds) or relative (e.g. 42m).
     #[arg(long)]
     since: Option<String>,
     /// Show logs before a timestamp or relative time.
@@ -31,6 +31,17 @@ fn time_arg(flag: &str, s: &str) -> anyhow::Result<String> {
     let bad =
         || anyhow::anyhow!("invalid value for {flag}: {s:?} (want RFC 3339, unix seconds, or a duration like 10m)");
     if let Some(t) = super::parse_time(s) {
+        return Ok(hull_shim::config::rfc3339(t, 0));
+    }
+    // docker's shorter forms: a date, or a date and a time without a zone
+    // (taken as UTC here).
+    let completed = match s.len() {
+        10 => Some(format!("{s}T00:00:00Z")),
+        16 => Some(format!("{s}:00Z")),
+        19 => Some(format!("{s}Z")),
+        _ => None,
+    };
+    if let Some(t) = completed.as_deref().filter(|c| c.as_bytes().get(4) == Some(&b'-')).and_then(super::parse_time) {
         return Ok(hull_shim::config::rfc3339(t, 0));
     }
     if let Ok(secs) = s.split('.').next().unwrap_or(s).parse::<i64>() {
@@ -66,4 +77,19 @@ pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
         w.write_all(text.as_bytes()).and_then(|()| w.flush()).is_ok()
     })?;
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::time_arg;
+
+    #[test]
+    fn since_takes_dockers_short_forms() {
+        assert_eq!(time_arg("--since", "2026-12-01").unwrap(), "2026-12-01T00:00:00.000000000Z");
+        assert_eq!(time_arg("--since", "2026-12-01T10:30").unwrap(), "2026-12-01T10:30:00.000000000Z");
+        assert_eq!(time_arg("--since", "2026-12-01T10:30:05").unwrap(), "2026-12-01T10:30:05.000000000Z");
+        assert_eq!(time_arg("--since", "0").unwrap(), "1970-01-01T00:00:00.000000000Z");
+        assert!(time_arg("--since", "2026-13").is_err());
+        assert!(time_arg("--since", "yesterday").is_err());
+    }
 }
