@@ -139,17 +139,8 @@ pub fn cpu_set(field: &str, list: &str) -> Result<libc::cpu_set_t> {
 /// does this so that the container never inherits its caller's affinity
 /// (runc resets it too).
 pub fn set_affinity(field: &str, list: Option<&str>) -> Result<()> {
-    let set = match list {
-        Some(l) => cpu_set(field, l)?,
-        None => {
-            // SAFETY: as in cpu_set.
-            let mut all: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-            let max = 8 * std::mem::size_of::<libc::cpu_set_t>();
-            // SAFETY: every index is below the set's size.
-            (0..max).for_each(|c| unsafe { libc::CPU_SET(c, &mut all) });
-            all
-        }
-    };
+    let all = format!("0-{}", 8 * std::mem::size_of::<libc::cpu_set_t>() - 1);
+    let set = cpu_set(field, list.unwrap_or(&all))?;
     // SAFETY: set is a valid cpu_set_t of the size passed.
     let ret = unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) };
     if ret != 0 {

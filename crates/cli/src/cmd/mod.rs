@@ -39,10 +39,14 @@ pub fn open(root: &Path) -> anyhow::Result<Images> {
 }
 
 /// Sizes as docker prints them (SI units).
+/// Whether our descriptor `fd` is a terminal (stdin for `-it`, stdout for `save`).
+pub fn is_a_terminal(fd: i32) -> bool {
+    nix::unistd::isatty(fd).unwrap_or(false)
+}
+
 /// Whether our stdin is a terminal (what `-it` needs).
 pub fn stdin_is_a_terminal() -> bool {
-    // SAFETY: isatty only inspects descriptor 0.
-    unsafe { libc::isatty(0) == 1 }
+    is_a_terminal(0)
 }
 
 /// docker's refusal of `-it` without a terminal: at once, status 1, nothing created.

@@ -15,8 +15,7 @@ pub struct Args {
 pub fn run(root: &Path, a: Args) -> anyhow::Result<()> {
     let images = super::open(root)?;
     let Some(output) = a.output.as_deref() else {
-        // SAFETY: isatty only inspects descriptor 1.
-        if unsafe { libc::isatty(1) } == 1 {
+        if super::is_a_terminal(1) {
             anyhow::bail!("cowardly refusing to save to a terminal. Use the -o flag or redirect");
         }
         let spool = tempfile::Builder::new().prefix(".save-").tempdir_in(root)?;
