@@ -41,8 +41,9 @@ pub struct InitConfig<'a> {
     /// Keep SIGKILL as the parent-death signal through the execve (a shim
     /// that creates the container in-process wants it gone with it).
     pub die_with_parent: bool,
-    /// Per mount index, the user namespace of an idmapped mount.
-    pub idmaps: &'a [Option<OwnedFd>],
+    /// Per mount index, a bind's source prepared by the runtime (see
+    /// crate::mount_source).
+    pub sources: &'a [Option<OwnedFd>],
     /// Without a terminal: the descriptors to install as 0, 1 and 2.
     pub stdio: Option<&'a crate::stdio::ChildStdio>,
 }
@@ -220,7 +221,7 @@ fn build_root(cfg: &InitConfig, linux: &hull_spec::Linux, userns: bool, own_moun
         cgroups: cfg.cgroups,
         cgroupns: ns.iter().any(|n| n.typ == NamespaceType::Cgroup),
         userns,
-        idmaps: cfg.idmaps,
+        sources: cfg.sources,
     };
     let mounts = cfg.spec.mounts.clone().unwrap_or_default();
     for (i, m) in mounts.iter().enumerate() {

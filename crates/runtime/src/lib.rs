@@ -17,6 +17,7 @@ pub mod hooks;
 pub mod idmap;
 mod init;
 pub mod mount_options;
+mod mount_source;
 pub mod namespaces;
 pub mod process;
 pub mod rootfs;

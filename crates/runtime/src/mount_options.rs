@@ -24,6 +24,8 @@ pub struct MountOptions {
     pub unknown: Vec<String>,
     /// `tmpcopyup`: copy what the covered directory holds into the new tmpfs.
     pub tmpcopyup: bool,
+    /// `idmap` (false) or `ridmap` (true, the whole tree): an idmapped bind.
+    pub idmap: Option<bool>,
 }
 
 /// MOUNT_ATTR_* bits to set and clear recursively.
@@ -148,6 +150,7 @@ impl MountOptions {
             recursive: RecursiveAttrs::default(),
             unknown: Vec::new(),
             tmpcopyup: false,
+            idmap: None,
         };
         let mut data = Vec::new();
         for opt in options {
@@ -162,6 +165,9 @@ impl MountOptions {
                 }
                 // runc's extension: the new tmpfs starts with what the directory it covers held.
                 "tmpcopyup" => out.tmpcopyup = true,
+                // runc's extensions: an idmapped bind, of the top mount or of the tree.
+                "idmap" => out.idmap = Some(out.idmap == Some(true)),
+                "ridmap" => out.idmap = Some(true),
                 o => {
                     if let Some(p) = propagation(o) {
                         out.propagation.push(p);
@@ -232,5 +238,14 @@ mod tests {
         assert_eq!(o.recursive.set, ATTR_STRICTATIME);
         assert_eq!(o.recursive.clear, ATTR_RDONLY | ATTR_ATIME_MASK);
         assert_eq!(o.unknown, ["bogus"]);
+    }
+
+    #[test]
+    fn idmap_and_ridmap_are_known_options() {
+        assert_eq!(opts(&["rbind", "idmap"]).idmap, Some(false));
+        assert_eq!(opts(&["bind", "ridmap"]).idmap, Some(true));
+        assert_eq!(opts(&["ridmap", "idmap"]).idmap, Some(true));
+        assert_eq!(opts(&["bind"]).idmap, None);
+        assert!(opts(&["rbind", "ridmap"]).unknown.is_empty());
     }
 }

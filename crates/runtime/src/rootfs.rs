@@ -24,8 +24,9 @@ pub struct RootfsContext<'a> {
     pub cgroupns: bool,
     /// Whether the container has its own user namespace (no mknod).
     pub userns: bool,
-    /// Per mount index, the user namespace of an idmapped mount.
-    pub idmaps: &'a [Option<std::os::fd::OwnedFd>],
+    /// Per mount index, a bind's source the runtime prepared (a detached
+    /// tree, idmapped if asked: crate::mount_source).
+    pub sources: &'a [Option<std::os::fd::OwnedFd>],
 }
 
 /// Sets "/" propagation (default rslave) and makes the rootfs a mount point.
@@ -107,11 +108,21 @@ pub fn mount_entry(ctx: &RootfsContext, index: usize, m: &Mount) -> Result<()> {
             ));
         }
         let source = m.source.clone().unwrap_or_default();
-        let target =
-            make_target(ctx.root, dest, std::fs::metadata(&source).map(|m| m.is_dir()).unwrap_or(true), &field)?;
-        match ctx.idmaps.get(index).and_then(Option::as_ref) {
-            Some(userns) => idmapped_bind(ctx.root, &source, &target, &opts, userns)?,
-            None => bind(ctx.root, &source, &target, &opts)?,
+        match ctx.sources.get(index).and_then(Option::as_ref) {
+            Some(tree) => {
+                let is_dir = nix::sys::stat::fstat(std::os::fd::AsRawFd::as_raw_fd(tree))
+                    .map(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR)
+                    .unwrap_or(true);
+                let target = make_target(ctx.root, dest, is_dir, &field)?;
+                crate::sys::move_mount_to_fd(tree, &target.fd)
+                    .ctx(&format!("move {} to", source.display()), target.shown.display())?;
+                remount_bind(ctx.root, &target, &opts)?;
+            }
+            None => {
+                let is_dir = std::fs::metadata(&source).map(|m| m.is_dir()).unwrap_or(true);
+                let target = make_target(ctx.root, dest, is_dir, &field)?;
+                bind(ctx.root, &source, &target, &opts)?;
+            }
         }
     } else {
         if typ == "proc" || typ == "sysfs" {
@@ -219,36 +230,6 @@ fn remount_bind(root: &Root, target: &Target, opts: &MountOptions) -> Result<()>
         remount(&at.path(), want | (opts.flags & MsFlags::MS_REC))?;
     }
     Ok(())
-}
-
-/// An idmapped bind mount (OCI 1.1 `uidMappings` on a mount): a detached
-/// copy of the source, given the user namespace's id mapping with
-/// mount_setattr(MOUNT_ATTR_IDMAP), moved onto the destination.
-fn idmapped_bind(
-    root: &Root,
-    source: &Path,
-    target: &Target,
-    opts: &MountOptions,
-    userns: &std::os::fd::OwnedFd,
-) -> Result<()> {
-    use std::os::fd::AsRawFd;
-    use std::os::unix::ffi::OsStrExt;
-    const OPEN_TREE_CLONE: libc::c_uint = 1;
-    const MOUNT_ATTR_IDMAP: u64 = 0x0010_0000;
-    let recursive = opts.flags.contains(MsFlags::MS_REC);
-    let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(|_| spec("mounts", "NUL in path"));
-    let flags = OPEN_TREE_CLONE
-        | libc::O_CLOEXEC as libc::c_uint
-        | if recursive { libc::AT_RECURSIVE as libc::c_uint } else { 0 };
-    let tree = crate::sys::open_tree(&c(source)?, flags).ctx("open_tree", source.display())?;
-    let attr = crate::sys::MountAttr {
-        attr_set: MOUNT_ATTR_IDMAP,
-        userns_fd: userns.as_raw_fd() as u64,
-        ..Default::default()
-    };
-    crate::sys::mount_setattr(&tree, recursive, &attr).ctx("idmap mount of", source.display())?;
-    crate::sys::move_mount_to_fd(&tree, &target.fd).ctx("move idmapped mount to", target.shown.display())?;
-    remount_bind(root, target, opts)
 }
 
 /// MS_REMOUNT|MS_BIND with `flags`, keeping flags the kernel locked on the
@@ -381,10 +362,50 @@ pub fn pivot(rootfs: &Path) -> Result<()> {
 
 /// `--no-pivot`: moves the rootfs over "/" and chroots into it.
 pub fn move_root(rootfs: &Path) -> Result<()> {
+    hide_kernel_filesystems_outside(rootfs)?;
     nix::unistd::chdir(rootfs).ctx("chdir", rootfs.display())?;
     mount(Some(rootfs), "/", NONE, MsFlags::MS_MOVE, NONE).ctx("move rootfs to", "/")?;
     nix::unistd::chroot(".").ctx("chroot", rootfs.display())?;
     nix::unistd::chdir("/").ctx("chdir", "/")
+}
+
+/// Without pivot_root the old root stays in the container's mount
+/// namespace, below the chroot. A full procfs or sysfs there would let a
+/// process that makes a user namespace of its own mount a fresh procfs (the
+/// kernel allows it when one is fully visible in the mount namespace), so
+/// each is detached, or covered when it cannot be (as runc does). Only the
+/// container's mount namespace is touched.
+fn hide_kernel_filesystems_outside(rootfs: &Path) -> Result<()> {
+    // mountinfo shows resolved paths; a rootfs given through a symlink must
+    // still keep its own proc and sys.
+    let rootfs = &std::fs::canonicalize(rootfs).ctx("resolve", rootfs.display())?;
+    let info = std::fs::read_to_string("/proc/self/mountinfo").ctx("read", "/proc/self/mountinfo")?;
+    let points: Vec<PathBuf> = info
+        .lines()
+        .filter_map(|l| {
+            let (fields, fs) = l.split_once(" - ")?;
+            let fields: Vec<&str> = fields.split(' ').collect();
+            let fstype = fs.split(' ').next()?;
+            let point = PathBuf::from(unescape_mountinfo(fields.get(4)?));
+            let full = *fields.get(3)? == "/" && (fstype == "proc" || fstype == "sysfs");
+            (full && !point.starts_with(rootfs)).then_some(point)
+        })
+        .collect();
+    for p in points {
+        match mount(NONE, &p, NONE, MsFlags::MS_SLAVE | MsFlags::MS_REC, NONE) {
+            // Already gone with a mount above it.
+            Err(nix::errno::Errno::EINVAL | nix::errno::Errno::ENOENT) => continue,
+            r => r.ctx("make slave", p.display())?,
+        }
+        match umount2(&p, MntFlags::MNT_DETACH) {
+            Ok(()) | Err(nix::errno::Errno::ENOENT) => {}
+            Err(nix::errno::Errno::EINVAL | nix::errno::Errno::EPERM) => {
+                mount(Some("tmpfs"), &p, Some("tmpfs"), MsFlags::empty(), NONE).ctx("cover", p.display())?
+            }
+            Err(e) => return Err(sys("unmount", p.display(), e)),
+        }
+    }
+    Ok(())
 }
 
 /// Without a mount namespace of its own: chroot into the rootfs (runc),

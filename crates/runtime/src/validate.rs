@@ -223,6 +223,10 @@ fn mounts(config: &Spec) -> Result<()> {
         if opts.bind && m.source.as_ref().is_none_or(|s| s.as_os_str().is_empty()) {
             return Err(spec(format!("{field}.source"), "a bind mount needs a source"));
         }
+        let bind = opts.bind || m.typ.as_deref() == Some("bind");
+        if opts.idmap.is_some() && !bind {
+            return Err(spec(format!("{field}.options"), "only bind mounts can be idmapped (idmap, ridmap)"));
+        }
         let (u, g) = (m.uid_mappings.as_deref().unwrap_or_default(), m.gid_mappings.as_deref().unwrap_or_default());
         if !u.is_empty() || !g.is_empty() {
             if u.is_empty() || g.is_empty() {
@@ -231,7 +235,7 @@ fn mounts(config: &Spec) -> Result<()> {
                     "an idmapped mount needs both uidMappings and gidMappings",
                 ));
             }
-            if !(opts.bind || m.typ.as_deref() == Some("bind")) {
+            if !bind {
                 return Err(spec(format!("{field}.uidMappings"), "only bind mounts can be idmapped"));
             }
             crate::idmap::validate(&format!("{field}.uidMappings"), u)?;

@@ -308,6 +308,29 @@ fn no_pivot_runs_with_chroot() {
     let out = b.hull(&["run", "--no-pivot", &b.id.clone()]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("probe"));
+    // The old root stays below the chroot; a process that makes its own
+    // user, mount and pid namespaces must still not be able to mount a
+    // fresh procfs (a full one must not be visible in its mount
+    // namespace), as under runc. The container's own /proc stays. (As uid
+    // 1000: mapping uid 0 into a new user namespace needs CAP_SETFCAP.)
+    b.config["process"]["user"] = json!({"uid": 1000, "gid": 1000});
+    let script = "unshare -mrpf sh -c 'mount -t proc none /proc && echo mounted'; cat /proc/self/stat >/dev/null && echo own-proc";
+    b.args(&["/bin/sh", "-c", script]);
+    let out = b.hull(&["run", "--no-pivot", &b.id.clone()]);
+    assert_eq!(stdout(&out), "own-proc\n", "{}", stderr(&out));
+    assert!(stderr(&out).contains("mount: permission denied"), "{}", stderr(&out));
+    let saved = b.config["linux"]["cgroupsPath"].clone();
+    b.config["linux"]["cgroupsPath"] = json!(format!("{}/runc-{}", cgroup_parent(&b.id), b.id));
+    b.write();
+    let mut cmd = std::process::Command::new("runc");
+    cmd.arg("--root").arg(b.path().join("runc-state")).args(["run", "--no-pivot", "runc-np"]).current_dir(b.path());
+    let runc = output_via_files(cmd);
+    b.config["linux"]["cgroupsPath"] = saved;
+    assert_eq!(stdout(&runc), "own-proc\n", "runc: {}", stderr(&runc));
+    // And without --no-pivot, the same (pivot_root detaches the old root).
+    let out = b.hull(&["run", &b.id.clone()]);
+    assert_eq!(stdout(&out), "own-proc\n", "{}", stderr(&out));
+    b.assert_nothing_left();
 }
 
 #[test]

@@ -211,7 +211,6 @@ impl Runtime {
         .ctx("open", dir.path.display())?;
         // SAFETY: open just returned this descriptor and nothing else owns it.
         let dir_fd = unsafe { OwnedFd::from_raw_fd(dir_fd) };
-        let idmaps = idmapped_mount_namespaces(&config)?;
         // Never a host terminal for the init (see crate::stdio): pipes in
         // the foreground, the caller's descriptors otherwise.
         let (child_stdio, relay) = match (terminal, opts.attach_terminal) {
@@ -225,6 +224,7 @@ impl Runtime {
         let (parent_chan, child_chan) = sync::pair().ctx("socketpair", "init channel")?;
         // Relative bind sources are relative to the bundle, as in runc.
         std::env::set_current_dir(&bundle).ctx("chdir", bundle.display())?;
+        let sources = crate::mount_source::prepare(&config)?;
 
         let ns = linux.namespaces.clone().unwrap_or_default();
         let userns = namespaces::creates(&ns, NamespaceType::User);
@@ -253,7 +253,7 @@ impl Runtime {
                     new_keyring: opts.new_keyring,
                     preserve_fds: opts.preserve_fds + opts.listen_fds,
                     seccomp: seccomp.as_ref(),
-                    idmaps: &idmaps,
+                    sources: &sources,
                     die_with_parent: opts.die_with_parent,
                     stdio: child_stdio.as_ref(),
                 };
@@ -429,24 +429,6 @@ fn oom_kills(paths: &hull_cgroups::CgroupPaths) -> Option<u64> {
         let text = std::fs::read_to_string(f).ok()?;
         text.lines().find_map(|l| l.strip_prefix("oom_kill ")).and_then(|n| n.trim().parse().ok())
     })
-}
-
-/// A user namespace per idmapped mount, made while the runtime still is in
-/// the initial user namespace (the mappings' host ids are relative to it).
-fn idmapped_mount_namespaces(config: &Spec) -> Result<Vec<Option<OwnedFd>>> {
-    config
-        .mounts
-        .iter()
-        .flatten()
-        .map(|m| {
-            let (u, g) = (m.uid_mappings.as_deref().unwrap_or_default(), m.gid_mappings.as_deref().unwrap_or_default());
-            if u.is_empty() && g.is_empty() {
-                Ok(None)
-            } else {
-                crate::idmap::userns_for(u, g).map(Some)
-            }
-        })
-        .collect()
 }
 
 /// A container's cgroup must hold nothing else (runc refuses too: limits,
