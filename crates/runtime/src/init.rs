@@ -46,6 +46,9 @@ pub struct InitConfig<'a> {
     pub sources: &'a [Option<OwnedFd>],
     /// Without a terminal: the descriptors to install as 0, 1 and 2.
     pub stdio: Option<&'a crate::stdio::ChildStdio>,
+    /// A helper joined the namespaces given by path (and the cgroups)
+    /// before cloning this init: see namespaces::joins_before_creating.
+    pub joined_by_helper: bool,
 }
 
 /// Runs the init; never returns.
@@ -148,7 +151,12 @@ fn setup(cfg: &InitConfig, chan: &Channel) -> Result<Exec> {
     if namespaces::creates(&ns, NamespaceType::Network) {
         hull_network::netns::loopback_up().ctx("set up", "loopback interface")?;
     }
-    namespaces::join_paths(&ns)?;
+    if !cfg.joined_by_helper {
+        namespaces::join_paths(&ns)?;
+    }
+    if ns.iter().any(|n| n.typ == NamespaceType::User && n.path.is_some()) {
+        become_root_of_joined_userns()?;
+    }
     if cfg.new_keyring {
         crate::sys::join_session_keyring().ctx("keyctl", "join session keyring")?;
     }
@@ -217,6 +225,7 @@ fn build_root(cfg: &InitConfig, linux: &hull_spec::Linux, userns: bool, own_moun
     let root = hull_rootpath::Root::open(&cfg.rootfs).map_err(|e| crate::error::spec("root.path", e.to_string()))?;
     let ctx = RootfsContext {
         root: &root,
+        rootfs: &cfg.rootfs,
         layout: cfg.layout,
         cgroups: cfg.cgroups,
         cgroupns: ns.iter().any(|n| n.typ == NamespaceType::Cgroup),
@@ -224,8 +233,9 @@ fn build_root(cfg: &InitConfig, linux: &hull_spec::Linux, userns: bool, own_moun
         sources: cfg.sources,
     };
     let mounts = cfg.spec.mounts.clone().unwrap_or_default();
+    let mut readonly_later = Vec::new();
     for (i, m) in mounts.iter().enumerate() {
-        rootfs::mount_entry(&ctx, i, m)?;
+        readonly_later.extend(rootfs::mount_entry(&ctx, i, m)?);
     }
     let dev_is_host_bind = mounts
         .iter()
@@ -236,6 +246,7 @@ fn build_root(cfg: &InitConfig, linux: &hull_spec::Linux, userns: bool, own_moun
         devices::create(&root, &devs, userns)?;
         devices::symlinks(&root)?;
     }
+    rootfs::make_readonly(&root, &readonly_later)?;
     Ok(!dev_is_host_bind)
 }
 
@@ -292,6 +303,20 @@ fn finish_process(
     }
     let env_strings = process::environment(p);
     Ok(Exec { path: prepared.path, args: prepared.args, env: prepared.env, env_strings, state })
+}
+
+/// In a joined user namespace: its root, as in a new one, so that what the
+/// set-up creates is the container root's. A namespace that does not map
+/// uid or gid 0 leaves us as we are (the process user is set at the end).
+fn become_root_of_joined_userns() -> Result<()> {
+    match nix::unistd::setresgid(0.into(), 0.into(), 0.into()) {
+        Ok(()) | Err(nix::errno::Errno::EINVAL) => {}
+        Err(e) => return Err(crate::error::sys("setresgid", 0, e)),
+    }
+    match nix::unistd::setresuid(0.into(), 0.into(), 0.into()) {
+        Ok(()) | Err(nix::errno::Errno::EINVAL) => Ok(()),
+        Err(e) => Err(crate::error::sys("setresuid", 0, e)),
+    }
 }
 
 fn set_domainname(name: &str) -> Result<()> {

@@ -4,6 +4,12 @@
 //! be prepared in the runtime itself: a pid namespace joined by path and a new
 //! time namespace (both only affect children), restored right after clone.
 //! A new cgroup namespace is unshared by the init after it joined its cgroup.
+//!
+//! A namespace is owned by the user namespace of the process that makes it.
+//! So when the config joins a user namespace and makes others, or makes a
+//! user namespace and joins others, the joins come first, in a helper
+//! process that then clones the init (see `joins_before_creating`), as
+//! runc's nsexec does.
 
 use crate::error::{spec, Context, Result};
 use hull_spec::{Namespace, NamespaceType, TimeOffset};
@@ -47,20 +53,9 @@ impl ParentPrep {
     /// Enters a joined pid namespace and/or a new time namespace for the
     /// runtime's next child.
     pub fn enter(list: &[Namespace], offsets: Option<&BTreeMap<String, TimeOffset>>) -> Result<ParentPrep> {
-        let mut prep = ParentPrep { restore_pid: None, restore_time: None };
-        if let Some(path) = list.iter().find(|n| n.typ == NamespaceType::Pid).and_then(|n| n.path.as_ref()) {
-            let own = File::open("/proc/self/ns/pid").ctx("open", "/proc/self/ns/pid")?;
-            let target = File::open(path).ctx("open pid namespace", path.display())?;
-            nix::sched::setns(&target, CloneFlags::CLONE_NEWPID).ctx("setns pid", path.display())?;
-            prep.restore_pid = Some(own);
-        }
-        if creates(list, NamespaceType::Time) {
-            let own = File::open("/proc/self/ns/time").ctx("open", "/proc/self/ns/time")?;
-            nix::sched::unshare(flag(NamespaceType::Time)).ctx("unshare", "time namespace")?;
-            prep.restore_time = Some(own);
-            write_time_offsets(offsets)?;
-        }
-        Ok(prep)
+        let restore_pid = join_pid_for_children(list)?;
+        let restore_time = unshare_time_for_children(list, offsets)?;
+        Ok(ParentPrep { restore_pid, restore_time })
     }
 
     /// Returns the runtime to its own namespaces.
@@ -73,6 +68,43 @@ impl ParentPrep {
         }
         Ok(())
     }
+}
+
+/// Joins the config's pid namespace for our next children; returns our own.
+pub fn join_pid_for_children(list: &[Namespace]) -> Result<Option<File>> {
+    let Some(path) = list.iter().find(|n| n.typ == NamespaceType::Pid).and_then(|n| n.path.as_ref()) else {
+        return Ok(None);
+    };
+    let own = File::open("/proc/self/ns/pid").ctx("open", "/proc/self/ns/pid")?;
+    let target = File::open(path).ctx("open pid namespace", path.display())?;
+    nix::sched::setns(&target, CloneFlags::CLONE_NEWPID).ctx("setns pid", path.display())?;
+    Ok(Some(own))
+}
+
+/// Makes a new time namespace, with its offsets, for our next children;
+/// returns our own.
+pub fn unshare_time_for_children(
+    list: &[Namespace],
+    offsets: Option<&BTreeMap<String, TimeOffset>>,
+) -> Result<Option<File>> {
+    if !creates(list, NamespaceType::Time) {
+        return Ok(None);
+    }
+    let own = File::open("/proc/self/ns/time").ctx("open", "/proc/self/ns/time")?;
+    nix::sched::unshare(flag(NamespaceType::Time)).ctx("unshare", "time namespace")?;
+    write_time_offsets(offsets)?;
+    Ok(Some(own))
+}
+
+/// Whether the init must come from a helper that joins the namespaces
+/// given by path before any new one is made: a joined user namespace must
+/// own the new namespaces, and namespaces joined next to a new user
+/// namespace must be joined while we still have the host's privileges.
+pub fn joins_before_creating(list: &[Namespace]) -> bool {
+    let joins = |t: NamespaceType| list.iter().any(|n| n.typ == t && n.path.is_some());
+    let joins_others = list.iter().any(|n| n.path.is_some() && !matches!(n.typ, NamespaceType::User | NamespaceType::Pid));
+    let makes_others = !clone_flags(list).is_empty() || creates(list, NamespaceType::Time);
+    (joins(NamespaceType::User) && makes_others) || (creates(list, NamespaceType::User) && joins_others)
 }
 
 fn write_time_offsets(offsets: Option<&BTreeMap<String, TimeOffset>>) -> Result<()> {
@@ -89,15 +121,68 @@ fn write_time_offsets(offsets: Option<&BTreeMap<String, TimeOffset>>) -> Result<
     Ok(())
 }
 
-/// In the init: joins the namespaces given by path (user first, so that the
-/// others are joined with its privileges), except pid which the parent did.
+/// Joins the namespaces given by path, except pid (joined for children
+/// by whoever forks the init), in the order `join_in_order` gives.
 pub fn join_paths(list: &[Namespace]) -> Result<()> {
-    let mut joined: Vec<&Namespace> = list.iter().filter(|n| n.path.is_some() && n.typ != NamespaceType::Pid).collect();
-    joined.sort_by_key(|n| n.typ != NamespaceType::User);
-    for ns in joined {
+    let mut files = Vec::new();
+    for ns in list.iter().filter(|n| n.typ != NamespaceType::Pid) {
         let Some(path) = &ns.path else { continue };
         let file = File::open(path).ctx(&format!("open {} namespace", ns.typ.spec_name()), path.display())?;
-        nix::sched::setns(&file, flag(ns.typ)).ctx(&format!("setns {}", ns.typ.spec_name()), path.display())?;
+        files.push((ns.typ, file, path.display().to_string()));
+    }
+    join_in_order(files.iter().map(|(t, f, shown)| (*t, f, shown.as_str())))
+}
+
+/// Joins namespaces in an order that works whoever owns them: each one
+/// first with the privileges we have (host root may join any namespace,
+/// and once in a user namespace only those it owns), then the user
+/// namespace, then those that needed it (an unprivileged runtime may join
+/// only namespaces owned by a user namespace it joined), as runc does.
+pub fn join_in_order<'a>(list: impl IntoIterator<Item = (NamespaceType, &'a File, &'a str)>) -> Result<()> {
+    let mut user = None;
+    let mut later = Vec::new();
+    for (typ, file, shown) in list {
+        if typ == NamespaceType::User {
+            user = Some((file, shown));
+            continue;
+        }
+        match nix::sched::setns(file, flag(typ)) {
+            Ok(()) => {}
+            // Retried after the user namespace (without one, it fails again, named).
+            Err(nix::errno::Errno::EPERM) => later.push((typ, file, shown)),
+            Err(e) => return Err(crate::error::sys(format!("setns {}", typ.spec_name()), shown, e)),
+        }
+    }
+    if let Some((file, shown)) = user {
+        nix::sched::setns(file, flag(NamespaceType::User)).ctx("setns user", shown)?;
+    }
+    for (typ, file, shown) in later {
+        nix::sched::setns(file, flag(typ)).ctx(&format!("setns {}", typ.spec_name()), shown)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ns(list: &[(NamespaceType, bool)]) -> Vec<Namespace> {
+        list.iter().map(|&(typ, joined)| Namespace { typ, path: joined.then(|| "/proc/1/ns/x".into()) }).collect()
+    }
+
+    #[test]
+    fn joins_come_first_only_where_a_user_namespace_decides_ownership() {
+        use NamespaceType::*;
+        // A joined user namespace with new namespaces: they must be its.
+        assert!(joins_before_creating(&ns(&[(User, true), (Pid, false), (Mount, false)])));
+        assert!(joins_before_creating(&ns(&[(User, true), (Time, false)])));
+        // A new user namespace beside a joined network namespace.
+        assert!(joins_before_creating(&ns(&[(User, false), (Network, true), (Mount, false)])));
+        // Nothing to order: no user namespace, or only joins, or a pid
+        // namespace joined by the runtime for its children.
+        assert!(!joins_before_creating(&ns(&[(Network, true), (Mount, false)])));
+        assert!(!joins_before_creating(&ns(&[(User, true), (Network, true)])));
+        assert!(!joins_before_creating(&ns(&[(User, false), (Pid, true), (Mount, false)])));
+        assert!(!joins_before_creating(&ns(&[(User, true), (Cgroup, false)])));
+    }
 }

@@ -16,6 +16,8 @@ const NONE: Option<&str> = None;
 pub struct RootfsContext<'a> {
     /// The rootfs, as a descriptor every destination is resolved in.
     pub root: &'a Root,
+    /// Its absolute path.
+    pub rootfs: &'a Path,
     /// Host cgroup layout.
     pub layout: &'a Layout,
     /// The container's cgroup directories.
@@ -88,14 +90,26 @@ fn make_target(root: &Root, dest: &Path, dir: bool, field: &str) -> Result<Targe
     Ok(Target { fd, shown: dest.to_path_buf() })
 }
 
-/// Mounts one `mounts[]` entry under the rootfs.
-pub fn mount_entry(ctx: &RootfsContext, index: usize, m: &Mount) -> Result<()> {
+/// Mounts one `mounts[]` entry under the rootfs. A read-only tmpfs is
+/// mounted writable, so that what goes below it (the devices of a /dev
+/// tmpfs, later mount points) can be made, and its destination returned:
+/// `make_readonly` finishes it once the root is built (runc does the same).
+pub fn mount_entry(ctx: &RootfsContext, index: usize, m: &Mount) -> Result<Option<PathBuf>> {
     let field = format!("mounts[{index}].destination");
-    let dest = m.destination.as_path();
-    let opts = MountOptions::parse(m.options.as_deref().unwrap_or_default());
+    // A destination already given under the rootfs path is taken as
+    // meaning that place in the rootfs, not joined to it twice (runc).
+    let dest = &match m.destination.strip_prefix(ctx.rootfs) {
+        Ok(rel) => Path::new("/").join(rel),
+        Err(_) => m.destination.clone(),
+    };
+    let mut opts = MountOptions::parse(m.options.as_deref().unwrap_or_default());
     let typ = m.typ.as_deref().unwrap_or("");
     if typ == "cgroup" || typ == "cgroup2" {
-        return mount_cgroup(ctx, dest, &opts, &field);
+        return mount_cgroup(ctx, dest, &opts, &field).map(|()| None);
+    }
+    let readonly_later = typ == "tmpfs" && !opts.bind && opts.flags.contains(MsFlags::MS_RDONLY);
+    if readonly_later {
+        opts.flags.remove(MsFlags::MS_RDONLY);
     }
     if opts.bind || typ == "bind" {
         if !opts.unknown.is_empty() {
@@ -151,7 +165,7 @@ pub fn mount_entry(ctx: &RootfsContext, index: usize, m: &Mount) -> Result<()> {
             .flatten()
             .map(|st| st.st_mode & 0o7777);
         mount(Some(source), &target.path(), Some(typ), flags, data).ctx(&format!("mount {typ}"), dest.display())?;
-        if let Some(mode) = covered_mode.filter(|_| !flags.contains(MsFlags::MS_RDONLY)) {
+        if let Some(mode) = covered_mode {
             let top = resolve(ctx.root, dest)?;
             rustix::fs::chmod(top.path(), rustix::fs::Mode::from_raw_mode(mode)).ctx("chmod", dest.display())?;
         }
@@ -168,7 +182,19 @@ pub fn mount_entry(ctx: &RootfsContext, index: usize, m: &Mount) -> Result<()> {
         }
     }
     apply_recursive(ctx.root, dest, &opts)?;
-    apply_propagation(ctx.root, dest, &opts)
+    apply_propagation(ctx.root, dest, &opts)?;
+    Ok(readonly_later.then(|| dest.to_path_buf()))
+}
+
+/// Makes the read-only tmpfs mounts `mount_entry` left writable read-only,
+/// keeping each mount's other flags.
+pub fn make_readonly(root: &Root, dests: &[PathBuf]) -> Result<()> {
+    for dest in dests {
+        let target = resolve(root, dest)?;
+        let at = target.path();
+        remount(&at, locked_flags(&at) | MsFlags::MS_RDONLY)?;
+    }
+    Ok(())
 }
 
 /// `rro`, `rnosuid`, ...: mount_setattr(AT_RECURSIVE) on the new mount and

@@ -63,12 +63,8 @@ fn setup_and_exec(cfg: &TenantConfig, chan: &Channel) -> Result<std::convert::In
         }
     }
     crate::process::initial_affinity(cfg.process)?;
-    let mut namespaces = cfg.namespaces.iter().peekable();
+    crate::namespaces::join_in_order(cfg.namespaces.iter().map(|(t, f)| (*t, f, "container")))?;
     if let Some(pid_ns) = &cfg.pid_ns_then_fork {
-        if let Some((NamespaceType::User, file)) = namespaces.peek() {
-            nix::sched::setns(file, crate::namespaces::flag(NamespaceType::User)).ctx("setns user", "container")?;
-            namespaces.next();
-        }
         nix::sched::setns(pid_ns, crate::namespaces::flag(NamespaceType::Pid)).ctx("setns pid", "container")?;
         match crate::sys::clone_fork(0).ctx("fork", "into the container's pid namespace")? {
             crate::sys::Forked::Child => {}
@@ -78,10 +74,6 @@ fn setup_and_exec(cfg: &TenantConfig, chan: &Channel) -> Result<std::convert::In
                 unsafe { libc::_exit(0) }
             }
         }
-    }
-    for (typ, file) in namespaces {
-        nix::sched::setns(file, crate::namespaces::flag(*typ))
-            .ctx(&format!("setns {}", typ.spec_name()), "container")?;
     }
     if cfg.process.terminal == Some(true) {
         let (master, slave) = crate::terminal::open_pty(cfg.process.console_size)?;

@@ -610,6 +610,41 @@ fn a_tmpfs_without_mode_takes_the_covered_directorys() {
     assert!(stdout(&out).starts_with(want.lines().next().unwrap()), "runc: {}", stdout(&out));
 }
 
+#[test]
+fn read_only_dev_destinations_under_the_rootfs_path_and_masked_directories() {
+    let mut b = Bundle::new("ro-dev");
+    // A read-only /dev tmpfs still gets its devices and sub-mounts (made
+    // before it turns read-only, as runc does).
+    for m in b.config["mounts"].as_array_mut().unwrap() {
+        if m["destination"] == "/dev" {
+            m["options"].as_array_mut().unwrap().push(json!("ro"));
+        }
+    }
+    // A destination given with the rootfs path in front means that place
+    // in the rootfs (runc), not the rootfs path again below it.
+    let under = rootfs().join("var/tmp");
+    b.config["mounts"].as_array_mut().unwrap().push(json!({"destination": under, "type": "tmpfs", "source": "tmpfs"}));
+    // Masked directories: each a read-only tmpfs.
+    b.config["linux"]["maskedPaths"] = json!(["/home", "/root"]);
+    let script = "touch /dev/new 2>/dev/null && echo dev-writable; echo x > /dev/null && echo null-ok; \
+                  awk '$5 == \"/dev\" || $5 == \"/dev/pts\" || $5 == \"/dev/shm\" {print $5, substr($6, 1, 2)}' /proc/self/mountinfo; \
+                  stat -f -c %T /var/tmp; \
+                  for d in /home /root; do touch $d/x 2>/dev/null && echo $d-writable; stat -f -c \"$d %T\" $d; done";
+    b.args(&["/bin/sh", "-c", script]);
+    let out = b.run_hull();
+    assert_eq!(
+        stdout(&out),
+        "null-ok\n/dev ro\n/dev/pts rw\n/dev/shm rw\ntmpfs\n/home tmpfs\n/root tmpfs\n",
+        "{}",
+        stderr(&out)
+    );
+    let twice = rootfs().join(rootfs().strip_prefix("/").unwrap());
+    assert!(!std::path::Path::new(&twice).exists(), "{} was created", twice.display());
+    b.assert_nothing_left();
+    let runc = b.run_runc();
+    assert_eq!(stdout(&runc), stdout(&out), "runc: {}", stderr(&runc));
+}
+
 /// Runs hull-runtime pinned to CPU 0 (taskset), as a caller with a narrow affinity.
 fn run_pinned(b: &Bundle) -> std::process::Output {
     b.write();

@@ -815,3 +815,122 @@ fn idmapped_mounts_from_the_host_side_with_idmap_and_ridmap() {
     assert_rejected(&plain, &["run", "idmap-plain"], "only bind mounts can be idmapped");
     plain.assert_nothing_left();
 }
+
+/// A network namespace the test makes (`ip netns add`), owned by the
+/// initial user namespace, removed when dropped.
+struct TestNetns(String);
+
+impl TestNetns {
+    fn new(tag: &str) -> TestNetns {
+        let name = format!("hull-test-{}-{tag}", std::process::id());
+        let st = std::process::Command::new("ip").args(["netns", "add", &name]).status().unwrap();
+        assert!(st.success(), "ip netns add {name}");
+        TestNetns(name)
+    }
+    fn path(&self) -> String {
+        format!("/run/netns/{}", self.0)
+    }
+}
+
+impl Drop for TestNetns {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("ip").args(["netns", "del", &self.0]).status();
+    }
+}
+
+fn ns_path(b: &mut Bundle, typ: &str, path: &str) {
+    for n in b.config["linux"]["namespaces"].as_array_mut().unwrap() {
+        if n["type"] == typ {
+            n["path"] = json!(path);
+        }
+    }
+}
+
+/// Without a network namespace of its own the container's user namespace
+/// may not mount a fresh sysfs: the host's is bound instead (runc's test does the same).
+fn sysfs_from_the_host(b: &mut Bundle) {
+    for m in b.config["mounts"].as_array_mut().unwrap() {
+        if m["type"] == "sysfs" {
+            *m = json!({"destination": "/sys", "type": "bind", "source": "/sys", "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]});
+        }
+    }
+}
+
+#[test]
+fn joining_a_user_namespace_makes_the_new_namespaces_inside_it() {
+    let mut owner = Bundle::new("userns-owner");
+    with_user_namespace(&mut owner);
+    owner.args(&["/bin/sleep", "300"]);
+    assert!(owner.hull(&["run", "-d", "userns-owner"]).status.success());
+    let pid = state_of(&owner)["pid"].as_i64().unwrap();
+    let userns = format!("/proc/{pid}/ns/user");
+    let userns_id = std::fs::read_link(&userns).unwrap().to_str().unwrap().to_string();
+
+    // runc's "userns join other container userns": new pid, network, ipc,
+    // uts and mount namespaces, owned by the joined user namespace, so
+    // that the hostname can be set and proc and sysfs mounted; an `idmap`
+    // bind without mappings takes the joined namespace's.
+    let mut b = Bundle::new("userns-joiner");
+    with_user_namespace(&mut b);
+    ns_path(&mut b, "user", &userns);
+    let obj = b.config["linux"].as_object_mut().unwrap();
+    obj.remove("uidMappings");
+    obj.remove("gidMappings");
+    b.config["hostname"] = json!("joiner");
+    let src = b.path().join("data");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::write(src.join("root-owned"), "x").unwrap();
+    bind(&mut b, &src, "/tmp/m", json!(["bind", "idmap"]));
+    b.args(&["/bin/sleep", "300"]);
+    let out = b.hull(&["run", "-d", "userns-joiner"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let script = "cat /proc/self/uid_map /proc/self/gid_map; hostname; readlink /proc/self/ns/user; \
+                  stat -c '%u %g' /tmp/m/root-owned; awk '$5 == \"/sys\"' /proc/self/mountinfo | grep -c ' - sysfs '";
+    let out = b.hull(&["exec", "userns-joiner", "/bin/sh", "-c", script]);
+    let lines: Vec<Vec<String>> =
+        stdout(&out).lines().map(|l| l.split_whitespace().map(String::from).collect()).collect();
+    assert_eq!(lines.len(), 6, "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(lines[0], ["0", "100000", "65536"]);
+    assert_eq!(lines[1], ["0", "100000", "65536"]);
+    assert_eq!(lines[2], ["joiner"]);
+    assert_eq!(lines[3], [userns_id.clone()]);
+    assert_eq!(lines[4], ["0", "0"], "idmap took the joined namespace's mapping");
+    assert_eq!(lines[5], ["1"], "sysfs mounted: {}", stdout(&out));
+    assert!(b.hull(&["delete", "-f", "userns-joiner"]).status.success());
+    b.assert_nothing_left();
+
+    // runc's "userns join external namespaces [wrong userns owner]": the
+    // joined network namespace belongs to the host, not to the joined user
+    // namespace; it is joined first, with the host's rights.
+    let netns = TestNetns::new("owner");
+    let netns_id = format!("net:[{}]", std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(netns.path()).unwrap()));
+    let mut b = Bundle::new("userns-wrong-owner");
+    with_user_namespace(&mut b);
+    ns_path(&mut b, "user", &userns);
+    ns_path(&mut b, "network", &netns.path());
+    let obj = b.config["linux"].as_object_mut().unwrap();
+    obj.remove("uidMappings");
+    obj.remove("gidMappings");
+    sysfs_from_the_host(&mut b);
+    b.args(&["/bin/sleep", "300"]);
+    let out = b.hull(&["run", "-d", "userns-wrong-owner"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = b.hull(&["exec", "userns-wrong-owner", "/bin/sh", "-c", "readlink /proc/self/ns/user; readlink /proc/self/ns/net"]);
+    assert_eq!(stdout(&out), format!("{userns_id}\n{netns_id}\n"), "{}", stderr(&out));
+    assert!(b.hull(&["delete", "-f", "userns-wrong-owner"]).status.success());
+    b.assert_nothing_left();
+
+    // A new user namespace next to a host-owned network namespace joined by
+    // path: joined before the user namespace is made.
+    let mut b = Bundle::new("new-userns-host-netns");
+    with_user_namespace(&mut b);
+    ns_path(&mut b, "network", &netns.path());
+    sysfs_from_the_host(&mut b);
+    b.args(&["/bin/sh", "-c", "readlink /proc/self/ns/net; cat /proc/self/uid_map"]);
+    let out = b.run_hull();
+    let text = stdout(&out);
+    assert!(text.starts_with(&format!("{netns_id}\n")), "{text}{}", stderr(&out));
+    assert!(text.contains("100000"), "{text}");
+    b.assert_nothing_left();
+    assert!(owner.hull(&["delete", "-f", "userns-owner"]).status.success());
+}

@@ -228,18 +228,25 @@ impl Runtime {
 
         let ns = linux.namespaces.clone().unwrap_or_default();
         let userns = namespaces::creates(&ns, NamespaceType::User);
+        let through_helper = namespaces::joins_before_creating(&ns);
         // The init joins its v1 cgroups itself (cheap, see join_v1_as_self)
-        // unless a new user namespace leaves it without the rights to.
-        let self_join = (!userns).then_some(&paths);
-        let unified_fd = paths.unified.as_deref().and_then(open_cgroup_dir);
-        let prep = ParentPrep::enter(&ns, linux.time_offsets.as_ref())?;
+        // unless a new user namespace leaves it without the rights to, or
+        // the helper that makes it joined them.
+        let self_join = (!userns && !through_helper).then_some(&paths);
         let flags = namespaces::clone_flags(&ns).bits() as u32 as u64;
-        let (forked, born_in_unified) = match sys::clone3_fork(flags, unified_fd.as_ref().map(|f| f.as_fd())) {
-            Ok(f) => (Ok(f), unified_fd.is_some()),
-            // Kernels or seccomp profiles without clone3: plain clone, then join by pid.
-            Err(_) => (sys::clone_fork(flags as i32), false),
+        let mut prep = None;
+        let (forked, born_in_unified) = if through_helper {
+            (clone_through_helper(&ns, linux.time_offsets.as_ref(), flags, &paths), true)
+        } else {
+            prep = Some(ParentPrep::enter(&ns, linux.time_offsets.as_ref())?);
+            let unified_fd = paths.unified.as_deref().and_then(open_cgroup_dir);
+            match sys::clone3_fork(flags, unified_fd.as_ref().map(|f| f.as_fd())) {
+                Ok(f) => (Ok(f), unified_fd.is_some()),
+                // Kernels or seccomp profiles without clone3: plain clone, then join by pid.
+                Err(_) => (sys::clone_fork(flags as i32).ctx("clone", "container init"), false),
+            }
         };
-        let pid = match forked.ctx("clone", "container init")? {
+        let pid = match forked? {
             Forked::Child => {
                 drop(parent_chan);
                 let cfg = InitConfig {
@@ -256,6 +263,7 @@ impl Runtime {
                     sources: &sources,
                     die_with_parent: opts.die_with_parent,
                     stdio: child_stdio.as_ref(),
+                    joined_by_helper: through_helper,
                 };
                 init::main(cfg, child_chan)
             }
@@ -263,14 +271,18 @@ impl Runtime {
         };
         cleanup.child = Some(pid);
         // Only the runtime goes back to its own namespaces; the init stays.
-        prep.restore()?;
+        if let Some(prep) = prep {
+            prep.restore()?;
+        }
         drop(child_chan);
         drop(dir_fd);
         drop(child_stdio);
 
         if userns {
             crate::idmap::write(pid, &linux.uid_mappings, &linux.gid_mappings)?;
-            hull_cgroups::add_pid_v1(&paths, pid)?;
+            if !through_helper {
+                hull_cgroups::add_pid_v1(&paths, pid)?;
+            }
         }
         if !born_in_unified {
             hull_cgroups::add_pid_unified(&paths, pid)?;
@@ -306,6 +318,54 @@ impl Runtime {
         }
         cleanup.disarm();
         Ok(Created { record, warnings, console, relay })
+    }
+}
+
+/// Makes the init through a short-lived helper (see
+/// `namespaces::joins_before_creating`): as host root it joins the
+/// container's cgroups, the pid namespace given by path (for its
+/// children), then every namespace given by path, the user namespace among
+/// them, and only then makes the time namespace and clones the init with
+/// the new ones, which the joined user namespace (or the new one) owns.
+/// The init is cloned with CLONE_PARENT: it is our child, as without the
+/// helper. Returns like a fork: `Child` in the init, the init's pid here.
+fn clone_through_helper(
+    ns: &[hull_spec::Namespace],
+    offsets: Option<&std::collections::BTreeMap<String, hull_spec::TimeOffset>>,
+    flags: u64,
+    paths: &hull_cgroups::CgroupPaths,
+) -> Result<Forked> {
+    let (report, report_child) = sync::pair().ctx("socketpair", "namespace helper")?;
+    let helper = match sys::clone_fork(0).ctx("clone", "namespace helper")? {
+        Forked::Parent(pid) => pid,
+        Forked::Child => {
+            drop(report);
+            let made = (|| -> Result<Forked> {
+                sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong).ctx("prctl", "PR_SET_PDEATHSIG")?;
+                hull_cgroups::join_v1_as_self(paths)?;
+                hull_cgroups::add_pid_unified(paths, 0)?;
+                namespaces::join_pid_for_children(ns)?;
+                namespaces::join_paths(ns)?;
+                namespaces::unshare_time_for_children(ns, offsets)?;
+                sys::clone_fork((flags | libc::CLONE_PARENT as u64) as i32).ctx("clone", "container init")
+            })();
+            let msg = match made {
+                Ok(Forked::Child) => return Ok(Forked::Child),
+                Ok(Forked::Parent(pid)) => Message::ExecPid { pid },
+                Err(e) => Message::Error(e.to_string()),
+            };
+            let _ = report_child.send(&msg);
+            // SAFETY: _exit ends only this helper.
+            unsafe { libc::_exit(0) }
+        }
+    };
+    drop(report_child);
+    let answer = report.recv();
+    let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(helper), None);
+    match answer {
+        Ok(Some(Message::ExecPid { pid })) => Ok(Forked::Parent(pid)),
+        Ok(Some(Message::Error(e))) => Err(RuntimeError::Init(e)),
+        _ => Err(RuntimeError::Init("the namespace helper died before making the init".into())),
     }
 }
 
