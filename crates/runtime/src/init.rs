@@ -49,6 +49,8 @@ pub struct InitConfig<'a> {
     /// A helper joined the namespaces given by path (and the cgroups)
     /// before cloning this init: see namespaces::joins_before_creating.
     pub joined_by_helper: bool,
+    /// Clear ONLCR on the terminal (see CreateOptions::clear_onlcr).
+    pub clear_onlcr: bool,
 }
 
 /// Runs the init; never returns.
@@ -200,7 +202,7 @@ fn setup(cfg: &InitConfig, chan: &Channel) -> Result<Exec> {
         }
     }
     if proc_.terminal == Some(true) {
-        attach_terminal(chan, &proc_, console)?;
+        attach_terminal(chan, &proc_, console, cfg.clear_onlcr)?;
     } else {
         // A session of its own, as with a terminal: never the caller's.
         nix::unistd::setsid().ctx("setsid", "container init")?;
@@ -273,8 +275,11 @@ fn enter_root(cfg: &InitConfig, linux: &hull_spec::Linux) -> Result<()> {
 
 /// Creates the pty in the container's devpts, sends the master to the
 /// runtime, and makes the slave our stdio and controlling terminal.
-fn attach_terminal(chan: &Channel, p: &hull_spec::Process, console: bool) -> Result<()> {
+fn attach_terminal(chan: &Channel, p: &hull_spec::Process, console: bool, clear_onlcr: bool) -> Result<()> {
     let (master, slave) = crate::terminal::open_pty(p.console_size)?;
+    if clear_onlcr {
+        crate::terminal::clear_onlcr(&slave)?;
+    }
     if console {
         crate::terminal::mount_console(&slave)?;
     }

@@ -19,6 +19,7 @@ mod init;
 pub mod mount_options;
 mod mount_source;
 pub mod namespaces;
+mod pidfd_socket;
 pub mod process;
 pub mod rootfs;
 pub mod sealed;

@@ -102,7 +102,8 @@ pub fn unshare_time_for_children(
 /// namespace must be joined while we still have the host's privileges.
 pub fn joins_before_creating(list: &[Namespace]) -> bool {
     let joins = |t: NamespaceType| list.iter().any(|n| n.typ == t && n.path.is_some());
-    let joins_others = list.iter().any(|n| n.path.is_some() && !matches!(n.typ, NamespaceType::User | NamespaceType::Pid));
+    let joins_others =
+        list.iter().any(|n| n.path.is_some() && !matches!(n.typ, NamespaceType::User | NamespaceType::Pid));
     let makes_others = !clone_flags(list).is_empty() || creates(list, NamespaceType::Time);
     (joins(NamespaceType::User) && makes_others) || (creates(list, NamespaceType::User) && joins_others)
 }

@@ -39,6 +39,8 @@ pub struct TenantConfig<'a> {
     /// joined by the runtime at the end of set-up, where the process then
     /// waits frozen until `resume`, instead of freezing half-way.
     pub late_cgroup_join: bool,
+    /// Clear ONLCR on the terminal (see ExecOptions::clear_onlcr).
+    pub clear_onlcr: bool,
 }
 
 /// Runs the exec child; never returns.
@@ -77,6 +79,9 @@ fn setup_and_exec(cfg: &TenantConfig, chan: &Channel) -> Result<std::convert::In
     }
     if cfg.process.terminal == Some(true) {
         let (master, slave) = crate::terminal::open_pty(cfg.process.console_size)?;
+        if cfg.clear_onlcr {
+            crate::terminal::clear_onlcr(&slave)?;
+        }
         chan.send_with_fd(&Message::ConsoleMaster, master.as_raw_fd()).ctx("send", "terminal master")?;
         drop(master);
         crate::terminal::make_controlling(&slave)?;

@@ -44,6 +44,15 @@ impl IntoOwned for nix::pty::PtyMaster {
     }
 }
 
+/// Clears ONLCR: the terminal passes `\n` through rather than writing
+/// `\r\n` (runc does this for the terminals it relays).
+pub fn clear_onlcr(fd: &OwnedFd) -> Result<()> {
+    use nix::sys::termios::{tcgetattr, tcsetattr, OutputFlags, SetArg};
+    let mut t = tcgetattr(fd).ctx("tcgetattr", "terminal")?;
+    t.output_flags.remove(OutputFlags::ONLCR);
+    tcsetattr(fd, SetArg::TCSANOW, &t).ctx("tcsetattr", "terminal")
+}
+
 /// Sets a terminal's window size.
 pub fn set_size(fd: RawFd, rows: u16, cols: u16) -> Result<()> {
     let ws = libc::winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };

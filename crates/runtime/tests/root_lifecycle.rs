@@ -778,3 +778,170 @@ fn exec_ignore_paused_and_update_cpu_burst() {
     assert!(b.hull(&["delete", "-f", &id]).status.success());
     b.assert_nothing_left();
 }
+
+/// The container's directory in the v1 hierarchy mounted at .../`controller`.
+fn v1_dir(b: &Bundle, controller: &str) -> std::path::PathBuf {
+    cgroup_dirs(&format!("{}/{}", cgroup_parent(&b.id), b.id))
+        .into_iter()
+        .find(|d| d.parent().and_then(|p| p.parent()).is_some_and(|m| m.ends_with(controller)))
+        .unwrap_or_else(|| panic!("no {controller} hierarchy"))
+}
+
+#[test]
+fn exec_into_sub_cgroups() {
+    let mut b = Bundle::new("exec-cgroup");
+    b.args(&["/bin/sleep", "300"]);
+    assert!(b.hull(&["run", "-d", "exec-cgroup"]).status.success());
+    // runc's "exec --cgroup sub-cgroups [v1]": what may not be joined.
+    let cases = [
+        ("..", "--cgroup: ..: bad sub cgroup path"),
+        ("../exec-cgroup-sibling", "bad sub cgroup path"),
+        ("cpu:../x", "bad sub cgroup path"),
+        ("nonexistent", "no such cgroup"),
+        ("memory:nonexistent", "no such cgroup"),
+        ("whaaat:/", "unknown controller whaaat"),
+    ];
+    for (value, needle) in cases {
+        let out = b.hull(&["exec", "--cgroup", value, "exec-cgroup", "/bin/true"]);
+        assert_eq!(out.status.code(), Some(255), "{value}: {}", stderr(&out));
+        assert!(stderr(&out).contains(needle), "{value}: {}", stderr(&out));
+    }
+    let own = format!("{}/exec-cgroup", cgroup_parent(&b.id));
+    let cgroup_lines = |out: &std::process::Output| -> Vec<String> {
+        stdout(out).lines().filter(|l| !l.contains("name=") && !l.starts_with("0::")).map(String::from).collect()
+    };
+    for args in [&["exec"][..], &["exec", "--cgroup", "/"][..]] {
+        let out = b.hull(&[args, &["exec-cgroup", "/bin/cat", "/proc/self/cgroup"]].concat());
+        let lines = cgroup_lines(&out);
+        assert!(!lines.is_empty() && lines.iter().all(|l| l.ends_with(&own)), "{args:?}: {lines:?}");
+    }
+    // cpu and cpuacct may be one hierarchy or two (as runc's test says).
+    let mem = v1_dir(&b, "memory").join("submem");
+    let mut subs = vec![mem.clone(), v1_dir(&b, "cpu").join("subcpu"), v1_dir(&b, "cpuacct").join("subcpu")];
+    subs.dedup();
+    for d in &subs {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let out = b.hull(&[
+        "exec",
+        "--cgroup",
+        "memory:submem",
+        "--cgroup",
+        "cpu,cpuacct:subcpu",
+        "exec-cgroup",
+        "/bin/cat",
+        "/proc/self/cgroup",
+    ]);
+    let lines = cgroup_lines(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(lines.iter().any(|l| l.contains(":memory:") && l.ends_with(&format!("{own}/submem"))), "{lines:?}");
+    assert!(lines.iter().any(|l| l.contains(":cpu") && l.ends_with(&format!("{own}/subcpu"))), "{lines:?}");
+    assert!(lines.iter().any(|l| l.contains(":pids:") && l.ends_with(&own)), "{lines:?}");
+    for d in &subs {
+        let _ = std::fs::remove_dir(d);
+    }
+    assert!(b.hull(&["delete", "-f", "exec-cgroup"]).status.success());
+    b.assert_nothing_left();
+}
+
+fn pidfd_kill(fd: &std::fs::File) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: a pidfd we received; no pointers beyond the null siginfo.
+    let r =
+        unsafe { libc::syscall(libc::SYS_pidfd_send_signal, fd.as_raw_fd(), libc::SIGKILL, std::ptr::null::<u8>(), 0) };
+    assert_eq!(r, 0, "pidfd_send_signal: {}", std::io::Error::last_os_error());
+}
+
+#[test]
+fn pidfd_socket_on_create_run_and_exec() {
+    let mut b = Bundle::new("pidfd");
+    b.args(&["/bin/sleep", "300"]);
+    let sock = b.path().join("pidfd.sock");
+    // A socket nobody listens on: refused before anything is made.
+    let out = b.hull(&["create", "--pidfd-socket", sock.to_str().unwrap(), "pidfd"]);
+    assert!(stderr(&out).contains("connect to pidfd socket"), "{}", stderr(&out));
+    b.assert_nothing_left();
+    for verb in [&["create"][..], &["run", "-d"][..]] {
+        let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+        let out = b.hull(&[verb, &["--pidfd-socket", sock.to_str().unwrap(), "pidfd"]].concat());
+        assert!(out.status.success(), "{verb:?}: {}", stderr(&out));
+        let (fd, name) = receive_fd(listener);
+        assert_eq!(name, b"pidfd");
+        pidfd_kill(&fd);
+        wait_status(&b, "stopped");
+        assert!(b.hull(&["delete", "pidfd"]).status.success());
+        std::fs::remove_file(&sock).unwrap();
+    }
+    assert!(b.hull(&["run", "-d", "pidfd"]).status.success());
+    let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let out = b.hull(&[
+        "exec",
+        "-d",
+        "--pidfd-socket",
+        sock.to_str().unwrap(),
+        "--pid-file",
+        "exec.pid",
+        "pidfd",
+        "/bin/sleep",
+        "301",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (fd, _) = receive_fd(listener);
+    let pid: i32 = std::fs::read_to_string(b.path().join("exec.pid")).unwrap().trim().parse().unwrap();
+    pidfd_kill(&fd);
+    for _ in 0..200 {
+        let gone = std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |s| s.contains(") Z "));
+        if gone {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    assert!(stat.is_empty() || stat.contains(") Z "), "exec'd process still runs: {stat}");
+    assert!(b.hull(&["delete", "-f", "pidfd"]).status.success());
+    b.assert_nothing_left();
+}
+
+#[test]
+fn a_relayed_terminal_clears_onlcr_and_a_console_socket_keeps_it() {
+    use std::io::Read;
+    let mut b = Bundle::new("onlcr");
+    b.config["process"]["terminal"] = json!(true);
+    // Foreground: the runtime relays the terminal, and clears ONLCR as runc
+    // does (runc then also needs its stdin to be a terminal; hull-runtime
+    // relays from whatever it has).
+    b.args(&["/bin/sh", "-c", "echo one; echo two"]);
+    let out = b.run_hull();
+    assert_eq!(stdout(&out), "one\ntwo\n", "{}", stderr(&out));
+    b.args(&["/bin/sleep", "300"]);
+    let sock = b.path().join("console.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let receiver = std::thread::spawn(move || receive_console(listener));
+    assert!(b.hull(&["run", "-d", "--console-socket", sock.to_str().unwrap(), "onlcr"]).status.success());
+    let _init_master = receiver.join().unwrap();
+    let out = b.hull(&["exec", "-t", "onlcr", "/bin/sh", "-c", "echo three; echo four"]);
+    assert_eq!(stdout(&out), "three\nfour\n", "{}", stderr(&out));
+    // With a console socket the receiver relays, and the line discipline
+    // stays as the kernel made it (runc does not touch it either).
+    std::fs::remove_file(&sock).unwrap();
+    let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let receiver = std::thread::spawn(move || receive_console(listener));
+    let out = b.hull(&[
+        "exec",
+        "-t",
+        "-d",
+        "--console-socket",
+        sock.to_str().unwrap(),
+        "onlcr",
+        "/bin/sh",
+        "-c",
+        "echo five; sleep 1",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (mut master, _) = receiver.join().unwrap();
+    let mut seen = vec![0u8; 64];
+    let n = master.read(&mut seen).unwrap();
+    assert_eq!(&seen[..n], b"five\r\n");
+    assert!(b.hull(&["delete", "-f", "onlcr"]).status.success());
+    b.assert_nothing_left();
+}

@@ -915,7 +915,13 @@ fn joining_a_user_namespace_makes_the_new_namespaces_inside_it() {
     b.args(&["/bin/sleep", "300"]);
     let out = b.hull(&["run", "-d", "userns-wrong-owner"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let out = b.hull(&["exec", "userns-wrong-owner", "/bin/sh", "-c", "readlink /proc/self/ns/user; readlink /proc/self/ns/net"]);
+    let out = b.hull(&[
+        "exec",
+        "userns-wrong-owner",
+        "/bin/sh",
+        "-c",
+        "readlink /proc/self/ns/user; readlink /proc/self/ns/net",
+    ]);
     assert_eq!(stdout(&out), format!("{userns_id}\n{netns_id}\n"), "{}", stderr(&out));
     assert!(b.hull(&["delete", "-f", "userns-wrong-owner"]).status.success());
     b.assert_nothing_left();

@@ -25,6 +25,9 @@ pub struct CreateFlags {
     /// Pass N more file descriptors (from 3) to the container.
     #[arg(long, default_value_t = 0)]
     preserve_fds: u32,
+    /// Unix socket to receive a pidfd of the container's init.
+    #[arg(long)]
+    pidfd_socket: Option<PathBuf>,
 }
 
 impl CreateFlags {
@@ -46,6 +49,9 @@ impl CreateFlags {
             listen_fds: super::socket_activation_fds(),
             attach_terminal,
             die_with_parent: false,
+            pidfd_socket: self.pidfd_socket.clone(),
+            // Set by the library's run when it relays the terminal itself.
+            clear_onlcr: false,
         }
     }
 }

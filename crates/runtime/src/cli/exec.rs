@@ -56,6 +56,12 @@ pub struct Args {
     /// Allow exec in a paused container (the process starts frozen).
     #[arg(long)]
     ignore_paused: bool,
+    /// Run in a sub-cgroup of the container's: PATH, or CONTROLLER[,CONTROLLER]:PATH; repeatable.
+    #[arg(long = "cgroup")]
+    sub_cgroups: Vec<String>,
+    /// Unix socket to receive a pidfd of the process.
+    #[arg(long)]
+    pidfd_socket: Option<PathBuf>,
 }
 
 fn parse_user(s: &str) -> anyhow::Result<(u32, Option<u32>)> {
@@ -101,6 +107,10 @@ pub fn run(rt: &hull_runtime::Runtime, a: Args) -> anyhow::Result<i32> {
         console_socket: a.console_socket.clone(),
         stdio: Default::default(),
         ignore_paused: a.ignore_paused,
+        sub_cgroups: a.sub_cgroups.clone(),
+        pidfd_socket: a.pidfd_socket.clone(),
+        // Relayed here, runc clears it (see ExecOptions::clear_onlcr).
+        clear_onlcr: !a.detach && a.console_socket.is_none(),
     };
     let code = rt.exec(&a.id, &opts)?;
     Ok(if a.detach { 0 } else { code })

@@ -39,6 +39,11 @@ pub struct CreateOptions {
     /// The container dies with the process that created it (a shim
     /// creating it in-process): its init keeps SIGKILL as parent-death signal.
     pub die_with_parent: bool,
+    /// Unix socket to send a pidfd of the init to (runc's --pidfd-socket).
+    pub pidfd_socket: Option<PathBuf>,
+    /// Clear ONLCR on the container's terminal, as runc does when it relays
+    /// the terminal itself: output lines end in `\n`, not `\r\n`.
+    pub clear_onlcr: bool,
 }
 
 /// A created container whose init is a child of this process.
@@ -128,6 +133,7 @@ impl Runtime {
             .collect();
         let rootfs = std::fs::canonicalize(&rootfs).ctx("resolve root.path", rootfs.display())?;
         let pid_file = opts.pid_file.as_ref().map(|p| absolute(p));
+        let pidfd_socket = opts.pidfd_socket.as_deref().map(crate::pidfd_socket::PidfdSocket::connect).transpose()?;
 
         if !self.root.exists() {
             std::fs::create_dir_all(&self.root).ctx("mkdir", self.root.display())?;
@@ -264,6 +270,7 @@ impl Runtime {
                     die_with_parent: opts.die_with_parent,
                     stdio: child_stdio.as_ref(),
                     joined_by_helper: through_helper,
+                    clear_onlcr: opts.clear_onlcr,
                 };
                 init::main(cfg, child_chan)
             }
@@ -313,6 +320,9 @@ impl Runtime {
         }
         let console = drive_init(&parent_chan, &config, &record, opts.console_socket.as_deref())?;
         dir.save(&record)?;
+        if let Some(sock) = &pidfd_socket {
+            sock.send(pid)?;
+        }
         if let Some(pf) = pid_file {
             crate::util::write_atomic(&pf, pid.to_string().as_bytes())?;
         }

@@ -32,6 +32,14 @@ pub struct ExecOptions {
     pub stdio: crate::stdio::ExecStdio,
     /// Allow a paused container (the process starts frozen, as in runc).
     pub ignore_paused: bool,
+    /// Sub-cgroups of the container's to run in, runc's `--cgroup`:
+    /// `PATH` for every hierarchy or `CONTROLLER[,CONTROLLER]:PATH`.
+    pub sub_cgroups: Vec<String>,
+    /// Unix socket to send a pidfd of the process to.
+    pub pidfd_socket: Option<PathBuf>,
+    /// Clear ONLCR on the process's terminal, as runc does when it relays
+    /// the terminal itself (without a console socket).
+    pub clear_onlcr: bool,
 }
 
 /// Flag-level overrides of the container's process, as runc's exec takes them.
@@ -125,7 +133,9 @@ impl Runtime {
         let seccomp = self.seccomp_filter(&spec_)?;
         let personality = spec_.linux.as_ref().and_then(|l| l.personality.as_ref()).map(|p| p.domain.clone());
         let (namespaces, pid_ns, userns) = container_namespaces(record.pid)?;
-        let unified_fd = record.cgroup_paths.unified.as_deref().and_then(super::container_create::open_cgroup_dir);
+        let cgroups = sub_cgroup_paths(&record.cgroup_paths, &opts.sub_cgroups)?;
+        let pidfd_socket = opts.pidfd_socket.as_deref().map(crate::pidfd_socket::PidfdSocket::connect).transpose()?;
+        let unified_fd = cgroups.unified.as_deref().and_then(super::container_create::open_cgroup_dir);
         let (child_stdio, relay) = match (terminal, opts.stdio, opts.detach) {
             (true, _, _) => (None, None),
             (false, crate::stdio::ExecStdio::Null, _) => (Some(ChildStdio::null()?), None),
@@ -161,7 +171,7 @@ impl Runtime {
                 drop(parent_chan);
                 let cfg = TenantConfig {
                     process: &opts.process,
-                    cgroups: &record.cgroup_paths,
+                    cgroups: &cgroups,
                     born_in_unified,
                     namespaces,
                     userns,
@@ -171,6 +181,7 @@ impl Runtime {
                     stdio: child_stdio.as_ref(),
                     personality: personality.as_deref(),
                     late_cgroup_join,
+                    clear_onlcr: opts.clear_onlcr,
                 };
                 tenant::main(cfg, child_chan)
             }
@@ -203,8 +214,8 @@ impl Runtime {
                     crate::seccomp::send_to_listener(seccomp, &record, &fd)?;
                 }
                 Some((Message::JoinCgroups, _)) => {
-                    hull_cgroups::add_pid_v1(&record.cgroup_paths, pid)?;
-                    hull_cgroups::add_pid_unified(&record.cgroup_paths, pid)?;
+                    hull_cgroups::add_pid_v1(&cgroups, pid)?;
+                    hull_cgroups::add_pid_unified(&cgroups, pid)?;
                     parent_chan.send(&Message::Go { pid }).ctx("send", "cgroup joined")?;
                     // It is frozen now, short of its execve: detached, it is
                     // started; attached, we wait for it across the resume.
@@ -219,6 +230,9 @@ impl Runtime {
                 Some((other, _)) => return Err(RuntimeError::Init(format!("unexpected message from exec: {other:?}"))),
                 None => break, // execve closed the channel
             }
+        }
+        if let Some(sock) = &pidfd_socket {
+            sock.send(pid)?;
         }
         if let Some(pf) = &opts.pid_file {
             crate::util::write_atomic(pf, pid.to_string().as_bytes())?;
@@ -260,4 +274,71 @@ fn container_namespaces(pid: i32) -> Result<(Vec<(NamespaceType, File)>, Option<
         return Err(spec("linux.namespaces", "the container has no mount namespace of its own to exec into"));
     }
     Ok((out, pid_ns, userns))
+}
+
+/// The cgroups an exec'd process joins: the container's, or the sub-cgroups
+/// `--cgroup` names (which must exist, and stay below the container's).
+fn sub_cgroup_paths(paths: &hull_cgroups::CgroupPaths, asked: &[String]) -> Result<hull_cgroups::CgroupPaths> {
+    let mut out = paths.clone();
+    for value in asked {
+        let (controllers, sub) = match value.split_once(':') {
+            Some((c, p)) => (Some(c.split(',').collect::<Vec<_>>()), p),
+            None => (None, value.as_str()),
+        };
+        let rel = below(sub).ok_or_else(|| spec("--cgroup", format!("{value}: bad sub cgroup path")))?;
+        let mut matched = false;
+        for ((hierarchy, dir), base) in out.v1.iter_mut().zip(&paths.v1) {
+            let names: Vec<&str> = hierarchy.split(',').collect();
+            if controllers.as_ref().is_none_or(|c| c.iter().any(|n| names.contains(n))) {
+                *dir = base.1.join(&rel);
+                matched = true;
+            }
+        }
+        if controllers.is_none() {
+            if let (Some(dir), Some(base)) = (out.unified.as_mut(), paths.unified.as_ref()) {
+                *dir = base.join(&rel);
+                matched = true;
+            }
+        }
+        if let Some(c) = controllers.as_ref().filter(|_| !matched) {
+            return Err(spec("--cgroup", format!("{value}: unknown controller {}", c.join(","))));
+        }
+        for dir in out.v1.iter().map(|(_, d)| d).chain(out.unified.iter()) {
+            if !dir.is_dir() {
+                return Err(spec("--cgroup", format!("{value}: {}: no such cgroup", dir.display())));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `sub` as a path relative to the container's cgroup, if it stays inside.
+fn below(sub: &str) -> Option<PathBuf> {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in sub.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            c => parts.push(c),
+        }
+    }
+    Some(parts.iter().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::below;
+    use std::path::PathBuf;
+
+    #[test]
+    fn sub_cgroup_paths_stay_below_the_container() {
+        assert_eq!(below("/"), Some(PathBuf::new()));
+        assert_eq!(below("foo"), Some(PathBuf::from("foo")));
+        assert_eq!(below("/a/../b/./c"), Some(PathBuf::from("b/c")));
+        assert_eq!(below(".."), None);
+        assert_eq!(below("../sibling"), None);
+        assert_eq!(below("a/../../b"), None);
+    }
 }

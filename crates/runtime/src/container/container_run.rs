@@ -32,7 +32,10 @@ pub(super) const FORWARDED: &[Signal] = &[
 impl Runtime {
     /// Runs a container. `keep` leaves a foreground container's state behind.
     pub fn run(&self, opts: &CreateOptions, detach: bool, keep: bool) -> Result<(RunOutcome, Vec<String>)> {
-        let opts = CreateOptions { attach_terminal: !detach, ..opts.clone() };
+        // In the foreground the terminal is relayed here, and then runc
+        // clears ONLCR; a console socket's receiver decides for itself.
+        let relayed = !detach && opts.console_socket.is_none();
+        let opts = CreateOptions { attach_terminal: !detach, clear_onlcr: relayed, ..opts.clone() };
         let opts = &opts;
         let created = self.create(opts)?;
         let mut warnings = created.warnings;
