@@ -893,7 +893,7 @@ fn joining_a_user_namespace_makes_the_new_namespaces_inside_it() {
     assert_eq!(lines[0], ["0", "100000", "65536"]);
     assert_eq!(lines[1], ["0", "100000", "65536"]);
     assert_eq!(lines[2], ["joiner"]);
-    assert_eq!(lines[3], [userns_id.clone()]);
+    assert_eq!(lines[3], std::slice::from_ref(&userns_id));
     assert_eq!(lines[4], ["0", "0"], "idmap took the joined namespace's mapping");
     assert_eq!(lines[5], ["1"], "sysfs mounted: {}", stdout(&out));
     assert!(b.hull(&["delete", "-f", "userns-joiner"]).status.success());
