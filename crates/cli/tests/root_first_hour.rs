@@ -624,3 +624,244 @@ fn inspect_config_is_merged_with_the_images() {
     assert_eq!(v[0]["HostConfig"]["MemorySwap"], 2 * 64 * 1024 * 1024);
     e.ok(&["rm", "merged"]);
 }
+
+/// A file of the container's cgroup in one v1 hierarchy, read on the host.
+fn cgroup_file(e: &Env, id: &str, controller: &str, file: &str) -> String {
+    let path = format!("/sys/fs/cgroup/{controller}/{}/{id}/{file}", e.parent);
+    std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{path}: {err}")).trim().to_string()
+}
+
+#[test]
+fn resource_flags_reach_the_cgroup() {
+    let e = Env::new();
+    let id = e.ok(&[
+        "run",
+        "-d",
+        "--network",
+        "none",
+        "--memory",
+        "64m",
+        "--memory-reservation",
+        "32m",
+        "--oom-kill-disable",
+        "--cpu-period",
+        "50000",
+        "--cpu-quota",
+        "25000",
+        "--cpuset-mems",
+        "0",
+        "--blkio-weight",
+        "300",
+        "--device-read-bps",
+        "/dev/loop0:1mb",
+        "--device-write-bps",
+        "/dev/loop0:2mb",
+        IMG,
+        "sleep",
+        "300",
+    ]);
+    assert_eq!(cgroup_file(&e, &id, "memory", "memory.soft_limit_in_bytes"), (32u64 << 20).to_string());
+    assert!(cgroup_file(&e, &id, "memory", "memory.oom_control").contains("oom_kill_disable 1"));
+    assert_eq!(cgroup_file(&e, &id, "cpu", "cpu.cfs_period_us"), "50000");
+    assert_eq!(cgroup_file(&e, &id, "cpu", "cpu.cfs_quota_us"), "25000");
+    assert_eq!(cgroup_file(&e, &id, "cpuset", "cpuset.mems"), "0");
+    assert_eq!(cgroup_file(&e, &id, "blkio", "blkio.throttle.read_bps_device"), "7:0 1048576");
+    assert_eq!(cgroup_file(&e, &id, "blkio", "blkio.throttle.write_bps_device"), "7:0 2097152");
+    // docker's HostConfig names for them.
+    let host = e.ok(&[
+        "inspect", "-f",
+        "{{.HostConfig.MemoryReservation}} {{.HostConfig.OomKillDisable}} {{.HostConfig.CpuPeriod}} {{.HostConfig.CpuQuota}} {{.HostConfig.CpusetMems}}",
+        &id,
+    ]);
+    assert_eq!(host, format!("{} true 50000 25000 0", 32u64 << 20));
+    e.ok(&["rm", "-f", &id]);
+    // Bad values: docker's words, exit 125, nothing created.
+    for (args, needle) in [
+        (vec!["--memory", "32m", "--memory-reservation", "64m"], "can not be less than memory reservation limit"),
+        (vec!["--cpus", "1", "--cpu-period", "50000"], "cannot both be set"),
+        (vec!["--cpu-period", "100"], "CPU cfs period can not be less than 1ms"),
+        (vec!["--cpu-quota", "10"], "CPU cfs quota can not be less than 1ms"),
+        (vec!["--blkio-weight", "5"], "range is 10 to 1000"),
+        (vec!["--device-read-bps", "/dev/null:1mb"], "/dev/null: not a block device"),
+        (vec!["--device-write-bps", "loop0:1mb"], "want DEVICE:RATE"),
+    ] {
+        let out = e.run(&[&["run", "--rm", "--network", "none"][..], &args, &[IMG, "true"]].concat());
+        assert_eq!(out.status.code(), Some(125), "{args:?}: {}", stderr_of(&out));
+        assert!(stderr_of(&out).contains(needle), "{args:?}: {}", stderr_of(&out));
+    }
+    assert!(e.leaks().is_empty(), "{:?}", e.leaks());
+}
+
+#[test]
+fn pid_ipc_and_uts_namespaces_shared_as_docker_shares_them() {
+    let e = Env::new();
+    e.ok(&["run", "-d", "--network", "none", "--name", "first", "--ipc", "shareable", IMG, "sleep", "300"]);
+    e.ok(&["run", "-d", "--network", "none", "--name", "private", IMG, "sleep", "300"]);
+    // --pid container:first: its sleep is pid 1 here.
+    assert_eq!(
+        e.ok(&["run", "--rm", "--network", "none", "--pid", "container:first", IMG, "cat", "/proc/1/comm"]),
+        "sleep"
+    );
+    // --pid host: the host's processes, this test among them.
+    let me = std::process::id().to_string();
+    let out = e.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--pid",
+        "host",
+        IMG,
+        "sh",
+        "-c",
+        &format!("test -d /proc/{me} && echo seen"),
+    ]);
+    assert_eq!(out, "seen");
+    // --ipc container:first: the same IPC namespace and /dev/shm (docker's
+    // way: a shareable container's /dev/shm is a tmpfs on the host).
+    e.ok(&["exec", "first", "sh", "-c", "echo shared > /dev/shm/mark"]);
+    let first_ipc = e.ok(&["exec", "first", "readlink", "/proc/self/ns/ipc"]);
+    let out = e.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--ipc",
+        "container:first",
+        IMG,
+        "sh",
+        "-c",
+        "readlink /proc/self/ns/ipc; cat /dev/shm/mark",
+    ]);
+    assert_eq!(out, format!("{first_ipc}\nshared"));
+    // --ipc none: no /dev/shm at all; --ipc host: the host's.
+    let out = e.run(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--ipc",
+        "none",
+        IMG,
+        "sh",
+        "-c",
+        "grep -c ' /dev/shm ' /proc/self/mountinfo",
+    ]);
+    assert_eq!(text(&out.stdout).trim(), "0");
+    let mark = format!("/dev/shm/hull-test-{me}");
+    let out = e.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--ipc",
+        "host",
+        IMG,
+        "sh",
+        "-c",
+        &format!("echo host > {mark}; readlink /proc/self/ns/ipc"),
+    ]);
+    assert_eq!(std::fs::read_to_string(&mark).unwrap_or_default(), "host\n");
+    let _ = std::fs::remove_file(&mark);
+    assert_eq!(out, std::fs::read_link("/proc/self/ns/ipc").unwrap().to_str().unwrap());
+    // --uts host: the host's names, HOSTNAME too; --domainname in its own.
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap().trim().to_string();
+    let out = e.ok(&["run", "--rm", "--network", "none", "--uts", "host", IMG, "sh", "-c", "hostname; echo $HOSTNAME"]);
+    assert_eq!(out, format!("{host}\n{host}"));
+    assert_eq!(
+        e.ok(&[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--domainname",
+            "example.org",
+            IMG,
+            "cat",
+            "/proc/sys/kernel/domainname"
+        ]),
+        "example.org"
+    );
+    // Bad modes and conflicts: exit 125, nothing made.
+    for (args, needle) in [
+        (vec!["--pid", "sideways"], "invalid PID mode: sideways"),
+        (vec!["--ipc", "container:"], "invalid IPC mode: container:"),
+        (vec!["--uts", "container:first"], "invalid UTS mode: container:first"),
+        (vec!["--uts", "host", "-h", "name"], "conflicting options: hostname and the UTS mode"),
+        (vec!["--pid", "container:nosuch"], "nosuch"),
+        (vec!["--ipc", "container:private"], "its IPC is not shareable"),
+    ] {
+        let out = e.run(&[&["run", "--rm", "--network", "none"][..], &args, &[IMG, "true"]].concat());
+        assert_eq!(out.status.code(), Some(125), "{args:?}: {}", stderr_of(&out));
+        assert!(stderr_of(&out).contains(needle), "{args:?}: {}", stderr_of(&out));
+    }
+    e.ok(&["stop", "-t", "0", "first"]);
+    let out = e.run(&["run", "--rm", "--network", "none", "--ipc", "container:first", IMG, "true"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(stderr_of(&out).contains("it is not running"), "{}", stderr_of(&out));
+    e.ok(&["rm", "first"]);
+    e.ok(&["rm", "-f", "private"]);
+    assert!(e.leaks().is_empty(), "{:?}", e.leaks());
+}
+
+#[test]
+fn cidfile_label_file_expose_platform_and_log_drivers() {
+    let e = Env::new();
+    let dir = e.root.parent().unwrap().to_path_buf();
+    let cid = dir.join("cid");
+    let labels = dir.join("labels");
+    std::fs::write(&labels, "# team labels\nteam=db\ntier=back\n").unwrap();
+    let id = e.ok(&[
+        "run",
+        "-d",
+        "--network",
+        "none",
+        "--cidfile",
+        cid.to_str().unwrap(),
+        "--label-file",
+        labels.to_str().unwrap(),
+        "-l",
+        "tier=front",
+        "--expose",
+        "7000-7001/udp",
+        "--platform",
+        "linux/amd64",
+        "--log-driver",
+        "none",
+        IMG,
+        "sh",
+        "-c",
+        "echo said; sleep 300",
+    ]);
+    assert_eq!(std::fs::read_to_string(&cid).unwrap(), id);
+    assert_eq!(e.ok(&["inspect", "-f", "{{.Config.Labels.team}} {{.Config.Labels.tier}}", &id]), "db front");
+    let exposed = e.ok(&["inspect", "-f", "{{json .Config.ExposedPorts}}", &id]);
+    assert!(exposed.contains("\"7000/udp\"") && exposed.contains("\"7001/udp\""), "{exposed}");
+    assert_eq!(e.ok(&["inspect", "-f", "{{.HostConfig.LogConfig.Type}}", &id]), "none");
+    // `none` keeps nothing, and logs says so as docker does.
+    let out = e.run(&["logs", &id]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr_of(&out).contains("configured logging driver does not support reading"), "{}", stderr_of(&out));
+    // A second run with the same cidfile is refused before anything is made.
+    let out = e.run(&["run", "-d", "--network", "none", "--cidfile", cid.to_str().unwrap(), IMG, "true"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(stderr_of(&out).contains("Container ID file found"), "{}", stderr_of(&out));
+    e.ok(&["rm", "-f", &id]);
+    // `local` is read back by logs.
+    let id = e.ok(&["run", "-d", "--network", "none", "--log-driver", "local", IMG, "echo", "kept"]);
+    e.ok(&["wait", &id]);
+    assert_eq!(e.ok(&["logs", &id]), "kept");
+    e.ok(&["rm", &id]);
+    for (args, needle) in [
+        (vec!["--platform", "linux/arm64"], "platform linux/arm64"),
+        (vec!["--log-driver", "syslog"], "invalid --log-driver \"syslog\""),
+        (vec!["--log-driver", "none", "--log-opt", "max-size=1m"], "takes no --log-opt"),
+        (vec!["--expose", "0"], "invalid --expose"),
+        (vec!["--label-file", "/nonexistent"], "open --label-file /nonexistent"),
+    ] {
+        let out = e.run(&[&["run", "--rm", "--network", "none"][..], &args, &[IMG, "true"]].concat());
+        assert_eq!(out.status.code(), Some(125), "{args:?}: {}", stderr_of(&out));
+        assert!(stderr_of(&out).contains(needle), "{args:?}: {}", stderr_of(&out));
+    }
+    assert!(e.leaks().is_empty(), "{:?}", e.leaks());
+}

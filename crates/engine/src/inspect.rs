@@ -84,7 +84,18 @@ impl Engine {
                 "CgroupParent": cfg.cgroup_parent.clone().unwrap_or_default(),
                 "Sysctls": cfg.sysctls,
                 "Ulimits": cfg.ulimits.iter().map(|u| json!({"Name": u.name, "Soft": u.soft, "Hard": u.hard})).collect::<Vec<_>>(),
-                "LogConfig": {"Type": "json-file", "Config": log_config(cfg)},
+                "LogConfig": {"Type": if cfg.log_driver.is_empty() { "json-file" } else { &cfg.log_driver }, "Config": log_config(cfg)},
+                "PidMode": cfg.pid_mode,
+                "IpcMode": if cfg.ipc_mode.is_empty() { "private" } else { &cfg.ipc_mode },
+                "UTSMode": cfg.uts_mode,
+                "MemoryReservation": cfg.limits.memory_reservation.unwrap_or(0),
+                "OomKillDisable": cfg.limits.oom_kill_disable,
+                "CpuPeriod": cfg.limits.cpu_period.unwrap_or(0),
+                "CpuQuota": cfg.limits.cpu_quota.unwrap_or(0),
+                "CpusetMems": cfg.limits.cpuset_mems.clone().unwrap_or_default(),
+                "BlkioWeight": cfg.limits.blkio_weight.unwrap_or(0),
+                "BlkioDeviceReadBps": cfg.limits.device_read_bps.iter().map(|r| json!({"Path": r.path, "Rate": r.rate})).collect::<Vec<_>>(),
+                "BlkioDeviceWriteBps": cfg.limits.device_write_bps.iter().map(|r| json!({"Path": r.path, "Rate": r.rate})).collect::<Vec<_>>(),
             },
             "Mounts": mounts,
             "Config": self.merged_config(c),
@@ -108,13 +119,14 @@ impl Engine {
         let mut labels = image.labels.clone().unwrap_or_default();
         labels.extend(cfg.labels.clone());
         let mut exposed = image.exposed_ports.clone().unwrap_or_default();
-        for p in &cfg.ports {
-            exposed.entry(p.key()).or_insert_with(|| json!({}));
+        for key in cfg.ports.iter().map(|p| p.key()).chain(cfg.expose.iter().cloned()) {
+            exposed.entry(key).or_insert_with(|| json!({}));
         }
         let entrypoint = cfg.entrypoint.clone().or(image.entrypoint.clone());
         let cmd = cfg.cmd.clone().or(if cfg.entrypoint.is_some() { None } else { image.cmd.clone() });
         json!({
             "Hostname": crate::oci::hostname_of(cfg, &c.id),
+            "Domainname": cfg.domainname.clone().unwrap_or_default(),
             "User": cfg.user.clone().or(image.user.clone()).unwrap_or_default(),
             "Tty": cfg.tty,
             "OpenStdin": cfg.stdin,

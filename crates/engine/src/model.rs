@@ -93,6 +93,7 @@ pub struct Ulimit {
 
 /// cgroup limits.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Limits {
     /// Memory limit in bytes.
     pub memory: Option<i64>,
@@ -108,6 +109,31 @@ pub struct Limits {
     pub pids_limit: Option<i64>,
     /// /dev/shm size in bytes.
     pub shm_size: Option<i64>,
+    /// `--memory-reservation`: the soft limit, in bytes.
+    pub memory_reservation: Option<i64>,
+    /// `--oom-kill-disable`.
+    pub oom_kill_disable: bool,
+    /// `--cpu-period`, in microseconds.
+    pub cpu_period: Option<u64>,
+    /// `--cpu-quota`, in microseconds per period.
+    pub cpu_quota: Option<i64>,
+    /// `--cpuset-mems`: allowed memory nodes.
+    pub cpuset_mems: Option<String>,
+    /// `--blkio-weight` (10 to 1000).
+    pub blkio_weight: Option<u16>,
+    /// `--device-read-bps`.
+    pub device_read_bps: Vec<DeviceRate>,
+    /// `--device-write-bps`.
+    pub device_write_bps: Vec<DeviceRate>,
+}
+
+/// A per-device I/O rate: `--device-read-bps /dev/sda:1mb`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceRate {
+    /// The host's device node.
+    pub path: String,
+    /// Bytes per second.
+    pub rate: u64,
 }
 
 /// Which seccomp filter the container gets.
@@ -125,6 +151,7 @@ pub enum SeccompChoice {
 
 /// Everything fixed when the container is created.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ContainerConfig {
     /// The image as the user named it.
     pub image: String,
@@ -218,6 +245,18 @@ pub struct ContainerConfig {
     /// The command it runs (entrypoint and cmd, resolved at create).
     #[serde(default)]
     pub command: Vec<String>,
+    /// `--pid`: "" (its own), `host`, or `container:NAME`.
+    pub pid_mode: String,
+    /// `--ipc`: "" or `private`/`shareable` (its own), `none`, `host`, or `container:NAME`.
+    pub ipc_mode: String,
+    /// `--uts`: "" (its own) or `host`.
+    pub uts_mode: String,
+    /// `--domainname`.
+    pub domainname: Option<String>,
+    /// `--expose`: more ports it listens on (`80/tcp`), published by `-P`.
+    pub expose: Vec<String>,
+    /// `--log-driver`: `json-file` (or "", the default), `local`, or `none`.
+    pub log_driver: String,
 }
 
 /// Everything the lifecycle changes.

@@ -130,6 +130,24 @@ pub struct EtcFiles<'a> {
     /// The network namespace to join (None: the host's when the mode is
     /// `host`, else a new one).
     pub netns: Option<&'a Path>,
+    /// `--pid`, `--ipc`, `--uts` other than a namespace of its own: the
+    /// host's (None) or one to join.
+    pub shared: &'a [(NamespaceType, Option<std::path::PathBuf>)],
+    /// Where /dev/shm comes from with `--ipc host|container:`; `--ipc none`
+    /// has none at all.
+    pub shm: ShmSource,
+}
+
+/// The container's /dev/shm.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ShmSource {
+    /// A tmpfs of its own.
+    #[default]
+    Own,
+    /// None (`--ipc none`).
+    None,
+    /// This directory bound (the host's, or another container's).
+    Bind(std::path::PathBuf),
 }
 
 /// A `--group-add` group: a number, or a name in the image's /etc/group
@@ -149,7 +167,7 @@ pub(crate) fn hostname_of(cfg: &ContainerConfig, id: &str) -> String {
     if let Some(h) = &cfg.hostname {
         return h.clone();
     }
-    if cfg.network == "host" {
+    if cfg.network == "host" || cfg.uts_mode == "host" {
         if let Ok(h) = std::fs::read_to_string("/proc/sys/kernel/hostname") {
             return h.trim().to_string();
         }
@@ -217,6 +235,21 @@ pub fn build(
             opts.push(format!("size={size}"));
         }
     }
+    match &etc.shm {
+        ShmSource::Own => {}
+        ShmSource::None => mounts.retain(|m| m.destination != Path::new("/dev/shm")),
+        ShmSource::Bind(dir) => {
+            for m in mounts.iter_mut().filter(|m| m.destination == Path::new("/dev/shm")) {
+                *m = Mount {
+                    destination: "/dev/shm".into(),
+                    typ: Some("bind".into()),
+                    source: Some(dir.clone()),
+                    options: Some(["rbind", "nosuid", "noexec", "nodev"].iter().map(|s| s.to_string()).collect()),
+                    ..Default::default()
+                };
+            }
+        }
+    }
     let bind = |src: &Path, dst: &str, ro: bool| Mount {
         destination: dst.into(),
         typ: Some("bind".into()),
@@ -274,6 +307,21 @@ pub fn build(
             None => {}
         }
     }
+    if let Some(ns) = linux.namespaces.as_mut() {
+        for (typ, choice) in etc.shared {
+            match choice {
+                None => ns.retain(|n| n.typ != *typ),
+                Some(path) => ns.iter_mut().filter(|n| n.typ == *typ).for_each(|n| n.path = Some(path.clone())),
+            }
+        }
+    }
+    if cfg.uts_mode == "host" {
+        // The host's UTS namespace: its names are not ours to set.
+        spec.hostname = None;
+    } else {
+        spec.domainname = cfg.domainname.clone();
+    }
+    let linux = spec.linux.get_or_insert_with(Default::default);
     linux.cgroups_path = Some(format!("{}/{id}", cfg.cgroup_parent.as_deref().unwrap_or("/hull")).into());
     linux.sysctl = Some(cfg.sysctls.clone()).filter(|s| !s.is_empty());
     let res = linux.resources.get_or_insert_with(Default::default);
@@ -288,14 +336,29 @@ pub fn build(
             _ => None,
         };
     }
-    if l.nano_cpus.is_some() || l.cpu_shares.is_some() || l.cpuset_cpus.is_some() {
+    if l.memory_reservation.is_some() || l.oom_kill_disable {
+        let mem = res.memory.get_or_insert_with(Default::default);
+        mem.reservation = l.memory_reservation;
+        mem.disable_oom_killer = l.oom_kill_disable.then_some(true);
+    }
+    let any_cpu = l.nano_cpus.is_some() || l.cpu_shares.is_some() || l.cpuset_cpus.is_some();
+    if any_cpu || l.cpu_period.is_some() || l.cpu_quota.is_some() || l.cpuset_mems.is_some() {
         let cpu = res.cpu.get_or_insert_with(Default::default);
         if let Some(n) = l.nano_cpus {
             cpu.period = Some(100_000);
             cpu.quota = Some(n / 10_000);
         }
+        cpu.period = l.cpu_period.or(cpu.period);
+        cpu.quota = l.cpu_quota.or(cpu.quota);
         cpu.shares = l.cpu_shares;
         cpu.cpus = l.cpuset_cpus.clone();
+        cpu.mems = l.cpuset_mems.clone();
+    }
+    if l.blkio_weight.is_some() || !l.device_read_bps.is_empty() || !l.device_write_bps.is_empty() {
+        let io = res.block_io.get_or_insert_with(Default::default);
+        io.weight = l.blkio_weight;
+        io.throttle_read_bps_device = throttle(&l.device_read_bps, "--device-read-bps")?;
+        io.throttle_write_bps_device = throttle(&l.device_write_bps, "--device-write-bps")?;
     }
     if let Some(p) = l.pids_limit.filter(|p| *p != 0) {
         res.pids = Some(hull_spec::Pids { limit: p });
@@ -317,6 +380,25 @@ pub fn build(
         }
     };
     Ok(spec)
+}
+
+/// `--device-read-bps` and friends: the host device's numbers, which must
+/// be a block device.
+fn throttle(rates: &[crate::model::DeviceRate], flag: &str) -> Result<Option<Vec<hull_spec::ThrottleDevice>>> {
+    if rates.is_empty() {
+        return Ok(None);
+    }
+    let mut out = Vec::new();
+    for r in rates {
+        let st = nix::sys::stat::stat(r.path.as_str())
+            .map_err(|e| EngineError::Invalid(format!("invalid {flag} {}: {e}", r.path)))?;
+        if st.st_mode & libc::S_IFMT != libc::S_IFBLK {
+            return Err(EngineError::Invalid(format!("invalid {flag} {}: not a block device", r.path)));
+        }
+        let (major, minor) = (nix::sys::stat::major(st.st_rdev), nix::sys::stat::minor(st.st_rdev));
+        out.push(hull_spec::ThrottleDevice { major: major as i64, minor: minor as i64, rate: r.rate });
+    }
+    Ok(Some(out))
 }
 
 /// Where `--init` puts the init in the container, as docker does.

@@ -1,6 +1,7 @@
 //! The container's log in docker's json-file format: one JSON object per
 //! line (`log`, `stream`, `time`), rotated by size into `<path>.1` ...
-//! `<path>.<max_files-1>`.
+//! `<path>.<max_files-1>`. An empty path is docker's `none` driver: the
+//! output is relayed to attached clients and kept nowhere.
 
 use hull_shim::config::{now_rfc3339, LogConfig};
 use std::fs::{File, OpenOptions};
@@ -11,15 +12,18 @@ const MAX_PARTIAL: usize = 16 * 1024;
 
 pub struct Logger {
     cfg: LogConfig,
-    file: File,
+    file: Option<File>,
     size: u64,
     partial: [Vec<u8>; 2],
 }
 
-fn open(cfg: &LogConfig) -> std::io::Result<(File, u64)> {
+fn open(cfg: &LogConfig) -> std::io::Result<(Option<File>, u64)> {
+    if cfg.path.as_os_str().is_empty() {
+        return Ok((None, 0));
+    }
     let file = OpenOptions::new().create(true).append(true).open(&cfg.path)?;
     let size = file.metadata()?.len();
-    Ok((file, size))
+    Ok((Some(file), size))
 }
 
 impl Logger {
@@ -57,6 +61,9 @@ impl Logger {
     }
 
     fn entry(&mut self, stream: u8, line: &[u8]) {
+        if self.file.is_none() {
+            return;
+        }
         let name = if stream == 2 { "stderr" } else { "stdout" };
         let obj = serde_json::json!({ "log": String::from_utf8_lossy(line), "stream": name, "time": now_rfc3339() });
         let mut out = obj.to_string().into_bytes();
@@ -66,7 +73,8 @@ impl Logger {
                 eprintln!("hull-shim: rotate {}: {e}", self.cfg.path.display());
             }
         }
-        match self.file.write_all(&out) {
+        let Some(file) = self.file.as_mut() else { return };
+        match file.write_all(&out) {
             Ok(()) => self.size += out.len() as u64,
             Err(e) => eprintln!("hull-shim: write {}: {e}", self.cfg.path.display()),
         }
@@ -80,7 +88,9 @@ impl Logger {
             std::path::PathBuf::from(p)
         };
         if keep == 1 {
-            self.file.set_len(0)?;
+            if let Some(f) = &self.file {
+                f.set_len(0)?;
+            }
             self.size = 0;
             return Ok(());
         }

@@ -146,6 +146,57 @@ pub struct ContainerFlags {
     /// Log driver options (max-size=, max-file=).
     #[arg(long = "log-opt")]
     pub log_opt: Vec<String>,
+    /// Logging driver: json-file, local or none.
+    #[arg(long = "log-driver")]
+    pub log_driver: Option<String>,
+    /// PID namespace: host or container:NAME.
+    #[arg(long)]
+    pub pid: Option<String>,
+    /// IPC namespace: private, shareable, none, host or container:NAME.
+    #[arg(long)]
+    pub ipc: Option<String>,
+    /// UTS namespace: host.
+    #[arg(long)]
+    pub uts: Option<String>,
+    /// Container NIS domain name.
+    #[arg(long)]
+    pub domainname: Option<String>,
+    /// Expose a port or a range of ports (published by -P).
+    #[arg(long)]
+    pub expose: Vec<String>,
+    /// Read in a line delimited file of labels.
+    #[arg(long = "label-file")]
+    pub label_file: Vec<String>,
+    /// Memory soft limit.
+    #[arg(long = "memory-reservation")]
+    pub memory_reservation: Option<String>,
+    /// Disable OOM Killer.
+    #[arg(long = "oom-kill-disable")]
+    pub oom_kill_disable: bool,
+    /// Limit CPU CFS (Completely Fair Scheduler) period.
+    #[arg(long = "cpu-period")]
+    pub cpu_period: Option<u64>,
+    /// Limit CPU CFS (Completely Fair Scheduler) quota.
+    #[arg(long = "cpu-quota", allow_hyphen_values = true)]
+    pub cpu_quota: Option<i64>,
+    /// MEMs in which to allow execution (0-3, 0,1).
+    #[arg(long = "cpuset-mems")]
+    pub cpuset_mems: Option<String>,
+    /// Block IO (relative weight), between 10 and 1000.
+    #[arg(long = "blkio-weight")]
+    pub blkio_weight: Option<u16>,
+    /// Limit read rate (bytes per second) from a device (DEVICE:RATE).
+    #[arg(long = "device-read-bps")]
+    pub device_read_bps: Vec<String>,
+    /// Limit write rate (bytes per second) to a device (DEVICE:RATE).
+    #[arg(long = "device-write-bps")]
+    pub device_write_bps: Vec<String>,
+    /// Write the container ID to the file.
+    #[arg(long)]
+    pub cidfile: Option<String>,
+    /// Set platform if server is multi-platform capable.
+    #[arg(long)]
+    pub platform: Option<String>,
     /// Print help.
     #[arg(long, action = clap::ArgAction::Help)]
     pub help: Option<bool>,
@@ -154,6 +205,21 @@ pub struct ContainerFlags {
 /// `-l KEY=value` (or a bare KEY, empty value) as docker takes labels.
 pub fn labels(given: &[String]) -> BTreeMap<String, String> {
     given.iter().map(|l| l.split_once('=').map_or((l.clone(), String::new()), |(k, v)| (k.into(), v.into()))).collect()
+}
+
+/// `--device-read-bps DEVICE:RATE` (RATE with docker's size suffixes).
+fn rates(flag: &str, given: &[String]) -> anyhow::Result<Vec<hull_engine::model::DeviceRate>> {
+    given
+        .iter()
+        .map(|g| {
+            let (path, rate) = g
+                .rsplit_once(':')
+                .filter(|(p, _)| p.starts_with('/'))
+                .ok_or_else(|| anyhow::anyhow!("invalid {flag} {g:?}: want DEVICE:RATE"))?;
+            let rate = units::parse_bytes(flag, rate)?;
+            Ok(hull_engine::model::DeviceRate { path: path.to_string(), rate: rate as u64 })
+        })
+        .collect()
 }
 
 /// `KEY=value`, with the flag named in the error.
@@ -195,7 +261,16 @@ impl ContainerFlags {
                 ),
             };
         }
-        let mut log = (0u64, 1u32);
+        let log_driver = self.log_driver.as_deref().unwrap_or("json-file");
+        // docker's `local` driver keeps 5 files of 20 MB by default (Hull
+        // writes them in the json-file format).
+        let mut log = if log_driver == "local" { (20u64 << 20, 5u32) } else { (0u64, 1u32) };
+        match log_driver {
+            "json-file" | "local" => {}
+            "none" if self.log_opt.is_empty() => {}
+            "none" => anyhow::bail!("the none logging driver takes no --log-opt"),
+            other => anyhow::bail!("invalid --log-driver {other:?}: Hull has json-file, local and none"),
+        }
         for o in &self.log_opt {
             match key_value("--log-opt", o)? {
                 (k, v) if k == "max-size" => log.0 = units::parse_bytes("--log-opt max-size", &v)? as u64,
@@ -215,7 +290,7 @@ impl ContainerFlags {
             hostname: self.hostname.clone(),
             tty: self.tty,
             stdin: self.interactive,
-            labels: labels(&self.label),
+            labels: self.all_labels()?,
             restart: self.restart.parse()?,
             auto_remove: self.rm,
             stop_signal: self.stop_signal.clone(),
@@ -263,6 +338,12 @@ impl ContainerFlags {
             cgroup_parent: self.cgroup_parent.clone().or_else(|| std::env::var("HULL_CGROUP_PARENT").ok()),
             log_max_size: log.0,
             log_max_files: log.1,
+            log_driver: log_driver.to_string(),
+            pid_mode: self.pid.clone().unwrap_or_default(),
+            ipc_mode: self.ipc.clone().unwrap_or_default(),
+            uts_mode: self.uts.clone().unwrap_or_default(),
+            domainname: self.domainname.clone(),
+            expose: self.exposed()?,
             ..Default::default()
         };
         if config.network == "host" && (!config.ports.is_empty() || config.publish_all) {
@@ -272,6 +353,37 @@ impl ContainerFlags {
             hull_runtime::parse_signal(p).map_err(|e| anyhow::anyhow!("invalid --stop-signal: {e}"))?;
         }
         Ok(CreateRequest { name: self.name.clone(), config })
+    }
+
+    /// `-l` over `--label-file` lines (docker: the flags win).
+    fn all_labels(&self) -> anyhow::Result<BTreeMap<String, String>> {
+        let mut given = Vec::new();
+        for f in &self.label_file {
+            let text = std::fs::read_to_string(f).map_err(|e| anyhow::anyhow!("open --label-file {f}: {e}"))?;
+            given
+                .extend(text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from));
+        }
+        given.extend(self.label.iter().cloned());
+        Ok(labels(&given))
+    }
+
+    /// `--expose PORT[/PROTO]` or a range `START-END[/PROTO]`, as `80/tcp` keys.
+    fn exposed(&self) -> anyhow::Result<Vec<String>> {
+        let mut out = Vec::new();
+        for e in &self.expose {
+            let (ports, proto) = e.split_once('/').unwrap_or((e, "tcp"));
+            let bad = || anyhow::anyhow!("invalid --expose {e:?}: want PORT[/PROTO] or START-END[/PROTO]");
+            if !matches!(proto, "tcp" | "udp" | "sctp") {
+                return Err(bad());
+            }
+            let (lo, hi) = ports.split_once('-').unwrap_or((ports, ports));
+            let (lo, hi): (u16, u16) = (lo.parse().map_err(|_| bad())?, hi.parse().map_err(|_| bad())?);
+            if lo == 0 || hi < lo {
+                return Err(bad());
+            }
+            out.extend((lo..=hi).map(|p| format!("{p}/{proto}")));
+        }
+        Ok(out)
     }
 
     /// The networks as given, aliases and fixed addresses on the first.
@@ -314,6 +426,18 @@ impl ContainerFlags {
             cpuset_cpus: self.cpuset_cpus.clone(),
             pids_limit: self.pids_limit,
             shm_size: self.shm_size.as_deref().map(|s| units::parse_bytes("--shm-size", s)).transpose()?,
+            memory_reservation: self
+                .memory_reservation
+                .as_deref()
+                .map(|m| units::parse_bytes("--memory-reservation", m))
+                .transpose()?,
+            oom_kill_disable: self.oom_kill_disable,
+            cpu_period: self.cpu_period,
+            cpu_quota: self.cpu_quota,
+            cpuset_mems: self.cpuset_mems.clone(),
+            blkio_weight: self.blkio_weight,
+            device_read_bps: rates("--device-read-bps", &self.device_read_bps)?,
+            device_write_bps: rates("--device-write-bps", &self.device_write_bps)?,
         })
     }
 

@@ -49,8 +49,31 @@ impl Launch {
     fn create(&self, engine: &Engine, root: &std::path::Path) -> anyhow::Result<hull_engine::Container> {
         let (image, command) = split_first(&self.image_and_command)?;
         let req = self.flags.request(image, command)?;
+        if let Some(p) = &self.flags.platform {
+            check_platform(image, p)?;
+        }
+        let cidfile = self.flags.cidfile.as_deref().map(std::path::Path::new);
+        if let Some(f) = cidfile.filter(|f| f.exists()) {
+            anyhow::bail!(
+                "Container ID file found, make sure the other container isn't running or delete {}",
+                f.display()
+            );
+        }
         ensure_image(engine, root, image, &self.pull)?;
-        Ok(engine.create(req)?)
+        let c = engine.create(req)?;
+        if let Some(f) = cidfile {
+            // create_new: a second run racing for the same file loses.
+            let written = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(f)
+                .and_then(|mut file| std::io::Write::write_all(&mut file, c.id.as_bytes()));
+            if let Err(e) = written {
+                let _ = engine.remove(&c.id, true, false);
+                anyhow::bail!("failed to write the container ID to the file: {}: {e}", f.display());
+            }
+        }
+        Ok(c)
     }
 }
 
@@ -60,6 +83,25 @@ pub fn split_first(args: &[String]) -> anyhow::Result<(&str, &[String])> {
         Some((first, rest)) => Ok((first.as_str(), rest)),
         None => anyhow::bail!("\"run\" requires at least 1 argument."),
     }
+}
+
+/// `--platform`: Hull runs images of this host's platform only (it
+/// emulates none), so another one is refused before anything is pulled.
+fn check_platform(image: &str, asked: &str) -> anyhow::Result<()> {
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    let mut parts = asked.split('/');
+    let (os, want) = (parts.next().unwrap_or_default(), parts.next().unwrap_or(arch));
+    let want = if want == "x86_64" { "amd64" } else { want };
+    if os != "linux" || want != arch {
+        anyhow::bail!(
+            "image {image}: platform {asked} was asked for, and this host runs linux/{arch} (Hull emulates no other platform)"
+        );
+    }
+    Ok(())
 }
 
 /// Makes sure the image is in the store, pulling it as `docker run` does.

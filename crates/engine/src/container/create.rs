@@ -81,7 +81,9 @@ impl Engine {
     /// Undoes a failed create: mounts, directory, row, lock.
     pub(crate) fn discard(&self, id: &str) {
         let dir = self.container_dir(id);
-        let _ = nix::mount::umount2(&dir.join("rootfs"), nix::mount::MntFlags::MNT_DETACH);
+        for m in ["rootfs", "shm"] {
+            let _ = nix::mount::umount2(&dir.join(m), nix::mount::MntFlags::MNT_DETACH);
+        }
         let _ = std::fs::remove_dir_all(&dir);
         let _ = self.db().delete(id);
         self.unlink_lock(id);
@@ -241,6 +243,49 @@ fn validate(cfg: &ContainerConfig) -> Result<()> {
     }
     if cfg.limits.memory.is_some_and(|m| m < 6 << 20) {
         return Err(EngineError::Invalid("minimum memory limit allowed is 6MB".into()));
+    }
+    validate_limits(&cfg.limits)?;
+    validate_namespace_modes(cfg)
+}
+
+/// docker's checks of the CPU and I/O flags, in its words.
+fn validate_limits(l: &crate::model::Limits) -> Result<()> {
+    let bad = |m: &str| Err(EngineError::Invalid(m.into()));
+    if let (Some(m), Some(r)) = (l.memory, l.memory_reservation) {
+        if r > m {
+            return bad("minimum memory limit can not be less than memory reservation limit, see usage");
+        }
+    }
+    if l.nano_cpus.is_some() && (l.cpu_period.is_some() || l.cpu_quota.is_some()) {
+        return bad("conflicting options: --cpus and --cpu-period/--cpu-quota cannot both be set");
+    }
+    if l.cpu_period.is_some_and(|p| !(1000..=1_000_000).contains(&p)) {
+        return bad("CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)");
+    }
+    if l.cpu_quota.is_some_and(|q| q != -1 && q < 1000) {
+        return bad("CPU cfs quota can not be less than 1ms (i.e. 1000)");
+    }
+    if l.blkio_weight.is_some_and(|w| !(10..=1000).contains(&w)) {
+        return bad("invalid --blkio-weight: range is 10 to 1000");
+    }
+    Ok(())
+}
+
+/// `--pid`, `--ipc`, `--uts` as docker takes them.
+fn validate_namespace_modes(cfg: &ContainerConfig) -> Result<()> {
+    let joins = |m: &str| m.strip_prefix("container:").is_some_and(|n| !n.is_empty());
+    let checks = [
+        ("PID", &cfg.pid_mode, &["", "host"][..]),
+        ("IPC", &cfg.ipc_mode, &["", "host", "private", "shareable", "none"][..]),
+        ("UTS", &cfg.uts_mode, &["", "host"][..]),
+    ];
+    for (what, mode, plain) in checks {
+        if !plain.contains(&mode.as_str()) && !(what != "UTS" && joins(mode)) {
+            return Err(EngineError::Invalid(format!("invalid {what} mode: {mode}")));
+        }
+    }
+    if cfg.uts_mode == "host" && (cfg.hostname.is_some() || cfg.domainname.is_some()) {
+        return Err(EngineError::Invalid("conflicting options: hostname and the UTS mode".into()));
     }
     Ok(())
 }

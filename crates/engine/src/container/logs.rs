@@ -35,6 +35,9 @@ impl Engine {
     /// Calls `sink` for each entry; `sink` returns false to stop.
     pub fn logs(&self, key: &str, opts: &LogOptions, sink: &mut dyn FnMut(&LogEntry) -> bool) -> Result<()> {
         let row = self.refreshed(key)?;
+        if row.config.log_driver == "none" {
+            return Err(crate::EngineError::Invalid("configured logging driver does not support reading".into()));
+        }
         let path = self.log_path(&row.id);
         let keep = |e: &LogEntry| {
             opts.since.as_ref().is_none_or(|s| e.time.as_str() >= s.as_str())

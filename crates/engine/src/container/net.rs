@@ -97,8 +97,9 @@ impl Engine {
     fn attach_all(&self, row: &mut Row) -> Result<()> {
         let image_ports =
             if row.config.publish_all { self.image_of(row)?.config.config.and_then(|c| c.exposed_ports) } else { None };
+        let expose = if row.config.publish_all { row.config.expose.clone() } else { Vec::new() };
         let mut wanted = row.config.ports.clone();
-        for key in image_ports.iter().flat_map(|p| p.keys()) {
+        for key in image_ports.iter().flat_map(|p| p.keys()).chain(expose.iter()) {
             if let Some(m) = ports::exposed(key) {
                 if !wanted.iter().any(|w| w.key() == m.key()) {
                     wanted.push(m);

@@ -4,10 +4,13 @@
 //! reboot the mounts are gone).
 
 use crate::db::Row;
+use crate::error::EngineError;
 use crate::error::{io, Result};
-use crate::oci::{self, EtcFiles};
+use crate::oci::{self, EtcFiles, ShmSource};
 use crate::Engine;
 use hull_image::images::Image;
+use hull_spec::NamespaceType;
+use std::path::PathBuf;
 
 impl Engine {
     /// Mounts the root (if it is not), writes the /etc files and config.json.
@@ -27,11 +30,14 @@ impl Engine {
             super::net::Netns::Path(p) => Some(p),
             _ => None,
         };
+        let (shared, shm) = self.shared_namespaces(row)?;
         let etc = EtcFiles {
             hostname: &dir.join("hostname"),
             hosts: &dir.join("hosts"),
             resolv: &dir.join("resolv.conf"),
             netns: netns.as_deref(),
+            shared: &shared,
+            shm,
         };
         let volumes = self.cfg.root.join("volumes");
         let spec =
@@ -46,12 +52,83 @@ impl Engine {
     pub(crate) fn ready_spec(&self, row: &Row) -> Result<hull_spec::Spec> {
         let dir = self.container_dir(&row.id);
         // Another container's namespace is found anew at each start.
-        if crate::is_mounted(&dir.join("rootfs")) && !row.config.network.starts_with("container:") {
+        let c = &row.config;
+        let joins_another =
+            [&c.network, &c.pid_mode, &c.ipc_mode, &c.uts_mode].iter().any(|m| m.starts_with("container:"));
+        if crate::is_mounted(&dir.join("rootfs")) && !joins_another {
             if let Ok(spec) = hull_spec::Spec::load(&dir.join("config.json")) {
                 return Ok(spec);
             }
         }
         self.prepare(row, &self.image_of(row)?)
+    }
+
+    /// `--pid`, `--ipc` and `--uts`: the namespaces it shares (the host's,
+    /// or a running container's) and where its /dev/shm comes from.
+    fn shared_namespaces(&self, row: &Row) -> Result<(Vec<(NamespaceType, Option<PathBuf>)>, ShmSource)> {
+        let c = &row.config;
+        let mut out = Vec::new();
+        let mut shm = ShmSource::Own;
+        for (flag, mode, typ) in [
+            ("--pid", &c.pid_mode, NamespaceType::Pid),
+            ("--ipc", &c.ipc_mode, NamespaceType::Ipc),
+            ("--uts", &c.uts_mode, NamespaceType::Uts),
+        ] {
+            match mode.as_str() {
+                "" | "private" => {}
+                // docker's way: /dev/shm is a tmpfs on the host that others may bind.
+                "shareable" => shm = ShmSource::Bind(self.shareable_shm(row)?),
+                "none" => shm = ShmSource::None,
+                "host" => {
+                    out.push((typ, None));
+                    if typ == NamespaceType::Ipc {
+                        shm = ShmSource::Bind("/dev/shm".into());
+                    }
+                }
+                other => {
+                    let name = other.strip_prefix("container:").unwrap_or_default();
+                    let o = self.refreshed(name)?;
+                    if !o.state.status.is_live() {
+                        return Err(EngineError::Conflict {
+                            id: o.id,
+                            status: o.state.status.to_string(),
+                            what: format!("{flag} container:{name}: it is not running"),
+                        });
+                    }
+                    if typ == NamespaceType::Ipc {
+                        if o.config.ipc_mode != "shareable" {
+                            return Err(EngineError::Invalid(format!(
+                                "--ipc container:{name}: its IPC is not shareable (run it with --ipc shareable)"
+                            )));
+                        }
+                        shm = ShmSource::Bind(self.container_dir(&o.id).join("shm"));
+                    }
+                    out.push((typ, Some(format!("/proc/{}/ns/{}", o.state.pid, typ.proc_name()).into())));
+                }
+            }
+        }
+        Ok((out, shm))
+    }
+
+    /// The host-side /dev/shm of a `--ipc shareable` container, mounted if
+    /// it is not (size --shm-size, 64 MB by default, as docker's).
+    fn shareable_shm(&self, row: &Row) -> Result<PathBuf> {
+        let dir = self.container_dir(&row.id).join("shm");
+        std::fs::create_dir_all(&dir).map_err(crate::error::io("mkdir", dir.display()))?;
+        if !crate::is_mounted(&dir) {
+            use nix::mount::MsFlags;
+            let size = row.config.limits.shm_size.unwrap_or(64 << 20);
+            let data = format!("mode=1777,size={size}");
+            nix::mount::mount(
+                Some("shm"),
+                &dir,
+                Some("tmpfs"),
+                MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+                Some(data.as_str()),
+            )
+            .map_err(|e| crate::error::io("mount shm on", dir.display())(e.into()))?;
+        }
+        Ok(dir)
     }
 
     /// The image a container was created from (by id, so a retag does not matter).

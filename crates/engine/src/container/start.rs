@@ -97,7 +97,8 @@ impl Engine {
             tty: row.config.tty,
             stdin: row.config.stdin,
             log: LogConfig {
-                path: self.log_path(&id),
+                // docker's `none` driver: nothing kept.
+                path: if row.config.log_driver == "none" { Default::default() } else { self.log_path(&id) },
                 max_size: row.config.log_max_size,
                 max_files: row.config.log_max_files.max(1),
             },

@@ -146,9 +146,11 @@ impl Engine {
         }
         let _ = std::fs::remove_dir_all(self.shim_dir(id));
         self.remove_cgroups(id);
-        let rootfs = self.container_dir(id).join("rootfs");
-        if crate::is_mounted(&rootfs) {
-            let _ = nix::mount::umount2(&rootfs, nix::mount::MntFlags::MNT_DETACH);
+        for m in ["rootfs", "shm"] {
+            let path = self.container_dir(id).join(m);
+            if crate::is_mounted(&path) {
+                let _ = nix::mount::umount2(&path, nix::mount::MntFlags::MNT_DETACH);
+            }
         }
     }
 
