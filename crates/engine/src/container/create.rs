@@ -280,7 +280,8 @@ fn validate_namespace_modes(cfg: &ContainerConfig) -> Result<()> {
         ("UTS", &cfg.uts_mode, &["", "host"][..]),
     ];
     for (what, mode, plain) in checks {
-        if !plain.contains(&mode.as_str()) && !(what != "UTS" && joins(mode)) {
+        let valid = plain.contains(&mode.as_str()) || (what != "UTS" && joins(mode));
+        if !valid {
             return Err(EngineError::Invalid(format!("invalid {what} mode: {mode}")));
         }
     }

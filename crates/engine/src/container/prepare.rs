@@ -12,6 +12,9 @@ use hull_image::images::Image;
 use hull_spec::NamespaceType;
 use std::path::PathBuf;
 
+/// A namespace shared with the host (None) or joined by path.
+type SharedNamespace = (NamespaceType, Option<PathBuf>);
+
 impl Engine {
     /// Mounts the root (if it is not), writes the /etc files and config.json.
     pub(crate) fn prepare(&self, row: &Row, image: &Image) -> Result<hull_spec::Spec> {
@@ -65,7 +68,7 @@ impl Engine {
 
     /// `--pid`, `--ipc` and `--uts`: the namespaces it shares (the host's,
     /// or a running container's) and where its /dev/shm comes from.
-    fn shared_namespaces(&self, row: &Row) -> Result<(Vec<(NamespaceType, Option<PathBuf>)>, ShmSource)> {
+    fn shared_namespaces(&self, row: &Row) -> Result<(Vec<SharedNamespace>, ShmSource)> {
         let c = &row.config;
         let mut out = Vec::new();
         let mut shm = ShmSource::Own;
