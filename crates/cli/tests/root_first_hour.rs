@@ -865,3 +865,77 @@ fn cidfile_label_file_expose_platform_and_log_drivers() {
     }
     assert!(e.leaks().is_empty(), "{:?}", e.leaks());
 }
+
+#[test]
+fn volumes_from_links_mac_address_and_attached_streams() {
+    let e = Env::new();
+    let dir = e.root.parent().unwrap().join("shared");
+    std::fs::create_dir(&dir).unwrap();
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "db",
+        "-v",
+        "data:/data",
+        "-v",
+        &format!("{}:/host", dir.display()),
+        "--tmpfs",
+        "/scratch",
+        IMG,
+        "sh",
+        "-c",
+        "echo from-db > /data/f; sleep 300",
+    ]);
+    // --volumes-from: the same volume and bind (not the tmpfs); :ro makes them read-only.
+    let out = e.ok(&[
+        "run",
+        "--rm",
+        "--volumes-from",
+        "db",
+        IMG,
+        "sh",
+        "-c",
+        "cat /data/f; echo x > /host/w && echo bind-writable; mountpoint -q /scratch || echo no-tmpfs",
+    ]);
+    assert_eq!(out, "from-db\nbind-writable\nno-tmpfs");
+    let out = e.run(&["run", "--rm", "--volumes-from", "db:ro", IMG, "sh", "-c", "cat /data/f; echo y > /data/g"]);
+    assert_eq!(text(&out.stdout).trim(), "from-db");
+    assert!(text(&out.stderr).contains("Read-only file system"), "{}", text(&out.stderr));
+    // Sharing does not make the volume ours: rm -v of the sharer keeps it.
+    e.ok(&["run", "--name", "sharer", "--volumes-from", "db", IMG, "true"]);
+    e.ok(&["rm", "-v", "sharer"]);
+    assert!(e.ok(&["volume", "ls", "-q"]).lines().any(|l| l == "data"));
+    // --link db:database: /etc/hosts names db's address under the alias.
+    let db_ip = e.ok(&["inspect", "-f", "{{.NetworkSettings.IPAddress}}", "db"]);
+    let hosts = e.ok(&["run", "--rm", "--link", "db:database", IMG, "grep", "database", "/etc/hosts"]);
+    assert!(hosts.starts_with(&format!("{db_ip}\tdatabase ")) && hosts.ends_with(" db"), "{hosts}");
+    // --mac-address on the default bridge.
+    let mac = "92:d0:c6:0a:29:33";
+    let out = e.ok(&["run", "--rm", "--mac-address", mac, IMG, "cat", "/sys/class/net/eth0/address"]);
+    assert_eq!(out, mac);
+    // -a stdout: only stdout comes through.
+    let out = e.run(&["run", "--rm", "--network", "none", "-a", "stdout", IMG, "sh", "-c", "echo out; echo err >&2"]);
+    assert_eq!((text(&out.stdout).as_str(), text(&out.stderr).as_str()), ("out\n", ""));
+    let out = e.run(&["run", "--rm", "--network", "none", "-a", "STDERR", IMG, "sh", "-c", "echo out; echo err >&2"]);
+    assert_eq!((text(&out.stdout).as_str(), text(&out.stderr).as_str()), ("", "err\n"));
+    // Bad input: docker's words, exit 125, nothing created.
+    e.ok(&["stop", "-t", "0", "db"]);
+    for (args, needle) in [
+        (vec!["--volumes-from", "nosuch"], "nosuch"),
+        (vec!["--volumes-from", "db:rx"], "mode must be ro or rw"),
+        (vec!["--link", "nosuch:x"], "nosuch"),
+        (vec!["--link", "db:database"], "Cannot link to a non running container: /db AS /"),
+        (vec!["--mac-address", "92:d0"], "invalid --mac-address"),
+        (vec!["--mac-address", mac, "--network", "none"], "conflicting options: --mac-address"),
+        (vec!["-a", "stdlog"], "valid streams are STDIN, STDOUT and STDERR"),
+        (vec!["-d", "-a", "stdout"], "Conflicting options: -a and -d"),
+    ] {
+        let out = e.run(&[&["run", "--rm"][..], &args, &[IMG, "true"]].concat());
+        assert_eq!(out.status.code(), Some(125), "{args:?}: {}", stderr_of(&out));
+        assert!(stderr_of(&out).contains(needle), "{args:?}: {}", stderr_of(&out));
+    }
+    e.ok(&["rm", "db"]);
+    e.ok(&["volume", "rm", "data"]);
+    assert!(e.leaks().is_empty(), "{:?}", e.leaks());
+}

@@ -86,6 +86,8 @@ impl Engine {
                 "Ulimits": cfg.ulimits.iter().map(|u| json!({"Name": u.name, "Soft": u.soft, "Hard": u.hard})).collect::<Vec<_>>(),
                 "LogConfig": {"Type": if cfg.log_driver.is_empty() { "json-file" } else { &cfg.log_driver }, "Config": log_config(cfg)},
                 "PidMode": cfg.pid_mode,
+                "VolumesFrom": cfg.volumes_from,
+                "Links": cfg.links.iter().map(|l| { let (n, a) = l.split_once(':').unwrap_or((l, l)); format!("/{n}:/{}/{a}", c.name) }).collect::<Vec<_>>(),
                 "IpcMode": if cfg.ipc_mode.is_empty() { "private" } else { &cfg.ipc_mode },
                 "UTSMode": cfg.uts_mode,
                 "MemoryReservation": cfg.limits.memory_reservation.unwrap_or(0),

@@ -257,6 +257,14 @@ pub struct ContainerConfig {
     pub expose: Vec<String>,
     /// `--log-driver`: `json-file` (or "", the default), `local`, or `none`.
     pub log_driver: String,
+    /// `--volumes-from`, as given (`NAME[:ro|rw]`); their mounts are copied
+    /// into `mounts` at create.
+    pub volumes_from: Vec<String>,
+    /// `--link`: `NAME:ALIAS` (the container's name at create), written into
+    /// /etc/hosts at each start.
+    pub links: Vec<String>,
+    /// `--mac-address` on the first network.
+    pub mac_address: Option<String>,
 }
 
 /// Everything the lifecycle changes.

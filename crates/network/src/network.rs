@@ -148,14 +148,14 @@ impl Network {
                 // chain per container: that halves the plugin's time.
                 "ipMasq": false,
                 "hairpinMode": true,
-                "capabilities": {"ips": true},
+                "capabilities": {"ips": true, "mac": true},
                 "ipam": ipam,
             }),
             Driver::Macvlan => json!({
                 "type": "macvlan",
                 "master": self.interface,
                 "mode": self.options.get("macvlan_mode").map_or("bridge", String::as_str),
-                "capabilities": {"ips": true},
+                "capabilities": {"ips": true, "mac": true},
                 "ipam": ipam,
             }),
             Driver::Ipvlan => json!({

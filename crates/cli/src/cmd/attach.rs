@@ -34,7 +34,7 @@ pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
     let stdin = c.config.stdin && !a.no_stdin;
     let s = engine.attach(&c.id, stdin)?;
     let tty = s.tty;
-    Ok(pump(engine, &c.id, s.stream, tty, stdin, a.sig_proxy && !tty, keys)?.code().unwrap_or(0))
+    Ok(pump(engine, &c.id, s.stream, tty, stdin, a.sig_proxy && !tty, keys, Streams::ALL)?.code().unwrap_or(0))
 }
 
 /// How an attachment ended.
@@ -63,6 +63,23 @@ impl Ended {
 
 /// Copies until the container's exit frame, the detach keys (`detach`,
 /// empty for none) or a signal not forwarded.
+/// The streams a client attaches (`run -a`).
+#[derive(Debug, Clone, Copy)]
+pub struct Streams {
+    /// Our stdin to the container's (if it keeps one open).
+    pub stdin: bool,
+    /// Its stdout to ours.
+    pub stdout: bool,
+    /// Its stderr to ours.
+    pub stderr: bool,
+}
+
+impl Streams {
+    /// Every stream.
+    pub const ALL: Streams = Streams { stdin: true, stdout: true, stderr: true };
+}
+
+#[allow(clippy::too_many_arguments)]
 pub fn pump(
     engine: &Engine,
     id: &str,
@@ -71,7 +88,9 @@ pub fn pump(
     stdin: bool,
     sig_proxy: bool,
     detach: Vec<u8>,
+    streams: Streams,
 ) -> anyhow::Result<Ended> {
+    let stdin = stdin && streams.stdin;
     let mut escape = super::detach_keys::EscapeProxy::new(detach);
     let mut set = SigSet::empty();
     for s in [
@@ -146,11 +165,11 @@ pub fn pump(
         }
         if ready[0] {
             match protocol::read_frame(&mut stream) {
-                Ok(Some((kind::STDOUT, data))) => {
+                Ok(Some((kind::STDOUT, data))) if streams.stdout => {
                     out.write_all(&data)?;
                     out.flush()?;
                 }
-                Ok(Some((kind::STDERR, data))) => err.write_all(&data)?,
+                Ok(Some((kind::STDERR, data))) if streams.stderr => err.write_all(&data)?,
                 Ok(Some((kind::EXIT, code))) => {
                     return Ok(Ended::Exited(String::from_utf8_lossy(&code).trim().parse().ok()))
                 }

@@ -197,6 +197,18 @@ pub struct ContainerFlags {
     /// Set platform if server is multi-platform capable.
     #[arg(long)]
     pub platform: Option<String>,
+    /// Mount volumes from the specified container(s) (NAME[:ro|rw]).
+    #[arg(long = "volumes-from")]
+    pub volumes_from: Vec<String>,
+    /// Add link to another container (NAME[:ALIAS]).
+    #[arg(long)]
+    pub link: Vec<String>,
+    /// Container MAC address (e.g., 92:d0:c6:0a:29:33).
+    #[arg(long = "mac-address")]
+    pub mac_address: Option<String>,
+    /// Attach to STDIN, STDOUT or STDERR.
+    #[arg(short = 'a', long = "attach")]
+    pub attach: Vec<String>,
     /// Print help.
     #[arg(long, action = clap::ArgAction::Help)]
     pub help: Option<bool>,
@@ -344,6 +356,9 @@ impl ContainerFlags {
             uts_mode: self.uts.clone().unwrap_or_default(),
             domainname: self.domainname.clone(),
             expose: self.exposed()?,
+            volumes_from: self.volumes_from.clone(),
+            links: self.link.clone(),
+            mac_address: self.mac_address.clone(),
             ..Default::default()
         };
         if config.network == "host" && (!config.ports.is_empty() || config.publish_all) {
@@ -353,6 +368,26 @@ impl ContainerFlags {
             hull_runtime::parse_signal(p).map_err(|e| anyhow::anyhow!("invalid --stop-signal: {e}"))?;
         }
         Ok(CreateRequest { name: self.name.clone(), config })
+    }
+
+    /// `-a`: which of stdin, stdout and stderr a foreground run attaches
+    /// (all it has when none is named).
+    pub fn streams(&self) -> anyhow::Result<super::attach::Streams> {
+        if self.attach.is_empty() {
+            return Ok(super::attach::Streams::ALL);
+        }
+        let mut s = super::attach::Streams { stdin: false, stdout: false, stderr: false };
+        for a in &self.attach {
+            match a.to_ascii_lowercase().as_str() {
+                "stdin" => s.stdin = true,
+                "stdout" => s.stdout = true,
+                "stderr" => s.stderr = true,
+                _ => anyhow::bail!(
+                    "invalid argument \"{a}\" for \"-a, --attach\" flag: valid streams are STDIN, STDOUT and STDERR"
+                ),
+            }
+        }
+        Ok(s)
     }
 
     /// `-l` over `--label-file` lines (docker: the flags win).

@@ -114,7 +114,16 @@ pub fn start(engine: &Engine, a: StartArgs) -> anyhow::Result<i32> {
         engine.start(&c.id, Some(theirs))?;
         let stdin = a.interactive && c.config.stdin;
         let keys = super::detach_keys::chosen(a.detach_keys.as_deref())?;
-        let ended = super::attach::pump(engine, &c.id, ours, c.config.tty, stdin, !c.config.tty, keys)?;
+        let ended = super::attach::pump(
+            engine,
+            &c.id,
+            ours,
+            c.config.tty,
+            stdin,
+            !c.config.tty,
+            keys,
+            super::attach::Streams::ALL,
+        )?;
         return Ok(ended.code().unwrap_or_else(|| engine.wait(&c.id).unwrap_or(137)));
     }
     each(&a.containers, |n| {

@@ -127,6 +127,10 @@ pub fn create(engine: &Engine, root: &std::path::Path, a: CreateArgs) -> anyhow:
 
 pub fn run(engine: &Engine, root: &std::path::Path, a: Args) -> anyhow::Result<i32> {
     let keys = super::detach_keys::chosen(a.detach_keys.as_deref())?;
+    let streams = a.launch.flags.streams()?;
+    if a.detach && !a.launch.flags.attach.is_empty() {
+        anyhow::bail!("Conflicting options: -a and -d");
+    }
     if !a.detach && a.launch.flags.tty && a.launch.flags.interactive && !super::stdin_is_a_terminal() {
         return Ok(super::not_a_tty());
     }
@@ -151,8 +155,16 @@ pub fn run(engine: &Engine, root: &std::path::Path, a: Args) -> anyhow::Result<i
         println!("{}", c.id);
         return Ok(0);
     };
-    let ended =
-        super::attach::pump(engine, &c.id, ours, c.config.tty, c.config.stdin, a.sig_proxy && !c.config.tty, keys)?;
+    let ended = super::attach::pump(
+        engine,
+        &c.id,
+        ours,
+        c.config.tty,
+        c.config.stdin,
+        a.sig_proxy && !c.config.tty,
+        keys,
+        streams,
+    )?;
     let code = match ended {
         // Still running: --rm removes it when it ends (the shim does).
         super::attach::Ended::Detached | super::attach::Ended::Signalled(_) => return Ok(ended.code().unwrap_or(0)),

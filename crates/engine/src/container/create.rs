@@ -29,6 +29,8 @@ impl Engine {
         }
         validate(&cfg)?;
         self.resolve_networks(&mut cfg)?;
+        self.resolve_volumes_from(&mut cfg)?;
+        self.resolve_links(&mut cfg)?;
         let image = self.images.resolve(&cfg.image)?;
         cfg.image_id = image.id.to_string();
         let exec = image.config.config.clone().unwrap_or_default();
@@ -76,6 +78,67 @@ impl Engine {
         }
         row.name = row.id[..12].to_string();
         self.db().insert(row)
+    }
+
+    /// `--volumes-from NAME[:ro|rw]`: the other container's binds and
+    /// volumes (not its tmpfs), read-only or not as it has them unless the
+    /// mode says. A mount of ours at the same target wins. Shared volumes
+    /// are never this container's anonymous ones (`rm -v` keeps them).
+    fn resolve_volumes_from(&self, cfg: &mut ContainerConfig) -> Result<()> {
+        for given in cfg.volumes_from.clone() {
+            let (name, mode) = given.split_once(':').unwrap_or((&given, ""));
+            let readonly = match mode {
+                "" => None,
+                "ro" => Some(true),
+                "rw" => Some(false),
+                _ => {
+                    return Err(EngineError::Invalid(format!(
+                        "invalid --volumes-from {given:?}: mode must be ro or rw"
+                    )))
+                }
+            };
+            let other = self.db().find(name)?;
+            for m in other.config.mounts.iter().filter(|m| m.kind != "tmpfs") {
+                if cfg.mounts.iter().any(|o| o.target == m.target) {
+                    continue;
+                }
+                let mut m = m.clone();
+                m.readonly = readonly.unwrap_or(m.readonly);
+                m.anonymous = false;
+                cfg.mounts.push(m);
+            }
+        }
+        Ok(())
+    }
+
+    /// `--link NAME[:ALIAS]`: the container must exist; kept by its name.
+    fn resolve_links(&self, cfg: &mut ContainerConfig) -> Result<()> {
+        let mut out = Vec::new();
+        for given in &cfg.links {
+            let (name, alias) = given.split_once(':').unwrap_or((given, given));
+            if alias.is_empty() || !names::valid_name(alias) {
+                return Err(EngineError::Invalid(format!("invalid --link {given:?}: want NAME[:ALIAS]")));
+            }
+            let other = self.db().find(name)?;
+            out.push(format!("{}:{alias}", other.name));
+        }
+        cfg.links = out;
+        if let Some(mac) = &cfg.mac_address {
+            let ok = mac.split(':').count() == 6
+                && mac.split(':').all(|b| b.len() == 2 && b.chars().all(|c| c.is_ascii_hexdigit()));
+            if !ok {
+                return Err(EngineError::Invalid(format!(
+                    "invalid --mac-address {mac:?}: want six hex pairs (aa:bb:cc:dd:ee:ff)"
+                )));
+            }
+            if cfg.networks.is_empty() {
+                return Err(EngineError::Invalid(format!(
+                    "conflicting options: --mac-address and the network mode {}",
+                    cfg.network
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Undoes a failed create: mounts, directory, row, lock.

@@ -187,6 +187,10 @@ impl Engine {
         if !ports.is_empty() {
             rt.capability_args.insert("portMappings".into(), ports::capability_arg(ports));
         }
+        let primary = row.config.networks.first().is_some_and(|a| a.network == att.network);
+        if let Some(mac) = row.config.mac_address.as_ref().filter(|_| primary) {
+            rt.capability_args.insert("mac".into(), serde_json::json!(mac));
+        }
         if !att.ips.is_empty() {
             let ips: Vec<serde_json::Value> = att
                 .ips
@@ -464,6 +468,24 @@ impl Engine {
         for h in &row.config.extra_hosts {
             if let Some((name, ip)) = h.split_once(':') {
                 hosts.push_str(&format!("{ip}\t{name}\n"));
+            }
+        }
+        // --link: the linked container's address under its alias, name and
+        // short id, as docker writes them (only running ones have one).
+        for link in &row.config.links {
+            let (name, alias) = link.split_once(':').unwrap_or((link, link));
+            let Ok(o) = self.db().find(name) else { continue };
+            let ip = o.state.endpoints.iter().flat_map(|e| e.ips.iter()).find_map(|c| {
+                let ip = c.split('/').next()?;
+                ip.parse::<std::net::Ipv4Addr>().ok().map(|_| ip.to_string())
+            });
+            if let Some(ip) = ip {
+                let names = if alias == o.name {
+                    format!("{alias} {}", &o.id[..12])
+                } else {
+                    format!("{alias} {} {}", &o.id[..12], o.name)
+                };
+                hosts.push_str(&format!("{ip}\t{names}\n"));
             }
         }
         if row.config.network != "host" {

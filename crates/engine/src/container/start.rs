@@ -84,6 +84,16 @@ impl Engine {
 
     fn spawn_locked(&self, row: &mut Row, attach: Option<OwnedFd>) -> Result<()> {
         let id = row.id.clone();
+        for link in &row.config.links {
+            let (name, alias) = link.split_once(':').unwrap_or((link, link));
+            let running = self.refreshed(name).is_ok_and(|o| o.state.status.is_live());
+            if !running {
+                return Err(crate::EngineError::Invalid(format!(
+                    "Cannot link to a non running container: /{name} AS /{}/{alias}",
+                    row.name
+                )));
+            }
+        }
         self.write_etc(row)?;
         let shim_dir = self.shim_dir(&id);
         let _ = std::fs::remove_dir_all(&shim_dir);
