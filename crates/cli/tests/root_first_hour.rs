@@ -939,3 +939,80 @@ fn volumes_from_links_mac_address_and_attached_streams() {
     e.ok(&["volume", "rm", "data"]);
     assert!(e.leaks().is_empty(), "{:?}", e.leaks());
 }
+
+/// Runs hull with `input` on its stdin (a prompt's answer).
+fn with_stdin(e: &Env, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = e
+        .cmd()
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn layer_count(e: &Env) -> usize {
+    std::fs::read_dir(e.root.join("snapshots/layers")).map_or(0, |d| d.count())
+}
+
+#[test]
+fn rmi_prune_and_df_account_for_layers_as_docker_does() {
+    let e = Env::new();
+    let big = vec![b'x'; 300_000];
+    image_with_layer(&e, "localhost/app:1", tar_of(&[file("app.bin", &big)]));
+    // Unpacked by a first use; shared layers (busybox's) counted once.
+    e.ok(&["run", "--rm", "--network", "none", "localhost/app:1", "true"]);
+    let before = layer_count(&e);
+    let df = e.ok(&["system", "df"]);
+    let header: Vec<&str> = df.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(header, ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"], "{df}");
+    assert!(df.lines().any(|l| l.starts_with("Images") && l.split_whitespace().nth(1) == Some("2")), "{df}");
+    assert!(df.contains("Build Cache"), "{df}");
+    // rmi frees the layer no remaining image uses, at once.
+    assert_eq!(e.ok(&["rmi", "localhost/app:1"]), "Untagged: localhost/app:1");
+    assert_eq!(layer_count(&e), before - 1, "the app's unpacked layer stayed");
+    // An image a container uses: refused without -f, in docker's words...
+    image_with_layer(&e, "localhost/app:2", tar_of(&[file("app.bin", &big)]));
+    e.ok(&["create", "--name", "user", "--network", "none", "localhost/app:2", "true"]);
+    let out = e.run(&["rmi", "localhost/app:2"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr_of(&out).contains("unable to remove repository reference \"localhost/app:2\" (must force) - container"),
+        "{}",
+        stderr_of(&out)
+    );
+    // ...and with -f it loses its name and stays as <none>, still startable.
+    assert_eq!(e.ok(&["rmi", "-f", "localhost/app:2"]), "Untagged: localhost/app:2");
+    let listed = e.ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+    assert!(listed.lines().any(|l| l == "<none>:<none>"), "{listed}");
+    assert_eq!(e.ok(&["images", "-q", "--filter", "dangling=true"]).lines().count(), 1);
+    e.ok(&["start", "-a", "user"]);
+    // Prunes ask first; anything but y keeps everything.
+    let out = with_stdin(&e, &["container", "prune"], "n\n");
+    assert!(
+        text(&out.stdout).starts_with(
+            "WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] "
+        ),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(e.ok(&["ps", "-aq"]).lines().count(), 1, "a refused prune removed something");
+    let out = with_stdin(&e, &["image", "prune"], "");
+    assert!(text(&out.stdout).contains("This will remove all dangling images."));
+    assert_eq!(e.ok(&["images", "-q", "--filter", "dangling=true"]).lines().count(), 1);
+    // The <none> image goes with its last container and a prune.
+    e.ok(&["network", "create", "unused"]);
+    let out = with_stdin(&e, &["system", "prune"], "y\n");
+    let said = text(&out.stdout);
+    assert!(said.contains("  - all networks not used by at least one container"), "{said}");
+    assert!(said.contains("Deleted Containers:") && said.contains("Deleted Networks:\nunused"), "{said}");
+    assert!(said.contains("Total reclaimed space: "), "{said}");
+    assert_eq!(e.ok(&["images", "-q", "--filter", "dangling=true"]), "");
+    assert!(!e.ok(&["network", "ls", "--format", "{{.Name}}"]).lines().any(|l| l == "unused"));
+    assert_eq!(layer_count(&e), before - 1);
+    assert!(e.leaks().is_empty(), "{:?}", e.leaks());
+}

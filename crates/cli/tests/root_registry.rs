@@ -61,7 +61,7 @@ fn registry_push_pull_and_bad_content() {
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("content hashes to"), "{}", text(&out.stderr));
     assert_eq!(ids(&c), "", "a half-pulled image is listed");
-    assert!(hull_env(&c, &cfg, &["image", "prune"]).status.success());
+    assert!(hull_env(&c, &cfg, &["image", "prune", "-f"]).status.success());
     assert_eq!(std::fs::read_dir(c.join("image/blobs/sha256")).unwrap().count(), 0, "orphan blobs after prune");
 }
 

@@ -138,6 +138,12 @@ impl Images {
                     matches.push(img);
                 }
             }
+            for d in self.store.kept()? {
+                let img = self.load(None, d)?;
+                if img.id.hex().starts_with(prefix) {
+                    matches.push(img);
+                }
+            }
             let distinct: std::collections::BTreeSet<&Digest> = matches.iter().map(|m| &m.id).collect();
             match distinct.len() {
                 0 => {}
@@ -148,27 +154,52 @@ impl Images {
         Err(StoreError::NoSuchImage(name.to_string()).into())
     }
 
-    /// Every tagged image.
+    /// Every tagged image, then the kept ones without a name (`<none>`).
     pub fn list(&self) -> Result<Vec<ImageSummary>> {
         let mut out = Vec::new();
-        for (t, d) in self.store.tags()? {
+        let tags = self.store.tags()?;
+        for (t, d) in &tags {
             let r: Reference = t.parse()?;
             let img = self.load(Some(r.clone()), d.clone())?;
-            out.push(ImageSummary {
-                repository: r.familiar_name(),
-                tag: r.tag.clone().unwrap_or_else(|| "<none>".into()),
-                id: img.id.to_string(),
-                digest: d.to_string(),
-                created: img.config.created.clone().unwrap_or_default(),
-                size: img.manifest.layers.iter().map(|l| l.size).sum(),
-                unpacked_size: crate::manifest::chain_ids(&img.config.rootfs.diff_ids)
-                    .iter()
-                    .map(|c| self.snapshots.unpacked_size(c))
-                    .sum(),
-                labels: img.config.config.as_ref().and_then(|c| c.labels.clone()).unwrap_or_default(),
-            });
+            out.push(self.summary(&img, r.familiar_name(), r.tag.clone().unwrap_or_else(|| "<none>".into())));
+        }
+        for d in self.store.kept()? {
+            if !tags.values().any(|t| *t == d) {
+                let img = self.load(None, d)?;
+                out.push(self.summary(&img, "<none>".into(), "<none>".into()));
+            }
         }
         Ok(out)
+    }
+
+    fn summary(&self, img: &Image, repository: String, tag: String) -> ImageSummary {
+        ImageSummary {
+            repository,
+            tag,
+            id: img.id.to_string(),
+            digest: img.target.to_string(),
+            created: img.config.created.clone().unwrap_or_default(),
+            size: img.manifest.layers.iter().map(|l| l.size).sum(),
+            unpacked_size: self.chain_ids(img).iter().map(|c| self.snapshots.unpacked_size(c)).sum(),
+            labels: img.config.config.as_ref().and_then(|c| c.labels.clone()).unwrap_or_default(),
+        }
+    }
+
+    /// The chain ids of an image's layers (the names of their snapshots).
+    pub fn chain_ids(&self, img: &Image) -> Vec<Digest> {
+        crate::manifest::chain_ids(&img.config.rootfs.diff_ids)
+    }
+
+    /// Keeps an image a container still uses when its last tag goes: it
+    /// stays as a `<none>` image until no container uses it and a prune
+    /// runs, as docker's dangling images do.
+    pub fn keep_unnamed(&self, img: &Image) -> Result<()> {
+        let lock = self.store.lock()?;
+        let mut kept = self.store.kept()?;
+        if kept.insert(img.target.clone()) {
+            self.store.set_kept(&kept, &lock)?;
+        }
+        Ok(())
     }
 
     /// Tags `source` as `target`.
@@ -218,22 +249,39 @@ impl Images {
             self.store.untag(t, &lock)?;
         }
         drop(lock);
-        self.store.gc()?;
+        // Its blobs and the unpacked layers no remaining image uses go now.
+        let ex = self.store.exclusive()?;
+        self.store.gc_locked(&ex)?;
+        self.prune_layers_locked(&ex)?;
         Ok(tags)
+    }
+
+    /// Removes the unpacked layers no tagged or kept image uses; returns
+    /// how many and their bytes.
+    fn prune_layers_locked(&self, _ex: &crate::store::Exclusive) -> Result<(usize, u64)> {
+        let mut keep = Vec::new();
+        let named = self.store.tags()?.into_iter().map(|(t, d)| (t.parse().ok(), d));
+        for (r, d) in named.chain(self.store.kept()?.into_iter().map(|d| (None, d))) {
+            let img = self.load(r, d)?;
+            keep.extend(self.chain_ids(&img));
+        }
+        Ok(self.snapshots.prune(&keep)?)
     }
 
     /// Removes unreferenced blobs and unused layer snapshots; returns the
     /// number of blobs and bytes freed and layers removed.
-    pub fn prune(&self) -> Result<(usize, u64, usize)> {
-        let (blobs, bytes) = self.store.gc()?;
-        let _lock = self.store.lock()?;
-        let mut keep = Vec::new();
-        for (t, d) in self.store.tags()? {
-            let img = self.load(t.parse().ok(), d)?;
-            keep.extend(crate::manifest::chain_ids(&img.config.rootfs.diff_ids));
+    /// Kept `<none>` images whose id is not in `in_use` go first.
+    pub fn prune(&self, in_use: &std::collections::BTreeSet<String>) -> Result<(usize, u64, usize)> {
+        let ex = self.store.exclusive()?;
+        let mut kept = self.store.kept()?;
+        let before = kept.len();
+        kept.retain(|d| self.load(None, d.clone()).is_ok_and(|img| in_use.contains(&img.id.to_string())));
+        if kept.len() != before {
+            self.store.set_kept(&kept, ex.lock())?;
         }
-        let layers = self.snapshots.prune(&keep)?;
-        Ok((blobs.len(), bytes, layers))
+        let (blobs, bytes) = self.store.gc_locked(&ex)?;
+        let (layers, layer_bytes) = self.prune_layers_locked(&ex)?;
+        Ok((blobs.len(), bytes + layer_bytes, layers))
     }
 
     /// Imports from an OCI layout and tags the image as `as_ref`.

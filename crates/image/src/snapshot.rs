@@ -214,9 +214,10 @@ impl Snapshots {
     }
 
     /// Layer directories no image in `keep` uses, removed; returns how many.
-    pub fn prune(&self, keep: &[Digest]) -> Result<usize> {
+    pub fn prune(&self, keep: &[Digest]) -> Result<(usize, u64)> {
         let layers = self.root.join("layers");
         let mut removed = 0;
+        let mut freed = 0;
         for entry in std::fs::read_dir(&layers).map_err(io("read", &layers))?.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             // A layer another process is unpacking right now stays.
@@ -225,11 +226,14 @@ impl Snapshots {
                 .and_then(|rest| rest.split('-').next())
                 .is_some_and(|pid| Path::new("/proc").join(pid).exists());
             if !busy && !keep.iter().any(|k| k.hex() == name) {
+                let cached = std::fs::read_to_string(entry.path().join("size")).ok();
+                freed +=
+                    cached.and_then(|s| s.trim().parse().ok()).unwrap_or_else(|| tree_size(&entry.path().join("fs")));
                 std::fs::remove_dir_all(entry.path()).map_err(io("remove", &entry.path()))?;
                 removed += 1;
             }
         }
-        Ok(removed)
+        Ok((removed, freed))
     }
 }
 

@@ -74,6 +74,19 @@ pub struct StoreLock {
     _file: File,
 }
 
+/// No ingest running and the store lock held (see [`Store::exclusive`]).
+pub struct Exclusive {
+    _ingest: File,
+    lock: StoreLock,
+}
+
+impl Exclusive {
+    /// The store lock it holds.
+    pub fn lock(&self) -> &StoreLock {
+        &self.lock
+    }
+}
+
 /// A shared hold that keeps gc away from blobs not yet tagged.
 pub struct IngestLease {
     _file: File,
@@ -245,6 +258,30 @@ impl Store {
         Ok(old)
     }
 
+    fn kept_path(&self) -> PathBuf {
+        self.root.join("kept.json")
+    }
+
+    /// Manifests kept without a name: images a container still uses after
+    /// their last tag went (docker's dangling `<none>` images).
+    pub fn kept(&self) -> Result<BTreeSet<Digest>> {
+        let p = self.kept_path();
+        match std::fs::read(&p) {
+            Ok(data) => serde_json::from_slice(&data).map_err(|e| io("parse", &p)(std::io::Error::other(e))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeSet::new()),
+            Err(e) => Err(io("read", &p)(e)),
+        }
+    }
+
+    /// Replaces the set of kept manifests.
+    pub fn set_kept(&self, kept: &BTreeSet<Digest>, _lock: &StoreLock) -> Result<()> {
+        let p = self.kept_path();
+        let (mut f, tmp) = tempfile_in(&self.root.join("ingest"))?;
+        f.write_all(&serde_json::to_vec_pretty(kept).unwrap_or_default()).map_err(io("write", &tmp))?;
+        f.sync_all().map_err(io("fsync", &tmp))?;
+        std::fs::rename(&tmp, &p).map_err(io("rename", &p))
+    }
+
     /// Parses a manifest blob.
     pub fn manifest(&self, d: &Digest) -> Result<Manifest> {
         let data = self.read_blob(d)?;
@@ -277,10 +314,10 @@ impl Store {
         Ok(mt == OCI_INDEX || mt == DOCKER_LIST || (mt.is_empty() && v.get("manifests").is_some()))
     }
 
-    /// Every blob reachable from the tags.
+    /// Every blob reachable from the tags and the kept manifests.
     pub fn referenced(&self) -> Result<BTreeSet<Digest>> {
         let mut seen = BTreeSet::new();
-        let mut todo: Vec<Digest> = self.tags()?.into_values().collect();
+        let mut todo: Vec<Digest> = self.tags()?.into_values().chain(self.kept()?).collect();
         while let Some(d) = todo.pop() {
             if !seen.insert(d.clone()) || !self.has_blob(&d) {
                 continue;
@@ -311,10 +348,22 @@ impl Store {
     /// (their leases) first, then takes the store lock itself: the caller
     /// must hold neither.
     pub fn gc(&self) -> Result<(Vec<Digest>, u64)> {
+        let ex = self.exclusive()?;
+        self.gc_locked(&ex)
+    }
+
+    /// Waits for running ingests to end and keeps new ones out, then takes
+    /// the store lock: what gc and layer pruning run under.
+    pub fn exclusive(&self) -> Result<Exclusive> {
         let path = self.root.join("ingest.lock");
         let ingest = File::options().create(true).truncate(false).write(true).open(&path).map_err(io("open", &path))?;
         ingest.lock_exclusive().map_err(io("lock", &path))?;
-        let _lock = self.lock()?;
+        let lock = self.lock()?;
+        Ok(Exclusive { _ingest: ingest, lock })
+    }
+
+    /// [`Store::gc`] under a hold the caller already has.
+    pub fn gc_locked(&self, _ex: &Exclusive) -> Result<(Vec<Digest>, u64)> {
         let keep = self.referenced()?;
         let mut removed = Vec::new();
         let mut freed = 0;

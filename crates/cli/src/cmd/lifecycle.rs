@@ -81,9 +81,9 @@ pub struct RenameArgs {
 /// `hull container prune`.
 #[derive(Debug, clap::Args)]
 pub struct PruneArgs {
-    /// Do not prompt for confirmation (Hull never prompts).
+    /// Do not prompt for confirmation.
     #[arg(short = 'f', long)]
-    force: bool,
+    pub force: bool,
 }
 
 /// `hull container cleanup` (the shim's exit command).
@@ -196,7 +196,9 @@ pub fn rename(engine: &Engine, a: RenameArgs) -> anyhow::Result<i32> {
 }
 
 pub fn prune(engine: &Engine, a: PruneArgs) -> anyhow::Result<i32> {
-    let _ = a.force;
+    if !a.force && !super::confirm("This will remove all stopped containers.") {
+        return Ok(0);
+    }
     let gone = engine.prune()?;
     if !gone.is_empty() {
         println!("Deleted Containers:");

@@ -38,7 +38,6 @@ pub fn open(root: &Path) -> anyhow::Result<Images> {
     Ok(Images::open(root)?)
 }
 
-/// Sizes as docker prints them (SI units).
 /// Whether our descriptor `fd` is a terminal (stdin for `-it`, stdout for `save`).
 pub fn is_a_terminal(fd: i32) -> bool {
     nix::unistd::isatty(fd).unwrap_or(false)
@@ -47,6 +46,22 @@ pub fn is_a_terminal(fd: i32) -> bool {
 /// Whether our stdin is a terminal (what `-it` needs).
 pub fn stdin_is_a_terminal() -> bool {
     is_a_terminal(0)
+}
+
+/// docker's confirmation of a prune: the warning, then `[y/N]` read from
+/// stdin (a line; EOF is no).
+pub fn confirm(warning: &str) -> bool {
+    use std::io::Write;
+    print!("WARNING! {warning}\nAre you sure you want to continue? [y/N] ");
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
+    matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+}
+
+/// The ids of the images containers use (kept by image prune).
+pub fn images_in_use(engine: &hull_engine::Engine) -> anyhow::Result<std::collections::BTreeSet<String>> {
+    Ok(engine.list()?.into_iter().map(|c| c.config.image_id).collect())
 }
 
 /// docker's refusal of `-it` without a terminal: at once, status 1, nothing created.

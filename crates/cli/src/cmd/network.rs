@@ -189,7 +189,9 @@ pub fn disconnect(engine: &Engine, a: DisconnectArgs) -> anyhow::Result<i32> {
 }
 
 pub fn prune(engine: &Engine, a: PruneArgs) -> anyhow::Result<i32> {
-    let _ = a.force;
+    if !a.force && !super::confirm("This will remove all custom networks not used by at least one container.") {
+        return Ok(0);
+    }
     let gone = engine.network_prune()?;
     if !gone.is_empty() {
         println!("Deleted Networks:");

@@ -4,7 +4,8 @@ use std::path::Path;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Remove an image id's tags even when it has several.
+    /// Force removal: an image id's tags even when it has several; an
+    /// image a container uses loses its name and stays as `<none>`.
     #[arg(short, long)]
     force: bool,
     /// Images.
@@ -16,7 +17,8 @@ pub fn run(engine: &hull_engine::Engine, root: &Path, a: Args) -> anyhow::Result
     let images = super::open(root)?;
     let mut failed = None;
     for name in &a.images {
-        match in_use(engine, &images, name).and_then(|()| Ok(images.remove(name, a.force)?)) {
+        let removed = in_use(engine, &images, name, a.force).and_then(|()| Ok(images.remove(name, a.force)?));
+        match removed {
             Ok(tags) => tags.iter().for_each(|t| println!("Untagged: {t}")),
             Err(e) => {
                 eprintln!("Error: {e}");
@@ -30,10 +32,15 @@ pub fn run(engine: &hull_engine::Engine, root: &Path, a: Args) -> anyhow::Result
     }
 }
 
-/// Refuses to remove the last name of an image a container uses (its
-/// layers would go with the next prune). docker's -f would untag it anyway;
-/// Hull keeps the container startable and says so.
-fn in_use(engine: &hull_engine::Engine, images: &hull_image::images::Images, name: &str) -> anyhow::Result<()> {
+/// The last name of an image a container uses: docker refuses without -f;
+/// with -f the name goes and the image stays, as a `<none>` image, until
+/// no container uses it and a prune runs (so the container still starts).
+fn in_use(
+    engine: &hull_engine::Engine,
+    images: &hull_image::images::Images,
+    name: &str,
+    force: bool,
+) -> anyhow::Result<()> {
     let Ok(img) = images.resolve(name) else { return Ok(()) }; // remove() reports it
     let id = img.id.to_string();
     let users: Vec<String> =
@@ -45,8 +52,13 @@ fn in_use(engine: &hull_engine::Engine, images: &hull_image::images::Images, nam
     if users.is_empty() || (by_tag && names > 1) {
         return Ok(());
     }
+    if force {
+        images.keep_unnamed(&img)?;
+        return Ok(());
+    }
     anyhow::bail!(
-        "conflict: unable to remove image {name}: container {} is using it (remove the container first)",
-        users.join(", ")
+        "conflict: unable to remove repository reference \"{name}\" (must force) - container {} is using its referenced image {}",
+        users.join(", "),
+        &img.id.hex()[..12]
     )
 }

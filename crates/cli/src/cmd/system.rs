@@ -82,24 +82,76 @@ pub fn version() -> anyhow::Result<i32> {
     Ok(0)
 }
 
+/// `SIZE (PERCENT%)` of what could go.
+fn reclaimable(part: u64, total: u64) -> String {
+    match total {
+        0 => super::human_size(part),
+        t => format!("{} ({}%)", super::human_size(part), part * 100 / t),
+    }
+}
+
+/// `hull system df`: shared layers counted once; ACTIVE are the images
+/// containers use, the running containers and the volumes in use;
+/// RECLAIMABLE what a prune of the rest would free, as docker shows it.
 pub fn df(engine: &Engine) -> anyhow::Result<i32> {
-    let images = engine.images().list()?;
+    let images = engine.images();
     let containers = engine.list()?;
-    let vols = engine.volume_list()?;
-    let img_size: u64 = images.iter().map(|i| i.size).sum();
-    let ctr_size: u64 = containers.iter().map(|c| dir_size(&engine.container_dir(&c.id).join("upper"))).sum();
-    let vol_size: u64 = vols.iter().map(|v| dir_size(&v.mountpoint)).sum();
+    let in_use = super::images_in_use(engine)?;
+    let mut ids = std::collections::BTreeSet::new();
+    let mut all_layers = std::collections::BTreeMap::new();
+    let mut used_layers = std::collections::BTreeSet::new();
+    for summary in images.list()? {
+        if !ids.insert(summary.id.clone()) {
+            continue;
+        }
+        let Ok(img) = images.resolve(&summary.id) else { continue };
+        for chain in images.chain_ids(&img) {
+            if in_use.contains(&summary.id) {
+                used_layers.insert(chain.clone());
+            }
+            let size = images.snapshots.unpacked_size(&chain).unwrap_or(0);
+            all_layers.insert(chain, size);
+        }
+    }
+    let img_size: u64 = all_layers.values().sum();
+    let img_used: u64 = used_layers.iter().filter_map(|c| all_layers.get(c)).sum();
+    let active_images = ids.iter().filter(|i| in_use.contains(*i)).count();
+    let rw = |c: &hull_engine::Container| dir_size(&engine.container_dir(&c.id).join("upper"));
+    let ctr_size: u64 = containers.iter().map(rw).sum();
+    let ctr_idle: u64 = containers.iter().filter(|c| !c.state.status.is_live()).map(rw).sum();
     let active = containers.iter().filter(|c| c.state.status.is_live()).count();
+    let vols = engine.volume_list()?;
+    let (mut vol_size, mut vol_idle, mut vol_active) = (0, 0, 0);
+    for v in &vols {
+        let size = dir_size(&v.mountpoint);
+        vol_size += size;
+        if engine.volume_users(&v.name).unwrap_or_default().is_empty() {
+            vol_idle += size;
+        } else {
+            vol_active += 1;
+        }
+    }
     let lines = vec![
-        "TYPE\tTOTAL\tACTIVE\tSIZE".to_string(),
-        format!("Images\t{}\t{}\t{}", images.len(), images.len().min(containers.len()), super::human_size(img_size)),
-        format!("Containers\t{}\t{active}\t{}", containers.len(), super::human_size(ctr_size)),
+        "TYPE\tTOTAL\tACTIVE\tSIZE\tRECLAIMABLE".to_string(),
         format!(
-            "Local Volumes\t{}\t{}\t{}",
-            vols.len(),
-            vols.iter().filter(|v| !engine.volume_users(&v.name).unwrap_or_default().is_empty()).count(),
-            super::human_size(vol_size)
+            "Images\t{}\t{active_images}\t{}\t{}",
+            ids.len(),
+            super::human_size(img_size),
+            reclaimable(img_size - img_used, img_size)
         ),
+        format!(
+            "Containers\t{}\t{active}\t{}\t{}",
+            containers.len(),
+            super::human_size(ctr_size),
+            reclaimable(ctr_idle, ctr_size)
+        ),
+        format!(
+            "Local Volumes\t{}\t{vol_active}\t{}\t{}",
+            vols.len(),
+            super::human_size(vol_size),
+            reclaimable(vol_idle, vol_size)
+        ),
+        "Build Cache\t0\t0\t0B\t0B".to_string(),
     ];
     super::format::print_table(&lines);
     Ok(0)
@@ -108,7 +160,7 @@ pub fn df(engine: &Engine) -> anyhow::Result<i32> {
 /// `hull system prune`.
 #[derive(Debug, clap::Args)]
 pub struct PruneArgs {
-    /// Do not prompt (Hull never prompts).
+    /// Do not prompt for confirmation.
     #[arg(short = 'f', long)]
     force: bool,
     /// Also remove unused volumes.
@@ -117,13 +169,29 @@ pub struct PruneArgs {
 }
 
 pub fn prune(engine: &Engine, a: PruneArgs) -> anyhow::Result<i32> {
-    let _ = a.force;
-    let gone = engine.prune()?;
-    println!("Deleted Containers: {}", gone.len());
-    if a.volumes {
-        println!("Deleted Volumes: {}", engine.volume_prune()?.len());
+    let volumes = if a.volumes { "  - all anonymous volumes not used by at least one container\n" } else { "" };
+    let warning = format!(
+        "This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n{volumes}  - all dangling images\n  - unused build cache\n"
+    );
+    if !a.force && !super::confirm(&warning) {
+        return Ok(0);
     }
-    let (blobs, bytes, layers) = engine.images().prune()?;
-    println!("Deleted blobs: {blobs}, layers: {layers}\nTotal reclaimed space: {}", super::human_size(bytes));
+    let list = |title: &str, items: &[String]| {
+        if !items.is_empty() {
+            println!("{title}:");
+            items.iter().for_each(|i| println!("{i}"));
+            println!();
+        }
+    };
+    list("Deleted Containers", &engine.prune()?);
+    list("Deleted Networks", &engine.network_prune()?);
+    if a.volumes {
+        list("Deleted Volumes", &engine.volume_prune()?);
+    }
+    let (blobs, bytes, layers) = engine.images().prune(&super::images_in_use(engine)?)?;
+    if blobs + layers > 0 {
+        println!("Deleted {blobs} blobs and {layers} unpacked layers\n");
+    }
+    println!("Total reclaimed space: {}", super::human_size(bytes));
     Ok(0)
 }

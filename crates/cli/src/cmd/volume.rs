@@ -89,7 +89,10 @@ pub fn rm(engine: &Engine, a: NamesArgs) -> anyhow::Result<i32> {
     Ok(code)
 }
 
-pub fn prune(engine: &Engine) -> anyhow::Result<i32> {
+pub fn prune(engine: &Engine, a: super::lifecycle::PruneArgs) -> anyhow::Result<i32> {
+    if !a.force && !super::confirm("This will remove all local volumes not used by at least one container.") {
+        return Ok(0);
+    }
     let gone = engine.volume_prune()?;
     if !gone.is_empty() {
         println!("Deleted Volumes:");
