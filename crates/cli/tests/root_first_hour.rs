@@ -1016,3 +1016,73 @@ fn rmi_prune_and_df_account_for_layers_as_docker_does() {
     assert_eq!(layer_count(&e), before - 1);
     assert!(e.leaks().is_empty(), "{:?}", e.leaks());
 }
+
+#[test]
+fn ps_size_command_created_at_and_list_filters() {
+    let e = Env::new();
+    e.ok(&[
+        "run",
+        "-d",
+        "--network",
+        "none",
+        "--name",
+        "quoted",
+        "--expose",
+        "8125/udp",
+        IMG,
+        "sh",
+        "-c",
+        "echo data > /big; sleep 300",
+    ]);
+    // COMMAND as docker shows it: arguments with spaces in single quotes,
+    // cut to 20 characters, the whole in double quotes.
+    let cmd = e.ok(&["ps", "--format", "{{.Command}}"]);
+    assert_eq!(cmd, "\"sh -c 'echo data > …\"");
+    let full = e.ok(&["ps", "--no-trunc", "--format", "{{.Command}}"]);
+    assert_eq!(full, "\"sh -c 'echo data > /big; sleep 300'\"");
+    // CreatedAt in Go's time format.
+    let at = e.ok(&["ps", "--format", "{{.CreatedAt}}"]);
+    let shape: String = at.chars().map(|c| if c.is_ascii_digit() { '9' } else { c }).collect();
+    assert_eq!(shape, "9999-99-99 99:99:99 +9999 UTC", "{at}");
+    assert!(at.ends_with(" +0000 UTC"), "{at}");
+    // -s: what it wrote, and with its image.
+    wait_until("the write", || e.run(&["exec", "quoted", "cat", "/big"]).status.success());
+    let size = e.ok(&["ps", "-s", "--format", "{{.Size}}"]);
+    assert!(
+        size.contains(" (virtual ") && size.ends_with("MB)") && size.chars().next().unwrap().is_ascii_digit(),
+        "{size}"
+    );
+    assert!(e.ok(&["ps", "-s"]).lines().next().unwrap().ends_with("SIZE"));
+    // expose= filter.
+    assert_eq!(e.ok(&["ps", "-q", "--filter", "expose=8125/udp"]).lines().count(), 1);
+    assert_eq!(e.ok(&["ps", "-q", "--filter", "expose=8125/tcp"]), "");
+    // network ls and volume ls filters.
+    e.ok(&["network", "create", "--label", "team=db", "dbnet"]);
+    e.ok(&["network", "create", "webnet"]);
+    e.ok(&["volume", "create", "--label", "keep=yes", "kept"]);
+    e.ok(&["volume", "create", "loose"]);
+    e.ok(&["run", "-d", "--network", "webnet", "-v", "loose:/l", "--name", "user", IMG, "sleep", "300"]);
+    let names = |args: &[&str]| -> Vec<String> { e.ok(args).lines().map(String::from).collect() };
+    assert_eq!(names(&["network", "ls", "--format", "{{.Name}}", "--filter", "label=team=db"]), ["dbnet"]);
+    assert_eq!(names(&["network", "ls", "--format", "{{.Name}}", "--filter", "name=web"]), ["webnet"]);
+    assert_eq!(names(&["network", "ls", "--format", "{{.Name}}", "--filter", "dangling=true"]), ["dbnet"]);
+    assert!(!names(&["network", "ls", "--format", "{{.Name}}", "--filter", "type=custom"]).is_empty());
+    assert_eq!(names(&["network", "ls", "--format", "{{.Name}}", "--filter", "driver=macvlan"]), Vec::<String>::new());
+    assert_eq!(names(&["volume", "ls", "-q", "--filter", "label=keep"]), ["kept"]);
+    assert_eq!(names(&["volume", "ls", "-q", "--filter", "dangling=true"]), ["kept"]);
+    assert_eq!(names(&["volume", "ls", "-q", "--filter", "dangling=false"]), ["loose"]);
+    assert_eq!(names(&["volume", "ls", "-q", "--filter", "name=oo"]), ["loose"]);
+    for args in [
+        vec!["network", "ls", "--filter", "colour=red"],
+        vec!["volume", "ls", "--filter", "dangling=maybe"],
+        vec!["network", "ls", "--filter", "type=odd"],
+    ] {
+        let out = e.run(&args);
+        assert_ne!(out.status.code(), Some(0), "{args:?}");
+        assert!(stderr_of(&out).contains("invalid filter"), "{args:?}: {}", stderr_of(&out));
+    }
+    e.ok(&["rm", "-f", "quoted", "user"]);
+    e.ok(&["network", "rm", "dbnet", "webnet"]);
+    e.ok(&["volume", "rm", "kept", "loose"]);
+    assert!(e.leaks().is_empty(), "{:?}", e.leaks());
+}

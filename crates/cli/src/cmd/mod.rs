@@ -59,6 +59,41 @@ pub fn confirm(warning: &str) -> bool {
     matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes")
 }
 
+/// A `--filter KEY=VALUE` of a list verb, checked against the keys it takes.
+pub fn parse_filter(f: &str, keys: &[&str]) -> anyhow::Result<(String, String)> {
+    match f.split_once('=') {
+        Some((k, v)) if keys.contains(&k) => Ok((k.to_string(), v.to_string())),
+        Some((k, _)) => anyhow::bail!("invalid filter {k:?}: filters are {}", keys.join(", ")),
+        None => anyhow::bail!("invalid filter {f:?}: want KEY=VALUE"),
+    }
+}
+
+/// `label=KEY` or `label=KEY=VALUE` against a set of labels.
+pub fn label_matches(labels: &std::collections::BTreeMap<String, String>, want: &str) -> bool {
+    match want.split_once('=') {
+        Some((k, v)) => labels.get(k).is_some_and(|x| x == v),
+        None => labels.contains_key(want),
+    }
+}
+
+/// `dangling=true|false`.
+pub fn parse_bool_filter(key: &str, v: &str) -> anyhow::Result<bool> {
+    match v {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => anyhow::bail!("invalid filter '{key}={v}': want true or false"),
+    }
+}
+
+/// The bytes a directory tree's files take (symlinks not followed).
+pub fn dir_size(p: &Path) -> u64 {
+    let Ok(meta) = std::fs::symlink_metadata(p) else { return 0 };
+    if !meta.is_dir() {
+        return meta.len();
+    }
+    std::fs::read_dir(p).map_or(0, |rd| rd.flatten().map(|e| dir_size(&e.path())).sum())
+}
+
 /// The ids of the images containers use (kept by image prune).
 pub fn images_in_use(engine: &hull_engine::Engine) -> anyhow::Result<std::collections::BTreeSet<String>> {
     Ok(engine.list()?.into_iter().map(|c| c.config.image_id).collect())

@@ -45,6 +45,9 @@ pub struct LsArgs {
     /// Format output: json or a Go template.
     #[arg(long)]
     format: Option<String>,
+    /// Filter output (driver=, id=, label=KEY[=VALUE], name=, scope=, type=custom|builtin, dangling=true|false).
+    #[arg(short = 'f', long)]
+    filter: Vec<String>,
 }
 
 /// `hull network inspect` / `rm`.
@@ -123,8 +126,49 @@ pub fn create(engine: &Engine, a: CreateArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
+const NETWORK_FILTERS: &[&str] = &["driver", "id", "label", "name", "scope", "type", "dangling"];
+
+fn network_matches(
+    engine: &Engine,
+    n: &hull_network::network::Network,
+    filters: &[(String, String)],
+) -> anyhow::Result<bool> {
+    for (k, v) in filters {
+        let ok = match k.as_str() {
+            "driver" => n.driver.to_string() == *v,
+            "id" => n.id.starts_with(v.as_str()),
+            "label" => super::label_matches(&n.labels, v),
+            "name" => n.name.contains(v.as_str()),
+            "scope" => v == "local",
+            "type" => match v.as_str() {
+                // The default network is the one Hull makes itself.
+                "builtin" => n.name == hull_network::network::DEFAULT_NETWORK,
+                "custom" => n.name != hull_network::network::DEFAULT_NETWORK,
+                _ => anyhow::bail!("invalid filter 'type={v}': want custom or builtin"),
+            },
+            "dangling" => {
+                let unused =
+                    n.name != hull_network::network::DEFAULT_NETWORK && engine.network_users(&n.name)?.is_empty();
+                super::parse_bool_filter(k, v)? == unused
+            }
+            _ => false,
+        };
+        if !ok {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 pub fn ls(engine: &Engine, a: LsArgs) -> anyhow::Result<i32> {
-    let nets = engine.networks()?;
+    let filters: Vec<(String, String)> =
+        a.filter.iter().map(|f| super::parse_filter(f, NETWORK_FILTERS)).collect::<anyhow::Result<_>>()?;
+    let mut nets = Vec::new();
+    for n in engine.networks()? {
+        if network_matches(engine, &n, &filters)? {
+            nets.push(n);
+        }
+    }
     let id = |s: &str| if a.no_trunc { s.to_string() } else { s[..12.min(s.len())].to_string() };
     if a.quiet {
         nets.iter().for_each(|n| println!("{}", id(&n.id)));

@@ -27,6 +27,9 @@ pub struct Args {
     /// Format output: table, json, or a Go template.
     #[arg(long)]
     format: Option<String>,
+    /// Display total file sizes.
+    #[arg(short = 's', long)]
+    size: bool,
 }
 
 /// docker's "Up 3 minutes" style durations.
@@ -64,23 +67,63 @@ pub fn status_text(c: &Container) -> String {
     }
 }
 
-fn row(c: &Container, trunc: bool) -> Value {
-    let mut cmd = c
-        .config
-        .command
+/// The COMMAND column as docker writes it: the path, then the arguments,
+/// those holding a space in single quotes; cut to 20 characters; then
+/// quoted as Go's strconv.Quote does.
+pub fn command_text(command: &[String], trunc: bool) -> String {
+    let mut cmd = command
         .iter()
-        .map(|a| if a.contains(' ') { format!("{a:?}") } else { a.clone() })
+        .enumerate()
+        .map(|(i, a)| if i > 0 && a.contains(' ') { format!("'{a}'") } else { a.clone() })
         .collect::<Vec<_>>()
         .join(" ");
     if trunc && cmd.chars().count() > 20 {
         cmd = format!("{}…", cmd.chars().take(19).collect::<String>());
     }
+    let mut quoted = String::from("\"");
+    for ch in cmd.chars() {
+        match ch {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            '\n' => quoted.push_str("\\n"),
+            '\t' => quoted.push_str("\\t"),
+            c if c.is_control() => quoted.push_str(&format!("\\x{:02x}", c as u32)),
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    quoted
+}
+
+/// docker's CreatedAt: Go's time.String() (`2006-01-02 15:04:05 -0700 MST`), in UTC.
+pub fn created_at(rfc3339: &str) -> String {
+    let Some(t) = super::parse_time(rfc3339) else { return rfc3339.to_string() };
+    let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} +0000 UTC", secs / 3600, secs % 3600 / 60, secs % 60)
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+fn row(c: &Container, trunc: bool) -> Value {
+    let cmd = command_text(&c.config.command, trunc);
     let labels = c.config.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
     json!({
         "ID": if trunc { c.short_id().to_string() } else { c.id.clone() },
         "Image": c.config.image,
-        "Command": format!("\"{cmd}\""),
-        "CreatedAt": c.created,
+        "Command": cmd,
+        "CreatedAt": created_at(&c.created),
         "RunningFor": format!("{} ago", human_duration(since(&c.created))),
         "Ports": c
             .state
@@ -102,8 +145,9 @@ fn row(c: &Container, trunc: bool) -> Value {
     })
 }
 
-const FILTERS: &[&str] =
-    &["status", "name", "id", "label", "ancestor", "exited", "network", "volume", "publish", "before", "since"];
+const FILTERS: &[&str] = &[
+    "status", "name", "id", "label", "ancestor", "exited", "network", "volume", "publish", "expose", "before", "since",
+];
 
 fn parse_filter(f: &str) -> anyhow::Result<(String, String)> {
     match f.split_once('=') {
@@ -124,7 +168,7 @@ fn created_of<'a>(list: &'a [Container], key: &str) -> anyhow::Result<&'a str> {
     Ok(&c.created)
 }
 
-fn matches(c: &Container, filters: &[(String, String)], list: &[Container]) -> bool {
+fn matches(c: &Container, filters: &[(String, String)], list: &[Container], exposed: &[String]) -> bool {
     let created = c.created.as_str();
     for (k, v) in filters {
         let ok = match k.as_str() {
@@ -133,6 +177,13 @@ fn matches(c: &Container, filters: &[(String, String)], list: &[Container]) -> b
             "publish" => {
                 let (port, proto) = v.split_once('/').unwrap_or((v, "tcp"));
                 c.state.ports.iter().any(|p| p.container_port.to_string() == port && p.protocol == proto)
+            }
+            "expose" => {
+                let (port, proto) = v.split_once('/').unwrap_or((v, "tcp"));
+                let key = format!("{port}/{proto}");
+                c.config.expose.contains(&key)
+                    || c.config.ports.iter().any(|p| p.key() == key)
+                    || exposed.contains(&key)
             }
             "before" => created_of(list, v).is_ok_and(|t| created < t),
             "since" => created_of(list, v).is_ok_and(|t| created > t),
@@ -164,9 +215,11 @@ pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
     let last = if a.latest { Some(1) } else { a.last };
     let all = a.all || last.is_some() || filters.iter().any(|(k, _)| k == "status" || k == "exited");
     let mut shown = Vec::new();
+    let wants_expose = filters.iter().any(|(k, _)| k == "expose");
     for c in &list {
+        let exposed = if wants_expose { image_exposed(engine, c) } else { Vec::new() };
         if (all || matches!(c.state.status, Status::Running | Status::Paused | Status::Restarting))
-            && matches(c, &filters, &list)
+            && matches(c, &filters, &list, &exposed)
         {
             shown.push(c.clone());
         }
@@ -174,23 +227,48 @@ pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
     if let Some(n) = last {
         shown.truncate(n);
     }
-    let rows: Vec<Value> = shown.iter().map(|c| row(c, !a.no_trunc)).collect();
+    let mut rows: Vec<Value> = shown.iter().map(|c| row(c, !a.no_trunc)).collect();
+    if a.size {
+        for (r, c) in rows.iter_mut().zip(&shown) {
+            r["Size"] = json!(size_text(engine, c));
+        }
+    }
     if a.quiet {
         for r in &rows {
             println!("{}", r["ID"].as_str().unwrap_or_default());
         }
         return Ok(0);
     }
-    let format = a.format.unwrap_or_else(|| {
-        "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}".into()
-    });
-    let format = if format == "table" {
-        "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}".to_string()
+    let default = if a.size {
+        "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}\t{{.Size}}"
     } else {
-        format
+        "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+    };
+    let format = match a.format {
+        None => default.to_string(),
+        Some(f) if f == "table" => default.to_string(),
+        Some(f) => f,
     };
     super::format::print(&format, &rows, &title)?;
     Ok(0)
+}
+
+/// The ports the container's image exposes (`80/tcp`).
+fn image_exposed(engine: &Engine, c: &Container) -> Vec<String> {
+    let image = engine.images().resolve(&c.config.image_id).ok();
+    let ports = image.and_then(|i| i.config.config).and_then(|c| c.exposed_ports).unwrap_or_default();
+    ports.into_keys().map(|k| if k.contains('/') { k } else { format!("{k}/tcp") }).collect()
+}
+
+/// docker's SIZE column: what the container wrote, and with its image.
+fn size_text(engine: &Engine, c: &Container) -> String {
+    let rw = super::dir_size(&engine.container_dir(&c.id).join("upper"));
+    let images = engine.images();
+    let image = images
+        .resolve(&c.config.image_id)
+        .map(|i| images.chain_ids(&i).iter().filter_map(|l| images.snapshots.unpacked_size(l)).sum::<u64>())
+        .unwrap_or(0);
+    format!("{} (virtual {})", super::human_size(rw), super::human_size(rw + image))
 }
 
 fn title(field: &str) -> String {

@@ -1,15 +1,8 @@
 //! `hull info`, `hull version`, `hull system df`, `hull system prune`.
 
 use hull_engine::{Engine, Status};
-use std::path::Path;
 
-fn dir_size(p: &Path) -> u64 {
-    let Ok(meta) = std::fs::symlink_metadata(p) else { return 0 };
-    if !meta.is_dir() {
-        return meta.len();
-    }
-    std::fs::read_dir(p).map_or(0, |rd| rd.flatten().map(|e| dir_size(&e.path())).sum())
-}
+use super::dir_size;
 
 pub fn info(engine: &Engine) -> anyhow::Result<i32> {
     let list = engine.list()?;

@@ -21,7 +21,12 @@ pub struct LsArgs {
     /// Format output: json or a Go template.
     #[arg(long)]
     format: Option<String>,
+    /// Filter output (dangling=true|false, driver=, label=KEY[=VALUE], name=).
+    #[arg(short = 'f', long)]
+    filter: Vec<String>,
 }
+
+const VOLUME_FILTERS: &[&str] = &["dangling", "driver", "label", "name"];
 
 /// `hull volume inspect`.
 #[derive(Debug, clap::Args)]
@@ -52,7 +57,24 @@ pub fn create(engine: &Engine, a: CreateArgs) -> anyhow::Result<i32> {
 }
 
 pub fn ls(engine: &Engine, a: LsArgs) -> anyhow::Result<i32> {
-    let vols = engine.volume_list()?;
+    let filters: Vec<(String, String)> =
+        a.filter.iter().map(|f| super::parse_filter(f, VOLUME_FILTERS)).collect::<anyhow::Result<_>>()?;
+    let mut vols = Vec::new();
+    'each: for v in engine.volume_list()? {
+        for (k, want) in &filters {
+            let ok = match k.as_str() {
+                "dangling" => super::parse_bool_filter(k, want)? == engine.volume_users(&v.name)?.is_empty(),
+                "driver" => v.driver == *want,
+                "label" => super::label_matches(&v.labels, want),
+                "name" => v.name.contains(want.as_str()),
+                _ => false,
+            };
+            if !ok {
+                continue 'each;
+            }
+        }
+        vols.push(v);
+    }
     if a.quiet {
         vols.iter().for_each(|v| println!("{}", v.name));
         return Ok(0);
