@@ -1086,3 +1086,55 @@ fn ps_size_command_created_at_and_list_filters() {
     e.ok(&["volume", "rm", "kept", "loose"]);
     assert!(e.leaks().is_empty(), "{:?}", e.leaks());
 }
+
+#[test]
+fn stats_format_logs_details_image_inspect_format_and_healthcheck() {
+    let e = Env::new();
+    e.image_variant("localhost/checked:1", |_, config, _| {
+        let exec = config.config.get_or_insert_with(Default::default);
+        exec.healthcheck = Some(serde_json::json!({"Test": ["CMD-SHELL", "true"], "Interval": 30_000_000_000u64}));
+    });
+    let id = e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "watched",
+        "-l",
+        "team=db",
+        "-e",
+        "STAGE=test",
+        "--log-opt",
+        "labels=team",
+        "--log-opt",
+        "env=STAGE",
+        "localhost/checked:1",
+        "sh",
+        "-c",
+        "echo hello; dd if=/dev/zero of=/tmp/f bs=1k count=64 2>/dev/null; sleep 300",
+    ]);
+    // stats: docker's columns, NET I/O and BLOCK I/O among them, and --format.
+    let table = e.ok(&["stats", "--no-stream", "watched"]);
+    let head = table.lines().next().unwrap();
+    for col in ["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS"] {
+        assert!(head.contains(col), "{head}");
+    }
+    let line = e.ok(&["stats", "--no-stream", "--format", "{{.Name}} {{.PIDs}} {{.NetIO}}", "watched"]);
+    let f: Vec<&str> = line.split(' ').collect();
+    // (sh execs its last command: sleep is the only process.)
+    assert_eq!((f[0], f[1]), ("watched", "1"), "{line}");
+    assert!(f[2].ends_with('B') && f[4].ends_with('B') && f[3] == "/", "{line}");
+    assert_eq!(e.ok(&["stats", "--no-stream", "--format", "{{.Container}}", &id[..12]]), &id[..12]);
+    // logs --details: the labels and env --log-opt named, before each line.
+    wait_until("the log line", || e.ok(&["logs", "watched"]) == "hello");
+    assert_eq!(e.ok(&["logs", "--details", "watched"]), "STAGE=test,team=db hello");
+    // image inspect --format, and the image's Healthcheck in the container's Config.
+    let img_id = e.ok(&["image", "inspect", "--format", "{{.Id}}", "localhost/checked:1"]);
+    assert!(img_id.starts_with("sha256:") && img_id.len() == 71, "{img_id}");
+    assert_eq!(
+        e.ok(&["image", "inspect", "-f", "{{json .Config.Healthcheck.Test}}", "localhost/checked:1"]),
+        r#"["CMD-SHELL","true"]"#
+    );
+    assert_eq!(e.ok(&["inspect", "-f", "{{json .Config.Healthcheck.Test}}", "watched"]), r#"["CMD-SHELL","true"]"#);
+    e.ok(&["rm", "-f", "watched"]);
+    assert!(e.leaks().is_empty(), "{:?}", e.leaks());
+}

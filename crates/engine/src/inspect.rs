@@ -143,6 +143,7 @@ impl Engine {
             "Labels": labels,
             "StopSignal": cfg.stop_signal,
             "StopTimeout": cfg.stop_timeout,
+            "Healthcheck": image.healthcheck,
         })
     }
 

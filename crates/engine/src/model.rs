@@ -265,6 +265,10 @@ pub struct ContainerConfig {
     pub links: Vec<String>,
     /// `--mac-address` on the first network.
     pub mac_address: Option<String>,
+    /// `--log-opt labels=`: labels shown by `logs --details`.
+    pub log_labels: Vec<String>,
+    /// `--log-opt env=`: variables shown by `logs --details`.
+    pub log_env: Vec<String>,
 }
 
 /// Everything the lifecycle changes.

@@ -172,6 +172,10 @@ pub struct ExecConfig {
     /// Stop signal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_signal: Option<String>,
+    /// docker's health check (`Test`, `Interval`, `Timeout`, `StartPeriod`,
+    /// `Retries`), kept as the image gives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<serde_json::Value>,
 }
 
 /// `rootfs` of an image config.

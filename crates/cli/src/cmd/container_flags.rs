@@ -283,13 +283,20 @@ impl ContainerFlags {
             "none" => anyhow::bail!("the none logging driver takes no --log-opt"),
             other => anyhow::bail!("invalid --log-driver {other:?}: Hull has json-file, local and none"),
         }
+        let (mut log_labels, mut log_env) = (Vec::new(), Vec::new());
         for o in &self.log_opt {
             match key_value("--log-opt", o)? {
+                (k, v) if k == "labels" => log_labels.extend(v.split(',').filter(|x| !x.is_empty()).map(String::from)),
+                (k, v) if k == "env" => log_env.extend(v.split(',').filter(|x| !x.is_empty()).map(String::from)),
                 (k, v) if k == "max-size" => log.0 = units::parse_bytes("--log-opt max-size", &v)? as u64,
                 (k, v) if k == "max-file" => {
                     log.1 = v.parse().map_err(|_| anyhow::anyhow!("invalid --log-opt max-file {v:?}"))?
                 }
-                (k, _) => anyhow::bail!("unknown --log-opt {k:?}: the json-file driver takes max-size and max-file"),
+                (k, _) => {
+                    anyhow::bail!(
+                        "unknown --log-opt {k:?}: the json-file driver takes max-size, max-file, labels and env"
+                    )
+                }
             }
         }
         let config = ContainerConfig {
@@ -359,6 +366,8 @@ impl ContainerFlags {
             volumes_from: self.volumes_from.clone(),
             links: self.link.clone(),
             mac_address: self.mac_address.clone(),
+            log_labels,
+            log_env,
             ..Default::default()
         };
         if config.network == "host" && (!config.ports.is_empty() || config.publish_all) {

@@ -5,6 +5,9 @@ use std::path::Path;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// Format output: json or a Go template (`{{.Id}}`, `{{.Config.Env}}`, ...).
+    #[arg(short = 'f', long)]
+    format: Option<String>,
     /// Images (name, id or id prefix).
     #[arg(required = true)]
     images: Vec<String>,
@@ -12,7 +15,10 @@ pub struct Args {
 
 pub fn run(root: &Path, a: Args) -> anyhow::Result<()> {
     let out = values(root, &a.images)?;
-    println!("{}", serde_json::to_string_pretty(&out)?);
+    match a.format.as_deref() {
+        None | Some("json") => println!("{}", serde_json::to_string_pretty(&out)?),
+        Some(f) => super::format::print(f, &out, &|f| f.to_string())?,
+    }
     Ok(())
 }
 

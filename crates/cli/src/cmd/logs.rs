@@ -21,6 +21,9 @@ pub struct Args {
     /// Show timestamps.
     #[arg(short = 't', long)]
     timestamps: bool,
+    /// Show extra details provided to logs (the labels and env --log-opt names).
+    #[arg(long)]
+    details: bool,
     /// Container.
     container: String,
 }
@@ -69,14 +72,32 @@ pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
         until: a.until.as_deref().map(|s| time_arg("--until", s)).transpose()?,
         follow: a.follow,
     };
+    // docker's details: the attributes, comma-separated, then a space.
+    let details =
+        if a.details { format!("{} ", log_attributes(&engine.get(&a.container)?.config)) } else { String::new() };
     let mut out = std::io::stdout();
     let mut err = std::io::stderr();
     engine.logs(&a.container, &opts, &mut |e| {
-        let text = if a.timestamps { format!("{} {}", e.time, e.log) } else { e.log.clone() };
+        let text = if a.timestamps { format!("{} {details}{}", e.time, e.log) } else { format!("{details}{}", e.log) };
         let w: &mut dyn Write = if e.stream == "stderr" { &mut err } else { &mut out };
         w.write_all(text.as_bytes()).and_then(|()| w.flush()).is_ok()
     })?;
     Ok(0)
+}
+
+/// The `--log-opt labels=` and `env=` attributes: `key=value` of each named
+/// label and variable the container has, sorted, as docker attaches them.
+fn log_attributes(cfg: &hull_engine::ContainerConfig) -> String {
+    let mut attrs: Vec<String> = cfg
+        .log_labels
+        .iter()
+        .filter_map(|k| cfg.labels.get(k).map(|v| format!("{k}={v}")))
+        .chain(cfg.log_env.iter().filter_map(|k| {
+            cfg.env.iter().rev().find_map(|e| e.strip_prefix(&format!("{k}="))).map(|v| format!("{k}={v}"))
+        }))
+        .collect();
+    attrs.sort();
+    attrs.join(",")
 }
 
 #[cfg(test)]
