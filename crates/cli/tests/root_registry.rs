@@ -24,12 +24,25 @@ fn registry_push_pull_and_bad_content() {
         serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out.stderr)));
     let out = hull_env(&b, &cfg, &["pull", &name]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("Pull complete"), "{}", text(&out.stdout));
-    assert!(text(&out.stdout).contains(inspect["Digest"].as_str().unwrap()));
+    // docker's lines, in docker's order.
+    let layer = &inspect["Layers"][0].as_str().unwrap()["sha256:".len()..][..12];
+    let digest = inspect["Digest"].as_str().unwrap();
+    let want = format!(
+        "1: Pulling from hull/bb\n{layer}: Pulling fs layer\n{layer}: Verifying Checksum\n{layer}: Download complete\n\
+         {layer}: Pull complete\nDigest: {digest}\nStatus: Downloaded newer image for {name}\n{name}\n"
+    );
+    assert_eq!(text(&out.stdout), want);
     let ids = |root: &Path| text(&hull_env(root, &cfg, &["images", "-q", "--no-trunc"]).stdout);
     assert_eq!(ids(&a), ids(&b));
     // Pulling again finds every layer in the store.
-    assert!(text(&hull_env(&b, &cfg, &["pull", &name]).stdout).contains("Already exists"));
+    let again = text(&hull_env(&b, &cfg, &["pull", &name]).stdout);
+    assert!(again.contains(&format!("{layer}: Already exists\n")), "{again}");
+    assert!(again.contains(&format!("Status: Image is up to date for {name}\n")), "{again}");
+    // A malformed name is said to be one, and nothing is pulled.
+    let out = hull_env(&b, &cfg, &["run", "--rm", "Not/Valid:Name", "true"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(!text(&out.stderr).contains("Unable to find image"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).to_lowercase().contains("reference"), "{}", text(&out.stderr));
 
     // A 404 manifest: error naming the image, nothing stored.
     let c = tmp.path().join("c");

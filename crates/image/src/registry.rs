@@ -144,6 +144,9 @@ fn normalize_registry(r: &str) -> String {
 /// Progress of a pull, for the CLI to show.
 #[derive(Debug, Clone)]
 pub enum Progress {
+    /// A layer to fetch (short id, total bytes): announced for every
+    /// missing layer, in the manifest's order, before any download.
+    Queued(String, u64),
     /// A layer started (short id, total bytes).
     Start(String, u64),
     /// Bytes of a layer so far.
@@ -401,12 +404,18 @@ impl Client {
         layers: &[Descriptor],
         progress: &(dyn Fn(Progress) + Sync),
     ) -> Result<()> {
-        crate::parallel::try_for_each(layers, 4, |layer| {
+        // Announced in order (docker's "Pulling fs layer" lines), fetched in parallel.
+        let missing: Vec<Descriptor> = layers.iter().filter(|l| !store.has_blob(&l.digest)).cloned().collect();
+        for layer in layers {
             let id = layer.digest.hex()[..12].to_string();
-            if store.has_blob(&layer.digest) {
+            if missing.iter().any(|m| m.digest == layer.digest) {
+                progress(Progress::Queued(id, layer.size));
+            } else {
                 progress(Progress::Exists(id));
-                return Ok(());
             }
+        }
+        crate::parallel::try_for_each(&missing, 4, |layer| {
+            let id = layer.digest.hex()[..12].to_string();
             progress(Progress::Start(id.clone(), layer.size));
             self.fetch_blob(store, r, layer, &|n| progress(Progress::Bytes(id.clone(), n)))?;
             progress(Progress::Done(id));

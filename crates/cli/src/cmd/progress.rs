@@ -37,16 +37,18 @@ impl Display {
         let (layers, drawn, last) = &mut *g;
         let find = |layers: &mut Vec<Layer>, id: &str| layers.iter().position(|l| l.id == id);
         match p {
-            Progress::Start(id, total) => {
-                if !self.tty {
-                    println!("{id}: Pulling fs layer");
+            Progress::Queued(id, total) => {
+                self.line(&id, "Pulling fs layer");
+                layers.push(Layer { id, total, done: 0, state: "Waiting", started: Instant::now() });
+            }
+            Progress::Start(id, _) => {
+                if let Some(i) = find(layers, &id) {
+                    layers[i].state = "Downloading";
+                    layers[i].started = Instant::now();
                 }
-                layers.push(Layer { id, total, done: 0, state: "Downloading", started: Instant::now() });
             }
             Progress::Exists(id) => {
-                if !self.tty {
-                    println!("{id}: Already exists");
-                }
+                self.line(&id, "Already exists");
                 layers.push(Layer { id, total: 0, done: 0, state: "Already exists", started: Instant::now() });
             }
             Progress::Bytes(id, n) => {
@@ -59,11 +61,10 @@ impl Display {
                 }
             }
             Progress::Done(id) => {
-                if !self.tty {
-                    println!("{id}: Pull complete");
-                }
+                self.line(&id, "Verifying Checksum");
+                self.line(&id, "Download complete");
                 if let Some(i) = find(layers, &id) {
-                    layers[i].state = "Pull complete";
+                    layers[i].state = "Download complete";
                     layers[i].done = layers[i].total;
                 }
             }
@@ -71,6 +72,32 @@ impl Display {
         if self.tty {
             *drawn = redraw(layers, *drawn);
             *last = Instant::now();
+        }
+    }
+
+    /// After the layers are unpacked (in order, as docker extracts them):
+    /// "Pull complete" for each fetched one. Returns whether any was fetched.
+    pub fn unpacked(&self) -> bool {
+        let Ok(mut g) = self.inner.lock() else { return false };
+        let (layers, drawn, _) = &mut *g;
+        let mut fetched = false;
+        for l in layers.iter_mut().filter(|l| l.state != "Already exists") {
+            l.state = "Pull complete";
+            fetched = true;
+            if !self.quiet && !self.tty {
+                println!("{}: Pull complete", l.id);
+            }
+        }
+        if self.tty && !self.quiet {
+            *drawn = redraw(layers, *drawn);
+        }
+        fetched
+    }
+
+    /// A plain progress line (not on a terminal, where the table is redrawn).
+    fn line(&self, id: &str, what: &str) {
+        if !self.tty {
+            println!("{id}: {what}");
         }
     }
 }

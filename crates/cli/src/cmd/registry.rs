@@ -55,17 +55,24 @@ pub fn pull(root: &Path, a: PullArgs) -> anyhow::Result<()> {
     if !quiet {
         println!("{}: Pulling from {}", r.tag.clone().unwrap_or_default(), r.repository);
     }
+    let before = images.store.tags()?.get(&r.to_string()).cloned();
     let display = super::progress::Display::new(tty, quiet);
     let progress = |p: Progress| display.event(p);
     let digest = client().pull(&images.store, &r, &platform, &progress)?;
     // Layers are unpacked once, at pull time, as docker and podman do.
     let img = images.resolve(&r.to_string())?;
     images.layers(&img)?;
+    let fetched = display.unpacked();
     if quiet {
         println!("{r}");
     } else {
         println!("Digest: {digest}");
-        println!("Status: Downloaded image for {r}");
+        let familiar = r.familiar_name() + &r.tag.as_ref().map(|t| format!(":{t}")).unwrap_or_default();
+        if fetched || before.as_ref() != Some(&img.target) {
+            println!("Status: Downloaded newer image for {familiar}");
+        } else {
+            println!("Status: Image is up to date for {familiar}");
+        }
         println!("{r}");
     }
     Ok(())

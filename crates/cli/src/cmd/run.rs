@@ -107,6 +107,10 @@ fn check_platform(image: &str, asked: &str) -> anyhow::Result<()> {
 /// Makes sure the image is in the store, pulling it as `docker run` does.
 pub fn ensure_image(engine: &Engine, root: &std::path::Path, image: &str, pull: &str) -> anyhow::Result<()> {
     let present = engine.images().resolve(image).is_ok();
+    if !present {
+        // A malformed name is said to be one, before any talk of pulling it.
+        image.parse::<hull_image::reference::Reference>()?;
+    }
     match pull {
         "missing" | "never" if present => Ok(()),
         "never" => anyhow::bail!("No such image: {image} (and --pull never)"),
