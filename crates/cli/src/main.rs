@@ -216,17 +216,9 @@ fn main() {
     // SAFETY: restoring the default disposition of SIGPIPE touches no memory.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     hull_runtime::stdio::open_missing_standard_fds();
-    // exec's process is a clone of this one: it must run from a binary the
-    // container cannot write (see hull_runtime::sealed). Looked for before
-    // the flags are parsed, so the first image does no more than it must;
-    // an "exec" elsewhere in the line (in a container's command) costs a
-    // needless re-execution, nothing else.
-    if std::env::args_os().skip(1).any(|a| a == "exec") {
-        if let Err(e) = hull_runtime::sealed::ensure() {
-            eprintln!("Error: re-execute from a read-only copy of hull: {e}");
-            std::process::exit(126);
-        }
-    }
+    // No process of a container is a clone of this one: exec goes through
+    // the container's shim, which runs from a sealed view of its binary
+    // (see hull_runtime::sealed), so `hull` itself needs no re-execution.
     let cli = Cli::try_parse().unwrap_or_else(|e| cmd::usage_error::exit(e));
     let launch = matches!(
         cli.command,

@@ -344,6 +344,15 @@ fn detach_keys_leave_the_container_running() {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(client), nix::sys::signal::Signal::SIGTERM).unwrap();
     assert!(t.ended().is_some());
     assert_eq!(e.inspect("dk", "{{.State.Status}}"), "running", "SIGTERM reached the container through a tty attach");
+    // exec -it detaches too, and its process goes on under the shim.
+    let mut t = Typed::start(&e, "exec -it --detach-keys ctrl-a,x dk sh");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    t.type_in(b"echo from-exec > /tmp/seen; exec sleep 300\n");
+    wait_until("the exec's shell ran", || e.run(&["exec", "dk", "cat", "/tmp/seen"]).stdout == b"from-exec\n");
+    t.type_in(b"\x01x");
+    assert_eq!(t.ended(), Some(0), "exec -it did not detach on ctrl-a,x");
+    let procs = e.ok(&["exec", "dk", "sh", "-c", "ps -o comm | grep -c sleep"]);
+    assert_eq!(procs, "1", "the detached exec's process did not go on");
     e.ok(&["rm", "-f", "dk"]);
 }
 

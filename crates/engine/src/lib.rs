@@ -21,7 +21,7 @@ pub mod volumes;
 
 pub use container::attach::AttachStream;
 pub use container::create::CreateRequest;
-pub use container::exec::ExecRequest;
+pub use container::exec::{ExecIo, ExecRequest, ExecSession};
 pub use container::logs::{LogEntry, LogOptions};
 pub use error::{EngineError, ErrorKind, Result};
 pub use hull_network::network::{Driver as NetworkDriver, Network};

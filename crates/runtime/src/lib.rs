@@ -34,6 +34,7 @@ pub mod util;
 pub mod validate;
 
 pub use container::{
-    parse_signal, CreateOptions, Created, ExecOptions, ExecRequest, ListEntry, RunOutcome, Runtime, StateReport,
+    parse_signal, CreateOptions, Created, ExecOptions, ExecRequest, ExecStarted, ListEntry, RunOutcome, Runtime,
+    StateReport,
 };
 pub use error::{Result, RuntimeError};

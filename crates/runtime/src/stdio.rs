@@ -85,6 +85,12 @@ impl ChildStdio {
         Ok(ChildStdio([one(0)?, one(1)?, one(2)?]))
     }
 
+    /// The caller's descriptors, moved above the standard numbers.
+    pub fn from_fds(fds: [OwnedFd; 3]) -> Result<ChildStdio> {
+        let [a, b, c] = fds;
+        Ok(ChildStdio([above_stdio(a.as_fd())?, above_stdio(b.as_fd())?, above_stdio(c.as_fd())?]))
+    }
+
     /// /dev/null on all three.
     pub fn null() -> Result<ChildStdio> {
         Ok(ChildStdio([dev_null()?, dev_null()?, dev_null()?]))

@@ -157,6 +157,26 @@ pub struct ExitRecord {
     pub error: Option<String>,
 }
 
+/// An exec'd process the shim supervises: `exec-<id>.json` in its directory.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ExecRecord {
+    /// The exec's id.
+    pub id: String,
+    /// Its pid (0 once reaped).
+    pub pid: i32,
+    /// When it started, RFC 3339.
+    pub started_at: String,
+    /// Its exit code (128+N for signal N), once it ended.
+    pub exit_code: Option<i32>,
+    /// When it ended.
+    pub finished_at: Option<String>,
+}
+
+/// The file of an exec's record.
+pub fn exec_record_file(id: &str) -> String {
+    format!("exec-{id}.json")
+}
+
 /// Writes `value` as JSON to `path` atomically (write + rename).
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
     replace_file(path, &serde_json::to_vec(value).map_err(std::io::Error::other)?)

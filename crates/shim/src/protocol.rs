@@ -1,8 +1,10 @@
 //! The shim's control socket. A client sends one JSON [`Request`] line.
 //! `Attach` and `Wait` are answered by frames until the container is gone
 //! for good: a frame is an 8-byte header (kind, three zero bytes, length as
-//! u32 big-endian, as docker's stdcopy) and the payload. Other requests get
-//! one line back: `ok` or `error: <why>`.
+//! u32 big-endian, as docker's stdcopy) and the payload. `Exec` is answered
+//! by a line (the process's pid, or the error) and, when the process ends,
+//! its EXIT frame. Other requests get one line back: `ok` or `error: <why>`.
+//! Descriptors travel with a line as SCM_RIGHTS ([`send_line`], [`recv_line`]).
 
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
@@ -41,8 +43,8 @@ pub enum Request {
         /// Columns.
         cols: u16,
     },
-    /// Send a signal to the init; `stop` also disables the restart policy
-    /// and, after `timeout` seconds, sends SIGKILL.
+    /// Send a signal to the init (or to an exec'd process); `stop` also
+    /// disables the restart policy and, after `timeout` seconds, sends SIGKILL.
     Signal {
         /// Signal number.
         signal: i32,
@@ -50,7 +52,87 @@ pub enum Request {
         stop: bool,
         /// Seconds before SIGKILL (stop only; negative: wait forever).
         timeout: Option<i64>,
+        /// The exec whose process gets it, instead of the init.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        exec: Option<String>,
     },
+    /// Runs a process in the container, supervised by the shim. Without a
+    /// terminal its stdin, stdout and stderr come with the request line
+    /// (three descriptors); with one, the terminal's master comes back with
+    /// the answer `{"pid": N}`. The connection then gets the EXIT frame.
+    Exec {
+        /// The exec's id (unique in the container).
+        id: String,
+        /// The process, as the runtime's exec takes it.
+        process: Box<hull_spec::Process>,
+    },
+}
+
+/// The answer to `Exec`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExecStarted {
+    /// The process's pid.
+    pub pid: i32,
+}
+
+/// Sends `line` and a newline, with `fds` attached (SCM_RIGHTS).
+pub fn send_line(
+    stream: &std::os::unix::net::UnixStream,
+    line: &str,
+    fds: &[std::os::fd::RawFd],
+) -> std::io::Result<()> {
+    use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
+    use std::os::fd::AsRawFd;
+    let data = format!("{line}\n");
+    let iov = [std::io::IoSlice::new(data.as_bytes())];
+    let cmsg = [ControlMessage::ScmRights(fds)];
+    let cmsgs: &[ControlMessage] = if fds.is_empty() { &[] } else { &cmsg };
+    let sent = sendmsg::<()>(stream.as_raw_fd(), &iov, cmsgs, MsgFlags::empty(), None)?;
+    if sent < data.len() {
+        // The rest without descriptors (a stream socket may take it in parts).
+        (&mut &*stream).write_all(&data.as_bytes()[sent..])?;
+    }
+    Ok(())
+}
+
+/// Reads one line (at most 64 KiB) without reading past it, and the
+/// descriptors that came with it: what is queued is peeked at, and only
+/// the line is taken.
+pub fn recv_line(stream: &std::os::unix::net::UnixStream) -> std::io::Result<(String, Vec<std::os::fd::OwnedFd>)> {
+    use nix::sys::socket::{recv, recvmsg, ControlMessageOwned, MsgFlags};
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    let mut line = Vec::new();
+    let mut fds = Vec::new();
+    let mut peeked = vec![0u8; 4096];
+    loop {
+        let n = recv(stream.as_raw_fd(), &mut peeked, MsgFlags::MSG_PEEK)?;
+        if n == 0 {
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed mid-line"));
+        }
+        let end = peeked[..n].iter().position(|b| *b == b'\n');
+        let take = end.map_or(n, |e| e + 1);
+        let mut chunk = vec![0u8; take];
+        let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 4]);
+        let mut iov = [std::io::IoSliceMut::new(&mut chunk)];
+        let msg = recvmsg::<()>(stream.as_raw_fd(), &mut iov, Some(&mut cmsg), MsgFlags::MSG_CMSG_CLOEXEC)?;
+        for c in msg.cmsgs()? {
+            if let ControlMessageOwned::ScmRights(got) = c {
+                // SAFETY: the kernel just installed these descriptors for us.
+                fds.extend(got.into_iter().map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }));
+            }
+        }
+        let got = msg.bytes;
+        line.extend_from_slice(&chunk[..got]);
+        if end.is_some() && got == take {
+            line.pop();
+            break;
+        }
+        if line.len() > 64 << 10 {
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "line too long"));
+        }
+    }
+    let line = String::from_utf8(line).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+    Ok((line, fds))
 }
 
 /// Writes one frame.
@@ -101,7 +183,8 @@ mod tests {
         assert_eq!(read_frame(&mut r).unwrap(), Some((kind::STDERR, b"oops\n".to_vec())));
         assert_eq!(read_frame(&mut r).unwrap(), Some((kind::EXIT, b"3".to_vec())));
         assert_eq!(read_frame(&mut r).unwrap(), None);
-        let line = serde_json::to_string(&Request::Signal { signal: 15, stop: true, timeout: Some(10) }).unwrap();
+        let line =
+            serde_json::to_string(&Request::Signal { signal: 15, stop: true, timeout: Some(10), exec: None }).unwrap();
         assert!(matches!(serde_json::from_str(&line).unwrap(), Request::Signal { signal: 15, .. }));
     }
 }

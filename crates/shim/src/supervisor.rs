@@ -3,7 +3,7 @@
 
 use crate::logger::Logger;
 use crate::stdio::{self, Stdio};
-use hull_shim::config::{self, now_rfc3339, ExitRecord, ShimConfig, ShimState};
+use hull_shim::config::{self, now_rfc3339, ExecRecord, ExitRecord, ShimConfig, ShimState};
 use hull_shim::protocol::{self, kind, Request};
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{SigSet, Signal};
@@ -11,7 +11,7 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
@@ -26,8 +26,19 @@ struct Client {
     stdin: bool,
 }
 
+/// A process exec'd into the container, which the shim reaps (as subreaper).
+struct Exec {
+    record: ExecRecord,
+    /// Gets the EXIT frame; while it is connected it reads the terminal.
+    client: Option<UnixStream>,
+    /// The terminal's master, held for the process's life: a client that
+    /// detaches must not hang it up. Drained once the client is gone.
+    console: Option<OwnedFd>,
+}
+
 pub struct Supervisor {
     dir: PathBuf,
+    execs: Vec<Exec>,
     cfg: ShimConfig,
     runtime: hull_runtime::Runtime,
     listener: UnixListener,
@@ -67,6 +78,9 @@ struct Handoff {
     stopping: bool,
     backoff_ms: u64,
     ran_ms: u64,
+    /// (record, fd of the client waiting for its exit, fd of its terminal)
+    #[serde(default)]
+    execs: Vec<(ExecRecord, Option<RawFd>, Option<RawFd>)>,
 }
 
 const HANDOFF_FILE: &str = "handoff.json";
@@ -93,11 +107,15 @@ impl Supervisor {
         let set = signal_set();
         set.thread_block()?;
         let signals = SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)?;
+        // Exec'd processes are started by a short-lived helper: they become
+        // ours when it ends (kept across the re-execution).
+        hull_runtime::sys::prctl(libc::PR_SET_CHILD_SUBREAPER, 1)?;
         let logger = Logger::new(cfg.log.clone())?;
         let runtime = hull_runtime::Runtime::new(&cfg.runtime_root);
         let clients = first.into_iter().map(|stream| Client { stream, output: true, stdin: cfg.stdin }).collect();
         Ok(Supervisor {
             dir,
+            execs: Vec::new(),
             runtime,
             listener,
             signals,
@@ -136,11 +154,23 @@ impl Supervisor {
             stopping: self.stopping,
             backoff_ms: self.backoff.as_millis() as u64,
             ran_ms: self.started.elapsed().as_millis() as u64,
+            execs: self
+                .execs
+                .iter()
+                .map(|e| {
+                    (
+                        e.record.clone(),
+                        e.client.as_ref().map(|c| c.as_raw_fd()),
+                        e.console.as_ref().map(|c| c.as_raw_fd()),
+                    )
+                })
+                .collect(),
         };
         let fds: Vec<RawFd> = [handoff.out, handoff.err, handoff.stdin, Some(handoff.listener)]
             .into_iter()
             .flatten()
             .chain(handoff.clients.iter().map(|c| c.0))
+            .chain(handoff.execs.iter().flat_map(|e| [e.1, e.2]).flatten())
             .collect();
         if let Err(e) = config::write_json(&self.dir.join(HANDOFF_FILE), &handoff) {
             return e;
@@ -181,7 +211,17 @@ impl Supervisor {
             .iter()
             .map(|&(fd, output, stdin)| Client { stream: UnixStream::from(own(fd)), output, stdin })
             .collect();
+        let execs = h
+            .execs
+            .into_iter()
+            .map(|(record, client, console)| Exec {
+                record,
+                client: client.map(|fd| UnixStream::from(own(fd))),
+                console: console.map(own),
+            })
+            .collect();
         Ok(Supervisor {
+            execs,
             runtime: hull_runtime::Runtime::new(&cfg.runtime_root),
             listener: UnixListener::from(own(h.listener)),
             signals,
@@ -280,11 +320,23 @@ impl Supervisor {
         let out = self.io.out.as_ref().map(|f| f.as_raw_fd());
         let err = self.io.err.as_ref().map(|f| f.as_raw_fd());
         let stdin_clients: Vec<usize> = (0..self.clients.len()).filter(|i| self.clients[*i].stdin).collect();
+        // An exec's client is watched for its going; then its terminal is drained.
+        let exec_fds: Vec<(usize, RawFd)> = self
+            .execs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| match (&e.client, &e.console) {
+                (Some(c), Some(_)) => Some((i, c.as_raw_fd())),
+                (None, Some(m)) => Some((i, m.as_raw_fd())),
+                _ => None,
+            })
+            .collect();
         let raw: Vec<RawFd> = [self.signals.as_raw_fd(), self.listener.as_raw_fd()]
             .into_iter()
             .chain(out)
             .chain(err)
             .chain(stdin_clients.iter().map(|i| self.clients[*i].stream.as_raw_fd()))
+            .chain(exec_fds.iter().map(|(_, fd)| *fd))
             .collect();
         // SAFETY: every descriptor in `raw` is owned by `self` and outlives this poll.
         let borrowed: Vec<BorrowedFd> = raw.iter().map(|fd| unsafe { BorrowedFd::borrow_raw(*fd) }).collect();
@@ -313,7 +365,11 @@ impl Supervisor {
         }
         let stdin_ready: Vec<usize> =
             stdin_clients.iter().enumerate().filter(|(k, _)| ready[i + k]).map(|(_, c)| *c).collect();
+        i += stdin_clients.len();
+        let exec_ready: Vec<usize> =
+            exec_fds.iter().enumerate().filter(|(k, _)| ready[i + k]).map(|(_, (e, _))| *e).collect();
         self.take_stdin(&stdin_ready);
+        self.exec_terminals(&exec_ready);
         if ready[1] {
             self.accept();
         }
@@ -405,7 +461,7 @@ impl Supervisor {
 
     fn request(&mut self, stream: UnixStream) {
         // Byte by byte: frames may follow the line, and must stay in the socket.
-        let Some(line) = read_line(&stream) else { return };
+        let Ok((line, fds)) = protocol::recv_line(&stream) else { return };
         let reply = |s: &str| {
             let _ = (&stream).write_all(format!("{s}\n").as_bytes());
         };
@@ -424,7 +480,159 @@ impl Supervisor {
                 },
                 _ => reply("error: the container has no terminal"),
             },
-            Ok(Request::Signal { signal, stop, timeout }) => reply(&self.signal(signal, stop, timeout)),
+            Ok(Request::Signal { signal, stop, timeout, exec: None }) => reply(&self.signal(signal, stop, timeout)),
+            Ok(Request::Signal { signal, exec: Some(id), .. }) => reply(&self.signal_exec(&id, signal)),
+            Ok(Request::Exec { id, process }) => self.exec(stream, id, *process, fds),
+        }
+    }
+
+    /// Starts an exec'd process through a forked helper (the runtime's
+    /// exec clones from a single-threaded process, and what it touches
+    /// stays out of the shim's memory), answers the client, and keeps the
+    /// process to reap.
+    fn exec(&mut self, stream: UnixStream, id: String, process: hull_spec::Process, fds: Vec<OwnedFd>) {
+        let answer = |line: &str, fds: &[RawFd]| {
+            let _ = protocol::send_line(&stream, line, fds);
+        };
+        if self.pid == 0 {
+            return answer("error: the container is not running", &[]);
+        }
+        if id.is_empty() || self.execs.iter().any(|e| e.record.id == id) {
+            return answer(&format!("error: exec id {id:?} is empty or in use"), &[]);
+        }
+        let tty = process.terminal == Some(true);
+        let stdio: Option<[OwnedFd; 3]> = match (tty, <[OwnedFd; 3]>::try_from(fds)) {
+            (false, Ok(three)) => Some(three),
+            (false, Err(_)) => return answer("error: exec without a terminal needs three descriptors", &[]),
+            (true, _) => None,
+        };
+        match self.start_exec(process, stdio) {
+            Err(e) => answer(&format!("error: {e}"), &[]),
+            Ok((pid, console)) => {
+                // Recorded before the answer: the caller may look at once.
+                let record = ExecRecord { id, pid, started_at: now_rfc3339(), ..Default::default() };
+                self.save_exec(&record);
+                let line = serde_json::to_string(&protocol::ExecStarted { pid }).unwrap_or_default();
+                answer(&line, &console.iter().map(|c| c.as_raw_fd()).collect::<Vec<_>>());
+                let _ = stream.set_read_timeout(None);
+                let _ = stream.set_nonblocking(true);
+                if let Some(c) = &console {
+                    stdio::nonblocking(c.as_raw_fd());
+                }
+                self.execs.push(Exec { record, client: Some(stream), console });
+            }
+        }
+    }
+
+    fn start_exec(
+        &self,
+        process: hull_spec::Process,
+        stdio: Option<[OwnedFd; 3]>,
+    ) -> Result<(i32, Option<OwnedFd>), String> {
+        use hull_runtime::sync::Message;
+        let (ours, theirs) = hull_runtime::sync::pair().map_err(|e| format!("socketpair: {e}"))?;
+        let helper = match hull_runtime::sys::clone_fork(0).map_err(|e| format!("fork: {e}"))? {
+            hull_runtime::sys::Forked::Child => {
+                drop(ours);
+                let opts = hull_runtime::ExecOptions { process, detach: true, ..Default::default() };
+                let sent = match self.runtime.exec_start(&self.cfg.id, &opts, stdio) {
+                    Ok(s) => match &s.console {
+                        Some(m) => theirs.send_with_fd(&Message::ExecPid { pid: s.pid }, m.as_raw_fd()),
+                        None => theirs.send(&Message::ExecPid { pid: s.pid }),
+                    },
+                    Err(e) => theirs.send(&Message::Error(e.to_string())),
+                };
+                // SAFETY: _exit ends only this helper, a fork of the shim.
+                unsafe { libc::_exit(i32::from(sent.is_err())) }
+            }
+            hull_runtime::sys::Forked::Parent(pid) => pid,
+        };
+        drop(theirs);
+        let got = ours.recv_with_fd();
+        let _ = waitpid(Pid::from_raw(helper), None);
+        match got {
+            Ok(Some((Message::ExecPid { pid }, console))) => Ok((pid, console)),
+            Ok(Some((Message::Error(e), _))) => Err(e),
+            other => Err(format!("the exec helper ended without an answer ({other:?})")),
+        }
+    }
+
+    fn save_exec(&self, record: &ExecRecord) {
+        if let Err(e) = config::write_json(&self.dir.join(config::exec_record_file(&record.id)), record) {
+            eprintln!("hull-shim: write exec record: {e}");
+        }
+    }
+
+    fn signal_exec(&mut self, id: &str, signal: i32) -> String {
+        let Some(e) = self.execs.iter().find(|e| e.record.id == id) else {
+            return format!("error: no running exec {id:?}");
+        };
+        match Signal::try_from(signal) {
+            Err(_) => format!("error: invalid signal {signal}"),
+            Ok(sig) => match nix::sys::signal::kill(Pid::from_raw(e.record.pid), sig) {
+                Ok(()) => "ok".into(),
+                Err(err) => format!("error: kill {}: {err}", e.record.pid),
+            },
+        }
+    }
+
+    /// The init is gone: in a pid namespace of its own every exec'd
+    /// process is being killed with it; their ends are recorded (waiting a
+    /// little for the kernel). One that outlives it (a shared pid
+    /// namespace) is left alone.
+    fn reap_execs(&mut self) {
+        let deadline = Instant::now() + Duration::from_millis(500);
+        while !self.execs.is_empty() && Instant::now() < deadline {
+            match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::Exited(p, code)) => self.exec_exited(p.as_raw(), code),
+                Ok(WaitStatus::Signaled(p, sig, _)) => self.exec_exited(p.as_raw(), 128 + sig as i32),
+                Ok(WaitStatus::StillAlive) => std::thread::sleep(Duration::from_millis(5)),
+                Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    }
+
+    /// An exec with a terminal whose client went: the terminal's output,
+    /// read and dropped, so that the process never blocks writing it.
+    fn exec_terminals(&mut self, ready: &[usize]) {
+        let mut buf = [0u8; 8192];
+        for &i in ready {
+            let e = &mut self.execs[i];
+            if let Some(c) = &e.client {
+                // Nothing is expected from the client: data or EOF, it is gone.
+                if matches!(nix::unistd::read(c.as_raw_fd(), &mut buf), Ok(0) | Err(nix::errno::Errno::ECONNRESET)) {
+                    e.client = None;
+                }
+                continue;
+            }
+            if let Some(m) = &e.console {
+                loop {
+                    match nix::unistd::read(m.as_raw_fd(), &mut buf) {
+                        Ok(n) if n > 0 => {}
+                        Err(nix::errno::Errno::EAGAIN) => break,
+                        Err(nix::errno::Errno::EINTR) => {}
+                        // EOF, EIO: its last process is gone.
+                        _ => {
+                            e.console = None;
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// An exec'd process ended: its record, and its client's EXIT frame.
+    fn exec_exited(&mut self, pid: i32, code: i32) {
+        let Some(i) = self.execs.iter().position(|e| e.record.pid == pid) else { return };
+        let mut e = self.execs.swap_remove(i);
+        e.record.exit_code = Some(code);
+        e.record.finished_at = Some(now_rfc3339());
+        self.save_exec(&e.record);
+        if let Some(mut c) = e.client {
+            let _ = c.set_nonblocking(false);
+            let _ = protocol::write_frame(&mut c, kind::EXIT, code.to_string().as_bytes());
         }
     }
 
@@ -484,13 +692,28 @@ impl Supervisor {
                 _ => {}
             }
         }
+        // Every status first: an exec that ended with the init gets its
+        // record before the container's end is handled.
+        let mut init_ended = None;
         loop {
-            match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::Exited(p, code)) if p.as_raw() == self.pid => return self.exited(code),
-                Ok(WaitStatus::Signaled(p, sig, _)) if p.as_raw() == self.pid => return self.exited(128 + sig as i32),
-                Ok(WaitStatus::StillAlive) | Err(_) => return None,
-                Ok(_) => {}
+            let (pid, code) = match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::Exited(p, code)) => (p.as_raw(), code),
+                Ok(WaitStatus::Signaled(p, sig, _)) => (p.as_raw(), 128 + sig as i32),
+                Ok(WaitStatus::StillAlive) | Err(_) => break,
+                Ok(_) => continue,
+            };
+            if pid == self.pid {
+                init_ended = Some(code);
+            } else {
+                self.exec_exited(pid, code);
             }
+        }
+        match init_ended {
+            Some(code) => {
+                self.reap_execs();
+                self.exited(code)
+            }
+            None => None,
         }
     }
 
@@ -553,18 +776,4 @@ fn write_all(fd: BorrowedFd, mut data: &[u8]) {
             Err(_) => return,
         }
     }
-}
-
-/// Reads one request line (at most 4 KiB) without reading past it.
-fn read_line(mut stream: &UnixStream) -> Option<String> {
-    let mut line = Vec::new();
-    let mut byte = [0u8; 1];
-    while line.len() < 4096 {
-        match stream.read(&mut byte) {
-            Ok(1) if byte[0] == b'\n' => return String::from_utf8(line).ok(),
-            Ok(1) => line.push(byte[0]),
-            _ => return None,
-        }
-    }
-    None
 }

@@ -15,7 +15,7 @@ pub struct AttachStream {
 }
 
 impl Engine {
-    fn control(&self, id: &str) -> Result<UnixStream> {
+    pub(crate) fn control(&self, id: &str) -> Result<UnixStream> {
         let dir = self.shim_dir(id);
         let path = dir.join(hull_shim::config::SOCKET_FILE);
         let dir_fd = hull_shim::config::open_dir(&dir).map_err(io("open", dir.display()))?;

@@ -1,10 +1,16 @@
-//! `exec`: a process in a running container, run by the runtime library
-//! from the calling process (no shim round trip); its stdio relayed
-//! through pipes, or a terminal of its own (never the caller's).
+//! `exec`: a process in a running container, started and supervised by
+//! the container's shim (its only way in). Without a terminal the process
+//! gets the caller's descriptors (or /dev/null) directly, so nothing is
+//! relayed; with one, the caller gets the terminal's master. The caller
+//! keeps the connection to learn the exit code; a detached exec's
+//! process goes on under the shim, which records its end.
 
-use crate::error::{EngineError, Result};
+use crate::error::{io, EngineError, Result};
 use crate::model::Status;
 use crate::Engine;
+use hull_shim::protocol::{self, kind, Request};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::unix::net::UnixStream;
 
 /// What `exec` runs.
 #[derive(Debug, Clone, Default)]
@@ -25,10 +31,66 @@ pub struct ExecRequest {
     pub privileged: bool,
 }
 
+/// The stdio an exec'd process gets.
+#[derive(Debug)]
+pub enum ExecIo {
+    /// /dev/null on all three (docker's `exec -d`).
+    Null,
+    /// These descriptors as its 0, 1 and 2.
+    Fds([OwnedFd; 3]),
+    /// A terminal of its own; the session holds the master.
+    Terminal,
+}
+
+/// An exec'd process, started.
+#[derive(Debug)]
+pub struct ExecSession {
+    stream: UnixStream,
+    /// The exec's id.
+    pub id: String,
+    /// The container's id.
+    pub container: String,
+    /// Its pid (on the host).
+    pub pid: i32,
+    /// Its terminal's master (with `ExecIo::Terminal`).
+    pub console: Option<OwnedFd>,
+}
+
+impl ExecSession {
+    /// The connection to poll for the end ([`ExecSession::wait`] then reads it).
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.stream.as_fd()
+    }
+
+    /// Blocks until the process ends; its exit code (128+N for signal N).
+    pub fn wait(self) -> Result<i32> {
+        self.read_exit()
+    }
+
+    /// [`ExecSession::wait`] without giving the session up (once
+    /// [`ExecSession::fd`] is readable it does not block for long).
+    pub fn read_exit(&self) -> Result<i32> {
+        let mut stream = &self.stream;
+        loop {
+            match protocol::read_frame(&mut stream).map_err(io("read", "shim control socket"))? {
+                Some((kind::EXIT, code)) => {
+                    return String::from_utf8_lossy(&code)
+                        .trim()
+                        .parse()
+                        .map_err(|_| EngineError::Shim(format!("exec {}: bad exit frame", self.id)))
+                }
+                Some(_) => {}
+                // The shim went away (the container stopped with it).
+                None => return Ok(137),
+            }
+        }
+    }
+}
+
 impl Engine {
-    /// Runs a process in the container; returns its exit code (0 when detached).
-    pub fn exec(&self, key: &str, req: &ExecRequest) -> Result<i32> {
-        let row = self.refreshed(key)?;
+    /// The OCI process an exec request makes, from the container's config.
+    fn exec_process(&self, row: &crate::db::Row, req: &ExecRequest) -> Result<hull_spec::Process> {
+        let row = row.clone();
         match row.state.status {
             Status::Running => {}
             Status::Paused => {
@@ -75,14 +137,70 @@ impl Engine {
             ..Default::default()
         };
         let process = rt.exec_process(&row.id, &ask)?;
-        // docker's exec -d discards the process's output: it gets /dev/null,
-        // never the caller's descriptors (a terminal among them).
-        let stdio = if req.detach { hull_runtime::stdio::ExecStdio::Null } else { Default::default() };
-        let opts = hull_runtime::ExecOptions { process, detach: req.detach, stdio, ..Default::default() };
-        match rt.exec(&row.id, &opts) {
-            Ok(_pid) if req.detach => Ok(0),
-            Ok(code) => Ok(code),
-            Err(e) => Err(crate::container::start::classify(e)),
+        Ok(process)
+    }
+
+    /// Starts a process in the container through its shim.
+    pub fn exec_start(&self, key: &str, req: &ExecRequest, stdio: ExecIo) -> Result<ExecSession> {
+        let row = self.refreshed(key)?;
+        let mut req = req.clone();
+        req.tty = matches!(stdio, ExecIo::Terminal);
+        let process = self.exec_process(&row, &req)?;
+        let exec_id = crate::names::new_id().map_err(io("read", "/dev/urandom"))?;
+        let stream = self.control(&row.id)?;
+        let line = serde_json::to_string(&Request::Exec { id: exec_id.clone(), process: Box::new(process) })
+            .unwrap_or_default();
+        let null;
+        let fds: Vec<std::os::fd::RawFd> = match &stdio {
+            ExecIo::Terminal => vec![],
+            ExecIo::Fds(f) => f.iter().map(|f| f.as_raw_fd()).collect(),
+            ExecIo::Null => {
+                null = std::fs::File::options()
+                    .read(true)
+                    .write(true)
+                    .open("/dev/null")
+                    .map_err(io("open", "/dev/null"))?;
+                vec![null.as_raw_fd(); 3]
+            }
+        };
+        protocol::send_line(&stream, &line, &fds).map_err(io("write", "shim control socket"))?;
+        drop(stdio);
+        let (answer, mut got) = protocol::recv_line(&stream).map_err(io("read", "shim control socket"))?;
+        if let Some(why) = answer.strip_prefix("error: ") {
+            return Err(crate::container::start::classify_start_error(why));
         }
+        let started: protocol::ExecStarted = serde_json::from_str(&answer)
+            .map_err(|e| EngineError::Shim(format!("exec: unexpected answer {answer:?}: {e}")))?;
+        Ok(ExecSession { stream, id: exec_id, container: row.id, pid: started.pid, console: got.pop() })
+    }
+
+    /// What the shim recorded of an exec: its pid, and its exit once it ended.
+    pub fn exec_record(&self, container: &str, exec_id: &str) -> Result<hull_shim::config::ExecRecord> {
+        let row = self.db().find(container)?;
+        let path = self.shim_dir(&row.id).join(hull_shim::config::exec_record_file(exec_id));
+        hull_shim::config::read_json(&path)
+            .map_err(io("read", path.display()))?
+            .ok_or_else(|| EngineError::Invalid(format!("no such exec: {exec_id}")))
+    }
+
+    /// Sends a signal to an exec'd process (through its shim).
+    pub fn exec_signal(&self, session: &ExecSession, signal: i32) -> Result<()> {
+        let req = Request::Signal { signal, stop: false, timeout: None, exec: Some(session.id.clone()) };
+        self.shim_request(&session.container, &req)
+    }
+
+    /// Runs a process in the container with the caller's stdio (or none,
+    /// detached); returns its exit code (0 when detached).
+    pub fn exec(&self, key: &str, req: &ExecRequest) -> Result<i32> {
+        if req.detach {
+            self.exec_start(key, req, ExecIo::Null)?;
+            return Ok(0);
+        }
+        let dup = |fd: i32| -> Result<OwnedFd> {
+            // SAFETY: our standard descriptors are open for the life of the process.
+            let b = unsafe { BorrowedFd::borrow_raw(fd) };
+            b.try_clone_to_owned().map_err(io("dup", "stdio"))
+        };
+        self.exec_start(key, req, ExecIo::Fds([dup(0)?, dup(1)?, dup(2)?]))?.wait()
     }
 }

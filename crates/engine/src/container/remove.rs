@@ -47,7 +47,7 @@ impl Engine {
             let _ = self.runtime().resume(&row.id);
             let _ = self.shim_request(
                 &row.id,
-                &hull_shim::protocol::Request::Signal { signal: libc::SIGKILL, stop: true, timeout: None },
+                &hull_shim::protocol::Request::Signal { signal: libc::SIGKILL, stop: true, timeout: None, exec: None },
             );
             let _ = self.wait(&row.id);
         }

@@ -204,13 +204,6 @@ pub(crate) fn read_shim_pid(dir: &Path) -> (i32, u64) {
 }
 
 /// A runtime error, with a command that cannot run made docker's 126/127.
-pub(crate) fn classify(e: hull_runtime::RuntimeError) -> EngineError {
-    match classify_start_error(&e.to_string()) {
-        EngineError::Shim(_) => EngineError::Runtime(e),
-        other => other,
-    }
-}
-
 /// The runtime's words for a command that cannot run, as docker's codes.
 /// Only errors about the exec itself count (a missing bind source is also
 /// "No such file", and is not a 127).

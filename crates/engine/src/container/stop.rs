@@ -28,7 +28,8 @@ impl Engine {
         let sig = signal.map(str::to_string).or(row.config.stop_signal.clone()).unwrap_or_else(|| "SIGTERM".into());
         let signal = hull_runtime::parse_signal(&sig).map_err(EngineError::Invalid)? as i32;
         let timeout = timeout.or(row.config.stop_timeout).unwrap_or(10);
-        let sent = self.shim_request(&row.id, &Request::Signal { signal, stop: true, timeout: Some(timeout) });
+        let sent =
+            self.shim_request(&row.id, &Request::Signal { signal, stop: true, timeout: Some(timeout), exec: None });
         self.mark_stopped_by_user(&row.id);
         if let Err(e) = sent {
             // The shim went away meanwhile: the refresh below records that.
@@ -53,7 +54,7 @@ impl Engine {
         let stop = sig == nix::sys::signal::Signal::SIGKILL
             || Some(sig) == row.config.stop_signal.as_deref().and_then(|s| hull_runtime::parse_signal(s).ok())
             || (row.config.stop_signal.is_none() && sig == nix::sys::signal::Signal::SIGTERM);
-        self.shim_request(&row.id, &Request::Signal { signal: sig as i32, stop, timeout: None })?;
+        self.shim_request(&row.id, &Request::Signal { signal: sig as i32, stop, timeout: None, exec: None })?;
         if stop {
             self.mark_stopped_by_user(&row.id);
         }

@@ -11,7 +11,7 @@ use crate::tenant::{self, TenantConfig};
 use hull_spec::{NamespaceType, Process};
 use nix::sys::signal::SigSet;
 use std::fs::File;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 
@@ -112,6 +112,26 @@ impl Runtime {
     /// Runs a process in the container. Returns its pid (detached) or its
     /// exit status (128+N when killed by signal N).
     pub fn exec(&self, id: &str, opts: &ExecOptions) -> Result<i32> {
+        let l = self.launch(id, opts, None, false)?;
+        if opts.detach {
+            return Ok(l.pid);
+        }
+        super::container_run::wait_forwarding(l.pid, l.set, l.console, l.relay)
+    }
+
+    /// Starts a process in the container and returns at once (as `exec
+    /// --detach`): its pid, and its terminal's master when it has one and
+    /// no console socket is given. Without a terminal the process gets
+    /// `stdio` as its 0, 1 and 2 (else what `opts.stdio` says). The caller
+    /// waits for it (as its parent, or as a subreaper).
+    pub fn exec_start(&self, id: &str, opts: &ExecOptions, stdio: Option<[OwnedFd; 3]>) -> Result<ExecStarted> {
+        let opts = ExecOptions { detach: true, ..opts.clone() };
+        let given = stdio.map(ChildStdio::from_fds).transpose()?;
+        let l = self.launch(id, &opts, given, true)?;
+        Ok(ExecStarted { pid: l.pid, console: l.console })
+    }
+
+    fn launch(&self, id: &str, opts: &ExecOptions, given: Option<ChildStdio>, keep_console: bool) -> Result<Launched> {
         let (dir, record) = self.open(id)?;
         let status = record.status(&dir);
         let late_cgroup_join = opts.ignore_paused && status == Status::Paused;
@@ -126,7 +146,7 @@ impl Runtime {
         }
         crate::validate::validate_process(&opts.process)?;
         let terminal = opts.process.terminal == Some(true);
-        if terminal && opts.detach && opts.console_socket.is_none() {
+        if terminal && opts.detach && opts.console_socket.is_none() && !keep_console {
             return Err(spec("process.terminal", "a detached exec with a terminal needs --console-socket"));
         }
         let spec_ = record.spec.clone().unwrap_or_default();
@@ -138,6 +158,7 @@ impl Runtime {
         let unified_fd = cgroups.unified.as_deref().and_then(super::container_create::open_cgroup_dir);
         let (child_stdio, relay) = match (terminal, opts.stdio, opts.detach) {
             (true, _, _) => (None, None),
+            (false, _, _) if given.is_some() => (given, None),
             (false, crate::stdio::ExecStdio::Null, _) => (Some(ChildStdio::null()?), None),
             (false, _, true) => (Some(ChildStdio::inherited_without_terminals()?), None),
             (false, _, false) => {
@@ -237,11 +258,25 @@ impl Runtime {
         if let Some(pf) = &opts.pid_file {
             crate::util::write_atomic(pf, pid.to_string().as_bytes())?;
         }
-        if opts.detach {
-            return Ok(pid);
-        }
-        super::container_run::wait_forwarding(pid, set, console, relay)
+        Ok(Launched { pid, console, relay, set })
     }
+}
+
+/// A process `exec_start` started.
+#[derive(Debug)]
+pub struct ExecStarted {
+    /// Its pid (in our pid namespace).
+    pub pid: i32,
+    /// Its terminal's master, if it has a terminal and no console socket took it.
+    pub console: Option<OwnedFd>,
+}
+
+/// What `launch` leaves for `exec` to wait on.
+struct Launched {
+    pid: i32,
+    console: Option<OwnedFd>,
+    relay: Option<crate::stdio::Relay>,
+    set: SigSet,
 }
 
 /// The init's namespaces that differ from ours, in join order (user first,
