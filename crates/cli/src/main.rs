@@ -29,6 +29,8 @@ enum Command {
     Verb(ContainerVerb),
     /// List containers.
     Ps(cmd::ps::Args),
+    /// Get real time events from the engine.
+    Events(cmd::events::Args),
     /// Return low-level information on containers or images.
     Inspect(cmd::container_inspect::Args),
     /// Manage containers.
@@ -93,7 +95,7 @@ enum ContainerVerb {
     /// Execute a command in a running container.
     Exec(cmd::exec::Args),
     /// Block until containers stop, then print their exit codes.
-    Wait(cmd::lifecycle::NamesArgs),
+    Wait(cmd::lifecycle::WaitArgs),
     /// Attach to a running container's input and output.
     Attach(cmd::attach::Args),
     /// Display the running processes of a container.
@@ -174,6 +176,8 @@ enum SystemCommand {
     Prune(cmd::system::PruneArgs),
     /// Display system-wide information.
     Info,
+    /// Get real time events from the engine.
+    Events(cmd::events::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -292,6 +296,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::System(SystemCommand::Prune(a)) => cmd::system::prune(&engine()?, a),
         Command::Info | Command::System(SystemCommand::Info) => cmd::system::info(&engine()?),
         Command::Version => cmd::system::version(),
+        Command::Events(a) | Command::System(SystemCommand::Events(a)) => cmd::events::run(&engine()?, a),
         Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => unit(cmd::images::run(&root, a)),
         Command::Image(ImageCommand::Inspect(a)) => unit(cmd::inspect::run(&root, a)),
         Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => unit(cmd::rmi::run(&engine()?, &root, a)),
@@ -301,8 +306,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Image(ImageCommand::Default(a)) => unit(cmd::default_image::run(&root, a)),
         Command::Image(ImageCommand::Mount(a)) => unit(cmd::mount::run(&root, a)),
         Command::Image(ImageCommand::Umount(a)) => unit(cmd::mount::umount(a)),
-        Command::Tag(a) => unit(cmd::tag::run(&root, a)),
-        Command::Pull(a) => unit(cmd::registry::pull(&root, a)),
+        Command::Tag(a) => unit(cmd::tag::run(&engine()?, &root, a)),
+        Command::Pull(a) => unit(cmd::registry::pull(&engine()?, &root, a)),
         Command::Push(a) => unit(cmd::registry::push(&root, a)),
         Command::Login(a) => unit(cmd::registry::login(a)),
         Command::Logout(a) => unit(cmd::registry::logout(a)),

@@ -112,3 +112,103 @@ fn exec_from_many_threads_and_detached_execs_are_supervised_by_the_shim() {
     engine.remove(&id, true, false).unwrap();
     assert!(e.leaks().is_empty(), "{:?}", e.leaks());
 }
+
+/// `hull events ARGS` started in the background; its output once it ends.
+fn events_in_background(e: &Env, args: &[&str]) -> std::process::Child {
+    e.cmd()
+        .arg("events")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn events_are_seen_from_other_processes_and_wait_blocks_on_them() {
+    let e = Env::new();
+    // Two followers in two processes, one filtered, both until a moment
+    // that has not come yet.
+    let until = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 8).to_string();
+    let all = events_in_background(&e, &["--until", &until, "--format", "{{json .}}"]);
+    let dies = events_in_background(&e, &["--until", &until, "--filter", "event=die", "--filter", "type=container"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let id = e.ok(&[
+        "run",
+        "-d",
+        "--network",
+        "none",
+        "--name",
+        "ev",
+        "-l",
+        "team=db",
+        IMG,
+        "sh",
+        "-c",
+        "sleep 0.3; exit 3",
+    ]);
+    // wait: not-running blocks until the exit, and says its code.
+    assert_eq!(e.ok(&["wait", "ev"]), "3");
+    assert_eq!(e.ok(&["wait", "ev"]), "3", "a stopped container: at once");
+    // next-exit waits for the next one, removed for the removal.
+    let next =
+        e.cmd().args(["wait", "--condition", "next-exit", "ev"]).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let removed =
+        e.cmd().args(["wait", "--condition", "removed", "ev"]).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    e.ok(&["start", "ev"]);
+    assert_eq!(text(&next.wait_with_output().unwrap().stdout).trim(), "3");
+    e.ok(&["rm", "ev"]);
+    assert_eq!(text(&removed.wait_with_output().unwrap().stdout).trim(), "3");
+    // A shim killed outright writes no end: wait still wakes (on the shim's
+    // pidfd), and says the container was killed.
+    e.ok(&["run", "-d", "--network", "none", "--name", "orphan", IMG, "sleep", "300"]);
+    let waiter = e.cmd().args(["wait", "orphan"]).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let shim = e.shim_pid(&e.inspect("orphan", "{{.Id}}"));
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(shim), nix::sys::signal::Signal::SIGKILL).unwrap();
+    assert_eq!(text(&waiter.wait_with_output().unwrap().stdout).trim(), "137");
+    e.ok(&["rm", "orphan"]);
+    let out = e.run(&["wait", "--condition", "sometime", "ev"]);
+    assert!(!out.status.success() && text(&out.stderr).contains("invalid condition"), "{}", text(&out.stderr));
+    // The followers saw docker's sequence, in order.
+    let all = all.wait_with_output().unwrap();
+    let events: Vec<serde_json::Value> = text(&all.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &serde_json::Value| v["Actor"]["ID"] == id.as_str())
+        .collect();
+    let actions: Vec<&str> = events.iter().map(|v| v["Action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["create", "start", "die", "start", "die", "destroy"], "{}", text(&all.stdout));
+    assert_eq!(events[2]["Actor"]["Attributes"]["exitCode"], "3");
+    assert_eq!(events[0]["Actor"]["Attributes"]["team"], "db");
+    assert_eq!(events[0]["Actor"]["Attributes"]["name"], "ev");
+    let dies = text(&dies.wait_with_output().unwrap().stdout);
+    assert_eq!(dies.lines().count(), 2, "{dies}");
+    assert!(dies.lines().all(|l| l.contains(" container die ") && l.contains("exitCode=3")), "{dies}");
+    // The past, from the journal: since 1m until now.
+    let past = e.ok(&["events", "--since", "1m", "--until", "0s", "--filter", "container=ev"]);
+    assert_eq!(past.lines().count(), 6, "{past}");
+    // Networks and volumes are in it too.
+    e.ok(&["network", "create", "evnet"]);
+    e.ok(&["volume", "create", "evvol"]);
+    e.ok(&["network", "rm", "evnet"]);
+    e.ok(&["volume", "rm", "evvol"]);
+    let other = e.ok(&[
+        "events",
+        "--since",
+        "1m",
+        "--until",
+        "0s",
+        "--filter",
+        "type=network",
+        "--filter",
+        "type=volume",
+        "--format",
+        "{{.Type}} {{.Action}}",
+    ]);
+    assert_eq!(other, "network create\nvolume create\nnetwork destroy\nvolume destroy");
+    let out = e.run(&["events", "--filter", "colour=red"]);
+    assert!(!out.status.success() && text(&out.stderr).contains("invalid filter"), "{}", text(&out.stderr));
+    assert!(e.leaks().is_empty(), "{:?}", e.leaks());
+}

@@ -10,6 +10,7 @@
 mod container;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod inspect;
 pub mod model;
 pub mod names;

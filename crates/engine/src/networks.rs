@@ -160,7 +160,16 @@ impl Engine {
             }
             Ok(())
         })?;
+        self.emit_network(&n, "create", &[]);
         Ok(n)
+    }
+
+    /// A network event (docker's attributes: name, type).
+    pub(crate) fn emit_network(&self, n: &Network, action: &str, extra: &[(&str, String)]) {
+        let mut attrs: BTreeMap<String, String> =
+            [("name".to_string(), n.name.clone()), ("type".to_string(), n.driver.to_string())].into();
+        attrs.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+        self.emit("network", action, &n.id, attrs);
     }
 
     /// Every network, the default one made if missing.
@@ -229,6 +238,7 @@ impl Engine {
         }
         self.db().delete_network(&n.name)?;
         self.remove_bridge(&n);
+        self.emit_network(&n, "destroy", &[]);
         Ok(n.name)
     }
 
@@ -240,6 +250,7 @@ impl Engine {
             if n.name != net::DEFAULT_NETWORK && self.network_users(&n.name)?.is_empty() {
                 self.db().delete_network(&n.name)?;
                 self.remove_bridge(&n);
+                self.emit_network(&n, "destroy", &[]);
                 gone.push(n.name);
             }
         }

@@ -54,6 +54,7 @@ impl Engine {
             scope: "local".into(),
         };
         hull_shim::config::write_json(&dir.join("meta.json"), &v).map_err(io("write", dir.display()))?;
+        self.emit("volume", "create", name, [("driver".to_string(), "local".to_string())].into());
         Ok((v, true))
     }
 
@@ -99,7 +100,9 @@ impl Engine {
             return Err(EngineError::InUse(format!("remove {name}: volume is in use - [{}]", users.join(", "))));
         }
         let dir = self.volume_root().join(name);
-        std::fs::remove_dir_all(&dir).map_err(io("remove", dir.display()))
+        std::fs::remove_dir_all(&dir).map_err(io("remove", dir.display()))?;
+        self.emit("volume", "destroy", name, [("driver".to_string(), "local".to_string())].into());
+        Ok(())
     }
 
     /// Removes every volume no container uses; returns their names.

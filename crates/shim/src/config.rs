@@ -115,6 +115,13 @@ pub struct ShimConfig {
     pub restart: RestartPolicy,
     /// Run after the container is gone for good (the engine's cleanup).
     pub exit_command: Vec<String>,
+    /// The event journal to append the container's events to (restarts'
+    /// die and start, exec ends); none for an engine without one.
+    #[serde(default)]
+    pub events: Option<std::path::PathBuf>,
+    /// The attributes of the container's events (name, image, labels).
+    #[serde(default)]
+    pub event_attributes: std::collections::BTreeMap<String, String>,
 }
 
 impl ShimConfig {

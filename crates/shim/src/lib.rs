@@ -1,8 +1,10 @@
 //! hull_shim: what the engine and `hull-shim` share: the shim's
-//! configuration and the files it leaves ([`config`]), and the wire format
-//! of its control socket ([`protocol`]). The supervisor itself is the
+//! configuration and the files it leaves ([`config`]), the event journal
+//! both append to ([`events`]), and the wire format of its control socket
+//! ([`protocol`]). The supervisor itself is the
 //! `hull-shim` binary.
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod events;
 pub mod protocol;

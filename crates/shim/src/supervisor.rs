@@ -289,6 +289,17 @@ impl Supervisor {
         Ok(self.pid)
     }
 
+    /// Appends one of the container's events to the engine's journal.
+    fn emit(&self, action: &str, extra: &[(&str, String)]) {
+        let Some(path) = &self.cfg.events else { return };
+        let mut attrs = self.cfg.event_attributes.clone();
+        attrs.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+        let event = hull_shim::events::Event::new("container", action, &self.cfg.id, attrs);
+        if let Err(e) = hull_shim::events::Journal::new(path).append(&event) {
+            eprintln!("hull-shim: write event: {e}");
+        }
+    }
+
     fn save_state(&self) {
         if let Err(e) = config::write_json(&self.dir.join(config::STATE_FILE), &self.state) {
             eprintln!("hull-shim: write state: {e}");
@@ -630,6 +641,7 @@ impl Supervisor {
         e.record.exit_code = Some(code);
         e.record.finished_at = Some(now_rfc3339());
         self.save_exec(&e.record);
+        self.emit("exec_die", &[("execID", e.record.id.clone()), ("exitCode", code.to_string())]);
         if let Some(mut c) = e.client {
             let _ = c.set_nonblocking(false);
             let _ = protocol::write_frame(&mut c, kind::EXIT, code.to_string().as_bytes());
@@ -670,6 +682,7 @@ impl Supervisor {
             self.state.restart_count += 1;
             let launched = self.launch();
             if launched.is_ok() {
+                self.emit("start", &[]);
                 let e = self.reexec();
                 eprintln!("hull-shim: re-exec after restart: {e}; supervising in place");
             }
@@ -733,10 +746,15 @@ impl Supervisor {
         self.state.last_finished_at = Some(now_rfc3339());
         self.state.pid = 0;
         if !self.cfg.restart.wants_restart(code, self.state.restart_count, self.stopping) {
+            // The engine records the end, and says so (die) once it has.
             let mut end = self.finish(code, None);
             end.oom_killed = oom;
             return Some(end);
         }
+        if oom {
+            self.emit("oom", &[]);
+        }
+        self.emit("die", &[("exitCode", code.to_string())]);
         self.backoff = if self.started.elapsed() >= RESET_AFTER { FIRST_BACKOFF } else { self.backoff };
         self.restart_at = Some(Instant::now() + self.backoff);
         self.backoff = (self.backoff * 2).min(MAX_BACKOFF);

@@ -1,29 +1,13 @@
-//! `--format`: `json`, `table ...`, and the Go-template forms users paste
-//! most (`{{.Field}}`, `{{.Field.Sub}}`, `{{json .}}`, `{{json .Field}}`),
-//! over rows given as JSON objects. Anything else is a clear error.
+//! `--format`: `json`, `table ...` (a header row of column titles, then
+//! aligned columns), and Go templates (see [`super::template`]) over rows
+//! given as JSON objects.
 
 use serde_json::Value;
 
-enum Part {
-    Text(String),
-    Field(Vec<String>),
-    Json(Vec<String>),
-}
-
-/// A parsed template.
+/// A parsed `--format`.
 pub struct Template {
-    parts: Vec<Part>,
+    inner: super::template::Template,
     table: bool,
-}
-
-fn path(s: &str) -> Option<Vec<String>> {
-    let s = s.trim();
-    if s == "." {
-        return Some(vec![]);
-    }
-    let rest = s.strip_prefix('.')?;
-    let fields: Vec<String> = rest.split('.').map(String::from).collect();
-    fields.iter().all(|f| !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then_some(fields)
 }
 
 impl Template {
@@ -36,73 +20,20 @@ impl Template {
             Some(rest) => (true, rest.trim_start()),
             None => (false, spec),
         };
+        // docker's CLI takes \t and \n typed literally as tab and newline.
         let body = body.replace("\\t", "\t").replace("\\n", "\n");
-        let mut parts = Vec::new();
-        let mut rest = body.as_str();
-        while let Some(start) = rest.find("{{") {
-            parts.push(Part::Text(rest[..start].to_string()));
-            let end =
-                rest[start..].find("}}").ok_or_else(|| anyhow::anyhow!("template {spec:?}: unclosed {{{{"))? + start;
-            let action = rest[start + 2..end].trim().trim_start_matches('-').trim_end_matches('-').trim();
-            let unsupported = || {
-                anyhow::anyhow!(
-                    "unsupported template syntax {{{{{action}}}}} in --format: Hull supports {{{{.Field}}}}, {{{{.Field.Sub}}}}, {{{{json .}}}}, {{{{json .Field}}}}, table and json"
-                )
-            };
-            let part = match action.strip_prefix("json ") {
-                Some(p) => Part::Json(path(p).ok_or_else(unsupported)?),
-                None => Part::Field(path(action).filter(|p| !p.is_empty()).ok_or_else(unsupported)?),
-            };
-            parts.push(part);
-            rest = &rest[end + 2..];
-        }
-        parts.push(Part::Text(rest.to_string()));
-        Ok(Some(Template { parts, table }))
+        let inner = super::template::Template::parse(&body).map_err(|e| anyhow::anyhow!("--format {spec:?}: {e}"))?;
+        Ok(Some(Template { inner, table }))
     }
 
     /// Renders one row; unknown fields are an error (as Go's templates).
     pub fn render(&self, row: &Value) -> anyhow::Result<String> {
-        let mut out = String::new();
-        for p in &self.parts {
-            match p {
-                Part::Text(t) => out.push_str(t),
-                Part::Field(f) => out.push_str(&plain(lookup(row, f)?)),
-                Part::Json(f) => out.push_str(&lookup(row, f)?.to_string()),
-            }
-        }
-        Ok(out)
+        self.inner.render(row)
     }
 
     /// The header row of a table: each field's column title.
     pub fn header(&self, titles: &dyn Fn(&str) -> String) -> Option<String> {
-        if !self.table {
-            return None;
-        }
-        let mut out = String::new();
-        for p in &self.parts {
-            match p {
-                Part::Text(t) => out.push_str(t),
-                Part::Field(f) | Part::Json(f) => out.push_str(&titles(&f.join("."))),
-            }
-        }
-        Some(out)
-    }
-}
-
-fn lookup<'a>(row: &'a Value, fields: &[String]) -> anyhow::Result<&'a Value> {
-    let mut v = row;
-    for f in fields {
-        v = v.get(f).ok_or_else(|| anyhow::anyhow!("template: can't evaluate field {f}"))?;
-    }
-    Ok(v)
-}
-
-fn plain(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => "<no value>".into(),
-        Value::Object(m) if m.is_empty() => "map[]".into(),
-        other => other.to_string(),
+        self.table.then(|| self.inner.header(titles))
     }
 }
 
@@ -162,7 +93,10 @@ mod tests {
         assert_eq!(t.render(&row).unwrap(), "abc web");
         let t = Template::parse("{{json .Labels}}").unwrap().unwrap();
         assert_eq!(t.render(&row).unwrap(), r#"{"a":"b"}"#);
-        assert!(Template::parse("{{range .Labels}}x{{end}}").is_err());
+        assert_eq!(
+            Template::parse("{{range $k, $v := .Labels}}{{$k}}{{end}}").unwrap().unwrap().render(&row).unwrap(),
+            "a"
+        );
         assert!(Template::parse("{{.ID").is_err());
         assert!(Template::parse("{{.Nope}}").unwrap().unwrap().render(&row).is_err());
         let t = Template::parse("table {{.ID}}\\t{{.Names}}").unwrap().unwrap();

@@ -183,9 +183,21 @@ pub fn unpause(engine: &Engine, a: NamesArgs) -> anyhow::Result<i32> {
     })
 }
 
-pub fn wait(engine: &Engine, a: NamesArgs) -> anyhow::Result<i32> {
+/// `hull wait`.
+#[derive(Debug, clap::Args)]
+pub struct WaitArgs {
+    /// Wait until the container reaches this condition: not-running, next-exit or removed.
+    #[arg(long, default_value = "not-running")]
+    condition: String,
+    /// Containers.
+    #[arg(required = true)]
+    containers: Vec<String>,
+}
+
+pub fn wait(engine: &Engine, a: WaitArgs) -> anyhow::Result<i32> {
+    let condition: hull_engine::events::WaitCondition = a.condition.parse()?;
     each(&a.containers, |n| {
-        println!("{}", engine.wait(n)?);
+        println!("{}", engine.wait_for(n, condition)?);
         Ok(())
     })
 }

@@ -29,7 +29,7 @@ pub struct Args {
 }
 
 /// A `--since`/`--until` value as an RFC 3339 time.
-fn time_arg(flag: &str, s: &str) -> anyhow::Result<String> {
+pub fn time_arg(flag: &str, s: &str) -> anyhow::Result<String> {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
     let bad =
         || anyhow::anyhow!("invalid value for {flag}: {s:?} (want RFC 3339, unix seconds, or a duration like 10m)");

@@ -7,6 +7,7 @@ pub mod cp;
 pub mod default_image;
 pub mod detach_keys;
 pub mod engine;
+pub mod events;
 pub mod exec;
 pub mod format;
 pub mod images;
@@ -26,6 +27,7 @@ pub mod save;
 pub mod stats;
 pub mod system;
 pub mod tag;
+pub mod template;
 pub mod top;
 pub mod usage_error;
 pub mod volume;
@@ -92,6 +94,12 @@ pub fn dir_size(p: &Path) -> u64 {
         return meta.len();
     }
     std::fs::read_dir(p).map_or(0, |rd| rd.flatten().map(|e| dir_size(&e.path())).sum())
+}
+
+/// An image event (until image operations move into the engine, the CLI
+/// reports the ones it does itself).
+pub fn emit_image(engine: &hull_engine::Engine, action: &str, reference: &str) {
+    engine.emit("image", action, reference, [("name".to_string(), reference.to_string())].into());
 }
 
 /// The ids of the images containers use (kept by image prune).

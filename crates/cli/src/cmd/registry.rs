@@ -46,7 +46,7 @@ fn parse_platform(s: &str) -> anyhow::Result<Platform> {
     }
 }
 
-pub fn pull(root: &Path, a: PullArgs) -> anyhow::Result<()> {
+pub fn pull(engine: &hull_engine::Engine, root: &Path, a: PullArgs) -> anyhow::Result<()> {
     let r: Reference = a.image.parse()?;
     let platform = parse_platform(&a.platform)?;
     let images = super::open(root)?;
@@ -62,6 +62,7 @@ pub fn pull(root: &Path, a: PullArgs) -> anyhow::Result<()> {
     // Layers are unpacked once, at pull time, as docker and podman do.
     let img = images.resolve(&r.to_string())?;
     images.layers(&img)?;
+    super::emit_image(engine, "pull", &r.to_string());
     let fetched = display.unpacked();
     if quiet {
         println!("{r}");

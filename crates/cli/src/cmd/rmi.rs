@@ -17,9 +17,19 @@ pub fn run(engine: &hull_engine::Engine, root: &Path, a: Args) -> anyhow::Result
     let images = super::open(root)?;
     let mut failed = None;
     for name in &a.images {
+        let id = images.resolve(name).ok().map(|i| i.id.to_string());
         let removed = in_use(engine, &images, name, a.force).and_then(|()| Ok(images.remove(name, a.force)?));
         match removed {
-            Ok(tags) => tags.iter().for_each(|t| println!("Untagged: {t}")),
+            Ok(tags) => {
+                for t in &tags {
+                    println!("Untagged: {t}");
+                    super::emit_image(engine, "untag", t);
+                }
+                // Its last name went and nothing keeps it: the image is gone.
+                if let Some(id) = id.filter(|id| images.resolve(id).is_err()) {
+                    super::emit_image(engine, "delete", &id);
+                }
+            }
             Err(e) => {
                 eprintln!("Error: {e}");
                 failed = Some(e);

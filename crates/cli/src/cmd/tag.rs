@@ -10,7 +10,8 @@ pub struct Args {
     target: String,
 }
 
-pub fn run(root: &Path, a: Args) -> anyhow::Result<()> {
-    super::open(root)?.tag(&a.source, &a.target)?;
+pub fn run(engine: &hull_engine::Engine, root: &Path, a: Args) -> anyhow::Result<()> {
+    let r = super::open(root)?.tag(&a.source, &a.target)?;
+    super::emit_image(engine, "tag", &r.to_string());
     Ok(())
 }

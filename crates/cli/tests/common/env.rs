@@ -92,8 +92,12 @@ impl Env {
                     .flatten()
                     .map(|e| e.file_name().to_string_lossy().into_owned())
                     .filter(|n| !n.starts_with('.'))
-                    // Networking's own directories; what is in them is checked below.
-                    .filter(|n| !["aardvark-dns", "aardvark-dns.lock", "netns", "cni"].contains(&n.as_str()))
+                    // Networking's own directories (what is in them is checked
+                    // below) and the event journal.
+                    .filter(|n| {
+                        !["aardvark-dns", "aardvark-dns.lock", "netns", "cni", "events.log", "events.log.1"]
+                            .contains(&n.as_str())
+                    })
                     .collect();
                 if !names.is_empty() {
                     out.push(format!("{}: {names:?}", d.display()));

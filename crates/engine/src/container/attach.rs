@@ -2,7 +2,7 @@
 
 use crate::error::{io, EngineError, Result};
 use crate::Engine;
-use hull_shim::protocol::{self, kind, Request};
+use hull_shim::protocol::Request;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 
@@ -59,34 +59,6 @@ impl Engine {
 
     /// Waits for a container to end for good; returns its exit code.
     pub fn wait(&self, key: &str) -> Result<i32> {
-        let row = self.refreshed(key)?;
-        let mut code = None;
-        if row.state.status.is_live() {
-            if let Ok(mut s) = self.control(&row.id) {
-                let line = serde_json::to_string(&Request::Wait).unwrap_or_default();
-                if s.write_all(format!("{line}\n").as_bytes()).is_ok() {
-                    while let Ok(Some((k, payload))) = protocol::read_frame(&mut s) {
-                        if k == kind::EXIT {
-                            code = String::from_utf8_lossy(&payload).trim().parse().ok();
-                            break;
-                        }
-                    }
-                }
-            }
-            // The shim may still be running the exit command: wait for the record.
-            for _ in 0..1000 {
-                match self.refreshed(&row.id) {
-                    Ok(r) if r.state.status.is_live() => std::thread::sleep(std::time::Duration::from_millis(10)),
-                    Ok(r) => return Ok(r.state.exit_code),
-                    Err(EngineError::NoSuchContainer(_)) => return Ok(code.unwrap_or(row.state.exit_code)),
-                    Err(e) => return Err(e),
-                }
-            }
-        }
-        match self.refreshed(&row.id) {
-            Ok(r) => Ok(r.state.exit_code),
-            Err(EngineError::NoSuchContainer(_)) => Ok(code.unwrap_or(row.state.exit_code)),
-            Err(e) => Err(e),
-        }
+        self.wait_for(key, crate::events::WaitCondition::NotRunning)
     }
 }

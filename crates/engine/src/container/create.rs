@@ -61,6 +61,7 @@ impl Engine {
             self.discard(&id);
             return Err(e);
         }
+        self.emit_container(&row, "create", &[]);
         Ok(self.to_container(row))
     }
 

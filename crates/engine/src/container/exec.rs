@@ -171,6 +171,11 @@ impl Engine {
         }
         let started: protocol::ExecStarted = serde_json::from_str(&answer)
             .map_err(|e| EngineError::Shim(format!("exec: unexpected answer {answer:?}: {e}")))?;
+        // docker names the command in the action itself.
+        let command = req.cmd.join(" ");
+        for action in ["exec_create", "exec_start"] {
+            self.emit_container(&row, &format!("{action}: {command}"), &[("execID", exec_id.clone())]);
+        }
         Ok(ExecSession { stream, id: exec_id, container: row.id, pid: started.pid, console: got.pop() })
     }
 

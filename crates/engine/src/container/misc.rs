@@ -19,7 +19,10 @@ impl Engine {
                 "renaming a container with the same name as its current name: {name}"
             )));
         }
-        self.db().rename(&row.id, name)
+        self.db().rename(&row.id, name)?;
+        let renamed = crate::db::Row { name: name.to_string(), ..row.clone() };
+        self.emit_container(&renamed, "rename", &[("oldName", format!("/{}", row.name))]);
+        Ok(())
     }
 
     /// Freezes a running container.
@@ -32,7 +35,9 @@ impl Engine {
                 what: "container is not running".into(),
             });
         }
-        Ok(self.runtime().pause(&row.id)?)
+        self.runtime().pause(&row.id)?;
+        self.emit_container(&row, "pause", &[]);
+        Ok(())
     }
 
     /// Thaws a paused container.
@@ -45,7 +50,9 @@ impl Engine {
                 what: "container is not paused".into(),
             });
         }
-        Ok(self.runtime().resume(&row.id)?)
+        self.runtime().resume(&row.id)?;
+        self.emit_container(&row, "unpause", &[]);
+        Ok(())
     }
 
     /// Host pids of the container's processes.

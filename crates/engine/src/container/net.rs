@@ -363,6 +363,7 @@ impl Engine {
             self.write_etc(&row)?;
             self.dns_sync(&n.name, None);
         }
+        self.emit_network(&n, "connect", &[("container", id.clone())]);
         Ok(())
     }
 
@@ -387,6 +388,7 @@ impl Engine {
             self.write_etc(&row)?;
         }
         self.dns_sync(&n.name, None);
+        self.emit_network(&n, "disconnect", &[("container", id.clone())]);
         Ok(())
     }
 

@@ -71,6 +71,7 @@ impl Engine {
         }
         self.db().delete(&row.id)?;
         self.unlink_lock(&row.id);
+        self.emit_container(&row, "destroy", &[]);
         if volumes {
             for m in row.config.mounts.iter().filter(|m| m.anonymous) {
                 self.volume_remove(&m.source, false)?;

@@ -79,6 +79,7 @@ impl Engine {
                 return Err(e);
             }
         }
+        self.emit_container(&row, "start", &[]);
         Ok(self.to_container(row))
     }
 
@@ -114,6 +115,8 @@ impl Engine {
             },
             restart: row.config.restart,
             exit_command,
+            events: Some(self.journal().path().to_path_buf()),
+            event_attributes: crate::events::container_attributes(row, &[]),
         };
         hull_shim::config::write_json(&shim_dir.join(hull_shim::config::CONFIG_FILE), &shim_cfg)
             .map_err(io("write", shim_dir.display()))?;

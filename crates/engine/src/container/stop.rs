@@ -30,6 +30,7 @@ impl Engine {
         let timeout = timeout.or(row.config.stop_timeout).unwrap_or(10);
         let sent =
             self.shim_request(&row.id, &Request::Signal { signal, stop: true, timeout: Some(timeout), exec: None });
+        self.emit_container(&row, "kill", &[("signal", signal.to_string())]);
         self.mark_stopped_by_user(&row.id);
         if let Err(e) = sent {
             // The shim went away meanwhile: the refresh below records that.
@@ -37,7 +38,9 @@ impl Engine {
                 return Err(e);
             }
         }
-        self.wait(&row.id).map(drop)
+        self.wait(&row.id)?;
+        self.emit_container(&row, "stop", &[]);
+        Ok(())
     }
 
     /// Sends a signal to the container's init.
@@ -55,6 +58,7 @@ impl Engine {
             || Some(sig) == row.config.stop_signal.as_deref().and_then(|s| hull_runtime::parse_signal(s).ok())
             || (row.config.stop_signal.is_none() && sig == nix::sys::signal::Signal::SIGTERM);
         self.shim_request(&row.id, &Request::Signal { signal: sig as i32, stop, timeout: None, exec: None })?;
+        self.emit_container(&row, "kill", &[("signal", (sig as i32).to_string())]);
         if stop {
             self.mark_stopped_by_user(&row.id);
         }
@@ -64,7 +68,9 @@ impl Engine {
     /// Stops (if running) and starts a container.
     pub fn restart(&self, key: &str, timeout: Option<i64>) -> Result<()> {
         self.stop(key, timeout)?;
-        self.start(key, None).map(drop)
+        let c = self.start(key, None)?;
+        self.emit_container(&self.db().find(&c.id)?, "restart", &[]);
+        Ok(())
     }
 
     fn mark_stopped_by_user(&self, id: &str) {

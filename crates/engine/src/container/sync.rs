@@ -111,6 +111,11 @@ impl Engine {
         // Recorded before the shim's directory (and its exit record) goes:
         // a reader without the lock never sees a live row with no record.
         self.db().set_state(&row.id, &row.state)?;
+        // After the record: whoever waits on the event finds it there.
+        if row.state.oom_killed {
+            self.emit_container(&row, "oom", &[]);
+        }
+        self.emit_container(&row, "die", &[("exitCode", row.state.exit_code.to_string())]);
         self.release(&row.id);
         // release tore the networking down (and recorded that).
         row.state.endpoints.clear();
