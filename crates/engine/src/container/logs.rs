@@ -39,6 +39,16 @@ impl Engine {
             return Err(crate::EngineError::Invalid("configured logging driver does not support reading".into()));
         }
         let path = self.log_path(&row.id);
+        // A follower's place is taken before the past is read: what is
+        // written meanwhile comes from it (once: by time).
+        let held = opts.follow.then(|| {
+            use std::io::{Seek, SeekFrom};
+            let mut f = std::fs::File::open(&path).ok();
+            if let Some(f) = f.as_mut() {
+                let _ = f.seek(SeekFrom::End(0));
+            }
+            f
+        });
         let keep = |e: &LogEntry| {
             opts.since.as_ref().is_none_or(|s| e.time.as_str() >= s.as_str())
                 && opts.until.as_ref().is_none_or(|u| e.time.as_str() < u.as_str())
@@ -77,33 +87,106 @@ impl Engine {
         if !opts.follow {
             return Ok(());
         }
-        // Follow the live file from where it ends now; a rotation starts a new file.
-        let mut pos = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-        let mut ino = inode(&path);
+        self.follow_log(&row, &path, held.flatten(), entries.last().map(|e| e.time.clone()), &keep, sink)
+    }
+
+    /// `logs -f`: what the log gains, woken by inotify (no polling), until
+    /// the container's shim is gone (its pidfd). The file being read is
+    /// held open, so a rotation (even several before we look, even one
+    /// that deletes it) loses nothing: its rest is read from the held
+    /// descriptor, then every newer file, by time.
+    fn follow_log(
+        &self,
+        row: &crate::db::Row,
+        path: &std::path::Path,
+        mut file: Option<std::fs::File>,
+        mut last: Option<String>,
+        keep: &dyn Fn(&LogEntry) -> bool,
+        sink: &mut dyn FnMut(&LogEntry) -> bool,
+    ) -> Result<()> {
+        use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+        use std::io::{Seek, SeekFrom};
+        use std::os::fd::AsFd;
+        let dir = path.parent().unwrap_or(std::path::Path::new("/"));
+        let inotify = Inotify::init(InitFlags::IN_CLOEXEC | InitFlags::IN_NONBLOCK)
+            .map_err(|e| crate::error::io("inotify_init", dir.display())(e.into()))?;
+        inotify
+            .add_watch(dir, AddWatchFlags::IN_MODIFY | AddWatchFlags::IN_CREATE | AddWatchFlags::IN_MOVED_TO)
+            .map_err(|e| crate::error::io("inotify_add_watch", dir.display())(e.into()))?;
+        // Watched before the shim is looked at: its end cannot be missed.
+        let shim = hull_runtime::sys::pidfd_open(row.state.shim_pid)
+            .ok()
+            .filter(|_| crate::start_time(row.state.shim_pid) == Some(row.state.shim_start));
+        let mut ino =
+            file.as_ref().and_then(|f| f.metadata().ok()).map_or(0, |m| std::os::unix::fs::MetadataExt::ino(&m));
+        let mut partial = Vec::new();
+        let mut deliver = |e: LogEntry, last: &mut Option<String>| -> bool {
+            if last.as_ref().is_some_and(|t| e.time <= *t) {
+                return true;
+            }
+            *last = Some(e.time.clone());
+            !keep(&e) || sink(&e)
+        };
         loop {
-            let live = match self.refreshed(&row.id) {
-                Ok(r) => r.state.status.is_live(),
-                Err(_) => false,
-            };
-            if inode(&path) != ino {
-                // Rotated: finish the old file (now .1), then start the new one at 0.
-                let old = PathBuf::from(format!("{}.1", path.display()));
-                let mut stop = false;
-                read_from(&old, pos, &mut |e| stop |= keep(&e) && !sink(&e));
-                if stop {
+            let ended = shim.as_ref().is_none_or(|p| {
+                let mut fds = [nix::poll::PollFd::new(p.as_fd(), nix::poll::PollFlags::POLLIN)];
+                nix::poll::poll(&mut fds, nix::poll::PollTimeout::ZERO).is_ok_and(|n| n > 0)
+            });
+            // What the held file gained.
+            for e in read_new(file.as_mut(), &mut partial) {
+                if !deliver(e, &mut last) {
                     return Ok(());
                 }
-                pos = 0;
-                ino = inode(&path);
             }
-            let mut stop = false;
-            pos = read_from(&path, pos, &mut |e| stop |= keep(&e) && !sink(&e));
-            if stop || !live {
+            if inode(path) != ino {
+                // Rotated: the held file is done; the newer ones follow, by time.
+                for f in rotated(path) {
+                    let mut stop = false;
+                    read_from(&f, 0, &mut |e| {
+                        if !stop {
+                            stop = !deliver(e, &mut last);
+                        }
+                    });
+                    if stop {
+                        return Ok(());
+                    }
+                }
+                file = std::fs::File::open(path).ok();
+                if let Some(f) = file.as_mut() {
+                    let _ = f.seek(SeekFrom::End(0));
+                }
+                ino = inode(path);
+                partial.clear();
+            }
+            if ended {
                 return Ok(());
             }
-            std::thread::sleep(std::time::Duration::from_millis(50));
+            let mut fds = vec![nix::poll::PollFd::new(inotify.as_fd(), nix::poll::PollFlags::POLLIN)];
+            if let Some(p) = &shim {
+                fds.push(nix::poll::PollFd::new(p.as_fd(), nix::poll::PollFlags::POLLIN));
+            }
+            match nix::poll::poll(&mut fds, nix::poll::PollTimeout::NONE) {
+                Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+                Err(e) => return Err(crate::error::io("poll", "log")(e.into())),
+            }
+            while inotify.read_events().is_ok_and(|v| !v.is_empty()) {}
         }
     }
+}
+
+/// The complete entries the file gained since the last call.
+fn read_new(file: Option<&mut std::fs::File>, partial: &mut Vec<u8>) -> Vec<LogEntry> {
+    use std::io::Read;
+    let Some(f) = file else { return Vec::new() };
+    let _ = f.read_to_end(partial);
+    let mut out = Vec::new();
+    while let Some(n) = partial.iter().position(|b| *b == b'\n') {
+        let line: Vec<u8> = partial.drain(..=n).collect();
+        if let Ok(e) = serde_json::from_slice::<LogEntry>(&line) {
+            out.push(e);
+        }
+    }
+    out
 }
 
 fn inode(path: &std::path::Path) -> u64 {
