@@ -256,3 +256,109 @@ fn a_logs_follower_that_falls_behind_rotations_loses_no_line() {
     e.ok(&["rm", "burst"]);
     assert!(e.leaks().is_empty(), "{:?}", e.leaks());
 }
+
+#[test]
+fn health_checks_run_by_the_shim_change_state_and_say_so() {
+    let e = Env::new();
+    let id = e.ok(&[
+        "run",
+        "-d",
+        "--network",
+        "none",
+        "--name",
+        "hc",
+        "--health-cmd",
+        "test -f /tmp/ok",
+        "--health-interval",
+        "200ms",
+        "--health-retries",
+        "2",
+        IMG,
+        "sleep",
+        "300",
+    ]);
+    let health = || e.inspect("hc", "{{.State.Health.Status}}");
+    assert_eq!(health(), "starting");
+    assert!(e.ok(&["ps", "--format", "{{.Status}}"]).ends_with("(health: starting)"));
+    wait_until("unhealthy", || health() == "unhealthy");
+    assert_eq!(e.inspect("hc", "{{.State.Health.FailingStreak}}"), "2");
+    e.ok(&["exec", "hc", "touch", "/tmp/ok"]);
+    wait_until("healthy", || health() == "healthy");
+    assert!(e.ok(&["ps", "--format", "{{.Status}}"]).ends_with("(healthy)"));
+    assert_eq!(e.ok(&["ps", "-q", "--filter", "health=healthy"]), &id[..12]);
+    assert_eq!(e.ok(&["ps", "-q", "--filter", "health=unhealthy"]), "");
+    let log = e.inspect("hc", "{{json .State.Health.Log}}");
+    let log: Vec<serde_json::Value> = serde_json::from_str(&log).unwrap();
+    assert!(log.len() <= 5 && log.last().unwrap()["ExitCode"] == 0, "{log:?}");
+    assert!(log.iter().any(|r| r["ExitCode"] == 1));
+    let events = e.ok(&[
+        "events",
+        "--since",
+        "1m",
+        "--until",
+        "0s",
+        "--filter",
+        "container=hc",
+        "--filter",
+        "event=health_status",
+        "--format",
+        "{{.Action}}",
+    ]);
+    assert_eq!(events, "health_status: unhealthy\nhealth_status: healthy");
+    assert_eq!(e.inspect("hc", "{{json .Config.Healthcheck.Test}}"), r#"["CMD-SHELL","test -f /tmp/ok"]"#);
+    e.ok(&["rm", "-f", "hc"]);
+    // A check past its timeout fails with docker's words; --no-healthcheck
+    // turns the image's off.
+    e.ok(&[
+        "run",
+        "-d",
+        "--network",
+        "none",
+        "--name",
+        "slow",
+        "--health-cmd",
+        "sleep 5",
+        "--health-timeout",
+        "300ms",
+        "--health-interval",
+        "200ms",
+        "--health-retries",
+        "1",
+        IMG,
+        "sleep",
+        "300",
+    ]);
+    wait_until("the timed-out check", || e.inspect("slow", "{{.State.Health.Status}}") == "unhealthy");
+    let out = e.inspect("slow", "{{(index .State.Health.Log 0).ExitCode}} {{(index .State.Health.Log 0).Output}}");
+    assert!(out.starts_with("-1 Health check exceeded timeout"), "{out}");
+    e.ok(&["rm", "-f", "slow"]);
+    e.image_variant("localhost/checked:1", |_, config, _| {
+        let exec = config.config.get_or_insert_with(Default::default);
+        exec.healthcheck = Some(serde_json::json!({"Test": ["CMD", "true"], "Interval": 200_000_000}));
+    });
+    e.ok(&["run", "-d", "--network", "none", "--name", "fromimage", "localhost/checked:1", "sleep", "300"]);
+    wait_until("the image's check", || e.inspect("fromimage", "{{.State.Health.Status}}") == "healthy");
+    e.ok(&[
+        "run",
+        "-d",
+        "--network",
+        "none",
+        "--name",
+        "off",
+        "--no-healthcheck",
+        "localhost/checked:1",
+        "sleep",
+        "300",
+    ]);
+    assert_eq!(e.inspect("off", "{{json .State.Health}}"), "null");
+    for (args, needle) in [
+        (vec!["--health-interval", "soon"], "want a duration"),
+        (vec!["--no-healthcheck", "--health-cmd", "true"], "--no-healthcheck conflicts"),
+    ] {
+        let out = e.run(&[&["run", "--rm", "--network", "none"][..], &args, &[IMG, "true"]].concat());
+        assert_eq!(out.status.code(), Some(125), "{args:?}");
+        assert!(text(&out.stderr).contains(needle), "{args:?}: {}", text(&out.stderr));
+    }
+    e.ok(&["rm", "-f", "fromimage", "off"]);
+    assert!(e.leaks().is_empty(), "{:?}", e.leaks());
+}

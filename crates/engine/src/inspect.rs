@@ -47,6 +47,7 @@ impl Engine {
                 "Error": s.error,
                 "StartedAt": if s.started_at.is_empty() { zero } else { &s.started_at },
                 "FinishedAt": if s.finished_at.is_empty() { zero } else { &s.finished_at },
+                "Health": self.health(c),
             },
             "Image": cfg.image_id,
             "ResolvConfPath": dir.join("resolv.conf"),
@@ -143,7 +144,7 @@ impl Engine {
             "Labels": labels,
             "StopSignal": cfg.stop_signal,
             "StopTimeout": cfg.stop_timeout,
-            "Healthcheck": image.healthcheck,
+            "Healthcheck": self.db().find(&c.id).ok().and_then(|r| self.effective_healthcheck(&r)),
         })
     }
 

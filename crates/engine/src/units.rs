@@ -2,6 +2,39 @@
 
 use crate::error::{EngineError, Result};
 
+/// A Go duration (`30s`, `1m30s`, `500ms`, `2h`) in nanoseconds, as
+/// docker's `--health-interval` and friends take it.
+pub fn parse_duration(flag: &str, s: &str) -> Result<i64> {
+    let bad =
+        || EngineError::Invalid(format!("invalid argument {s:?} for {flag}: want a duration like 30s, 1m30s or 500ms"));
+    if s == "0" {
+        return Ok(0);
+    }
+    let mut total: f64 = 0.0;
+    let mut rest = s;
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    while !rest.is_empty() {
+        let num_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(bad)?;
+        let n: f64 = rest[..num_end].parse().map_err(|_| bad())?;
+        rest = &rest[num_end..];
+        let unit_end = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let mult = match &rest[..unit_end] {
+            "ns" => 1.0,
+            "us" | "µs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            _ => return Err(bad()),
+        };
+        total += n * mult;
+        rest = &rest[unit_end..];
+    }
+    Ok(total as i64)
+}
+
 /// `512m`, `1g`, `100k`, `1024` (bytes), as docker's RAMInBytes.
 pub fn parse_bytes(flag: &str, s: &str) -> Result<i64> {
     let bad = || {

@@ -122,6 +122,9 @@ pub struct ShimConfig {
     /// The attributes of the container's events (name, image, labels).
     #[serde(default)]
     pub event_attributes: std::collections::BTreeMap<String, String>,
+    /// The health check to run, if the container has one.
+    #[serde(default)]
+    pub health: Option<HealthSetup>,
 }
 
 impl ShimConfig {
@@ -178,6 +181,93 @@ pub struct ExecRecord {
     /// When it ended.
     pub finished_at: Option<String>,
 }
+
+/// A health check as docker configures one (times in nanoseconds; 0: docker's default).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Healthcheck {
+    /// `["CMD", args...]`, `["CMD-SHELL", command]` or `["NONE"]`.
+    pub test: Vec<String>,
+    /// Between checks.
+    pub interval: i64,
+    /// A check running longer fails.
+    pub timeout: i64,
+    /// Failures in it do not count.
+    pub start_period: i64,
+    /// Between checks during the start period.
+    pub start_interval: i64,
+    /// Consecutive failures that make it unhealthy.
+    pub retries: i64,
+}
+
+impl Healthcheck {
+    const SECOND: i64 = 1_000_000_000;
+
+    /// docker's defaults for what is 0: 30 s, 30 s, 0, 5 s, 3 retries.
+    pub fn interval(&self) -> std::time::Duration {
+        std::time::Duration::from_nanos(if self.interval > 0 { self.interval } else { 30 * Self::SECOND } as u64)
+    }
+    /// The time a check may take.
+    pub fn timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_nanos(if self.timeout > 0 { self.timeout } else { 30 * Self::SECOND } as u64)
+    }
+    /// The start period.
+    pub fn start_period(&self) -> std::time::Duration {
+        std::time::Duration::from_nanos(self.start_period.max(0) as u64)
+    }
+    /// Between checks in the start period.
+    pub fn start_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_nanos(
+            if self.start_interval > 0 { self.start_interval } else { 5 * Self::SECOND } as u64
+        )
+    }
+    /// Failures before unhealthy.
+    pub fn retries(&self) -> u32 {
+        if self.retries > 0 {
+            self.retries as u32
+        } else {
+            3
+        }
+    }
+}
+
+/// What the shim needs to run a container's health check.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HealthSetup {
+    /// The check's settings.
+    pub check: Healthcheck,
+    /// The process it runs (as an exec).
+    pub process: hull_spec::Process,
+}
+
+/// docker's `State.Health`: `health.json` in the shim's directory.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct HealthState {
+    /// `starting`, `healthy` or `unhealthy`.
+    pub status: String,
+    /// Consecutive failures.
+    pub failing_streak: u32,
+    /// The last five results, oldest first.
+    pub log: Vec<HealthResult>,
+}
+
+/// One check's result.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct HealthResult {
+    /// When it started, RFC 3339.
+    pub start: String,
+    /// When it ended.
+    pub end: String,
+    /// Its exit code (-1: it timed out or could not run).
+    pub exit_code: i32,
+    /// Its output (the first 4 KiB).
+    pub output: String,
+}
+
+/// The health state's file in a shim directory.
+pub const HEALTH_FILE: &str = "health.json";
 
 /// The file of an exec's record.
 pub fn exec_record_file(id: &str) -> String {

@@ -3,7 +3,7 @@
 
 use crate::logger::Logger;
 use crate::stdio::{self, Stdio};
-use hull_shim::config::{self, now_rfc3339, ExecRecord, ExitRecord, ShimConfig, ShimState};
+use hull_shim::config::{self, now_rfc3339, ExecRecord, ExitRecord, HealthResult, HealthState, ShimConfig, ShimState};
 use hull_shim::protocol::{self, kind, Request};
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{SigSet, Signal};
@@ -36,9 +36,29 @@ struct Exec {
     console: Option<OwnedFd>,
 }
 
+/// The container's health check, run by the shim as an exec.
+struct Health {
+    setup: hull_shim::config::HealthSetup,
+    state: HealthState,
+    /// When the container (re)started: the start period counts from it.
+    since: Instant,
+    next_at: Instant,
+    running: Option<Check>,
+}
+
+/// A health check under way.
+struct Check {
+    pid: i32,
+    output: OwnedFd,
+    start: String,
+    deadline: Instant,
+    timed_out: bool,
+}
+
 pub struct Supervisor {
     dir: PathBuf,
     execs: Vec<Exec>,
+    health: Option<Health>,
     cfg: ShimConfig,
     runtime: hull_runtime::Runtime,
     listener: UnixListener,
@@ -113,9 +133,11 @@ impl Supervisor {
         let logger = Logger::new(cfg.log.clone())?;
         let runtime = hull_runtime::Runtime::new(&cfg.runtime_root);
         let clients = first.into_iter().map(|stream| Client { stream, output: true, stdin: cfg.stdin }).collect();
+        let health = new_health(&dir, &cfg);
         Ok(Supervisor {
             dir,
             execs: Vec::new(),
+            health,
             runtime,
             listener,
             signals,
@@ -222,6 +244,7 @@ impl Supervisor {
             .collect();
         Ok(Supervisor {
             execs,
+            health: new_health(&dir, &cfg),
             runtime: hull_runtime::Runtime::new(&cfg.runtime_root),
             listener: UnixListener::from(own(h.listener)),
             signals,
@@ -282,6 +305,10 @@ impl Supervisor {
         self.io = io;
         self.pid = created.record.pid;
         self.started = Instant::now();
+        if let Some(h) = self.health.as_mut() {
+            h.reset();
+        }
+        self.save_health();
         self.state.pid = self.pid;
         self.state.started_at = now_rfc3339();
         self.state.restarting = false;
@@ -316,7 +343,11 @@ impl Supervisor {
     }
 
     fn timeout(&self) -> PollTimeout {
-        let next = [self.kill_at, self.restart_at].into_iter().flatten().min();
+        let health = self.health.as_ref().filter(|_| self.pid != 0).map(|h| match &h.running {
+            Some(c) => c.deadline,
+            None => h.next_at,
+        });
+        let next = [self.kill_at, self.restart_at, health].into_iter().flatten().min();
         match next {
             None => PollTimeout::NONE,
             Some(t) => {
@@ -604,6 +635,99 @@ impl Supervisor {
         }
     }
 
+    /// Starts a due health check, or ends one past its timeout.
+    fn health_tick(&mut self, now: Instant) {
+        if self.pid == 0 {
+            return;
+        }
+        let Some(h) = self.health.as_mut() else { return };
+        match &mut h.running {
+            Some(c) if now >= c.deadline && !c.timed_out => {
+                c.timed_out = true;
+                let _ = nix::sys::signal::kill(Pid::from_raw(c.pid), Signal::SIGKILL);
+            }
+            Some(_) => {}
+            None if now >= h.next_at => {
+                let process = h.setup.process.clone();
+                let timeout = h.setup.check.timeout();
+                match self.start_check(process) {
+                    Ok((pid, output)) => {
+                        let start = now_rfc3339();
+                        if let Some(h) = self.health.as_mut() {
+                            h.running = Some(Check { pid, output, start, deadline: now + timeout, timed_out: false });
+                        }
+                    }
+                    Err(e) => self.health_result(-1, format!("health check: {e}"), now_rfc3339()),
+                }
+            }
+            None => {}
+        }
+    }
+
+    /// A check's process: stdout and stderr to one pipe, which the shim reads at its end.
+    fn start_check(&self, process: hull_spec::Process) -> Result<(i32, OwnedFd), String> {
+        let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
+        let null: OwnedFd = std::fs::File::open("/dev/null").map_err(|e| format!("open /dev/null: {e}"))?.into();
+        let w2 = w.try_clone().map_err(|e| format!("dup: {e}"))?;
+        stdio::nonblocking(r.as_raw_fd());
+        let (pid, _) = self.start_exec(process, Some([null, w, w2]))?;
+        Ok((pid, r))
+    }
+
+    fn health_done(&mut self, code: i32) {
+        let Some(c) = self.health.as_mut().and_then(|h| h.running.take()) else { return };
+        let mut buf = vec![0u8; 4096];
+        let n = nix::unistd::read(c.output.as_raw_fd(), &mut buf).unwrap_or(0);
+        let mut output = String::from_utf8_lossy(&buf[..n]).into_owned();
+        let code = if c.timed_out {
+            output = format!(
+                "Health check exceeded timeout ({:?})",
+                self.health.as_ref().map(|h| h.setup.check.timeout()).unwrap_or_default()
+            );
+            -1
+        } else {
+            code
+        };
+        self.health_result(code, output, c.start);
+    }
+
+    /// Records a check's result, updates the status (docker's rules) and
+    /// says so when it changed.
+    fn health_result(&mut self, code: i32, output: String, start: String) {
+        let Some(h) = self.health.as_mut() else { return };
+        let before = h.state.status.clone();
+        let in_start_period = h.since.elapsed() < h.setup.check.start_period();
+        if code == 0 {
+            h.state.status = "healthy".into();
+            h.state.failing_streak = 0;
+        } else if !(in_start_period && h.state.status == "starting") {
+            h.state.failing_streak += 1;
+            if h.state.failing_streak >= h.setup.check.retries() {
+                h.state.status = "unhealthy".into();
+            }
+        }
+        h.state.log.push(HealthResult { start, end: now_rfc3339(), exit_code: code, output });
+        if h.state.log.len() > 5 {
+            h.state.log.remove(0);
+        }
+        let starting = h.state.status == "starting";
+        let every = if starting && in_start_period { h.setup.check.start_interval() } else { h.setup.check.interval() };
+        h.next_at = Instant::now() + every;
+        let after = h.state.status.clone();
+        self.save_health();
+        if after != before {
+            self.emit(&format!("health_status: {after}"), &[]);
+        }
+    }
+
+    fn save_health(&self) {
+        if let Some(h) = &self.health {
+            if let Err(e) = config::write_json(&self.dir.join(config::HEALTH_FILE), &h.state) {
+                eprintln!("hull-shim: write health state: {e}");
+            }
+        }
+    }
+
     /// An exec with a terminal whose client went: the terminal's output,
     /// read and dropped, so that the process never blocks writing it.
     fn exec_terminals(&mut self, ready: &[usize]) {
@@ -671,6 +795,7 @@ impl Supervisor {
 
     fn timers(&mut self) {
         let now = Instant::now();
+        self.health_tick(now);
         if self.kill_at.is_some_and(|t| t <= now) {
             self.kill_at = None;
             if self.pid > 0 {
@@ -717,6 +842,8 @@ impl Supervisor {
             };
             if pid == self.pid {
                 init_ended = Some(code);
+            } else if self.health.as_ref().and_then(|h| h.running.as_ref()).is_some_and(|c| c.pid == pid) {
+                self.health_done(code);
             } else {
                 self.exec_exited(pid, code);
             }
@@ -793,5 +920,35 @@ fn write_all(fd: BorrowedFd, mut data: &[u8]) {
             Err(nix::errno::Errno::EINTR) => {}
             Err(_) => return,
         }
+    }
+}
+
+/// The container's health check from its config, its state from the last
+/// image of this shim (after a re-execution) or fresh.
+fn new_health(dir: &std::path::Path, cfg: &ShimConfig) -> Option<Health> {
+    let setup = cfg.health.clone()?;
+    let state = config::read_json(&dir.join(config::HEALTH_FILE)).ok().flatten().unwrap_or_default();
+    let mut h = Health { setup, state, since: Instant::now(), next_at: Instant::now(), running: None };
+    // Fresh (or re-executed right after a start, before any check): from the start.
+    if h.state.log.is_empty() {
+        h.reset();
+    } else {
+        h.next_at = Instant::now() + h.setup.check.interval();
+    }
+    Some(h)
+}
+
+impl Health {
+    /// A (re)started container: starting, first check after an interval.
+    fn reset(&mut self) {
+        self.state = HealthState { status: "starting".into(), failing_streak: 0, log: Vec::new() };
+        self.since = Instant::now();
+        self.running = None;
+        let first = if self.setup.check.start_period().is_zero() {
+            self.setup.check.interval()
+        } else {
+            self.setup.check.start_interval()
+        };
+        self.next_at = Instant::now() + first;
     }
 }

@@ -209,6 +209,27 @@ pub struct ContainerFlags {
     /// Attach to STDIN, STDOUT or STDERR.
     #[arg(short = 'a', long = "attach")]
     pub attach: Vec<String>,
+    /// Command to run to check health.
+    #[arg(long = "health-cmd")]
+    pub health_cmd: Option<String>,
+    /// Time between running the check (ms|s|m|h).
+    #[arg(long = "health-interval")]
+    pub health_interval: Option<String>,
+    /// Maximum time to allow one check to run (ms|s|m|h).
+    #[arg(long = "health-timeout")]
+    pub health_timeout: Option<String>,
+    /// Consecutive failures needed to report unhealthy.
+    #[arg(long = "health-retries")]
+    pub health_retries: Option<i64>,
+    /// Start period for the container to initialize before counting retries (ms|s|m|h).
+    #[arg(long = "health-start-period")]
+    pub health_start_period: Option<String>,
+    /// Time between running the check during the start period (ms|s|m|h).
+    #[arg(long = "health-start-interval")]
+    pub health_start_interval: Option<String>,
+    /// Disable any container-specified HEALTHCHECK.
+    #[arg(long = "no-healthcheck")]
+    pub no_healthcheck: bool,
     /// Print help.
     #[arg(long, action = clap::ArgAction::Help)]
     pub help: Option<bool>,
@@ -368,6 +389,8 @@ impl ContainerFlags {
             mac_address: self.mac_address.clone(),
             log_labels,
             log_env,
+            healthcheck: self.healthcheck()?,
+            no_healthcheck: self.no_healthcheck,
             ..Default::default()
         };
         if config.network == "host" && (!config.ports.is_empty() || config.publish_all) {
@@ -377,6 +400,34 @@ impl ContainerFlags {
             hull_runtime::parse_signal(p).map_err(|e| anyhow::anyhow!("invalid --stop-signal: {e}"))?;
         }
         Ok(CreateRequest { name: self.name.clone(), config })
+    }
+
+    /// The `--health-*` flags given (each replaces the image's setting).
+    fn healthcheck(&self) -> anyhow::Result<Option<hull_shim::config::Healthcheck>> {
+        let d = |flag: &str, v: &Option<String>| -> anyhow::Result<i64> {
+            Ok(v.as_deref().map(|s| units::parse_duration(flag, s)).transpose()?.unwrap_or(0))
+        };
+        let h = hull_shim::config::Healthcheck {
+            test: self
+                .health_cmd
+                .iter()
+                .map(|c| ["CMD-SHELL".to_string(), c.clone()])
+                .next()
+                .map(Vec::from)
+                .unwrap_or_default(),
+            interval: d("--health-interval", &self.health_interval)?,
+            timeout: d("--health-timeout", &self.health_timeout)?,
+            start_period: d("--health-start-period", &self.health_start_period)?,
+            start_interval: d("--health-start-interval", &self.health_start_interval)?,
+            retries: self.health_retries.unwrap_or(0),
+        };
+        if self.no_healthcheck && h != hull_shim::config::Healthcheck::default() {
+            anyhow::bail!("--no-healthcheck conflicts with --health-* options");
+        }
+        if h.retries < 0 {
+            anyhow::bail!("--health-retries cannot be negative");
+        }
+        Ok((h != hull_shim::config::Healthcheck::default()).then_some(h))
     }
 
     /// `-a`: which of stdin, stdout and stderr a foreground run attaches

@@ -54,7 +54,7 @@ fn since(t: &str) -> i64 {
     super::parse_time(t).map_or(0, |t| (now - t).max(0))
 }
 
-/// The STATUS column.
+/// The STATUS column (` (healthy)` added by the caller that knows).
 pub fn status_text(c: &Container) -> String {
     let s = &c.state;
     match s.status {
@@ -147,6 +147,7 @@ fn row(c: &Container, trunc: bool) -> Value {
 
 const FILTERS: &[&str] = &[
     "status", "name", "id", "label", "ancestor", "exited", "network", "volume", "publish", "expose", "before", "since",
+    "health",
 ];
 
 fn parse_filter(f: &str) -> anyhow::Result<(String, String)> {
@@ -178,6 +179,7 @@ fn matches(c: &Container, filters: &[(String, String)], list: &[Container], expo
                 let (port, proto) = v.split_once('/').unwrap_or((v, "tcp"));
                 c.state.ports.iter().any(|p| p.container_port.to_string() == port && p.protocol == proto)
             }
+            "health" => true, // checked by the caller, who knows the state
             "expose" => {
                 let (port, proto) = v.split_once('/').unwrap_or((v, "tcp"));
                 let key = format!("{port}/{proto}");
@@ -218,8 +220,11 @@ pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
     let wants_expose = filters.iter().any(|(k, _)| k == "expose");
     for c in &list {
         let exposed = if wants_expose { image_exposed(engine, c) } else { Vec::new() };
+        let health = engine.health(c).map_or_else(|| "none".to_string(), |h| h.status);
+        let health_ok = filters.iter().filter(|(k, _)| k == "health").all(|(_, v)| *v == health);
         if (all || matches!(c.state.status, Status::Running | Status::Paused | Status::Restarting))
             && matches(c, &filters, &list, &exposed)
+            && health_ok
         {
             shown.push(c.clone());
         }
@@ -228,6 +233,13 @@ pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
         shown.truncate(n);
     }
     let mut rows: Vec<Value> = shown.iter().map(|c| row(c, !a.no_trunc)).collect();
+    // docker's `(healthy)`, `(unhealthy)`, `(health: starting)` after Up.
+    for (r, c) in rows.iter_mut().zip(&shown) {
+        if let (Some(h), true) = (engine.health(c), c.state.status == Status::Running) {
+            let tag = if h.status == "starting" { "health: starting".to_string() } else { h.status };
+            r["Status"] = json!(format!("{} ({tag})", r["Status"].as_str().unwrap_or_default()));
+        }
+    }
     if a.size {
         for (r, c) in rows.iter_mut().zip(&shown) {
             r["Size"] = json!(size_text(engine, c));

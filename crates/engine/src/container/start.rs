@@ -116,6 +116,7 @@ impl Engine {
             restart: row.config.restart,
             exit_command,
             events: Some(self.journal().path().to_path_buf()),
+            health: self.health_setup(row)?,
             event_attributes: crate::events::container_attributes(row, &[]),
         };
         hull_shim::config::write_json(&shim_dir.join(hull_shim::config::CONFIG_FILE), &shim_cfg)
