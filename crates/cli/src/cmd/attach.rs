@@ -92,18 +92,7 @@ pub fn pump(
 ) -> anyhow::Result<Ended> {
     let stdin = stdin && streams.stdin;
     let mut escape = super::detach_keys::EscapeProxy::new(detach);
-    let mut set = SigSet::empty();
-    for s in [
-        Signal::SIGWINCH,
-        Signal::SIGINT,
-        Signal::SIGTERM,
-        Signal::SIGHUP,
-        Signal::SIGQUIT,
-        Signal::SIGUSR1,
-        Signal::SIGUSR2,
-    ] {
-        set.add(s);
-    }
+    let set = forwarded_signals();
     set.thread_block()?;
     let sfd = SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)?;
     let _raw = (tty && stdin).then(|| hull_runtime::terminal::RawMode::enter(0)).flatten();
@@ -178,6 +167,24 @@ pub fn pump(
             }
         }
     }
+}
+
+/// The signals an attached client takes (SIGWINCH to resize, the rest to
+/// forward or to end on), blocked and read from a signalfd.
+pub fn forwarded_signals() -> SigSet {
+    let mut set = SigSet::empty();
+    for s in [
+        Signal::SIGWINCH,
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+        Signal::SIGUSR1,
+        Signal::SIGUSR2,
+    ] {
+        set.add(s);
+    }
+    set
 }
 
 /// A socket pair: ours, and the shim's end to hand to `Engine::start`.

@@ -5,7 +5,6 @@
 
 use hull_engine::{Engine, ExecIo, ExecRequest, ExecSession};
 use nix::poll::{PollFd, PollFlags, PollTimeout};
-use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
@@ -69,7 +68,7 @@ pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
         return Ok(0);
     }
     // Blocked before the process exists, so that none is lost.
-    let set = forwarded();
+    let set = super::attach::forwarded_signals();
     set.thread_block()?;
     let signals = SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)?;
     if a.tty {
@@ -122,22 +121,6 @@ fn stdio(interactive: bool) -> anyhow::Result<([OwnedFd; 3], Relay)> {
 fn dup(fd: i32) -> anyhow::Result<OwnedFd> {
     // SAFETY: our standard descriptors are open for the life of the process.
     Ok(unsafe { BorrowedFd::borrow_raw(fd) }.try_clone_to_owned()?)
-}
-
-fn forwarded() -> SigSet {
-    let mut set = SigSet::empty();
-    for s in [
-        Signal::SIGINT,
-        Signal::SIGTERM,
-        Signal::SIGHUP,
-        Signal::SIGQUIT,
-        Signal::SIGUSR1,
-        Signal::SIGUSR2,
-        Signal::SIGWINCH,
-    ] {
-        set.add(s);
-    }
-    set
 }
 
 /// Waits for the process's end, passing it the signals we get and
