@@ -112,6 +112,8 @@ enum ContainerVerb {
     Cp(cmd::cp::Args),
     /// List port mappings or a specific mapping for the container.
     Port(cmd::network::PortArgs),
+    /// Update configuration of one or more containers.
+    Update(cmd::update::Args),
 }
 
 // Parsed once per process: the size of a variant does not matter.
@@ -266,6 +268,7 @@ fn verb(engine: &Engine, root: &std::path::Path, v: ContainerVerb) -> anyhow::Re
         ContainerVerb::Rename(a) => lc::rename(engine, a),
         ContainerVerb::Cp(a) => cmd::cp::run(engine, a),
         ContainerVerb::Port(a) => cmd::network::port(engine, a),
+        ContainerVerb::Update(a) => cmd::update::run(engine, a),
     }
 }
 

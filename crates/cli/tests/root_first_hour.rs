@@ -1146,3 +1146,60 @@ fn stats_format_logs_details_image_inspect_format_and_healthcheck() {
     e.ok(&["rm", "-f", "watched"]);
     assert!(e.leaks().is_empty(), "{:?}", e.leaks());
 }
+
+#[test]
+fn update_changes_limits_live_and_for_later_starts() {
+    let e = Env::new();
+    let id = e.ok(&["run", "-d", "--network", "none", "--name", "up", "-m", "64m", IMG, "sleep", "300"]);
+    assert_eq!(cgroup_file(&e, &id, "memory", "memory.limit_in_bytes"), (64u64 << 20).to_string());
+    assert_eq!(
+        e.ok(&[
+            "update",
+            "-m",
+            "128m",
+            "--cpus",
+            "0.5",
+            "--pids-limit",
+            "50",
+            "--cpu-shares",
+            "512",
+            "--restart",
+            "on-failure:2",
+            "up"
+        ]),
+        "up"
+    );
+    // Live, in the cgroup...
+    assert_eq!(cgroup_file(&e, &id, "memory", "memory.limit_in_bytes"), (128u64 << 20).to_string());
+    assert_eq!(cgroup_file(&e, &id, "cpu", "cpu.cfs_quota_us"), "50000");
+    assert_eq!(cgroup_file(&e, &id, "cpu", "cpu.shares"), "512");
+    assert_eq!(cgroup_file(&e, &id, "pids", "pids.max"), "50");
+    // ...in what inspect says, and after a restart.
+    let host = e.inspect(
+        "up",
+        "{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}} {{.HostConfig.RestartPolicy.Name}}",
+    );
+    assert_eq!(host, format!("{} 500000000 50 on-failure", 128u64 << 20));
+    e.ok(&["restart", "-t", "0", "up"]);
+    assert_eq!(cgroup_file(&e, &id, "memory", "memory.limit_in_bytes"), (128u64 << 20).to_string());
+    // A stopped container takes it for its next start.
+    e.ok(&["stop", "-t", "0", "up"]);
+    e.ok(&["update", "--pids-limit", "40", "up"]);
+    e.ok(&["start", "up"]);
+    assert_eq!(cgroup_file(&e, &id, "pids", "pids.max"), "40");
+    // Bad input: the error, status 1, the container as it was.
+    for (args, needle) in [
+        (vec!["update", "-m", "lots", "up"], "invalid size for --memory"),
+        (vec!["update", "--cpu-quota", "10", "up"], "CPU cfs quota can not be less than 1ms"),
+        (vec!["update", "-m", "1m", "up"], "minimum memory limit allowed is 6MB"),
+        (vec!["update", "--restart", "sometimes", "up"], "restart policy"),
+        (vec!["update", "-m", "64m", "nosuch"], "No such container: nosuch"),
+    ] {
+        let out = e.run(&args);
+        assert_ne!(out.status.code(), Some(0), "{args:?}");
+        assert!(stderr_of(&out).contains(needle), "{args:?}: {}", stderr_of(&out));
+    }
+    assert_eq!(cgroup_file(&e, &id, "pids", "pids.max"), "40");
+    e.ok(&["rm", "-f", "up"]);
+    assert!(e.leaks().is_empty(), "{:?}", e.leaks());
+}

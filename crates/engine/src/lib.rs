@@ -24,6 +24,7 @@ pub use container::attach::AttachStream;
 pub use container::create::CreateRequest;
 pub use container::exec::{ExecIo, ExecRequest, ExecSession};
 pub use container::logs::{LogEntry, LogOptions};
+pub use container::update::UpdateRequest;
 pub use error::{EngineError, ErrorKind, Result};
 pub use hull_network::network::{Driver as NetworkDriver, Network};
 pub use hull_network::ports::PortMapping;

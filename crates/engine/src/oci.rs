@@ -324,8 +324,29 @@ pub fn build(
     let linux = spec.linux.get_or_insert_with(Default::default);
     linux.cgroups_path = Some(format!("{}/{id}", cfg.cgroup_parent.as_deref().unwrap_or("/hull")).into());
     linux.sysctl = Some(cfg.sysctls.clone()).filter(|s| !s.is_empty());
-    let res = linux.resources.get_or_insert_with(Default::default);
-    let l = &cfg.limits;
+    apply_limits(&cfg.limits, linux.resources.get_or_insert_with(Default::default))?;
+    devices(cfg, linux)?;
+    if cfg.privileged {
+        linux.masked_paths = None;
+        linux.readonly_paths = None;
+    } else {
+        // As podman masks them: the host's power capping and block devices.
+        let masked = linux.masked_paths.get_or_insert_with(Vec::new);
+        masked.extend(["/sys/devices/virtual/powercap".to_string(), "/sys/dev/block".to_string()]);
+    }
+    linux.seccomp = match (&cfg.seccomp, cfg.privileged) {
+        (_, true) | (SeccompChoice::Unconfined, _) => None,
+        (SeccompChoice::Default, _) => Some(crate::seccomp_profile::default_for(&caps)),
+        (SeccompChoice::Custom(json), _) => {
+            Some(serde_json::from_str(json).map_err(|e| EngineError::Invalid(format!("--security-opt seccomp: {e}")))?)
+        }
+    };
+    Ok(spec)
+}
+
+/// The container's limits as the runtime's `linux.resources` (at create,
+/// and for `update`).
+pub(crate) fn apply_limits(l: &crate::model::Limits, res: &mut hull_spec::Resources) -> Result<()> {
     if l.memory.is_some() || l.memory_swap.is_some() {
         let mem = res.memory.get_or_insert_with(Default::default);
         mem.limit = l.memory;
@@ -363,23 +384,7 @@ pub fn build(
     if let Some(p) = l.pids_limit.filter(|p| *p != 0) {
         res.pids = Some(hull_spec::Pids { limit: p });
     }
-    devices(cfg, linux)?;
-    if cfg.privileged {
-        linux.masked_paths = None;
-        linux.readonly_paths = None;
-    } else {
-        // As podman masks them: the host's power capping and block devices.
-        let masked = linux.masked_paths.get_or_insert_with(Vec::new);
-        masked.extend(["/sys/devices/virtual/powercap".to_string(), "/sys/dev/block".to_string()]);
-    }
-    linux.seccomp = match (&cfg.seccomp, cfg.privileged) {
-        (_, true) | (SeccompChoice::Unconfined, _) => None,
-        (SeccompChoice::Default, _) => Some(crate::seccomp_profile::default_for(&caps)),
-        (SeccompChoice::Custom(json), _) => {
-            Some(serde_json::from_str(json).map_err(|e| EngineError::Invalid(format!("--security-opt seccomp: {e}")))?)
-        }
-    };
-    Ok(spec)
+    Ok(())
 }
 
 /// `--device-read-bps` and friends: the host device's numbers, which must

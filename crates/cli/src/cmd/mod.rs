@@ -29,6 +29,7 @@ pub mod system;
 pub mod tag;
 pub mod template;
 pub mod top;
+pub mod update;
 pub mod usage_error;
 pub mod volume;
 

@@ -280,6 +280,10 @@ fn anonymous_volumes(
 }
 
 /// Checks what can be checked before anything is made.
+pub(crate) fn validate_config(cfg: &ContainerConfig) -> Result<()> {
+    validate(cfg)
+}
+
 fn validate(cfg: &ContainerConfig) -> Result<()> {
     if cfg.auto_remove && cfg.restart != hull_shim::config::RestartPolicy::No {
         return Err(EngineError::Invalid("conflicting options: --restart and --rm".into()));

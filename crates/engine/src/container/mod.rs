@@ -12,3 +12,4 @@ mod remove;
 pub(crate) mod start;
 mod stop;
 mod sync;
+pub mod update;
