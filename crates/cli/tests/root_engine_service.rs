@@ -191,6 +191,17 @@ fn events_are_seen_from_other_processes_and_wait_blocks_on_them() {
     // The past, from the journal: since 1m until now.
     let past = e.ok(&["events", "--since", "1m", "--until", "0s", "--filter", "container=ev"]);
     assert_eq!(past.lines().count(), 6, "{past}");
+    // pause and unpause go through the shim, which says so.
+    e.ok(&["run", "-d", "--network", "none", "--name", "pz", IMG, "sleep", "300"]);
+    e.ok(&["pause", "pz"]);
+    assert_eq!(e.inspect("pz", "{{.State.Status}}"), "paused");
+    let out = e.run(&["pause", "pz"]);
+    assert!(!out.status.success(), "pausing a paused container");
+    e.ok(&["unpause", "pz"]);
+    assert_eq!(e.inspect("pz", "{{.State.Status}}"), "running");
+    let pz = e.ok(&["events", "--since", "1m", "--until", "0s", "--filter", "container=pz", "--format", "{{.Action}}"]);
+    assert_eq!(pz, "create\nstart\npause\nunpause");
+    e.ok(&["rm", "-f", "pz"]);
     // Networks and volumes are in it too.
     e.ok(&["network", "create", "evnet"]);
     e.ok(&["volume", "create", "evvol"]);

@@ -56,6 +56,10 @@ pub enum Request {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         exec: Option<String>,
     },
+    /// Freezes the container (its cgroup).
+    Pause,
+    /// Thaws it.
+    Resume,
     /// Runs a process in the container, supervised by the shim. Without a
     /// terminal its stdin, stdout and stderr come with the request line
     /// (three descriptors); with one, the terminal's master comes back with

@@ -525,6 +525,8 @@ impl Supervisor {
             Ok(Request::Signal { signal, stop, timeout, exec: None }) => reply(&self.signal(signal, stop, timeout)),
             Ok(Request::Signal { signal, exec: Some(id), .. }) => reply(&self.signal_exec(&id, signal)),
             Ok(Request::Exec { id, process }) => self.exec(stream, id, *process, fds),
+            Ok(Request::Pause) => reply(&self.freeze(true)),
+            Ok(Request::Resume) => reply(&self.freeze(false)),
         }
     }
 
@@ -602,6 +604,21 @@ impl Supervisor {
     fn save_exec(&self, record: &ExecRecord) {
         if let Err(e) = config::write_json(&self.dir.join(config::exec_record_file(&record.id)), record) {
             eprintln!("hull-shim: write exec record: {e}");
+        }
+    }
+
+    /// Pauses or resumes the container (the runtime's freezer writes).
+    fn freeze(&mut self, pause: bool) -> String {
+        if self.pid == 0 {
+            return "error: the container is not running".into();
+        }
+        let done = if pause { self.runtime.pause(&self.cfg.id) } else { self.runtime.resume(&self.cfg.id) };
+        match done {
+            Ok(()) => {
+                self.emit(if pause { "pause" } else { "unpause" }, &[]);
+                "ok".into()
+            }
+            Err(e) => format!("error: {e}"),
         }
     }
 
