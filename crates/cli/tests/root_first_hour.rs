@@ -8,13 +8,6 @@ fn stderr_of(out: &Output) -> String {
     text(&out.stderr)
 }
 
-/// `run --rm ARGS IMG true` is refused: docker's 125, the words `needle`.
-fn refused_at_run(e: &Env, args: &[&str], needle: &str) {
-    let out = e.run(&[&["run", "--rm"][..], args, &[IMG, "true"]].concat());
-    assert_eq!(out.status.code(), Some(125), "{args:?}: {}", stderr_of(&out));
-    assert!(stderr_of(&out).contains(needle), "{args:?}: {}", stderr_of(&out));
-}
-
 #[test]
 fn options_end_at_the_image_and_at_the_container() {
     let e = Env::new();
@@ -701,7 +694,7 @@ fn resource_flags_reach_the_cgroup() {
         (vec!["--device-read-bps", "/dev/null:1mb"], "/dev/null: not a block device"),
         (vec!["--device-write-bps", "loop0:1mb"], "want DEVICE:RATE"),
     ] {
-        refused_at_run(&e, &[&["--network", "none"][..], &args].concat(), needle);
+        e.refused_at_run(&[&["--network", "none"][..], &args].concat(), needle);
     }
     assert!(e.leaks().is_empty(), "{:?}", e.leaks());
 }
@@ -805,7 +798,7 @@ fn pid_ipc_and_uts_namespaces_shared_as_docker_shares_them() {
         (vec!["--pid", "container:nosuch"], "nosuch"),
         (vec!["--ipc", "container:private"], "its IPC is not shareable"),
     ] {
-        refused_at_run(&e, &[&["--network", "none"][..], &args].concat(), needle);
+        e.refused_at_run(&[&["--network", "none"][..], &args].concat(), needle);
     }
     e.ok(&["stop", "-t", "0", "first"]);
     let out = e.run(&["run", "--rm", "--network", "none", "--ipc", "container:first", IMG, "true"]);
@@ -871,7 +864,7 @@ fn cidfile_label_file_expose_platform_and_log_drivers() {
         (vec!["--expose", "0"], "invalid --expose"),
         (vec!["--label-file", "/nonexistent"], "open --label-file /nonexistent"),
     ] {
-        refused_at_run(&e, &[&["--network", "none"][..], &args].concat(), needle);
+        e.refused_at_run(&[&["--network", "none"][..], &args].concat(), needle);
     }
     assert!(e.leaks().is_empty(), "{:?}", e.leaks());
 }
@@ -941,7 +934,7 @@ fn volumes_from_links_mac_address_and_attached_streams() {
         (vec!["-a", "stdlog"], "valid streams are STDIN, STDOUT and STDERR"),
         (vec!["-d", "-a", "stdout"], "Conflicting options: -a and -d"),
     ] {
-        refused_at_run(&e, &args, needle);
+        e.refused_at_run(&args, needle);
     }
     e.ok(&["rm", "db"]);
     e.ok(&["volume", "rm", "data"]);

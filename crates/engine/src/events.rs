@@ -10,7 +10,7 @@ use crate::Engine;
 use hull_shim::events::{Event, Journal};
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
 use std::collections::BTreeMap;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{Seek, SeekFrom};
 use std::os::fd::AsFd;
 
 /// docker's `--filter` keys for events.
@@ -220,20 +220,18 @@ impl Engine {
         filter: &EventFilter,
         code: &mut i32,
     ) -> Result<()> {
-        {
-            self.events(Some(t0), None, filter, &mut |e| {
-                if e.action == "die" {
-                    *code = e.actor.attributes.get("exitCode").and_then(|c| c.parse().ok()).unwrap_or(*code);
-                    return match condition {
-                        WaitCondition::NextExit => false,
-                        WaitCondition::Removed => true,
-                        // A restart policy's exit is not the end: it restarts.
-                        WaitCondition::NotRunning => self.refreshed(id).is_ok_and(|r| r.state.status.is_live()),
-                    };
-                }
-                e.action != "destroy"
-            })
-        }
+        self.events(Some(t0), None, filter, &mut |e| {
+            if e.action == "die" {
+                *code = e.actor.attributes.get("exitCode").and_then(|c| c.parse().ok()).unwrap_or(*code);
+                return match condition {
+                    WaitCondition::NextExit => false,
+                    WaitCondition::Removed => true,
+                    // A restart policy's exit is not the end: it restarts.
+                    WaitCondition::NotRunning => self.refreshed(id).is_ok_and(|r| r.state.status.is_live()),
+                };
+            }
+            e.action != "destroy"
+        })
     }
 }
 
@@ -287,18 +285,7 @@ impl Follower {
     }
 
     fn drain(&mut self) -> Vec<Event> {
-        let Some(f) = self.file.as_mut() else { return Vec::new() };
-        let mut buf = Vec::new();
-        let _ = f.read_to_end(&mut buf);
-        self.partial.extend_from_slice(&buf);
-        let mut out = Vec::new();
-        while let Some(n) = self.partial.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = self.partial.drain(..=n).collect();
-            if let Ok(e) = serde_json::from_slice::<Event>(&line) {
-                out.push(e);
-            }
-        }
-        out
+        crate::container::logs::read_new(self.file.as_mut(), &mut self.partial)
     }
 }
 

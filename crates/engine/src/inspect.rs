@@ -144,7 +144,7 @@ impl Engine {
             "Labels": labels,
             "StopSignal": cfg.stop_signal,
             "StopTimeout": cfg.stop_timeout,
-            "Healthcheck": self.db().find(&c.id).ok().and_then(|r| self.effective_healthcheck(&r)),
+            "Healthcheck": crate::container::health::effective(cfg),
         })
     }
 

@@ -269,7 +269,8 @@ pub struct ContainerConfig {
     pub log_labels: Vec<String>,
     /// `--log-opt env=`: variables shown by `logs --details`.
     pub log_env: Vec<String>,
-    /// `--health-*` flags: each set field replaces the image's.
+    /// The health check: the `--health-*` flags given, merged at create
+    /// over the image's (each set field replaces the image's).
     pub healthcheck: Option<hull_shim::config::Healthcheck>,
     /// `--no-healthcheck`.
     pub no_healthcheck: bool,

@@ -220,8 +220,11 @@ pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
     let wants_expose = filters.iter().any(|(k, _)| k == "expose");
     for c in &list {
         let exposed = if wants_expose { image_exposed(engine, c) } else { Vec::new() };
-        let health = engine.health(c).map_or_else(|| "none".to_string(), |h| h.status);
-        let health_ok = filters.iter().filter(|(k, _)| k == "health").all(|(_, v)| *v == health);
+        let mut wanted = filters.iter().filter(|(k, _)| k == "health").peekable();
+        let health_ok = wanted.peek().is_none() || {
+            let health = engine.health(c).map_or_else(|| "none".to_string(), |h| h.status);
+            wanted.all(|(_, v)| *v == health)
+        };
         if (all || matches!(c.state.status, Status::Running | Status::Paused | Status::Restarting))
             && matches(c, &filters, &list, &exposed)
             && health_ok

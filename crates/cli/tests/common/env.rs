@@ -69,6 +69,14 @@ impl Env {
         });
     }
 
+    /// `run --rm ARGS IMG true` is refused: docker's 125, the words `needle`.
+    pub fn refused_at_run(&self, args: &[&str], needle: &str) {
+        let out = self.run(&[&["run", "--rm"][..], args, &[IMG, "true"]].concat());
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(125), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+
     pub fn inspect(&self, name: &str, fmt: &str) -> String {
         self.ok(&["inspect", "-f", fmt, name])
     }

@@ -34,6 +34,7 @@ impl Engine {
         let image = self.images.resolve(&cfg.image)?;
         cfg.image_id = image.id.to_string();
         let exec = image.config.config.clone().unwrap_or_default();
+        cfg.healthcheck = crate::container::health::merged(exec.healthcheck.as_ref(), cfg.healthcheck.take());
         if cfg.stop_signal.is_none() {
             cfg.stop_signal = exec.stop_signal.clone();
             if let Some(sig) = &cfg.stop_signal {

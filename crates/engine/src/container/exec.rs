@@ -90,19 +90,18 @@ impl ExecSession {
 impl Engine {
     /// The OCI process an exec request makes, from the container's config.
     fn exec_process(&self, row: &crate::db::Row, req: &ExecRequest) -> Result<hull_spec::Process> {
-        let row = row.clone();
         match row.state.status {
             Status::Running => {}
             Status::Paused => {
                 return Err(EngineError::Conflict {
-                    id: row.id,
+                    id: row.id.clone(),
                     status: "paused".into(),
                     what: "unpause the container before exec".into(),
                 })
             }
             s => {
                 return Err(EngineError::Conflict {
-                    id: row.id,
+                    id: row.id.clone(),
                     status: s.to_string(),
                     what: "container is not running".into(),
                 })

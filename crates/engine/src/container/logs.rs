@@ -174,15 +174,20 @@ impl Engine {
     }
 }
 
-/// The complete entries the file gained since the last call.
-fn read_new(file: Option<&mut std::fs::File>, partial: &mut Vec<u8>) -> Vec<LogEntry> {
+/// The complete JSON lines a file being appended to gained since the last
+/// call (`partial` keeps a line still being written); the log follower's
+/// and the event journal's.
+pub(crate) fn read_new<T: serde::de::DeserializeOwned>(
+    file: Option<&mut std::fs::File>,
+    partial: &mut Vec<u8>,
+) -> Vec<T> {
     use std::io::Read;
     let Some(f) = file else { return Vec::new() };
     let _ = f.read_to_end(partial);
     let mut out = Vec::new();
     while let Some(n) = partial.iter().position(|b| *b == b'\n') {
         let line: Vec<u8> = partial.drain(..=n).collect();
-        if let Ok(e) = serde_json::from_slice::<LogEntry>(&line) {
+        if let Ok(e) = serde_json::from_slice::<T>(&line) {
             out.push(e);
         }
     }

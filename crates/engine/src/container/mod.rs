@@ -3,7 +3,7 @@
 pub mod attach;
 pub mod create;
 pub mod exec;
-mod health;
+pub(crate) mod health;
 pub mod logs;
 mod misc;
 mod net;
