@@ -126,7 +126,7 @@ echo "| docker exec | $(ms "$ED") ms | $(ratio "$ED" "$EH")× |"
 echo "| runc exec | $(ms "$ER") ms | $(ratio "$ER" "$EH")× |"
 echo "| hull exec, binary on a read-only mount (no re-execution) | $(ms "$EO") ms | $(ratio "$EO" "$EH")× |"
 echo
-echo "\`hull exec\` re-executes itself once from a read-only bind mount of its binary (under /run/hull-sealed), so that the process it clones into the container cannot reach the host binary for writing: $(awk -v a="$EH" -v b="$EO" 'BEGIN { printf "%.1f", a - b }') ms here; installed on a read-only mount, hull pays nothing. The shim is started from such a view by the engine, so \`run\` pays nothing for it."
+echo "\`hull exec\` clones nothing into the container: the container's shim, itself started from a read-only view of its binary under /run/hull-sealed, starts the process through a forked helper, so hull needs no re-execution and a binary on a read-only mount gains nothing (the two rows differ by $(awk -v a="$EH" -v b="$EO" 'BEGIN { printf "%.1f", a - b }') ms of noise here)."
 echo
 echo "Idle supervisors, $IDLE sleeping containers each (median per process, from /proc/PID/smaps_rollup):"
 echo

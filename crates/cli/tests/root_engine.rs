@@ -445,6 +445,10 @@ fn bad_input_is_refused_and_leaves_nothing() {
         &["volume", "rm"],
         &["system", "df"],
         &["system", "prune"],
+        &["events"],
+        &["system", "events"],
+        &["update"],
+        &["image", "inspect"],
         &["info"],
         &["version"],
     ] {
