@@ -391,7 +391,11 @@ fn bad_input_is_refused_and_leaves_nothing() {
         (vec!["logs", "--since", "yesterday", "taken"], 1, "invalid value for --since"),
         (vec!["rename", "taken", "taken"], 1, "same name"),
         (vec!["cp", "/etc/hosts", "/tmp/x"], 1, "one side must be CONTAINER:PATH"),
-        (vec!["cp", "taken:/no/such/file", "/tmp/hull-cp-never"], 1, "stat /no/such/file"),
+        (
+            vec!["cp", "taken:/no/such/file", "/tmp/hull-cp-never"],
+            1,
+            "Could not find the file /no/such/file in container taken",
+        ),
         (vec!["volume", "rm", "ghostvol"], 1, "no such volume: ghostvol"),
         (vec!["volume", "create", "bad name"], 1, "invalid volume name"),
         (vec!["ps", "--filter", "colour=red"], 1, "invalid filter"),

@@ -371,3 +371,141 @@ fn health_checks_run_by_the_shim_change_state_and_say_so() {
     e.ok(&["rm", "-f", "fromimage", "off"]);
     assert!(e.leaks().is_empty(), "{:?}", e.leaks());
 }
+
+/// `cp` (the engine's archive API) sees the container's volumes and binds,
+/// running or not, and mounts nothing on the host for a stopped one.
+#[test]
+fn archives_go_through_the_containers_volumes_and_binds_running_or_stopped() {
+    let e = Env::new();
+    let bind = e.root.with_extension("bind");
+    let ro = e.root.with_extension("ro");
+    std::fs::create_dir_all(&bind).unwrap();
+    std::fs::create_dir_all(&ro).unwrap();
+    std::fs::write(ro.join("kept"), "host file").unwrap();
+    let host = e.root.with_extension("host");
+    std::fs::create_dir_all(&host).unwrap();
+    std::fs::write(host.join("f"), "from the host").unwrap();
+    let hf = host.join("f").display().to_string();
+    let (bind_v, ro_v) = (format!("{}:/bind", bind.display()), format!("{}:/ro:ro", ro.display()));
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "box",
+        "--network",
+        "none",
+        "-v",
+        "data:/data",
+        "-v",
+        &bind_v,
+        "-v",
+        &ro_v,
+        IMG,
+        "sleep",
+        "300",
+    ]);
+    // Running: into the volume and the bind, seen inside and on the host.
+    e.ok(&["cp", &hf, "box:/data/"]);
+    e.ok(&["cp", &hf, "box:/bind/g"]);
+    assert_eq!(e.ok(&["exec", "box", "cat", "/data/f", "/bind/g"]), "from the hostfrom the host");
+    assert_eq!(std::fs::read_to_string(bind.join("g")).unwrap(), "from the host");
+    let out = e.run(&["cp", &hf, "box:/ro/"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("read-only file system"), "{}", text(&out.stderr));
+    // Stopped: the same paths still reach the volume and the binds.
+    e.ok(&["stop", "-t", "0", "box"]);
+    let ours = || {
+        let tmp = e.root.parent().unwrap().display().to_string();
+        std::fs::read_to_string("/proc/self/mountinfo").unwrap().lines().filter(|l| l.contains(&tmp)).count()
+    };
+    let before = ours();
+    let back = e.root.with_extension("back");
+    std::fs::create_dir_all(&back).unwrap();
+    e.ok(&["cp", "box:/data/f", &back.join("from-volume").display().to_string()]);
+    e.ok(&["cp", "box:/ro/kept", &back.display().to_string()]);
+    assert_eq!(std::fs::read_to_string(back.join("from-volume")).unwrap(), "from the host");
+    assert_eq!(std::fs::read_to_string(back.join("kept")).unwrap(), "host file");
+    e.ok(&["cp", &hf, "box:/data/while-stopped"]);
+    let out = e.run(&["cp", &hf, "box:/ro/"]);
+    assert!(text(&out.stderr).contains("read-only file system"), "{}", text(&out.stderr));
+    assert!(!ro.join("f").exists());
+    // A tar stream both ways, and the docker errors a hurried user meets.
+    let tar = e.cmd().args(["cp", "box:/data", "-"]).output().unwrap();
+    assert!(tar.status.success(), "{}", text(&tar.stderr));
+    let mut names: Vec<String> = tar::Archive::new(&tar.stdout[..])
+        .entries()
+        .unwrap()
+        .map(|en| en.unwrap().path().unwrap().display().to_string().trim_end_matches('/').to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["data", "data/f", "data/while-stopped"]);
+    let mut put = e.cmd().args(["cp", "-", "box:/bind"]).stdin(std::process::Stdio::piped()).spawn().unwrap();
+    std::io::Write::write_all(put.stdin.as_mut().unwrap(), &tar.stdout).unwrap();
+    drop(put.stdin.take());
+    assert!(put.wait().unwrap().success());
+    assert_eq!(std::fs::read_to_string(bind.join("data/while-stopped")).unwrap(), "from the host");
+    for (args, needle) in [
+        (
+            vec!["cp".to_string(), hf.clone(), "box:/nowhere/x".into()],
+            "Could not find the file /nowhere in container box",
+        ),
+        (vec!["cp".into(), host.display().to_string(), "box:/data/f".into()], "cannot copy a directory to a file"),
+        (vec!["cp".into(), hf.clone(), "box:/newdir/".into()], "does not exist"),
+        (vec!["cp".into(), "-".into(), "box:/data/f".into()], "must be a directory"),
+        (vec!["cp".into(), "ghost:/etc".into(), back.display().to_string()], "No such container: ghost"),
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = e.run(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(text(&out.stderr).contains(needle), "{args:?}: {}", text(&out.stderr));
+    }
+    // Nothing was left mounted on the host by the copies.
+    assert_eq!(ours(), before);
+    e.ok(&["start", "box"]);
+    assert_eq!(e.ok(&["exec", "box", "cat", "/data/while-stopped"]), "from the host");
+    e.ok(&["rm", "-f", "-v", "box"]);
+    e.ok(&["volume", "rm", "data"]);
+    e.assert_clean();
+}
+
+/// A hostile image whose mount point is a symlink to /etc: a copy into the
+/// stopped container's bind lands in the bind, never in the host's /etc.
+#[test]
+fn archives_into_a_stopped_container_resolve_mount_points_inside_it() {
+    let e = Env::new();
+    let layer = tar_of(&[link("data", tar::EntryType::Symlink, "/etc")]);
+    image_with_layer(&e, "hostile:1", layer);
+    let bind = e.root.with_extension("bind");
+    std::fs::create_dir_all(&bind).unwrap();
+    let bind_v = format!("{}:/data", bind.display());
+    e.ok(&["create", "--name", "trap", "--network", "none", "-v", &bind_v, "hostile:1", "true"]);
+    let src = e.root.with_extension("src");
+    std::fs::write(&src, "payload").unwrap();
+    e.ok(&["cp", &src.display().to_string(), "trap:/data/hull-archive-escape"]);
+    assert!(!std::path::Path::new("/etc/hull-archive-escape").exists());
+    assert_eq!(std::fs::read_to_string(bind.join("hull-archive-escape")).unwrap(), "payload");
+    // And the engine's process keeps its own root and cwd (the copy ran on
+    // a thread of its own): a multi-threaded front end can call it.
+    let engine = open(&e);
+    let cwd = std::env::current_dir().unwrap();
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                let st = engine.archive_stat("trap", "/data/hull-archive-escape").unwrap();
+                assert_eq!(st.size, 7);
+                assert!(!st.is_dir());
+            });
+        }
+    });
+    assert_eq!(std::env::current_dir().unwrap(), cwd);
+    let err = engine.archive_stat("trap", "/no/such").unwrap_err();
+    assert_eq!(err.kind(), hull_engine::ErrorKind::NotFound, "{err}");
+    e.ok(&["rm", "trap"]);
+    // A stopped --read-only container takes no file in its root, as when it runs.
+    e.ok(&["create", "--name", "rofs", "--read-only", "--network", "none", IMG, "true"]);
+    let out = e.run(&["cp", &src.display().to_string(), "rofs:/"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("read-only file system"), "{}", text(&out.stderr));
+    e.ok(&["rm", "rofs"]);
+    e.assert_clean();
+}

@@ -18,6 +18,17 @@ pub enum EngineError {
         /// Its holder.
         id: String,
     },
+    /// No such path in the container (docker's wording).
+    #[error("Could not find the file {path} in container {container}")]
+    NoSuchPath {
+        /// The container.
+        container: String,
+        /// The path in it.
+        path: String,
+    },
+    /// A write to something read-only (docker's 403).
+    #[error("{0}")]
+    ReadOnly(String),
     /// No network by that name or id.
     #[error("network {0} not found")]
     NoSuchNetwork(String),
@@ -83,6 +94,8 @@ pub enum ErrorKind {
     NotFound,
     /// Bad input (400).
     Invalid,
+    /// Refused: the target is read-only (403).
+    Forbidden,
     /// Conflicts with the current state (409).
     Conflict,
     /// The command is missing in the container (docker's 127).
@@ -97,7 +110,10 @@ impl EngineError {
     /// The class of this error.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            EngineError::NoSuchContainer(_) | EngineError::NoSuchNetwork(_) => ErrorKind::NotFound,
+            EngineError::NoSuchContainer(_) | EngineError::NoSuchNetwork(_) | EngineError::NoSuchPath { .. } => {
+                ErrorKind::NotFound
+            }
+            EngineError::ReadOnly(_) => ErrorKind::Forbidden,
             EngineError::Network(hull_network::NetError::Invalid(_)) => ErrorKind::Invalid,
             EngineError::Network(hull_network::NetError::PortInUse { .. }) => ErrorKind::Conflict,
             EngineError::Image(hull_image::images::ImageError::Store(hull_image::store::StoreError::NoSuchImage(

@@ -20,6 +20,7 @@ pub mod seccomp_profile;
 pub mod units;
 pub mod volumes;
 
+pub use container::archive::{self, PathStat, PutOptions};
 pub use container::attach::AttachStream;
 pub use container::create::CreateRequest;
 pub use container::exec::{ExecIo, ExecRequest, ExecSession};

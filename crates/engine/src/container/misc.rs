@@ -86,30 +86,3 @@ impl Engine {
         Ok(self.runtime().stats(&row.id)?)
     }
 }
-
-impl Engine {
-    /// Runs `f` with the container's root filesystem: `/proc/<pid>/root`
-    /// of a running container (its mounts included), else its root mounted
-    /// for the call (and unmounted after, if it was not mounted before).
-    pub fn with_root<T>(&self, key: &str, f: impl FnOnce(&std::path::Path) -> T) -> Result<T> {
-        let row = self.refreshed(key)?;
-        if matches!(row.state.status, Status::Running | Status::Paused) && row.state.pid > 0 {
-            return Ok(f(std::path::Path::new(&format!("/proc/{}/root", row.state.pid))));
-        }
-        let _lock = self.lock(&row.id)?;
-        let dir = self.container_dir(&row.id);
-        let rootfs = dir.join("rootfs");
-        let mounted_here = !crate::is_mounted(&rootfs);
-        if mounted_here {
-            let image = self.image_of(&row)?;
-            let layers = self.images.layers(&image)?;
-            hull_image::snapshot::mount_overlay(&layers, &dir.join("upper"), &dir.join("work"), &rootfs)
-                .map_err(hull_image::images::ImageError::from)?;
-        }
-        let out = f(&rootfs);
-        if mounted_here {
-            let _ = nix::mount::umount2(&rootfs, nix::mount::MntFlags::MNT_DETACH);
-        }
-        Ok(out)
-    }
-}

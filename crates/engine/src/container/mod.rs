@@ -1,5 +1,6 @@
 //! The container lifecycle, one file per verb.
 
+pub mod archive;
 pub mod attach;
 pub mod create;
 pub mod exec;
