@@ -247,11 +247,11 @@ fn unit(r: anyhow::Result<()>) -> anyhow::Result<i32> {
     r.map(|()| 0)
 }
 
-fn verb(engine: &Engine, root: &std::path::Path, v: ContainerVerb) -> anyhow::Result<i32> {
+fn verb(engine: &Engine, v: ContainerVerb) -> anyhow::Result<i32> {
     use cmd::lifecycle as lc;
     match v {
-        ContainerVerb::Run(a) => cmd::run::run(engine, root, a),
-        ContainerVerb::Create(a) => unit(cmd::run::create(engine, root, a)),
+        ContainerVerb::Run(a) => cmd::run::run(engine, a),
+        ContainerVerb::Create(a) => unit(cmd::run::create(engine, a)),
         ContainerVerb::Start(a) => lc::start(engine, a),
         ContainerVerb::Stop(a) => lc::stop(engine, a),
         ContainerVerb::Restart(a) => lc::restart(engine, a),
@@ -277,7 +277,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     let engine = || -> anyhow::Result<Engine> { cmd::engine::open(&cli.root, &cli.run_root) };
     use cmd::lifecycle as lc;
     match cli.command {
-        Command::Verb(v) | Command::Container(ContainerCommand::Verb(v)) => verb(&engine()?, &root, v),
+        Command::Verb(v) | Command::Container(ContainerCommand::Verb(v)) => verb(&engine()?, v),
         Command::Ps(a) | Command::Container(ContainerCommand::Ls(a)) => cmd::ps::run(&engine()?, a),
         Command::Inspect(a) => cmd::container_inspect::run(&engine()?, &root, a, false),
         Command::Container(ContainerCommand::Inspect(a)) => cmd::container_inspect::run(&engine()?, &root, a, true),
@@ -310,7 +310,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Image(ImageCommand::Mount(a)) => unit(cmd::mount::run(&root, a)),
         Command::Image(ImageCommand::Umount(a)) => unit(cmd::mount::umount(a)),
         Command::Tag(a) => unit(cmd::tag::run(&engine()?, &root, a)),
-        Command::Pull(a) => unit(cmd::registry::pull(&engine()?, &root, a)),
+        Command::Pull(a) => unit(cmd::registry::pull(&engine()?, a)),
         Command::Push(a) => unit(cmd::registry::push(&root, a)),
         Command::Login(a) => unit(cmd::registry::login(a)),
         Command::Logout(a) => unit(cmd::registry::logout(a)),

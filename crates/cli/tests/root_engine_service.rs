@@ -21,7 +21,8 @@ fn open(e: &Env) -> Engine {
         "cleanup".into(),
     ];
     let shim = std::path::Path::new(HULL).with_file_name("hull-shim");
-    Engine::open(EngineConfig { root: e.root.clone(), run_root, shim, exit_command }).unwrap()
+    Engine::open(EngineConfig { root: e.root.clone(), run_root, shim, exit_command, registries: Default::default() })
+        .unwrap()
 }
 
 fn sleeper(engine: &Engine, e: &Env, name: &str) -> String {
@@ -507,5 +508,160 @@ fn archives_into_a_stopped_container_resolve_mount_points_inside_it() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("read-only file system"), "{}", text(&out.stderr));
     e.ok(&["rm", "rofs"]);
+    e.assert_clean();
+}
+
+/// The list filters live in the engine: the CLI's `--filter` and the API's
+/// JSON form select the same containers, with docker's rules (values of one
+/// key are alternatives, every label must match, names are regexes).
+#[test]
+fn container_filters_are_evaluated_in_the_engine_with_dockers_rules() {
+    use hull_engine::filters::{Filters, ListOptions, CONTAINER_KEYS};
+    let e = Env::new();
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "--network",
+        "none",
+        "-l",
+        "app=shop",
+        "-l",
+        "tier=front",
+        IMG,
+        "sleep",
+        "300",
+    ]);
+    e.ok(&["run", "-d", "--name", "webdb", "--network", "none", "-l", "app=shop", IMG, "sleep", "300"]);
+    assert_eq!(
+        e.run(&["run", "--name", "batch", "--network", "none", IMG, "sh", "-c", "exit 3"]).status.code(),
+        Some(3)
+    );
+    let names = |f: &[&str]| {
+        let mut args = vec!["ps", "-a", "--format", "{{.Names}}"];
+        for x in f {
+            args.extend(["--filter", x]);
+        }
+        let mut v: Vec<String> = e.ok(&args).lines().map(String::from).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&["name=^web$"]), ["web"]);
+    assert_eq!(names(&["name=^/web"]), ["web", "webdb"]);
+    assert_eq!(names(&["label=app=shop", "label=tier=front"]), ["web"]);
+    assert_eq!(names(&["status=exited", "status=running"]), ["batch", "web", "webdb"]);
+    assert_eq!(names(&["exited=3"]), ["batch"]);
+    let tagged = format!("ancestor={IMG}:latest");
+    assert_eq!(names(&[&tagged]).len(), 3, "{IMG} is {IMG}:latest");
+    assert_eq!(names(&["ancestor=busybox"]).len(), 0, "busybox is docker.io/library/busybox:latest");
+    // Without -a a status filter still shows stopped containers (docker).
+    assert_eq!(e.ok(&["ps", "--filter", "status=exited", "--format", "{{.Names}}"]), "batch");
+    let engine = open(&e);
+    let api = Filters::from_json(r#"{"label":{"app=shop":true},"status":["running"]}"#, CONTAINER_KEYS).unwrap();
+    let mut got: Vec<String> = engine
+        .list_containers(&ListOptions { all: true, limit: None, filters: api })
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    got.sort();
+    assert_eq!(got, ["web", "webdb"]);
+    let newest = engine.list_containers(&ListOptions { limit: Some(1), ..Default::default() }).unwrap();
+    assert_eq!(newest.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["batch"]);
+    for bad in [&["status=sleeping"][..], &["health=great"], &["exited=x"], &["name=["]] {
+        let mut args = vec!["ps"];
+        for x in bad {
+            args.extend(["--filter", x]);
+        }
+        let out = e.run(&args);
+        assert_eq!(out.status.code(), Some(1), "{bad:?}");
+        assert!(text(&out.stderr).contains("invalid filter"), "{bad:?}: {}", text(&out.stderr));
+    }
+    e.ok(&["rm", "-f", "web", "webdb", "batch"]);
+    e.assert_clean();
+}
+
+/// `Engine::pull` with a request's own credentials (docker's
+/// X-Registry-Auth), cancellation, and the CLI with a docker credential
+/// helper (`credsStore`), against Debian's registry with htpasswd auth.
+#[test]
+fn pull_in_the_engine_with_request_credentials_helpers_and_cancellation() {
+    use hull_engine::{PullRequest, RegistryAuth};
+    let reg = Registry::start(Some(("alice", "s3cret-pw")));
+    let e = Env::new();
+    let cfg = e.root.with_extension("docker");
+    let name = format!("{}/private/bb:1", reg.addr);
+    e.ok(&["tag", IMG, &name]);
+    let out = hull_env(&e.root, &cfg, &["login", &reg.addr, "-u", "alice", "-p", "s3cret-pw"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(hull_env(&e.root, &cfg, &["push", &name]).status.success());
+    e.ok(&["rmi", &name]);
+    let engine = open(&e);
+    // No credentials: refused as unauthorised, nothing tagged.
+    let err = engine.pull(PullRequest { reference: name.clone(), ..Default::default() }).unwrap_err();
+    assert_eq!(err.kind(), hull_engine::ErrorKind::Unauthorized, "{err}");
+    // Cancelled before it begins: an error, nothing tagged.
+    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let auth = RegistryAuth { username: "alice".into(), password: "s3cret-pw".into(), ..Default::default() };
+    let req =
+        PullRequest { reference: name.clone(), auth: Some(auth.clone()), cancel: Some(cancel), ..Default::default() };
+    let err = engine.pull(req).unwrap_err();
+    assert!(err.to_string().contains("cancelled"), "{err}");
+    assert!(engine.images().resolve(&name).is_err());
+    // The request's credentials: pulled, unpacked, and said in the journal.
+    let seen = std::sync::Mutex::new(0usize);
+    let progress = |_: hull_image::registry::Progress| *seen.lock().unwrap() += 1;
+    let req =
+        PullRequest { reference: name.clone(), auth: Some(auth), progress: Some(&progress), ..Default::default() };
+    let pulled = engine.pull(req).unwrap();
+    assert!(pulled.updated);
+    assert!(*seen.lock().unwrap() > 0);
+    assert_eq!(pulled.image_id, engine.images().resolve(IMG).unwrap().id.to_string());
+    let events = e.ok(&[
+        "events",
+        "--since",
+        "1m",
+        "--until",
+        "now",
+        "--filter",
+        "type=image",
+        "--filter",
+        "event=pull",
+        "--format",
+        "{{.Actor.ID}}",
+    ]);
+    assert_eq!(events, name);
+    // The CLI with a credential helper instead of a stored password.
+    e.ok(&["rmi", &name]);
+    let bin = e.root.with_extension("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let helper = bin.join("docker-credential-hulltest");
+    std::fs::write(&helper, "#!/bin/sh\nread server\n[ \"$1\" = get ] && printf '{\"ServerURL\":\"%s\",\"Username\":\"alice\",\"Secret\":\"s3cret-pw\"}' \"$server\"\n").unwrap();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut std::fs::metadata(&helper).unwrap().permissions(), 0o755);
+    std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let helped = e.root.with_extension("helped");
+    std::fs::create_dir_all(&helped).unwrap();
+    std::fs::write(helped.join("config.json"), r#"{"credsStore":"hulltest"}"#).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let out = std::process::Command::new(HULL)
+        .env("DOCKER_CONFIG", &helped)
+        .env("PATH", &path)
+        .args(["--root", &e.root.display().to_string(), "pull", "-q", &name])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), name);
+    // A helper that knows nothing: the registry's refusal, said clearly.
+    std::fs::write(&helper, "#!/bin/sh\necho 'credentials not found in native keychain'\nexit 1\n").unwrap();
+    e.ok(&["rmi", &name]);
+    let out = std::process::Command::new(HULL)
+        .env("DOCKER_CONFIG", &helped)
+        .env("PATH", &path)
+        .args(["--root", &e.root.display().to_string(), "pull", &name])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("authentication required"), "{}", text(&out.stderr));
     e.assert_clean();
 }

@@ -417,7 +417,7 @@ fn every_command_refuses_bad_input_and_leaves_nothing() {
         ),
         (
             vec!["pull".into(), "--platform".into(), "bogus".into(), "localhost:1/x".into()],
-            "--platform \"bogus\": expected os/arch[/variant]",
+            "invalid platform \"bogus\": want os/arch[/variant]",
         ),
         (vec!["pull".into(), "Not/Valid".into()], "invalid image reference \"Not/Valid\""),
         (vec!["push".into(), "nosuch".into()], "no such image: nosuch"),

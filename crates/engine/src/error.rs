@@ -57,6 +57,9 @@ pub enum EngineError {
     /// The command exists but cannot be run.
     #[error("{0}")]
     CommandNotExecutable(String),
+    /// A registry.
+    #[error(transparent)]
+    Registry(#[from] hull_image::registry::RegistryError),
     /// The image layer.
     #[error(transparent)]
     Image(#[from] hull_image::images::ImageError),
@@ -94,6 +97,8 @@ pub enum ErrorKind {
     NotFound,
     /// Bad input (400).
     Invalid,
+    /// Credentials are missing or wrong (401).
+    Unauthorized,
     /// Refused: the target is read-only (403).
     Forbidden,
     /// Conflicts with the current state (409).
@@ -114,6 +119,11 @@ impl EngineError {
                 ErrorKind::NotFound
             }
             EngineError::ReadOnly(_) => ErrorKind::Forbidden,
+            EngineError::Registry(hull_image::registry::RegistryError::Status { status: 404, .. }) => {
+                ErrorKind::NotFound
+            }
+            EngineError::Registry(hull_image::registry::RegistryError::Auth { .. }) => ErrorKind::Unauthorized,
+            EngineError::Image(hull_image::images::ImageError::Reference(_)) => ErrorKind::Invalid,
             EngineError::Network(hull_network::NetError::Invalid(_)) => ErrorKind::Invalid,
             EngineError::Network(hull_network::NetError::PortInUse { .. }) => ErrorKind::Conflict,
             EngineError::Image(hull_image::images::ImageError::Store(hull_image::store::StoreError::NoSuchImage(

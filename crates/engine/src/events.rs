@@ -20,32 +20,25 @@ const KEYS: &[&str] = &["type", "event", "container", "image", "label", "network
 /// every key must (docker's rule).
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
-    by_key: BTreeMap<String, Vec<String>>,
+    filters: crate::filters::Filters,
 }
 
 impl EventFilter {
     /// Parses `KEY=VALUE` filters.
     pub fn parse(given: &[String]) -> Result<EventFilter> {
-        let mut by_key: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for f in given {
-            match f.split_once('=') {
-                Some((k, v)) if KEYS.contains(&k) => by_key.entry(k.into()).or_default().push(v.into()),
-                _ => {
-                    return Err(EngineError::Invalid(format!(
-                        "invalid filter {f:?}: events filter on {}",
-                        KEYS.join(", ")
-                    )))
-                }
-            }
-        }
-        Ok(EventFilter { by_key })
+        Ok(EventFilter { filters: crate::filters::Filters::parse(given, KEYS)? })
+    }
+
+    /// The API's JSON form of the filters.
+    pub fn from_json(text: &str) -> Result<EventFilter> {
+        Ok(EventFilter { filters: crate::filters::Filters::from_json(text, KEYS)? })
     }
 
     /// Whether `e` passes.
     pub fn matches(&self, e: &Event) -> bool {
         let attr = |k: &str| e.actor.attributes.get(k).map(String::as_str);
-        self.by_key.iter().all(|(k, values)| {
-            values.iter().any(|v| match k.as_str() {
+        self.filters.iter().all(|(k, values)| {
+            values.iter().any(|v| match k {
                 "type" => e.typ == *v,
                 // `exec_start: sh -c x` is an exec_start.
                 "event" => e.action == *v || e.action.split(':').next() == Some(v.as_str()),

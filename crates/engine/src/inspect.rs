@@ -1,6 +1,6 @@
 //! `inspect` in docker's JSON shape, for the fields Hull has.
 
-use crate::model::{Container, Status};
+use crate::model::{Container, MountKind, Status};
 use crate::Engine;
 use serde_json::{json, Value};
 
@@ -23,9 +23,9 @@ impl Engine {
                     _ => m.source.clone(),
                 };
                 json!({
-                    "Type": m.kind, "Name": if m.kind == "volume" { m.source.clone() } else { String::new() },
+                    "Type": m.kind.as_str(), "Name": if m.kind == MountKind::Volume { m.source.clone() } else { String::new() },
                     "Source": source, "Destination": m.target, "Mode": if m.readonly { "ro" } else { "" },
-                    "RW": !m.readonly, "Propagation": if m.kind == "bind" { "rprivate" } else { "" },
+                    "RW": !m.readonly, "Propagation": if m.kind == MountKind::Bind { "rprivate" } else { "" },
                 })
             })
             .collect();
@@ -59,7 +59,7 @@ impl Engine {
             "Driver": "overlay",
             "Platform": "linux",
             "HostConfig": {
-                "Binds": cfg.mounts.iter().filter(|m| m.kind != "tmpfs").map(|m| format!("{}:{}{}", m.source, m.target, if m.readonly { ":ro" } else { "" })).collect::<Vec<_>>(),
+                "Binds": cfg.mounts.iter().filter(|m| m.kind != MountKind::Tmpfs).map(|m| format!("{}:{}{}", m.source, m.target, if m.readonly { ":ro" } else { "" })).collect::<Vec<_>>(),
                 "NetworkMode": if cfg.network.is_empty() { "none" } else { &cfg.network },
                 "PortBindings": port_bindings(&cfg.ports),
                 "PublishAllPorts": cfg.publish_all,

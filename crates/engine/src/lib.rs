@@ -11,12 +11,16 @@ mod container;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod filters;
 pub mod inspect;
 pub mod model;
 pub mod names;
 pub mod networks;
 pub mod oci;
+pub mod parse;
+pub mod pull;
 pub mod seccomp_profile;
+pub mod time;
 pub mod units;
 pub mod volumes;
 
@@ -32,6 +36,7 @@ pub use hull_network::ports::PortMapping;
 pub use hull_shim::config::RestartPolicy;
 pub use model::{Container, ContainerConfig, ContainerState, Status};
 pub use networks::NetworkCreate;
+pub use pull::{PullRequest, Pulled, RegistryAuth};
 
 use error::io;
 use hull_image::images::Images;
@@ -57,6 +62,8 @@ pub struct EngineConfig {
     /// The command a shim runs when its container is gone for good (the
     /// container id is appended): `hull --root R container cleanup`.
     pub exit_command: Vec<String>,
+    /// Registries: plain-HTTP ones, the credentials file.
+    pub registries: pull::RegistryConfig,
 }
 
 /// The engine.

@@ -50,11 +50,52 @@ impl std::fmt::Display for Status {
     }
 }
 
+/// What a [`MountSpec`] mounts (docker's mount `Type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MountKind {
+    /// A host path.
+    Bind,
+    /// A named (or anonymous) volume.
+    Volume,
+    /// A tmpfs.
+    Tmpfs,
+}
+
+impl MountKind {
+    /// docker's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MountKind::Bind => "bind",
+            MountKind::Volume => "volume",
+            MountKind::Tmpfs => "tmpfs",
+        }
+    }
+}
+
+impl std::fmt::Display for MountKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for MountKind {
+    type Err = ();
+    fn from_str(s: &str) -> std::result::Result<MountKind, ()> {
+        match s {
+            "bind" => Ok(MountKind::Bind),
+            "volume" => Ok(MountKind::Volume),
+            "tmpfs" => Ok(MountKind::Tmpfs),
+            _ => Err(()),
+        }
+    }
+}
+
 /// A bind mount, named volume or tmpfs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MountSpec {
-    /// `bind`, `volume` or `tmpfs`.
-    pub kind: String,
+    /// What it mounts.
+    pub kind: MountKind,
     /// Host path (bind) or volume name (volume); empty for tmpfs.
     pub source: String,
     /// Path in the container.

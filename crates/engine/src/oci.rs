@@ -2,7 +2,7 @@
 //! (hull_image::runtime_spec), then docker's defaults and the user's flags.
 
 use crate::error::{EngineError, Result};
-use crate::model::{ContainerConfig, SeccompChoice};
+use crate::model::{ContainerConfig, MountKind, SeccompChoice};
 use hull_image::manifest::ImageConfig;
 use hull_image::runtime_spec::{spec_for_image, SpecOptions};
 use hull_spec::{Capabilities, DeviceCgroup, Mount, NamespaceType, Rlimit, Spec};
@@ -261,8 +261,8 @@ pub fn build(
     mounts.push(bind(etc.hosts, "/etc/hosts", false));
     mounts.push(bind(etc.resolv, "/etc/resolv.conf", false));
     for m in &cfg.mounts {
-        match m.kind.as_str() {
-            "tmpfs" => {
+        match m.kind {
+            MountKind::Tmpfs => {
                 let mut o: Vec<String> = vec!["nosuid".into(), "nodev".into(), "noexec".into()];
                 o.extend(m.options.iter().cloned());
                 if m.readonly {
@@ -277,7 +277,7 @@ pub fn build(
                 });
             }
             kind => {
-                let src = if kind == "volume" { volume_dir(&m.source) } else { m.source.clone().into() };
+                let src = if kind == MountKind::Volume { volume_dir(&m.source) } else { m.source.clone().into() };
                 let mut b = bind(&src, &m.target, m.readonly);
                 // -v SRC:DST:rshared and friends replace the default rprivate.
                 const PROPAGATION: [&str; 6] = ["shared", "rshared", "slave", "rslave", "private", "rprivate"];

@@ -4,6 +4,7 @@
 
 use crate::db::Row;
 use crate::error::{io, EngineError, Result};
+use crate::model::MountKind;
 use crate::Engine;
 use hull_image::images::Image;
 use serde::{Deserialize, Serialize};
@@ -87,7 +88,7 @@ impl Engine {
             .db()
             .list()?
             .into_iter()
-            .filter(|r| r.config.mounts.iter().any(|m| m.kind == "volume" && m.source == name))
+            .filter(|r| r.config.mounts.iter().any(|m| m.kind == MountKind::Volume && m.source == name))
             .map(|r| r.name)
             .collect())
     }
@@ -122,7 +123,7 @@ impl Engine {
     /// named volume (one from `volume create` too) unless `nocopy`.
     pub(crate) fn volumes_for(&self, row: &Row, _image: &Image) -> Result<()> {
         let rootfs = self.container_dir(&row.id).join("rootfs");
-        for m in row.config.mounts.iter().filter(|m| m.kind == "volume") {
+        for m in row.config.mounts.iter().filter(|m| m.kind == MountKind::Volume) {
             let (v, _fresh) = self.volume_create(&m.source, BTreeMap::new())?;
             let empty = std::fs::read_dir(&v.mountpoint).map_err(io("read", v.mountpoint.display()))?.next().is_none();
             if !empty || m.options.iter().any(|o| o == "nocopy") {

@@ -64,6 +64,12 @@ pub enum RegistryError {
         /// Why.
         reason: String,
     },
+    /// The caller cancelled the transfer.
+    #[error("{image}: cancelled")]
+    Cancelled {
+        /// The image.
+        image: String,
+    },
 }
 
 type Result<T> = std::result::Result<T, RegistryError>;
@@ -73,18 +79,29 @@ application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docke
 
 /// Credentials per registry, read from (and written to) a docker
 /// `config.json` (`auths.<registry>.auth` = base64 of `user:password`).
+/// Also docker's credential helpers: `credsStore` (one helper for every
+/// registry) and `credHelpers` (a helper per registry), each a
+/// `docker-credential-NAME` program on PATH asked with `get`.
 #[derive(Debug, Clone, Default)]
 pub struct Credentials {
     path: Option<PathBuf>,
     auths: BTreeMap<String, (String, String)>,
+    creds_store: Option<String>,
+    cred_helpers: BTreeMap<String, String>,
 }
 
 impl Credentials {
     /// Reads `path` (a missing file means no credentials).
     pub fn load(path: &Path) -> Credentials {
-        let mut c = Credentials { path: Some(path.to_path_buf()), auths: BTreeMap::new() };
+        let mut c = Credentials { path: Some(path.to_path_buf()), ..Default::default() };
         let Ok(data) = std::fs::read(path) else { return c };
         let Ok(v) = serde_json::from_slice::<serde_json::Value>(&data) else { return c };
+        c.creds_store = v.get("credsStore").and_then(|s| s.as_str()).filter(|s| !s.is_empty()).map(String::from);
+        for (reg, helper) in v.get("credHelpers").and_then(|a| a.as_object()).into_iter().flatten() {
+            if let Some(h) = helper.as_str() {
+                c.cred_helpers.insert(normalize_registry(reg), h.to_string());
+            }
+        }
         for (reg, entry) in v.get("auths").and_then(|a| a.as_object()).into_iter().flatten() {
             let Some(auth) = entry.get("auth").and_then(|a| a.as_str()) else { continue };
             let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(auth) else { continue };
@@ -95,9 +112,21 @@ impl Credentials {
         c
     }
 
-    /// The user and password for a registry.
-    pub fn get(&self, registry: &str) -> Option<&(String, String)> {
-        self.auths.get(registry)
+    /// The user and password for a registry: given for this request, in
+    /// the file, or from the registry's credential helper.
+    pub fn get(&self, registry: &str) -> Option<(String, String)> {
+        if let Some(found) = self.auths.get(registry) {
+            return Some(found.clone());
+        }
+        let helper = self.cred_helpers.get(registry).or(self.creds_store.as_ref())?;
+        helper_get(helper, registry)
+    }
+
+    /// Uses `user` and `password` for `registry` (a request's own
+    /// credentials, as docker's `X-Registry-Auth` carries them), ahead of
+    /// the file's.
+    pub fn insert(&mut self, registry: &str, user: &str, password: &str) {
+        self.auths.insert(normalize_registry(registry), (user.to_string(), password.to_string()));
     }
 
     /// Stores (or with `None` removes) a registry's credentials in the file.
@@ -131,7 +160,33 @@ impl Credentials {
     }
 }
 
-fn normalize_registry(r: &str) -> String {
+/// docker's credential-helper protocol: `docker-credential-NAME get` with
+/// the server on stdin answers `{"Username": ..., "Secret": ...}`; a
+/// helper that is missing or knows nothing gives no credentials.
+fn helper_get(helper: &str, registry: &str) -> Option<(String, String)> {
+    use std::io::Write;
+    let server = if registry == DOCKER_HUB { "https://index.docker.io/v1/" } else { registry };
+    let mut child = std::process::Command::new(format!("docker-credential-{helper}"))
+        .arg("get")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    let _ = child.stdin.take()?.write_all(server.as_bytes());
+    let out = child.wait_with_output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    let user = v.get("Username")?.as_str()?.to_string();
+    let secret = v.get("Secret")?.as_str()?.to_string();
+    Some((user, secret))
+}
+
+/// A registry's name as credentials key it: `docker.io` for Docker Hub's
+/// many spellings, else the host without scheme or path.
+pub fn normalize_registry(r: &str) -> String {
     let r = r.trim_start_matches("https://").trim_start_matches("http://");
     let r = r.split('/').next().unwrap_or(r);
     if r == "index.docker.io" || r == "registry-1.docker.io" {
@@ -163,6 +218,7 @@ pub struct Client {
     creds: Credentials,
     insecure: Vec<String>,
     tokens: Mutex<BTreeMap<String, String>>,
+    cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Client {
@@ -170,7 +226,24 @@ impl Client {
     /// localhost) are spoken to over plain HTTP.
     pub fn new(creds: Credentials, insecure: Vec<String>) -> Client {
         let agent = ureq::AgentBuilder::new().redirects(5).build();
-        Client { agent, creds, insecure, tokens: Mutex::new(BTreeMap::new()) }
+        Client { agent, creds, insecure, tokens: Mutex::new(BTreeMap::new()), cancel: None }
+    }
+
+    /// Stops a pull or push (between requests and within downloads) once
+    /// `flag` is set: the call fails with [`RegistryError::Cancelled`] and
+    /// tags nothing.
+    pub fn cancelled_by(mut self, flag: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Client {
+        self.cancel = Some(flag);
+        self
+    }
+
+    fn check_cancelled(&self, r: &Reference) -> Result<()> {
+        match &self.cancel {
+            Some(f) if f.load(std::sync::atomic::Ordering::Relaxed) => {
+                Err(RegistryError::Cancelled { image: r.to_string() })
+            }
+            _ => Ok(()),
+        }
     }
 
     fn base(&self, registry: &str) -> String {
@@ -338,6 +411,7 @@ impl Client {
         let _lease = store.ingest_lease().map_err(store_err)?;
         let wanted =
             r.digest.as_ref().map(|d| d.to_string()).or_else(|| r.tag.clone()).unwrap_or_else(|| "latest".into());
+        self.check_cancelled(r)?;
         let (body, header_type) = self.fetch_manifest(r, &wanted)?;
         let top = Digest::sha256(&body);
         if let Some(d) = &r.digest {
@@ -390,6 +464,7 @@ impl Client {
         }
         self.fetch_blob(store, r, &manifest.config, &|_| {})?;
         self.fetch_layers(store, r, &manifest.layers, progress)?;
+        self.check_cancelled(r)?;
         if r.tag.is_some() {
             let lock = store.lock().map_err(store_err)?;
             store.tag(r, &image_digest, &lock).map_err(store_err)?;
@@ -427,14 +502,14 @@ impl Client {
         if store.has_blob(&d.digest) {
             return Ok(());
         }
+        self.check_cancelled(r)?;
         let url = format!("{}/v2/{}/blobs/{}", self.base(&r.registry), r.repository, d.digest);
         let scope = format!("repository:{}:pull", r.repository);
         let resp = self.send(r, &format!("blob {}", d.digest), &scope, &|a| a.get(&url), None)?;
-        let reader = Counting { inner: resp.into_reader(), count: 0, on_bytes };
-        store
-            .put_blob(reader, &d.digest, Some(d.size))
-            .map(drop)
-            .map_err(|source| RegistryError::Store { image: r.to_string(), source })
+        let reader = Counting { inner: resp.into_reader(), count: 0, on_bytes, cancel: self.cancel.as_deref() };
+        let put = store.put_blob(reader, &d.digest, Some(d.size));
+        self.check_cancelled(r)?;
+        put.map(drop).map_err(|source| RegistryError::Store { image: r.to_string(), source })
     }
 
     /// Pushes the image `target` (a manifest or index in the store) as `r`.
@@ -585,10 +660,14 @@ struct Counting<'a, R> {
     inner: R,
     count: u64,
     on_bytes: &'a dyn Fn(u64),
+    cancel: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 impl<R: Read> Read for Counting<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) {
+            return Err(std::io::Error::new(std::io::ErrorKind::Interrupted, "cancelled"));
+        }
         let n = self.inner.read(buf)?;
         self.count += n as u64;
         (self.on_bytes)(self.count);
@@ -611,7 +690,7 @@ mod tests {
         let c = Credentials::load(&path);
         c.save("localhost:5000", Some(("alice", "s3cret"))).unwrap();
         let c = Credentials::load(&path);
-        assert_eq!(c.get("localhost:5000"), Some(&("alice".to_string(), "s3cret".to_string())));
+        assert_eq!(c.get("localhost:5000"), Some(("alice".to_string(), "s3cret".to_string())));
         c.save("localhost:5000", None).unwrap();
         assert!(Credentials::load(&path).get("localhost:5000").is_none());
     }

@@ -235,32 +235,10 @@ pub struct ContainerFlags {
     pub help: Option<bool>,
 }
 
-/// `-l KEY=value` (or a bare KEY, empty value) as docker takes labels.
-pub fn labels(given: &[String]) -> BTreeMap<String, String> {
-    given.iter().map(|l| l.split_once('=').map_or((l.clone(), String::new()), |(k, v)| (k.into(), v.into()))).collect()
-}
+use hull_engine::parse::key_value;
 
-/// `--device-read-bps DEVICE:RATE` (RATE with docker's size suffixes).
 fn rates(flag: &str, given: &[String]) -> anyhow::Result<Vec<hull_engine::model::DeviceRate>> {
-    given
-        .iter()
-        .map(|g| {
-            let (path, rate) = g
-                .rsplit_once(':')
-                .filter(|(p, _)| p.starts_with('/'))
-                .ok_or_else(|| anyhow::anyhow!("invalid {flag} {g:?}: want DEVICE:RATE"))?;
-            let rate = units::parse_bytes(flag, rate)?;
-            Ok(hull_engine::model::DeviceRate { path: path.to_string(), rate: rate as u64 })
-        })
-        .collect()
-}
-
-/// `KEY=value`, with the flag named in the error.
-pub fn key_value(flag: &str, s: &str) -> anyhow::Result<(String, String)> {
-    match s.split_once('=') {
-        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
-        _ => anyhow::bail!("invalid {flag} {s:?}: want KEY=value"),
-    }
+    Ok(given.iter().map(|g| hull_engine::parse::device_rate(flag, g)).collect::<Result<_, _>>()?)
 }
 
 impl ContainerFlags {
@@ -346,11 +324,7 @@ impl ContainerFlags {
             seccomp: security.0,
             no_new_privileges: security.1,
             group_add: self.group_add.clone(),
-            sysctls: self
-                .sysctl
-                .iter()
-                .map(|s| key_value("--sysctl", s))
-                .collect::<anyhow::Result<BTreeMap<_, _>>>()?,
+            sysctls: self.sysctl.iter().map(|s| key_value("--sysctl", s)).collect::<Result<BTreeMap<_, _>, _>>()?,
             devices: self.devices()?,
             network: self.network.first().cloned().unwrap_or_else(|| "bridge".into()),
             networks: self.attachments()?,
@@ -459,24 +433,14 @@ impl ContainerFlags {
                 .extend(text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from));
         }
         given.extend(self.label.iter().cloned());
-        Ok(labels(&given))
+        Ok(hull_engine::parse::labels(&given))
     }
 
     /// `--expose PORT[/PROTO]` or a range `START-END[/PROTO]`, as `80/tcp` keys.
     fn exposed(&self) -> anyhow::Result<Vec<String>> {
         let mut out = Vec::new();
         for e in &self.expose {
-            let (ports, proto) = e.split_once('/').unwrap_or((e, "tcp"));
-            let bad = || anyhow::anyhow!("invalid --expose {e:?}: want PORT[/PROTO] or START-END[/PROTO]");
-            if !matches!(proto, "tcp" | "udp" | "sctp") {
-                return Err(bad());
-            }
-            let (lo, hi) = ports.split_once('-').unwrap_or((ports, ports));
-            let (lo, hi): (u16, u16) = (lo.parse().map_err(|_| bad())?, hi.parse().map_err(|_| bad())?);
-            if lo == 0 || hi < lo {
-                return Err(bad());
-            }
-            out.extend((lo..=hi).map(|p| format!("{p}/{proto}")));
+            out.extend(hull_engine::parse::expose(e).map_err(|err| anyhow::anyhow!("invalid --expose: {err}"))?);
         }
         Ok(out)
     }
@@ -539,120 +503,47 @@ impl ContainerFlags {
     fn mounts(&self) -> anyhow::Result<Vec<MountSpec>> {
         let mut out = Vec::new();
         for v in &self.volume {
-            let parts: Vec<&str> = v.split(':').collect();
-            let (src, dst, mode) = match parts.as_slice() {
-                // `-v /path`: an anonymous volume there (the engine names it).
-                [d] if d.starts_with('/') => {
-                    out.push(MountSpec {
-                        kind: "volume".into(),
-                        source: String::new(),
-                        target: d.to_string(),
-                        readonly: false,
-                        options: vec![],
-                        anonymous: true,
-                    });
-                    continue;
+            // `./dir` binds are the CLI's to make absolute, as docker's
+            // CLI does; a bare NAME is a volume.
+            let spec = match v.split_once(':') {
+                Some((src, rest)) if src.starts_with('.') => {
+                    format!("{}:{rest}", absolute(src)?)
                 }
-                [s, d] => (*s, *d, ""),
-                [s, d, m] => (*s, *d, *m),
-                _ => anyhow::bail!("invalid volume specification {v:?}: want /PATH or SOURCE:TARGET[:MODES]"),
+                _ => v.clone(),
             };
-            let kind = if src.starts_with('/') || src.starts_with('.') { "bind" } else { "volume" };
-            let (readonly, options) = volume_modes(v, mode, kind)?;
-            let source = if kind == "bind" { absolute(src)? } else { src.to_string() };
-            out.push(MountSpec { kind: kind.into(), source, target: dst.into(), readonly, options, anonymous: false });
+            if hull_engine::parse::relabels(&spec) && !std::path::Path::new("/sys/fs/selinux/enforce").exists() {
+                eprintln!("hull: -v {v}: SELinux is not enabled on this host; z/Z relabels nothing");
+            }
+            out.push(hull_engine::parse::bind(&spec)?);
         }
         for m in &self.mount {
-            let mut spec = MountSpec {
-                kind: "volume".into(),
-                source: String::new(),
-                target: String::new(),
-                readonly: false,
-                options: vec![],
-                anonymous: false,
-            };
-            for field in m.split(',') {
-                let (k, v) = field.split_once('=').unwrap_or((field, "true"));
-                match k {
-                    "type" => spec.kind = v.into(),
-                    "source" | "src" => spec.source = v.into(),
-                    "target" | "destination" | "dst" => spec.target = v.into(),
-                    "readonly" | "ro" => spec.readonly = v != "false",
-                    "tmpfs-size" => spec.options.push(format!("size={}", units::parse_bytes("tmpfs-size", v)?)),
-                    "tmpfs-mode" => spec.options.push(format!("mode={v}")),
-                    _ => anyhow::bail!("invalid --mount {m:?}: unknown field {k:?}"),
-                }
-            }
-            if !matches!(spec.kind.as_str(), "bind" | "volume" | "tmpfs") || spec.target.is_empty() {
-                anyhow::bail!("invalid --mount {m:?}: want type=bind|volume|tmpfs and a target");
-            }
-            if spec.kind == "bind" {
-                spec.source = absolute(&spec.source)?;
-            }
-            out.push(spec);
+            out.push(hull_engine::parse::mount(&relative_source(m)?)?);
         }
         for t in &self.tmpfs {
             let (path, opts) = t.split_once(':').unwrap_or((t, ""));
-            let options = opts.split(',').filter(|o| !o.is_empty()).map(String::from).collect();
-            out.push(MountSpec {
-                kind: "tmpfs".into(),
-                source: String::new(),
-                target: path.into(),
-                readonly: false,
-                options,
-                anonymous: false,
-            });
+            out.push(hull_engine::parse::tmpfs(path, opts)?);
         }
         Ok(out)
     }
 
     fn devices(&self) -> anyhow::Result<Vec<DeviceSpec>> {
-        self.device
-            .iter()
-            .map(|d| {
-                let parts: Vec<&str> = d.split(':').collect();
-                let (host, ctr, perms) = match parts.as_slice() {
-                    [h] => (*h, *h, "rwm"),
-                    [h, c] if c.chars().all(|x| "rwm".contains(x)) => (*h, *h, *c),
-                    [h, c] => (*h, *c, "rwm"),
-                    [h, c, p] => (*h, *c, *p),
-                    _ => anyhow::bail!("invalid --device {d:?}: want HOST[:CONTAINER[:PERMISSIONS]]"),
-                };
-                Ok(DeviceSpec { host: host.into(), container: ctr.into(), permissions: perms.into() })
-            })
-            .collect()
+        Ok(self.device.iter().map(|d| hull_engine::parse::device(d)).collect::<Result<_, _>>()?)
     }
 }
 
-/// The modes of `-v SRC:DST:MODES` (comma-separated, as docker takes them):
-/// ro/rw, z/Z (SELinux relabelling: nothing to do without SELinux, said
-/// once), nocopy (volumes), and a bind's propagation. Returns read-only
-/// and the options the engine keeps.
-fn volume_modes(spec: &str, modes: &str, kind: &str) -> anyhow::Result<(bool, Vec<String>)> {
-    let mut readonly = false;
-    let mut options = Vec::new();
-    let bad = |why: String| anyhow::anyhow!("invalid volume specification {spec:?}: {why}");
-    for m in modes.split(',').filter(|m| !m.is_empty()) {
-        match m {
-            "ro" => readonly = true,
-            "rw" => readonly = false,
-            "z" | "Z" => {
-                if !std::path::Path::new("/sys/fs/selinux/enforce").exists() {
-                    eprintln!("hull: -v {spec}: SELinux is not enabled on this host; {m:?} relabels nothing");
-                }
+/// `--mount type=bind,source=./dir,...`: the relative source made absolute.
+fn relative_source(csv: &str) -> anyhow::Result<String> {
+    let mut fields = Vec::new();
+    let bind = csv.split(',').any(|f| f == "type=bind");
+    for f in csv.split(',') {
+        match f.split_once('=') {
+            Some((k @ ("source" | "src"), v)) if bind && !v.starts_with('/') => {
+                fields.push(format!("{k}={}", absolute(v)?))
             }
-            "nocopy" if kind == "volume" => options.push(m.to_string()),
-            "nocopy" => return Err(bad("nocopy applies to named volumes, not bind mounts".into())),
-            "shared" | "rshared" | "slave" | "rslave" | "private" | "rprivate" => {
-                if options.iter().any(|o: &String| o != "nocopy") {
-                    return Err(bad("more than one propagation mode".into()));
-                }
-                options.push(m.to_string());
-            }
-            other => return Err(bad(format!("unknown mode {other:?}"))),
+            _ => fields.push(f.to_string()),
         }
     }
-    Ok((readonly, options))
+    Ok(fields.join(","))
 }
 
 fn absolute(p: &str) -> anyhow::Result<String> {

@@ -22,7 +22,11 @@ pub fn open(root: &Path, run_root: &Path) -> anyhow::Result<Engine> {
         "container".into(),
         "cleanup".into(),
     ];
-    Ok(Engine::open(EngineConfig { root: root.into(), run_root: run_root.into(), shim, exit_command })?)
+    let registries = hull_engine::pull::RegistryConfig {
+        insecure: super::registry::insecure_registries(),
+        credentials: Some(super::registry::config_path()),
+    };
+    Ok(Engine::open(EngineConfig { root: root.into(), run_root: run_root.into(), shim, exit_command, registries })?)
 }
 
 /// docker's exit code for a failed command: 125 for `run`/`create`/`start`

@@ -25,27 +25,7 @@ pub struct Args {
 
 /// A time flag as nanoseconds since the epoch.
 fn nanos(flag: &str, s: &str) -> anyhow::Result<i64> {
-    // Unix seconds with a fraction keep it.
-    if let Some((secs, frac)) = s.split_once('.').filter(|(a, b)| a.parse::<i64>().is_ok() && b.parse::<u64>().is_ok())
-    {
-        let digits = format!("{frac:0<9}");
-        return Ok(secs.parse::<i64>()? * 1_000_000_000 + digits[..9].parse::<i64>()?);
-    }
-    // A duration back from now, to the nanosecond.
-    if let Some((n, unit)) = s.find(|c: char| !c.is_ascii_digit()).filter(|i| *i > 0).map(|i| s.split_at(i)) {
-        let mult: Option<i64> = match unit {
-            "s" => Some(1),
-            "m" => Some(60),
-            "h" => Some(3600),
-            _ => None,
-        };
-        if let (Some(mult), Ok(n)) = (mult, n.parse::<i64>()) {
-            return Ok(hull_shim::events::now_nanos() - n * mult * 1_000_000_000);
-        }
-    }
-    let t = super::logs::time_arg(flag, s)?;
-    let secs = super::parse_time(&t).ok_or_else(|| anyhow::anyhow!("invalid value for {flag}: {s:?}"))?;
-    Ok(secs * 1_000_000_000)
+    Ok(hull_engine::time::parse_arg(flag, s, hull_shim::events::now_nanos())?)
 }
 
 /// docker's line: time, type, action, id, and the attributes in brackets.

@@ -28,37 +28,11 @@ pub struct Args {
     container: String,
 }
 
-/// A `--since`/`--until` value as an RFC 3339 time.
+/// A `--since`/`--until` value (docker's forms: see
+/// `hull_engine::time::parse_arg`) as RFC 3339 in UTC, as the log's times are.
 pub fn time_arg(flag: &str, s: &str) -> anyhow::Result<String> {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
-    let bad =
-        || anyhow::anyhow!("invalid value for {flag}: {s:?} (want RFC 3339, unix seconds, or a duration like 10m)");
-    if let Some(t) = super::parse_time(s) {
-        return Ok(hull_shim::config::rfc3339(t, 0));
-    }
-    // docker's shorter forms: a date, or a date and a time without a zone
-    // (taken as UTC here).
-    let completed = match s.len() {
-        10 => Some(format!("{s}T00:00:00Z")),
-        16 => Some(format!("{s}:00Z")),
-        19 => Some(format!("{s}Z")),
-        _ => None,
-    };
-    if let Some(t) = completed.as_deref().filter(|c| c.as_bytes().get(4) == Some(&b'-')).and_then(super::parse_time) {
-        return Ok(hull_shim::config::rfc3339(t, 0));
-    }
-    if let Ok(secs) = s.split('.').next().unwrap_or(s).parse::<i64>() {
-        return Ok(hull_shim::config::rfc3339(secs, 0));
-    }
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?);
-    let n: i64 = num.parse().map_err(|_| bad())?;
-    let mult = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        _ => return Err(bad()),
-    };
-    Ok(hull_shim::config::rfc3339(now - n * mult, 0))
+    let nanos = hull_engine::time::parse_arg(flag, s, hull_engine::time::now_nanos())?;
+    Ok(hull_engine::time::format_nanos(nanos))
 }
 
 pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
@@ -106,9 +80,7 @@ mod tests {
 
     #[test]
     fn since_takes_dockers_short_forms() {
-        assert_eq!(time_arg("--since", "2026-12-01").unwrap(), "2026-12-01T00:00:00.000000000Z");
-        assert_eq!(time_arg("--since", "2026-12-01T10:30").unwrap(), "2026-12-01T10:30:00.000000000Z");
-        assert_eq!(time_arg("--since", "2026-12-01T10:30:05").unwrap(), "2026-12-01T10:30:05.000000000Z");
+        assert_eq!(time_arg("--since", "2026-12-01T10:30:05+01:00").unwrap(), "2026-12-01T09:30:05.000000000Z");
         assert_eq!(time_arg("--since", "0").unwrap(), "1970-01-01T00:00:00.000000000Z");
         assert!(time_arg("--since", "2026-13").is_err());
         assert!(time_arg("--since", "yesterday").is_err());

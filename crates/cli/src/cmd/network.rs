@@ -118,8 +118,8 @@ pub fn create(engine: &Engine, a: CreateArgs) -> anyhow::Result<i32> {
         ip_ranges: a.ip_range.iter().map(|s| s.parse()).collect::<Result<_, _>>()?,
         internal: a.internal,
         ipv6: a.ipv6,
-        labels: super::container_flags::labels(&a.label),
-        options: a.opt.iter().map(|o| super::container_flags::key_value("--opt", o)).collect::<Result<_, _>>()?,
+        labels: hull_engine::parse::labels(&a.label),
+        options: a.opt.iter().map(|o| hull_engine::parse::key_value("--opt", o)).collect::<Result<_, _>>()?,
     };
     let n = engine.network_create(req)?;
     println!("{}", n.id);

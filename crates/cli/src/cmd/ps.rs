@@ -97,23 +97,7 @@ pub fn command_text(command: &[String], trunc: bool) -> String {
 
 /// docker's CreatedAt: Go's time.String() (`2006-01-02 15:04:05 -0700 MST`), in UTC.
 pub fn created_at(rfc3339: &str) -> String {
-    let Some(t) = super::parse_time(rfc3339) else { return rfc3339.to_string() };
-    let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} +0000 UTC", secs / 3600, secs % 3600 / 60, secs % 60)
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+    hull_engine::time::go_string(rfc3339)
 }
 
 fn row(c: &Container, trunc: bool) -> Value {
@@ -145,96 +129,11 @@ fn row(c: &Container, trunc: bool) -> Value {
     })
 }
 
-const FILTERS: &[&str] = &[
-    "status", "name", "id", "label", "ancestor", "exited", "network", "volume", "publish", "expose", "before", "since",
-    "health",
-];
-
-fn parse_filter(f: &str) -> anyhow::Result<(String, String)> {
-    match f.split_once('=') {
-        Some((k, v)) if FILTERS.contains(&k) => Ok((k.to_string(), v.to_string())),
-        Some((k, _)) => anyhow::bail!("invalid filter {k:?}: Hull filters on {}", FILTERS.join(", ")),
-        None => anyhow::bail!("invalid filter {f:?}: want KEY=VALUE"),
-    }
-}
-
-/// The creation time of the container `key` names (for before=/since=),
-/// as the RFC 3339 text with nanoseconds Hull writes: it orders as text,
-/// finer than seconds.
-fn created_of<'a>(list: &'a [Container], key: &str) -> anyhow::Result<&'a str> {
-    let c = list
-        .iter()
-        .find(|c| c.name == key || c.id.starts_with(key))
-        .ok_or_else(|| anyhow::anyhow!("No such container: {key}"))?;
-    Ok(&c.created)
-}
-
-fn matches(c: &Container, filters: &[(String, String)], list: &[Container], exposed: &[String]) -> bool {
-    let created = c.created.as_str();
-    for (k, v) in filters {
-        let ok = match k.as_str() {
-            "network" => c.config.network == *v || c.config.networks.iter().any(|a| a.network == *v),
-            "volume" => c.config.mounts.iter().any(|m| m.source == *v || m.target == *v),
-            "publish" => {
-                let (port, proto) = v.split_once('/').unwrap_or((v, "tcp"));
-                c.state.ports.iter().any(|p| p.container_port.to_string() == port && p.protocol == proto)
-            }
-            "health" => true, // checked by the caller, who knows the state
-            "expose" => {
-                let (port, proto) = v.split_once('/').unwrap_or((v, "tcp"));
-                let key = format!("{port}/{proto}");
-                c.config.expose.contains(&key)
-                    || c.config.ports.iter().any(|p| p.key() == key)
-                    || exposed.contains(&key)
-            }
-            "before" => created_of(list, v).is_ok_and(|t| created < t),
-            "since" => created_of(list, v).is_ok_and(|t| created > t),
-            "status" => c.state.status.as_str() == v,
-            "name" => c.name.contains(v.as_str()),
-            "id" => c.id.starts_with(v.as_str()),
-            "label" => match v.split_once('=') {
-                Some((lk, lv)) => c.config.labels.get(lk).is_some_and(|x| x == lv),
-                None => c.config.labels.contains_key(v),
-            },
-            "ancestor" => c.config.image == *v || c.config.image_id.contains(v.as_str()),
-            "exited" => c.state.status == Status::Exited && c.state.exit_code.to_string() == *v,
-            _ => false, // parse_filter admits only the keys above
-        };
-        if !ok {
-            return false;
-        }
-    }
-    true
-}
-
 pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
-    let filters: Vec<(String, String)> = a.filter.iter().map(|f| parse_filter(f)).collect::<anyhow::Result<_>>()?;
-    let mut list = engine.list()?;
-    list.reverse(); // newest first, as docker
-    for (k, v) in filters.iter().filter(|(k, _)| k == "before" || k == "since") {
-        created_of(&list, v).map_err(|e| anyhow::anyhow!("--filter {k}={v}: {e}"))?;
-    }
-    let last = if a.latest { Some(1) } else { a.last };
-    let all = a.all || last.is_some() || filters.iter().any(|(k, _)| k == "status" || k == "exited");
-    let mut shown = Vec::new();
-    let wants_expose = filters.iter().any(|(k, _)| k == "expose");
-    for c in &list {
-        let exposed = if wants_expose { image_exposed(engine, c) } else { Vec::new() };
-        let mut wanted = filters.iter().filter(|(k, _)| k == "health").peekable();
-        let health_ok = wanted.peek().is_none() || {
-            let health = engine.health(c).map_or_else(|| "none".to_string(), |h| h.status);
-            wanted.all(|(_, v)| *v == health)
-        };
-        if (all || matches!(c.state.status, Status::Running | Status::Paused | Status::Restarting))
-            && matches(c, &filters, &list, &exposed)
-            && health_ok
-        {
-            shown.push(c.clone());
-        }
-    }
-    if let Some(n) = last {
-        shown.truncate(n);
-    }
+    let filters = hull_engine::filters::Filters::parse(&a.filter, hull_engine::filters::CONTAINER_KEYS)?;
+    let limit = if a.latest { Some(1) } else { a.last };
+    let opts = hull_engine::filters::ListOptions { all: a.all, limit, filters };
+    let shown = engine.list_containers(&opts)?;
     let mut rows: Vec<Value> = shown.iter().map(|c| row(c, !a.no_trunc)).collect();
     // docker's `(healthy)`, `(unhealthy)`, `(health: starting)` after Up.
     for (r, c) in rows.iter_mut().zip(&shown) {
@@ -266,13 +165,6 @@ pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
     };
     super::format::print(&format, &rows, &title)?;
     Ok(0)
-}
-
-/// The ports the container's image exposes (`80/tcp`).
-fn image_exposed(engine: &Engine, c: &Container) -> Vec<String> {
-    let image = engine.images().resolve(&c.config.image_id).ok();
-    let ports = image.and_then(|i| i.config.config).and_then(|c| c.exposed_ports).unwrap_or_default();
-    ports.into_keys().map(|k| if k.contains('/') { k } else { format!("{k}/tcp") }).collect()
 }
 
 /// docker's SIZE column: what the container wrote, and with its image.

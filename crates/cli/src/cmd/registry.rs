@@ -1,7 +1,6 @@
 //! `hull pull`, `hull push`, `hull login`, `hull logout`.
 
 use anyhow::Context;
-use hull_image::manifest::Platform;
 use hull_image::reference::Reference;
 use hull_image::registry::{Client, Credentials, Progress};
 use std::io::IsTerminal;
@@ -15,61 +14,53 @@ pub fn config_path() -> PathBuf {
     }
 }
 
-fn client() -> Client {
+/// Registries spoken to over plain HTTP (besides localhost).
+pub fn insecure_registries() -> Vec<String> {
     let insecure = std::env::var("HULL_INSECURE_REGISTRIES").unwrap_or_default();
-    Client::new(
-        Credentials::load(&config_path()),
-        insecure.split(',').filter(|s| !s.is_empty()).map(String::from).collect(),
-    )
+    insecure.split(',').filter(|s| !s.is_empty()).map(String::from).collect()
+}
+
+fn client() -> Client {
+    Client::new(Credentials::load(&config_path()), insecure_registries())
 }
 
 #[derive(Debug, clap::Args)]
 pub struct PullArgs {
     /// Image to pull.
     image: String,
-    /// os/arch[/variant] to pick from a multi-platform image.
-    #[arg(long, default_value = "linux/amd64")]
-    platform: String,
+    /// os/arch[/variant] to pick from a multi-platform image (the host's by default).
+    #[arg(long)]
+    platform: Option<String>,
     /// Print only the image reference.
     #[arg(short, long)]
     quiet: bool,
 }
 
-fn parse_platform(s: &str) -> anyhow::Result<Platform> {
-    let parts: Vec<&str> = s.split('/').collect();
-    match parts.as_slice() {
-        [os, arch] => Ok(Platform { os: os.to_string(), architecture: arch.to_string(), variant: None }),
-        [os, arch, v] => {
-            Ok(Platform { os: os.to_string(), architecture: arch.to_string(), variant: Some(v.to_string()) })
-        }
-        _ => anyhow::bail!("--platform {s:?}: expected os/arch[/variant]"),
-    }
-}
-
-pub fn pull(engine: &hull_engine::Engine, root: &Path, a: PullArgs) -> anyhow::Result<()> {
+pub fn pull(engine: &hull_engine::Engine, a: PullArgs) -> anyhow::Result<()> {
     let r: Reference = a.image.parse()?;
-    let platform = parse_platform(&a.platform)?;
-    let images = super::open(root)?;
+    if let Some(p) = &a.platform {
+        hull_engine::pull::parse_platform(p)?;
+    }
     let quiet = a.quiet;
     let tty = std::io::stdout().is_terminal();
     if !quiet {
         println!("{}: Pulling from {}", r.tag.clone().unwrap_or_default(), r.repository);
     }
-    let before = images.store.tags()?.get(&r.to_string()).cloned();
     let display = super::progress::Display::new(tty, quiet);
     let progress = |p: Progress| display.event(p);
-    let digest = client().pull(&images.store, &r, &platform, &progress)?;
-    // Layers are unpacked once, at pull time, as docker and podman do.
-    let img = images.resolve(&r.to_string())?;
-    images.layers(&img)?;
-    super::emit_image(engine, "pull", &r.to_string());
+    let pulled = engine.pull(hull_engine::PullRequest {
+        reference: a.image.clone(),
+        platform: a.platform.clone(),
+        progress: Some(&progress),
+        ..Default::default()
+    })?;
     let fetched = display.unpacked();
     if quiet {
         println!("{r}");
     } else {
-        println!("Digest: {digest}");
+        println!("Digest: {}", pulled.digest);
         let familiar = r.familiar_name() + &r.tag.as_ref().map(|t| format!(":{t}")).unwrap_or_default();
-        if fetched || before.as_ref() != Some(&img.target) {
+        if fetched || pulled.updated {
             println!("Status: Downloaded newer image for {familiar}");
         } else {
             println!("Status: Image is up to date for {familiar}");
@@ -124,8 +115,7 @@ pub fn login(a: LoginArgs) -> anyhow::Result<()> {
     let mut creds = Credentials::load(&path);
     creds.save(&registry, Some((&a.username, &password))).with_context(|| format!("write {}", path.display()))?;
     creds = Credentials::load(&path);
-    let insecure = std::env::var("HULL_INSECURE_REGISTRIES").unwrap_or_default();
-    let c = Client::new(creds.clone(), insecure.split(',').filter(|s| !s.is_empty()).map(String::from).collect());
+    let c = Client::new(creds.clone(), insecure_registries());
     if let Err(e) = c.check_login(&registry) {
         let _ = creds.save(&registry, None);
         return Err(e.into());
@@ -149,14 +139,15 @@ pub fn logout(a: LogoutArgs) -> anyhow::Result<()> {
 }
 
 /// Pulls `image` for `run`/`create` when the store lacks it (messages on stderr).
-pub fn pull_quiet(root: &Path, image: &str) -> anyhow::Result<()> {
-    let r: Reference = image.parse()?;
-    let images = super::open(root)?;
+pub fn pull_quiet(engine: &hull_engine::Engine, image: &str, platform: Option<&str>) -> anyhow::Result<()> {
     let display = super::progress::Display::new(false, true);
     let progress = |p: Progress| display.event(p);
-    let digest = client().pull(&images.store, &r, &parse_platform("linux/amd64")?, &progress)?;
-    let img = images.resolve(&r.to_string())?;
-    images.layers(&img)?;
-    eprintln!("Digest: {digest}\nStatus: Downloaded newer image for {r}");
+    let pulled = engine.pull(hull_engine::PullRequest {
+        reference: image.to_string(),
+        platform: platform.map(String::from),
+        progress: Some(&progress),
+        ..Default::default()
+    })?;
+    eprintln!("Digest: {}\nStatus: Downloaded newer image for {}", pulled.digest, pulled.reference);
     Ok(())
 }

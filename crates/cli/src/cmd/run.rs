@@ -46,7 +46,7 @@ pub struct CreateArgs {
 
 impl Launch {
     /// Checks the flags, pulls the image as `--pull` says, creates the container.
-    fn create(&self, engine: &Engine, root: &std::path::Path) -> anyhow::Result<hull_engine::Container> {
+    fn create(&self, engine: &Engine) -> anyhow::Result<hull_engine::Container> {
         let (image, command) = split_first(&self.image_and_command)?;
         let req = self.flags.request(image, command)?;
         if let Some(p) = &self.flags.platform {
@@ -59,7 +59,7 @@ impl Launch {
                 f.display()
             );
         }
-        ensure_image(engine, root, image, &self.pull)?;
+        ensure_image(engine, image, &self.pull, self.flags.platform.as_deref())?;
         let c = engine.create(req)?;
         if let Some(f) = cidfile {
             // create_new: a second run racing for the same file loses.
@@ -105,7 +105,7 @@ fn check_platform(image: &str, asked: &str) -> anyhow::Result<()> {
 }
 
 /// Makes sure the image is in the store, pulling it as `docker run` does.
-pub fn ensure_image(engine: &Engine, root: &std::path::Path, image: &str, pull: &str) -> anyhow::Result<()> {
+pub fn ensure_image(engine: &Engine, image: &str, pull: &str, platform: Option<&str>) -> anyhow::Result<()> {
     let present = engine.images().resolve(image).is_ok();
     if !present {
         // A malformed name is said to be one, before any talk of pulling it.
@@ -116,20 +116,20 @@ pub fn ensure_image(engine: &Engine, root: &std::path::Path, image: &str, pull: 
         "never" => anyhow::bail!("No such image: {image} (and --pull never)"),
         "missing" => {
             eprintln!("Unable to find image '{image}' locally");
-            super::registry::pull_quiet(root, image)
+            super::registry::pull_quiet(engine, image, platform)
         }
-        "always" => super::registry::pull_quiet(root, image),
+        "always" => super::registry::pull_quiet(engine, image, platform),
         other => anyhow::bail!("invalid --pull {other:?}: want missing, always or never"),
     }
 }
 
-pub fn create(engine: &Engine, root: &std::path::Path, a: CreateArgs) -> anyhow::Result<()> {
-    let c = a.launch.create(engine, root)?;
+pub fn create(engine: &Engine, a: CreateArgs) -> anyhow::Result<()> {
+    let c = a.launch.create(engine)?;
     println!("{}", c.id);
     Ok(())
 }
 
-pub fn run(engine: &Engine, root: &std::path::Path, a: Args) -> anyhow::Result<i32> {
+pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
     let keys = super::detach_keys::chosen(a.detach_keys.as_deref())?;
     let streams = a.launch.flags.streams()?;
     if a.detach && !a.launch.flags.attach.is_empty() {
@@ -138,7 +138,7 @@ pub fn run(engine: &Engine, root: &std::path::Path, a: Args) -> anyhow::Result<i
     if !a.detach && a.launch.flags.tty && a.launch.flags.interactive && !super::stdin_is_a_terminal() {
         return Ok(super::not_a_tty());
     }
-    let c = a.launch.create(engine, root)?;
+    let c = a.launch.create(engine)?;
     // Attached: the shim gets one end of a socket pair as its first client.
     let (ours, theirs) = match a.detach {
         true => (None, None),

@@ -51,7 +51,7 @@ pub struct NamesArgs {
 }
 
 pub fn create(engine: &Engine, a: CreateArgs) -> anyhow::Result<i32> {
-    let (v, _) = engine.volume_create(&a.name, super::container_flags::labels(&a.label))?;
+    let (v, _) = engine.volume_create(&a.name, hull_engine::parse::labels(&a.label))?;
     println!("{}", v.name);
     Ok(0)
 }

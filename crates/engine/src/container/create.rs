@@ -3,7 +3,7 @@
 
 use crate::db::Row;
 use crate::error::{io, EngineError, Result};
-use crate::model::{Container, ContainerConfig, ContainerState};
+use crate::model::{Container, ContainerConfig, ContainerState, MountKind};
 use crate::{names, Engine};
 use std::path::Path;
 
@@ -100,7 +100,7 @@ impl Engine {
                 }
             };
             let other = self.db().find(name)?;
-            for m in other.config.mounts.iter().filter(|m| m.kind != "tmpfs") {
+            for m in other.config.mounts.iter().filter(|m| m.kind != MountKind::Tmpfs) {
                 if cfg.mounts.iter().any(|o| o.target == m.target) {
                     continue;
                 }
@@ -269,7 +269,7 @@ fn anonymous_volumes(
             continue;
         }
         cfg.mounts.push(crate::model::MountSpec {
-            kind: "volume".into(),
+            kind: MountKind::Volume,
             source: names::new_id().map_err(io("read", "/dev/urandom"))?,
             target: target.into(),
             readonly: false,
@@ -293,14 +293,14 @@ fn validate(cfg: &ContainerConfig) -> Result<()> {
         if !m.target.starts_with('/') {
             return Err(EngineError::Invalid(format!("invalid mount target {:?}: not an absolute path", m.target)));
         }
-        if m.kind == "bind" && !Path::new(&m.source).exists() {
+        if m.kind == MountKind::Bind && !Path::new(&m.source).exists() {
             return Err(EngineError::Invalid(format!(
                 "invalid mount config for type \"bind\": bind source path does not exist: {}",
                 m.source
             )));
         }
         // (an anonymous volume's name is made later)
-        if m.kind == "volume" && !(m.anonymous && m.source.is_empty()) && !names::valid_name(&m.source) {
+        if m.kind == MountKind::Volume && !(m.anonymous && m.source.is_empty()) && !names::valid_name(&m.source) {
             return Err(EngineError::Invalid(format!("invalid volume name {:?}", m.source)));
         }
     }
