@@ -665,3 +665,44 @@ fn pull_in_the_engine_with_request_credentials_helpers_and_cancellation() {
     assert!(text(&out.stderr).contains("authentication required"), "{}", text(&out.stderr));
     e.assert_clean();
 }
+
+/// Image verbs are the engine's, and each says what it did in the journal.
+#[test]
+fn image_verbs_are_the_engines_and_say_so_in_the_journal() {
+    let e = Env::new();
+    let since = format!("{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs());
+    e.ok(&["tag", IMG, "localhost/evt:1"]);
+    let archive = e.root.with_extension("tar");
+    e.ok(&["save", "-o", &archive.display().to_string(), "localhost/evt:1"]);
+    let engine = open(&e);
+    e.ok(&["create", "--name", "user", "--network", "none", "localhost/evt:1", "true"]);
+    // The last name of an image a container uses: a conflict, the name kept.
+    e.ok(&["rmi", "-f", IMG]);
+    let err = engine.remove_image("localhost/evt:1", false).unwrap_err();
+    assert_eq!(err.kind(), hull_engine::ErrorKind::Conflict, "{err}");
+    assert!(engine.images().resolve("localhost/evt:1").is_ok());
+    e.ok(&["rm", "user"]);
+    let done = engine.remove_image("localhost/evt:1", false).unwrap();
+    assert_eq!(done.len(), 2, "{done:?}");
+    let mut input = std::fs::File::open(&archive).unwrap();
+    assert_eq!(engine.load(&mut input, None).unwrap(), ["localhost/evt:1"]);
+    let mut garbage: &[u8] = b"not a tar at all, not even close";
+    let err = engine.load(&mut garbage, None).unwrap_err();
+    assert_eq!(err.kind(), hull_engine::ErrorKind::Invalid, "{err}");
+    let got = e.ok(&[
+        "events",
+        "--since",
+        &since,
+        "--until",
+        "now",
+        "--filter",
+        "type=image",
+        "--format",
+        "{{.Action}} {{.Actor.Attributes.name}}",
+    ]);
+    let id = engine.images().resolve("localhost/evt:1").unwrap().id.to_string();
+    let want =
+        format!("tag localhost/evt:1\nuntag {IMG}:latest\nuntag localhost/evt:1\ndelete {id}\nload localhost/evt:1");
+    assert_eq!(got, want);
+    e.assert_clean();
+}

@@ -974,7 +974,8 @@ fn rmi_prune_and_df_account_for_layers_as_docker_does() {
     assert!(df.lines().any(|l| l.starts_with("Images") && l.split_whitespace().nth(1) == Some("2")), "{df}");
     assert!(df.contains("Build Cache"), "{df}");
     // rmi frees the layer no remaining image uses, at once.
-    assert_eq!(e.ok(&["rmi", "localhost/app:1"]), "Untagged: localhost/app:1");
+    let app1 = e.ok(&["image", "inspect", "--format", "{{.Id}}", "localhost/app:1"]);
+    assert_eq!(e.ok(&["rmi", "localhost/app:1"]), format!("Untagged: localhost/app:1\nDeleted: {app1}"));
     assert_eq!(layer_count(&e), before - 1, "the app's unpacked layer stayed");
     // An image a container uses: refused without -f, in docker's words...
     image_with_layer(&e, "localhost/app:2", tar_of(&[file("app.bin", &big)]));

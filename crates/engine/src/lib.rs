@@ -12,6 +12,7 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod filters;
+pub mod image;
 pub mod inspect;
 pub mod model;
 pub mod names;

@@ -97,12 +97,6 @@ pub fn dir_size(p: &Path) -> u64 {
     std::fs::read_dir(p).map_or(0, |rd| rd.flatten().map(|e| dir_size(&e.path())).sum())
 }
 
-/// An image event (until image operations move into the engine, the CLI
-/// reports the ones it does itself).
-pub fn emit_image(engine: &hull_engine::Engine, action: &str, reference: &str) {
-    engine.emit("image", action, reference, [("name".to_string(), reference.to_string())].into());
-}
-
 /// The ids of the images containers use (kept by image prune).
 pub fn images_in_use(engine: &hull_engine::Engine) -> anyhow::Result<std::collections::BTreeSet<String>> {
     Ok(engine.list()?.into_iter().map(|c| c.config.image_id).collect())

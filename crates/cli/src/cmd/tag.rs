@@ -1,7 +1,5 @@
 //! `hull tag`.
 
-use std::path::Path;
-
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Existing image.
@@ -10,8 +8,7 @@ pub struct Args {
     target: String,
 }
 
-pub fn run(engine: &hull_engine::Engine, root: &Path, a: Args) -> anyhow::Result<()> {
-    let r = super::open(root)?.tag(&a.source, &a.target)?;
-    super::emit_image(engine, "tag", &r.to_string());
+pub fn run(engine: &hull_engine::Engine, a: Args) -> anyhow::Result<()> {
+    engine.tag_image(&a.source, &a.target)?;
     Ok(())
 }
