@@ -1,11 +1,12 @@
 //! Resource usage of a container's cgroup, in the shape runc's `events`
 //! prints (`libcontainer/cgroups` Stats, JSON field names included).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// All statistics.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Stats {
     /// CPU.
     pub cpu: CpuStats,
@@ -18,7 +19,8 @@ pub struct Stats {
 }
 
 /// CPU usage and throttling.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CpuStats {
     /// Usage, nanoseconds.
     pub usage: CpuUsage,
@@ -27,7 +29,8 @@ pub struct CpuStats {
 }
 
 /// CPU time.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CpuUsage {
     /// Total, ns.
     pub total: u64,
@@ -40,7 +43,8 @@ pub struct CpuUsage {
 }
 
 /// CFS throttling counters.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Throttling {
     /// Periods.
     pub periods: u64,
@@ -51,7 +55,8 @@ pub struct Throttling {
 }
 
 /// Memory usage.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct MemoryStats {
     /// Page cache.
     pub cache: u64,
@@ -66,7 +71,8 @@ pub struct MemoryStats {
 }
 
 /// One memory counter group.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct MemoryEntry {
     /// Limit.
     pub limit: u64,
@@ -79,7 +85,8 @@ pub struct MemoryEntry {
 }
 
 /// Pids.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PidsStats {
     /// Tasks now.
     pub current: u64,
@@ -88,7 +95,8 @@ pub struct PidsStats {
 }
 
 /// Block I/O.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct BlkioStats {
     /// Bytes per device and operation.
     #[serde(rename = "ioServiceBytesRecursive")]
@@ -99,7 +107,8 @@ pub struct BlkioStats {
 }
 
 /// One blkio counter.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct BlkioEntry {
     /// Major.
     pub major: u64,

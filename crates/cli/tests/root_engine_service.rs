@@ -21,8 +21,15 @@ fn open(e: &Env) -> Engine {
         "cleanup".into(),
     ];
     let shim = std::path::Path::new(HULL).with_file_name("hull-shim");
-    Engine::open(EngineConfig { root: e.root.clone(), run_root, shim, exit_command, registries: Default::default() })
-        .unwrap()
+    Engine::open(EngineConfig {
+        root: e.root.clone(),
+        run_root,
+        shim,
+        exit_command,
+        registries: Default::default(),
+        runtimes: Default::default(),
+    })
+    .unwrap()
 }
 
 fn sleeper(engine: &Engine, e: &Env, name: &str) -> String {
@@ -704,5 +711,112 @@ fn image_verbs_are_the_engines_and_say_so_in_the_journal() {
     let want =
         format!("tag localhost/evt:1\nuntag {IMG}:latest\nuntag localhost/evt:1\ndelete {id}\nload localhost/evt:1");
     assert_eq!(got, want);
+    e.assert_clean();
+}
+
+/// Other OCI runtimes by name (`--runtime`): Debian's runc and gVisor's
+/// runsc run, exec, log, pause, stop and remove as Hull's own does, and
+/// leave nothing behind; an unknown name is refused before anything exists.
+#[test]
+fn containers_run_with_runc_and_runsc_by_name() {
+    let e = Env::new();
+    for rt in ["runc", "runsc"] {
+        let name = format!("with-{rt}");
+        e.ok(&["run", "-d", "--runtime", rt, "--name", &name, IMG, "sh", "-c", "echo started; uname -r; sleep 300"]);
+        assert_eq!(e.inspect(&name, "{{.HostConfig.Runtime}}"), rt);
+        wait_until("its first lines", || e.ok(&["logs", &name]).lines().count() >= 2);
+        let kernel = e.ok(&["exec", &name, "uname", "-r"]);
+        let host = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+        if rt == "runsc" {
+            assert_ne!(kernel, host.trim(), "gVisor's kernel, not the host's");
+        } else {
+            assert_eq!(kernel, host.trim());
+        }
+        assert_eq!(e.ok(&["logs", &name]), format!("started\n{kernel}"));
+        // Streams and codes through the other runtime's exec.
+        let out = e.run(&["exec", &name, "sh", "-c", "echo out; echo err >&2; exit 7"]);
+        assert_eq!(
+            (out.status.code(), text(&out.stdout), text(&out.stderr)),
+            (Some(7), "out\n".into(), "err\n".into())
+        );
+        let out = e.run(&["exec", &name, "no-such-command"]);
+        assert_ne!(out.status.code(), Some(0));
+        // Its own network namespace, made by the engine, with an address.
+        let addr = e.ok(&["exec", &name, "ip", "-4", "addr", "show", "eth0"]);
+        assert!(addr.contains("inet 10."), "{addr}");
+        e.ok(&["pause", &name]);
+        assert!(e.ok(&["ps", "--format", "{{.Status}}", "--filter", &format!("name={name}")]).contains("Paused"));
+        e.ok(&["unpause", &name]);
+        let stats = e.ok(&["stats", "--no-stream", "--format", "{{.Name}} {{.PIDs}}", &name]);
+        assert!(stats.starts_with(&name), "{stats}");
+        e.ok(&["stop", "-t", "1", &name]);
+        assert!(e.inspect(&name, "{{.State.Status}}") == "exited");
+        e.ok(&["rm", &name]);
+        // Its runtime has no state left of it.
+        let root = e.run_root().join(".runtimes").join(rt);
+        let left: Vec<_> =
+            std::fs::read_dir(&root).map(|d| d.flatten().map(|x| x.file_name()).collect()).unwrap_or_default();
+        assert!(left.iter().all(|n| n.to_string_lossy().starts_with('.')), "{rt} kept {left:?}");
+    }
+    // --rm, in the foreground, with gVisor's kernel said.
+    let out = e.ok(&["run", "--rm", "--runtime", "runsc", "--network", "none", IMG, "uname", "-a"]);
+    assert!(
+        out.starts_with("Linux")
+            && !out.contains(std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap().trim()),
+        "{out}"
+    );
+    // top through gVisor would name host processes: refused.
+    e.ok(&["run", "-d", "--runtime", "runsc", "--name", "boxed", "--network", "none", IMG, "sleep", "300"]);
+    let out = e.run(&["top", "boxed"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("gVisor's sandbox"), "{}", text(&out.stderr));
+    e.ok(&["rm", "-f", "boxed"]);
+    // A shim killed -9: runc's init outlives it (no parent-death signal
+    // there), and the engine's next look kills and deletes it through runc.
+    let id = e.ok(&["run", "-d", "--runtime", "runc", "--network", "none", IMG, "sleep", "300"]);
+    let pid: i32 = e.inspect(&id, "{{.State.Pid}}").parse().unwrap();
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(e.shim_pid(&id)), nix::sys::signal::Signal::SIGKILL).unwrap();
+    wait_until("the engine to see the shim gone", || e.inspect(&id, "{{.State.Status}}") == "exited");
+    wait_until("runc's init to be killed", || !std::path::Path::new(&format!("/proc/{pid}")).exists());
+    e.ok(&["rm", &id]);
+    // A named runtime from daemon.json's table, with its own arguments.
+    let daemon_json = e.root.with_extension("daemon.json");
+    std::fs::write(
+        &daemon_json,
+        r#"{"runtimes": {"mine": {"path": "runc", "runtimeArgs": ["--log-format", "json"]}}}"#,
+    )
+    .unwrap();
+    let out = e
+        .cmd()
+        .env("HULL_DAEMON_JSON", &daemon_json)
+        .args(["run", "--rm", "--runtime", "mine", "--network", "none", IMG, "echo", "configured"])
+        .output()
+        .unwrap();
+    assert_eq!(text(&out.stdout), "configured\n", "{}", text(&out.stderr));
+    std::fs::write(&daemon_json, r#"{"runtimes": {"mine": {"path": "/nonexistent/runc"}}}"#).unwrap();
+    let out =
+        e.cmd().env("HULL_DAEMON_JSON", &daemon_json).args(["create", "--runtime", "mine", IMG]).output().unwrap();
+    assert_eq!(out.status.code(), Some(125));
+    assert!(text(&out.stderr).contains("/nonexistent/runc is not an executable"), "{}", text(&out.stderr));
+    for args in [&["run", "--runtime", "nope", IMG, "true"][..], &["create", "--runtime", "../runc", IMG, "true"]] {
+        let out = e.run(args);
+        assert_eq!(out.status.code(), Some(125), "{args:?}");
+        assert!(text(&out.stderr).contains("unknown or invalid runtime name"), "{}", text(&out.stderr));
+    }
+    assert_eq!(e.ok(&["ps", "-aq"]), "");
+    e.assert_clean();
+}
+
+/// `update --restart` reaches the running container's shim at once, as
+/// docker's does: the run under way restarts by the new policy.
+#[test]
+fn a_restart_policy_update_applies_to_the_run_under_way() {
+    let e = Env::new();
+    let id = e.ok(&["run", "-d", "--network", "none", IMG, "sh", "-c", "sleep 2; exit 3"]);
+    e.ok(&["update", "--restart", "on-failure:2", &id]);
+    let out = e.run(&["wait", &id]);
+    assert_eq!(text(&out.stdout).trim(), "3");
+    assert_eq!(e.inspect(&id, "{{.RestartCount}} {{.HostConfig.RestartPolicy.Name}}"), "2 on-failure");
+    e.ok(&["rm", &id]);
     e.assert_clean();
 }

@@ -79,6 +79,48 @@ fn set_private(path: &Path) -> Result<()> {
 
 const COLUMNS: &str = "id, name, created, config, state";
 
+/// The schema, one step per version: `MIGRATIONS[i]` takes the database
+/// from `user_version` i to i + 1. Steps are only ever appended (exec
+/// records, health and pod sandboxes will add theirs).
+const MIGRATIONS: &[&str] = &[
+    // 1: containers and networks (what Hull wrote before it versioned the
+    // schema, hence IF NOT EXISTS).
+    "CREATE TABLE IF NOT EXISTS containers (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        created TEXT NOT NULL,
+        config TEXT NOT NULL,
+        state TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS networks (
+        name TEXT PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        config TEXT NOT NULL
+    );",
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the schema to [`SCHEMA_VERSION`], each step in its own IMMEDIATE
+/// transaction (two processes opening at once migrate once). A database
+/// from a newer Hull is refused rather than misread.
+fn migrate(conn: &Connection) -> Result<()> {
+    loop {
+        let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+        let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > SCHEMA_VERSION {
+            return Err(EngineError::Invalid(format!(
+                "the state database is at schema version {version}, newer than this Hull's {SCHEMA_VERSION}: use a newer hull"
+            )));
+        }
+        let Some(step) = MIGRATIONS.get(version as usize) else { return Ok(()) };
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", version + 1)?;
+        tx.commit()?;
+    }
+}
+
 impl Db {
     /// Opens (creating) the database at `path`.
     pub fn open(path: &Path) -> Result<Db> {
@@ -94,20 +136,7 @@ impl Db {
             conn.busy_timeout(std::time::Duration::from_secs(30))?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
             conn.pragma_update(None, "synchronous", "NORMAL")?;
-            conn.execute_batch(
-                "CREATE TABLE IF NOT EXISTS containers (
-                    id TEXT PRIMARY KEY,
-                    name TEXT NOT NULL UNIQUE,
-                    created TEXT NOT NULL,
-                    config TEXT NOT NULL,
-                    state TEXT NOT NULL
-                );
-                CREATE TABLE IF NOT EXISTS networks (
-                    name TEXT PRIMARY KEY,
-                    id TEXT NOT NULL UNIQUE,
-                    config TEXT NOT NULL
-                );",
-            )?;
+            migrate(&conn)?;
             Ok(Db { conn })
         })
     }
@@ -291,5 +320,30 @@ mod tests {
         // A second connection sees the same rows.
         let db2 = Db::open(&dir.path().join("db")).unwrap();
         assert_eq!(db2.find("abd").unwrap().name, "abc");
+    }
+}
+
+#[cfg(test)]
+mod schema_tests {
+    use super::*;
+
+    #[test]
+    fn the_schema_is_versioned_and_a_newer_one_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("containers.db");
+        // A database from before versioning: the tables, user_version 0.
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(MIGRATIONS[0]).unwrap();
+        old.execute("INSERT INTO networks (name, id, config) VALUES ('n', 'i', '{}')", []).unwrap();
+        drop(old);
+        let db = Db::open(&path).unwrap();
+        let v: i64 = db.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+        let kept: i64 = db.conn.query_row("SELECT count(*) FROM networks", [], |r| r.get(0)).unwrap();
+        assert_eq!(kept, 1, "migration kept the rows");
+        db.conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+        drop(db);
+        let e = Db::open(&path).err().unwrap().to_string();
+        assert!(e.contains("newer than this Hull"), "{e}");
     }
 }

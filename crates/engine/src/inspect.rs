@@ -59,6 +59,7 @@ impl Engine {
             "Driver": "overlay",
             "Platform": "linux",
             "HostConfig": {
+                "Runtime": if cfg.runtime.is_empty() { crate::runtimes::HULL } else { &cfg.runtime },
                 "Binds": cfg.mounts.iter().filter(|m| m.kind != MountKind::Tmpfs).map(|m| format!("{}:{}{}", m.source, m.target, if m.readonly { ":ro" } else { "" })).collect::<Vec<_>>(),
                 "NetworkMode": if cfg.network.is_empty() { "none" } else { &cfg.network },
                 "PortBindings": port_bindings(&cfg.ports),

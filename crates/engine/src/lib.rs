@@ -20,6 +20,7 @@ pub mod networks;
 pub mod oci;
 pub mod parse;
 pub mod pull;
+pub mod runtimes;
 pub mod seccomp_profile;
 pub mod time;
 pub mod units;
@@ -65,6 +66,8 @@ pub struct EngineConfig {
     pub exit_command: Vec<String>,
     /// Registries: plain-HTTP ones, the credentials file.
     pub registries: pull::RegistryConfig,
+    /// Named OCI runtimes besides Hull's own (`--runtime NAME`).
+    pub runtimes: std::collections::BTreeMap<String, runtimes::RuntimeEntry>,
 }
 
 /// The engine.

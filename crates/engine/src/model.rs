@@ -315,6 +315,9 @@ pub struct ContainerConfig {
     pub healthcheck: Option<hull_shim::config::Healthcheck>,
     /// `--no-healthcheck`.
     pub no_healthcheck: bool,
+    /// The OCI runtime (`--runtime`); empty: Hull's own.
+    #[serde(default)]
+    pub runtime: String,
 }
 
 /// Everything the lifecycle changes.

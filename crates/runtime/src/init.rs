@@ -58,7 +58,7 @@ pub fn main(cfg: InitConfig, chan: Channel) -> ! {
     let exec = match setup(&cfg, &chan) {
         Ok(exec) => exec,
         Err(e) => {
-            let _ = chan.send(&Message::Error(e.to_string()));
+            let _ = chan.send(&e.to_message());
             // SAFETY: _exit only ends this process; nothing is shared with the parent.
             unsafe { libc::_exit(1) }
         }

@@ -34,7 +34,7 @@ pub mod util;
 pub mod validate;
 
 pub use container::{
-    parse_signal, CreateOptions, Created, ExecOptions, ExecRequest, ExecStarted, ListEntry, RunOutcome, Runtime,
-    StateReport,
+    exec_process_from, parse_signal, CreateOptions, Created, ExecOptions, ExecRequest, ExecStarted, ListEntry,
+    RunOutcome, Runtime, StateReport,
 };
-pub use error::{Result, RuntimeError};
+pub use error::{FailureKind, Result, RuntimeError};

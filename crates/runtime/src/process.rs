@@ -217,7 +217,9 @@ pub fn find_executable(arg0: &str, env: &[String]) -> Result<PathBuf> {
     if arg0.contains('/') {
         return match std::fs::metadata(arg0) {
             Ok(m) if m.is_file() => Ok(arg0.into()),
-            Ok(_) => Err(not_found("not a regular file")),
+            Ok(_) => {
+                Err(sys("exec", arg0, std::io::Error::new(std::io::ErrorKind::PermissionDenied, "not a regular file")))
+            }
             Err(e) => Err(sys("exec", arg0, e)),
         };
     }

@@ -35,7 +35,12 @@ pub enum Message {
     /// Init → parent: set-up complete, waiting for `start`.
     Ready,
     /// Init → parent: set-up failed.
-    Error(String),
+    Error {
+        /// What went wrong.
+        message: String,
+        /// Its kind.
+        kind: crate::error::FailureKind,
+    },
 }
 
 /// One end of the channel.

@@ -49,7 +49,7 @@ pub fn main(cfg: TenantConfig, chan: Channel) -> ! {
         Ok(never) => match never {},
         Err(e) => e,
     };
-    let _ = chan.send(&Message::Error(err.to_string()));
+    let _ = chan.send(&err.to_message());
     // SAFETY: _exit only ends this process.
     unsafe { libc::_exit(1) }
 }

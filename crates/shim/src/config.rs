@@ -125,6 +125,10 @@ pub struct ShimConfig {
     /// The health check to run, if the container has one.
     #[serde(default)]
     pub health: Option<HealthSetup>,
+    /// The OCI runtime to drive by its command line; Hull's, in-process,
+    /// when none.
+    #[serde(default)]
+    pub runtime: Option<crate::oci_cli::OciCli>,
 }
 
 impl ShimConfig {

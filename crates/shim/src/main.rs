@@ -2,12 +2,14 @@
 //! `hull-shim <dir>` with the readiness pipe on fd 3 (and, for a
 //! foreground run, the first attached client on fd 4). It forks away from
 //! the engine into its own session, becomes the child subreaper, creates and
-//! starts the container with the runtime library in-process, reports
-//! `ok <pid>` or `error <why>` on fd 3, and then holds the container's stdio,
+//! starts the container with the runtime library in-process (or another OCI
+//! runtime by its command line: `backend`), reports `ok <pid>` or
+//! `error <failure>` on fd 3, and then holds the container's stdio,
 //! writes its log, runs its restart policy and serves its control socket
 //! until the container is gone for good. It records the end in `exit.json`
 //! and runs the engine's exit command.
 
+mod backend;
 mod logger;
 mod resident;
 mod stdio;
@@ -78,7 +80,7 @@ fn main() {
             let _ = writeln!(ready, "ok {pid}");
         }
         Err(e) => {
-            let _ = writeln!(ready, "error {e}");
+            let _ = writeln!(ready, "{}", e.line());
             std::process::exit(1);
         }
     }

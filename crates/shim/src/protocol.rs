@@ -4,10 +4,54 @@
 //! u32 big-endian, as docker's stdcopy) and the payload. `Exec` is answered
 //! by a line (the process's pid, or the error) and, when the process ends,
 //! its EXIT frame. Other requests get one line back: `ok` or `error: <why>`.
+//! Launch and exec failures are `error {json}` ([`Failure`]).
 //! Descriptors travel with a line as SCM_RIGHTS ([`send_line`], [`recv_line`]).
 
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
+
+/// A failure as the shim reports it, on the readiness pipe and in answer
+/// to an `Exec`: `error ` and this as JSON, so the engine keeps the kind
+/// (docker's 126 and 127) without matching English text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    /// What kind of failure.
+    pub kind: hull_runtime::FailureKind,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl Failure {
+    /// The answer line.
+    pub fn line(&self) -> String {
+        format!("error {}", serde_json::to_string(self).unwrap_or_default())
+    }
+
+    /// The failure an answer line reports, if it reports one.
+    pub fn parse(answer: &str) -> Option<Failure> {
+        let rest = answer.strip_prefix("error")?;
+        let rest = rest.strip_prefix(':').unwrap_or(rest).trim_start();
+        Some(serde_json::from_str(rest).unwrap_or_else(|_| Failure::from(rest.to_string())))
+    }
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Failure {
+        Failure { kind: hull_runtime::FailureKind::Other, message }
+    }
+}
+
+impl From<&hull_runtime::RuntimeError> for Failure {
+    fn from(e: &hull_runtime::RuntimeError) -> Failure {
+        Failure { kind: e.failure_kind(), message: e.to_string() }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
 
 /// Frame kinds.
 pub mod kind {
@@ -55,6 +99,21 @@ pub enum Request {
         /// The exec whose process gets it, instead of the init.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         exec: Option<String>,
+    },
+    /// The container's host pids: answered with a JSON array.
+    Pids,
+    /// Its cgroup's statistics: answered with runc's JSON.
+    Stats,
+    /// Changes its resources live.
+    Update {
+        /// The new limits (the runtime spec's `linux.resources`).
+        resources: Box<hull_spec::Resources>,
+    },
+    /// Replaces the restart policy of the running container (docker's
+    /// `update --restart` applies at once, to the run under way).
+    SetRestart {
+        /// The new policy.
+        policy: crate::config::RestartPolicy,
     },
     /// Freezes the container (its cgroup).
     Pause,
@@ -190,5 +249,19 @@ mod tests {
         let line =
             serde_json::to_string(&Request::Signal { signal: 15, stop: true, timeout: Some(10), exec: None }).unwrap();
         assert!(matches!(serde_json::from_str(&line).unwrap(), Request::Signal { signal: 15, .. }));
+    }
+}
+
+#[cfg(test)]
+mod failure_tests {
+    use super::*;
+
+    #[test]
+    fn failures_keep_their_kind_across_the_line() {
+        let f = Failure { kind: hull_runtime::FailureKind::CommandNotFound, message: "exec nope: not found".into() };
+        assert_eq!(Failure::parse(&f.line()), Some(f));
+        assert_eq!(Failure::parse("error: plain words").unwrap().kind, hull_runtime::FailureKind::Other);
+        assert_eq!(Failure::parse("error daemonize: x").unwrap().message, "daemonize: x");
+        assert_eq!(Failure::parse("ok 12"), None);
     }
 }

@@ -2,7 +2,7 @@
 //! master of the terminal the runtime made in the container.
 
 use nix::fcntl::OFlag;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{OwnedFd, RawFd};
 
 /// The shim's ends.
 pub struct Stdio {
@@ -14,7 +14,7 @@ pub struct Stdio {
     pub stdin: Option<OwnedFd>,
 }
 
-/// The container's ends, put on fds 0-2 while the runtime creates the init.
+/// The container's ends, which the runtime installs as the init's 0-2.
 pub struct ContainerEnds {
     stdin: Option<OwnedFd>,
     out: OwnedFd,
@@ -38,42 +38,15 @@ pub fn pipes(stdin: bool) -> nix::Result<(Stdio, ContainerEnds)> {
     ))
 }
 
-/// Runs `f` with the container's ends on fds 0-2 (the init inherits them),
-/// then points 0-1 back at /dev/null and 2 back at the shim's own stderr
-/// (its log): the shim must not keep a write end of the container's pipes.
-pub fn with_ends<T>(ends: Option<ContainerEnds>, f: impl FnOnce() -> T) -> T {
-    let saved = ends.as_ref().and_then(|_| nix::unistd::dup(2).ok());
-    if let Some(e) = &ends {
-        match &e.stdin {
-            Some(i) => dup_to(i.as_raw_fd(), 0),
-            None => null_to(0),
-        }
-        dup_to(e.out.as_raw_fd(), 1);
-        dup_to(e.err.as_raw_fd(), 2);
-    }
-    let out = f();
-    if ends.is_some() {
-        null_to(0);
-        null_to(1);
-        match saved {
-            Some(fd) => {
-                dup_to(fd, 2);
-                let _ = nix::unistd::close(fd);
-            }
-            None => null_to(2),
-        }
-    }
-    out
-}
-
-fn dup_to(from: RawFd, to: RawFd) {
-    // SAFETY: dup2 onto 0-2, which this process owns and may replace.
-    unsafe { libc::dup2(from, to) };
-}
-
-fn null_to(fd: RawFd) {
-    if let Ok(null) = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null") {
-        dup_to(null.as_raw_fd(), fd);
+impl ContainerEnds {
+    /// The init's stdin (its pipe, or /dev/null), stdout and stderr, for
+    /// the runtime to install in the init: the shim's own 0-2 stay as they are.
+    pub fn into_fds(self) -> std::io::Result<[OwnedFd; 3]> {
+        let stdin = match self.stdin {
+            Some(i) => i,
+            None => std::fs::File::open("/dev/null")?.into(),
+        };
+        Ok([stdin, self.out, self.err])
     }
 }
 

@@ -1,6 +1,7 @@
 //! The shim's event loop: one container, its stdio, its clients, its exit
 //! and its restarts, all on one thread with poll(2).
 
+use crate::backend::Backend;
 use crate::logger::Logger;
 use crate::stdio::{self, Stdio};
 use hull_shim::config::{self, now_rfc3339, ExecRecord, ExitRecord, HealthResult, HealthState, ShimConfig, ShimState};
@@ -60,7 +61,7 @@ pub struct Supervisor {
     execs: Vec<Exec>,
     health: Option<Health>,
     cfg: ShimConfig,
-    runtime: hull_runtime::Runtime,
+    backend: Backend,
     listener: UnixListener,
     signals: SignalFd,
     logger: Logger,
@@ -131,14 +132,14 @@ impl Supervisor {
         // ours when it ends (kept across the re-execution).
         hull_runtime::sys::prctl(libc::PR_SET_CHILD_SUBREAPER, 1)?;
         let logger = Logger::new(cfg.log.clone())?;
-        let runtime = hull_runtime::Runtime::new(&cfg.runtime_root);
+        let backend = Backend::new(&cfg);
         let clients = first.into_iter().map(|stream| Client { stream, output: true, stdin: cfg.stdin }).collect();
         let health = new_health(&dir, &cfg);
         Ok(Supervisor {
             dir,
             execs: Vec::new(),
             health,
-            runtime,
+            backend,
             listener,
             signals,
             logger,
@@ -245,7 +246,7 @@ impl Supervisor {
         Ok(Supervisor {
             execs,
             health: new_health(&dir, &cfg),
-            runtime: hull_runtime::Runtime::new(&cfg.runtime_root),
+            backend: Backend::new(&cfg),
             listener: UnixListener::from(own(h.listener)),
             signals,
             logger: Logger::new(cfg.log.clone())?,
@@ -265,24 +266,17 @@ impl Supervisor {
     }
 
     /// Creates and starts the container; returns the init's pid.
-    pub fn launch(&mut self) -> Result<i32, String> {
+    pub fn launch(&mut self) -> Result<i32, protocol::Failure> {
         let id = self.cfg.id.clone();
-        let _ = self.runtime.delete(&id, true);
-        let opts = hull_runtime::CreateOptions {
-            id: id.clone(),
-            bundle: self.cfg.bundle.clone(),
-            new_keyring: true,
-            attach_terminal: self.cfg.tty,
-            die_with_parent: true,
-            ..Default::default()
-        };
+        let _ = self.backend.delete(&id);
         let (io, ends) = if self.cfg.tty {
             (Stdio { out: None, err: None, stdin: None }, None)
         } else {
             let (io, ends) = stdio::pipes(self.cfg.stdin).map_err(|e| format!("pipe: {e}"))?;
             (io, Some(ends))
         };
-        let created = stdio::with_ends(ends, || self.runtime.create(&opts)).map_err(|e| e.to_string())?;
+        let fds = ends.map(stdio::ContainerEnds::into_fds).transpose().map_err(|e| format!("open /dev/null: {e}"))?;
+        let created = self.backend.create(&id, &self.cfg.bundle, &self.dir, self.cfg.tty, fds)?;
         let mut io = io;
         if let Some(master) = created.console {
             let dup = nix::unistd::dup(master.as_raw_fd()).map_err(|e| format!("dup: {e}"))?;
@@ -295,15 +289,15 @@ impl Supervisor {
         for w in created.warnings {
             eprintln!("hull-shim: warning: {w}");
         }
-        if let Err(e) = self.runtime.start(&id) {
-            let _ = self.runtime.delete(&id, true);
-            return Err(e.to_string());
+        if let Err(e) = self.backend.start(&id) {
+            let _ = self.backend.delete(&id);
+            return Err(e);
         }
         for fd in [&io.out, &io.err].into_iter().flatten() {
             stdio::nonblocking(fd.as_raw_fd());
         }
         self.io = io;
-        self.pid = created.record.pid;
+        self.pid = created.pid;
         self.started = Instant::now();
         if let Some(h) = self.health.as_mut() {
             h.reset();
@@ -525,6 +519,17 @@ impl Supervisor {
             Ok(Request::Signal { signal, stop, timeout, exec: None }) => reply(&self.signal(signal, stop, timeout)),
             Ok(Request::Signal { signal, exec: Some(id), .. }) => reply(&self.signal_exec(&id, signal)),
             Ok(Request::Exec { id, process }) => self.exec(stream, id, *process, fds),
+            Ok(Request::Pids) => reply(&self.measure(|b, id| b.pids(id).map(|p| serde_json::json!(p)))),
+            Ok(Request::Stats) => reply(&self.measure(|b, id| b.stats(id))),
+            Ok(Request::Update { resources }) => reply(&self.update(&resources)),
+            Ok(Request::SetRestart { policy }) => {
+                self.cfg.restart = policy;
+                // A re-executed monitor reads its config again: keep it true.
+                match config::write_json(&self.dir.join(config::CONFIG_FILE), &self.cfg) {
+                    Ok(()) => reply("ok"),
+                    Err(e) => reply(&format!("error: write config: {e}")),
+                }
+            }
             Ok(Request::Pause) => reply(&self.freeze(true)),
             Ok(Request::Resume) => reply(&self.freeze(false)),
         }
@@ -551,7 +556,7 @@ impl Supervisor {
             (true, _) => None,
         };
         match self.start_exec(process, stdio) {
-            Err(e) => answer(&format!("error: {e}"), &[]),
+            Err(e) => answer(&e.line(), &[]),
             Ok((pid, console)) => {
                 // Recorded before the answer: the caller may look at once.
                 let record = ExecRecord { id, pid, started_at: now_rfc3339(), ..Default::default() };
@@ -572,33 +577,8 @@ impl Supervisor {
         &self,
         process: hull_spec::Process,
         stdio: Option<[OwnedFd; 3]>,
-    ) -> Result<(i32, Option<OwnedFd>), String> {
-        use hull_runtime::sync::Message;
-        let (ours, theirs) = hull_runtime::sync::pair().map_err(|e| format!("socketpair: {e}"))?;
-        let helper = match hull_runtime::sys::clone_fork(0).map_err(|e| format!("fork: {e}"))? {
-            hull_runtime::sys::Forked::Child => {
-                drop(ours);
-                let opts = hull_runtime::ExecOptions { process, detach: true, ..Default::default() };
-                let sent = match self.runtime.exec_start(&self.cfg.id, &opts, stdio) {
-                    Ok(s) => match &s.console {
-                        Some(m) => theirs.send_with_fd(&Message::ExecPid { pid: s.pid }, m.as_raw_fd()),
-                        None => theirs.send(&Message::ExecPid { pid: s.pid }),
-                    },
-                    Err(e) => theirs.send(&Message::Error(e.to_string())),
-                };
-                // SAFETY: _exit ends only this helper, a fork of the shim.
-                unsafe { libc::_exit(i32::from(sent.is_err())) }
-            }
-            hull_runtime::sys::Forked::Parent(pid) => pid,
-        };
-        drop(theirs);
-        let got = ours.recv_with_fd();
-        let _ = waitpid(Pid::from_raw(helper), None);
-        match got {
-            Ok(Some((Message::ExecPid { pid }, console))) => Ok((pid, console)),
-            Ok(Some((Message::Error(e), _))) => Err(e),
-            other => Err(format!("the exec helper ended without an answer ({other:?})")),
-        }
+    ) -> Result<(i32, Option<OwnedFd>), protocol::Failure> {
+        self.backend.exec(&self.cfg.id, &self.dir, process, stdio)
     }
 
     fn save_exec(&self, record: &ExecRecord) {
@@ -607,12 +587,34 @@ impl Supervisor {
         }
     }
 
+    /// A JSON answer about the running container (its pids, its stats).
+    fn measure(&self, f: impl FnOnce(&Backend, &str) -> Result<serde_json::Value, String>) -> String {
+        if self.pid == 0 {
+            return "error: the container is not running".into();
+        }
+        match f(&self.backend, &self.cfg.id) {
+            Ok(v) => v.to_string(),
+            Err(e) => format!("error: {e}"),
+        }
+    }
+
+    /// Changes the running container's resources.
+    fn update(&self, resources: &hull_spec::Resources) -> String {
+        if self.pid == 0 {
+            return "error: the container is not running".into();
+        }
+        match self.backend.update(&self.cfg.id, resources) {
+            Ok(()) => "ok".into(),
+            Err(e) => format!("error: {e}"),
+        }
+    }
+
     /// Pauses or resumes the container (the runtime's freezer writes).
     fn freeze(&mut self, pause: bool) -> String {
         if self.pid == 0 {
             return "error: the container is not running".into();
         }
-        let done = if pause { self.runtime.pause(&self.cfg.id) } else { self.runtime.resume(&self.cfg.id) };
+        let done = self.backend.freeze(&self.cfg.id, pause);
         match done {
             Ok(()) => {
                 self.emit(if pause { "pause" } else { "unpause" }, &[]);
@@ -687,7 +689,7 @@ impl Supervisor {
         let null: OwnedFd = std::fs::File::open("/dev/null").map_err(|e| format!("open /dev/null: {e}"))?.into();
         let w2 = w.try_clone().map_err(|e| format!("dup: {e}"))?;
         stdio::nonblocking(r.as_raw_fd());
-        let (pid, _) = self.start_exec(process, Some([null, w, w2]))?;
+        let (pid, _) = self.start_exec(process, Some([null, w, w2])).map_err(|e| e.message)?;
         Ok((pid, r))
     }
 
@@ -801,8 +803,8 @@ impl Supervisor {
             Ok(s) => s,
             Err(_) => return format!("error: invalid signal {signal}"),
         };
-        if let Err(e) = nix::sys::signal::kill(Pid::from_raw(self.pid), sig) {
-            return format!("error: kill {}: {e}", self.pid);
+        if let Err(e) = self.backend.kill(&self.cfg.id, self.pid, sig) {
+            return format!("error: {e}");
         }
         if let Some(t) = timeout.filter(|t| *t >= 0 && stop && sig != Signal::SIGKILL) {
             self.kill_at = Some(Instant::now() + Duration::from_secs(t as u64));
@@ -816,7 +818,7 @@ impl Supervisor {
         if self.kill_at.is_some_and(|t| t <= now) {
             self.kill_at = None;
             if self.pid > 0 {
-                let _ = nix::sys::signal::kill(Pid::from_raw(self.pid), Signal::SIGKILL);
+                let _ = self.backend.kill(&self.cfg.id, self.pid, Signal::SIGKILL);
             }
         }
         if self.restart_at.is_some_and(|t| t <= now) {
@@ -832,7 +834,7 @@ impl Supervisor {
                 eprintln!("hull-shim: restart: {e}");
                 self.state.restarting = false;
                 self.save_state();
-                self.pending_end = Some(e);
+                self.pending_end = Some(e.message);
             }
         }
     }
@@ -882,8 +884,8 @@ impl Supervisor {
         self.pump(2);
         self.logger.flush();
         self.io = Stdio { out: None, err: None, stdin: None };
-        let oom = self.runtime.oom_kills(&self.cfg.id).unwrap_or(0) > 0;
-        if let Err(e) = self.runtime.delete(&self.cfg.id, true) {
+        let oom = self.backend.oom_killed(&self.cfg.id);
+        if let Err(e) = self.backend.delete(&self.cfg.id) {
             eprintln!("hull-shim: delete: {e}");
         }
         self.state.last_exit = Some(code);

@@ -197,6 +197,9 @@ pub struct ContainerFlags {
     /// Set platform if server is multi-platform capable.
     #[arg(long)]
     pub platform: Option<String>,
+    /// The OCI runtime to run the container with (hull, runc, crun, runsc, or a configured name).
+    #[arg(long)]
+    pub runtime: Option<String>,
     /// Mount volumes from the specified container(s) (NAME[:ro|rw]).
     #[arg(long = "volumes-from")]
     pub volumes_from: Vec<String>,
@@ -365,6 +368,7 @@ impl ContainerFlags {
             log_env,
             healthcheck: self.healthcheck()?,
             no_healthcheck: self.no_healthcheck,
+            runtime: self.runtime.clone().unwrap_or_default(),
             ..Default::default()
         };
         if config.network == "host" && (!config.ports.is_empty() || config.publish_all) {

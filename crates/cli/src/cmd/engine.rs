@@ -26,7 +26,35 @@ pub fn open(root: &Path, run_root: &Path) -> anyhow::Result<Engine> {
         insecure: super::registry::insecure_registries(),
         credentials: Some(super::registry::config_path()),
     };
-    Ok(Engine::open(EngineConfig { root: root.into(), run_root: run_root.into(), shim, exit_command, registries })?)
+    let runtimes = runtimes()?;
+    Ok(Engine::open(EngineConfig {
+        root: root.into(),
+        run_root: run_root.into(),
+        shim,
+        exit_command,
+        registries,
+        runtimes,
+    })?)
+}
+
+/// The named runtimes of docker's daemon.json format (`"runtimes": {NAME:
+/// {"path": ..., "runtimeArgs": [...]}}`), from `$HULL_DAEMON_JSON` or
+/// /etc/hull/daemon.json when present.
+fn runtimes() -> anyhow::Result<std::collections::BTreeMap<String, hull_engine::runtimes::RuntimeEntry>> {
+    let path =
+        std::env::var_os("HULL_DAEMON_JSON").map(PathBuf::from).unwrap_or_else(|| "/etc/hull/daemon.json".into());
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Default::default()),
+        Err(e) => anyhow::bail!("read {}: {e}", path.display()),
+    };
+    #[derive(serde::Deserialize)]
+    struct Daemon {
+        #[serde(default)]
+        runtimes: std::collections::BTreeMap<String, hull_engine::runtimes::RuntimeEntry>,
+    }
+    let d: Daemon = serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(d.runtimes)
 }
 
 /// docker's exit code for a failed command: 125 for `run`/`create`/`start`

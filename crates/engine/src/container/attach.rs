@@ -24,14 +24,25 @@ impl Engine {
 
     /// Sends a one-line request and reads the one-line answer.
     pub(crate) fn shim_request(&self, id: &str, req: &Request) -> Result<()> {
+        match self.shim_query(id, req)?.as_str() {
+            "ok" => Ok(()),
+            other => Err(EngineError::Shim(format!("unexpected answer {other:?}"))),
+        }
+    }
+
+    /// Sends `req` and returns the shim's one-line answer (an `error: `
+    /// answer is the error).
+    pub(crate) fn shim_query(&self, id: &str, req: &Request) -> Result<String> {
         let mut s = self.control(id)?;
         let line = serde_json::to_string(req).unwrap_or_default();
         s.write_all(format!("{line}\n").as_bytes()).map_err(io("write", "shim control socket"))?;
         let mut answer = String::new();
         BufReader::new(&s).read_line(&mut answer).map_err(io("read", "shim control socket"))?;
-        match answer.trim() {
-            "ok" => Ok(()),
-            other => Err(EngineError::Shim(other.strip_prefix("error: ").unwrap_or(other).to_string())),
+        let answer = answer.trim();
+        match answer.strip_prefix("error: ") {
+            Some(why) => Err(EngineError::Shim(why.to_string())),
+            None if answer.is_empty() => Err(EngineError::Shim("the shim closed the connection".into())),
+            None => Ok(answer.to_string()),
         }
     }
 

@@ -28,6 +28,9 @@ impl Engine {
             }
         }
         validate(&cfg)?;
+        if self.runtime_named(&cfg.runtime)?.is_none() {
+            cfg.runtime.clear();
+        }
         self.resolve_networks(&mut cfg)?;
         self.resolve_volumes_from(&mut cfg)?;
         self.resolve_links(&mut cfg)?;

@@ -135,7 +135,14 @@ impl Engine {
             tty: req.tty,
             ..Default::default()
         };
-        let process = rt.exec_process(&row.id, &ask)?;
+        // Another runtime's state is its own: the container's process is in its bundle.
+        let process = if row.config.runtime.is_empty() {
+            rt.exec_process(&row.id, &ask)?
+        } else {
+            let bundle = self.container_dir(&row.id).join("config.json");
+            let spec = hull_spec::Spec::load(&bundle).map_err(hull_runtime::RuntimeError::from)?;
+            hull_runtime::exec_process_from(spec.process.unwrap_or_default(), &ask)
+        };
         Ok(process)
     }
 
@@ -165,8 +172,8 @@ impl Engine {
         protocol::send_line(&stream, &line, &fds).map_err(io("write", "shim control socket"))?;
         drop(stdio);
         let (answer, mut got) = protocol::recv_line(&stream).map_err(io("read", "shim control socket"))?;
-        if let Some(why) = answer.strip_prefix("error: ") {
-            return Err(crate::container::start::classify_start_error(why));
+        if let Some(f) = protocol::Failure::parse(&answer) {
+            return Err(crate::container::start::failure(f));
         }
         let started: protocol::ExecStarted = serde_json::from_str(&answer)
             .map_err(|e| EngineError::Shim(format!("exec: unexpected answer {answer:?}: {e}")))?;

@@ -62,7 +62,8 @@ impl Engine {
                 what: "container is not running".into(),
             });
         }
-        Ok(self.runtime().pids(&row.id)?)
+        let answer = self.shim_query(&row.id, &hull_shim::protocol::Request::Pids)?;
+        serde_json::from_str(&answer).map_err(|e| EngineError::Shim(format!("pids: {e}")))
     }
 
     /// Removes every stopped container; returns their ids.
@@ -80,9 +81,17 @@ impl Engine {
         Ok(gone)
     }
 
-    /// The stats of a running container (runc's JSON shape).
+    /// The stats of a running container (runc's JSON shape), from its shim.
     pub fn stats(&self, key: &str) -> Result<hull_cgroups::stats::Stats> {
         let row = self.refreshed(key)?;
-        Ok(self.runtime().stats(&row.id)?)
+        if !matches!(row.state.status, Status::Running | Status::Paused) {
+            return Err(EngineError::Conflict {
+                id: row.id,
+                status: row.state.status.to_string(),
+                what: "container is not running".into(),
+            });
+        }
+        let answer = self.shim_query(&row.id, &hull_shim::protocol::Request::Stats)?;
+        serde_json::from_str(&answer).map_err(|e| EngineError::Shim(format!("stats: {e}")))
     }
 }

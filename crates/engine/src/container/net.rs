@@ -50,8 +50,13 @@ impl Engine {
         if mode == "host" {
             return Ok(Netns::Host);
         }
-        // Disconnected from every network: only loopback, as `none`.
+        // Disconnected from every network: only loopback, as `none`. Made
+        // by the engine for another runtime, as dockerd always makes it
+        // (runsc uses the namespace it is given and makes none).
         if mode == "none" || mode.is_empty() || (!mode.starts_with("container:") && row.config.networks.is_empty()) {
+            if !row.config.runtime.is_empty() {
+                return Ok(Netns::Path(self.netns_path(&row.id)));
+            }
             return Ok(Netns::Own);
         }
         if let Some(other) = mode.strip_prefix("container:") {
@@ -76,8 +81,9 @@ impl Engine {
     /// interface per network (eth0, eth1, ...), ports, DNS records. On
     /// error whatever was made is undone.
     pub(crate) fn network_up(&self, row: &mut Row) -> Result<()> {
-        // container: mode has no networks of its own.
-        if row.config.networks.is_empty() || !matches!(self.netns_of(row)?, Netns::Path(_)) {
+        // Only a namespace of its own is made here (container: mode joins
+        // another's; host and Hull's own `none` need none made).
+        if !matches!(self.netns_of(row)?, Netns::Path(p) if p == self.netns_path(&row.id)) {
             return Ok(());
         }
         let path = self.netns_path(&row.id);

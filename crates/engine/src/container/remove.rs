@@ -44,7 +44,7 @@ impl Engine {
                     what: "You cannot remove a running container. Stop the container before attempting removal or force remove".into(),
                 });
             }
-            let _ = self.runtime().resume(&row.id);
+            let _ = self.shim_request(&row.id, &hull_shim::protocol::Request::Resume);
             let _ = self.shim_request(
                 &row.id,
                 &hull_shim::protocol::Request::Signal { signal: libc::SIGKILL, stop: true, timeout: None, exec: None },

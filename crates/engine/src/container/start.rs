@@ -101,10 +101,16 @@ impl Engine {
         std::fs::create_dir_all(&shim_dir).map_err(io("mkdir", shim_dir.display()))?;
         let mut exit_command = self.cfg.exit_command.clone();
         exit_command.push(id.clone());
+        let runtime = self.runtime_named(&row.config.runtime)?;
+        if let Some(r) = &runtime {
+            std::fs::create_dir_all(&r.root).map_err(io("mkdir", r.root.display()))?;
+            hull_image::private_dir(&r.root).map_err(io("chmod 0700", r.root.display()))?;
+        }
         let shim_cfg = ShimConfig {
             id: id.clone(),
             bundle: self.container_dir(&id),
             runtime_root: self.cfg.run_root.clone(),
+            runtime,
             tty: row.config.tty,
             stdin: row.config.stdin,
             log: LogConfig {
@@ -175,12 +181,11 @@ impl Engine {
         if let Some(pid) = answer.strip_prefix("ok ") {
             return pid.trim().parse().map_err(|_| EngineError::Shim(format!("bad readiness answer {answer:?}")));
         }
-        let why = answer.strip_prefix("error ").unwrap_or(if answer.is_empty() {
-            "exited without an answer"
-        } else {
-            answer
-        });
-        Err(classify_start_error(why))
+        Err(match hull_shim::protocol::Failure::parse(answer) {
+            Some(f) => failure(f),
+            None if answer.is_empty() => EngineError::Shim("exited without an answer".into()),
+            None => EngineError::Shim(answer.to_string()),
+        })
     }
 }
 
@@ -207,20 +212,12 @@ pub(crate) fn read_shim_pid(dir: &Path) -> (i32, u64) {
     (pid, start)
 }
 
-/// A runtime error, with a command that cannot run made docker's 126/127.
-/// The runtime's words for a command that cannot run, as docker's codes.
-/// Only errors about the exec itself count (a missing bind source is also
-/// "No such file", and is not a 127).
-pub(crate) fn classify_start_error(why: &str) -> EngineError {
-    let exec = why.starts_with("exec ") || why.contains(": exec ") || why.contains("init: exec ");
-    match () {
-        _ if exec && (why.contains("executable file not found") || why.contains("No such file")) => {
-            EngineError::CommandNotFound(why.to_string())
-        }
-        _ if exec && (why.contains("Permission denied") || why.contains("not a regular file")) => {
-            EngineError::CommandNotExecutable(why.to_string())
-        }
-        _ => EngineError::Shim(why.to_string()),
+/// A failure the shim reported, its kind made docker's 126/127.
+pub(crate) fn failure(f: hull_shim::protocol::Failure) -> EngineError {
+    match f.kind {
+        hull_runtime::FailureKind::CommandNotFound => EngineError::CommandNotFound(f.message),
+        hull_runtime::FailureKind::CommandNotExecutable => EngineError::CommandNotExecutable(f.message),
+        hull_runtime::FailureKind::Other => EngineError::Shim(f.message),
     }
 }
 

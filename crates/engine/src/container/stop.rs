@@ -23,7 +23,7 @@ impl Engine {
             return Ok(());
         }
         if row.state.status == crate::Status::Paused {
-            let _ = self.runtime().resume(&row.id);
+            let _ = self.shim_request(&row.id, &hull_shim::protocol::Request::Resume);
         }
         let sig = signal.map(str::to_string).or(row.config.stop_signal.clone()).unwrap_or_else(|| "SIGTERM".into());
         let signal = hull_runtime::parse_signal(&sig).map_err(EngineError::Invalid)? as i32;

@@ -77,8 +77,8 @@ impl Engine {
             row.state.status = if s.restarting { Status::Restarting } else { Status::Running };
         }
         if row.state.status == Status::Running {
-            if let Ok(st) = self.runtime().state(&row.id) {
-                if st.status == "paused" {
+            if let Some((status, _)) = self.runtime_of(&row).state(&row.id) {
+                if status == "paused" {
                     row.state.status = Status::Paused;
                 }
             }
@@ -127,11 +127,15 @@ impl Engine {
     /// Kills whatever is left of the container and unmounts its root.
     /// Best effort: each step runs whatever the others did.
     pub(crate) fn release(&self, id: &str) {
-        let rt = self.runtime();
-        if let Ok(st) = rt.state(id) {
-            if st.status != "stopped" {
-                let _ = rt.kill(id, nix::sys::signal::Signal::SIGKILL, true);
-                let pid = st.pid;
+        // Bound first: the database guard must not live through network_down.
+        let row = self.db().get(id);
+        let rt = match &row {
+            Ok(Some(r)) => self.runtime_of(r),
+            _ => crate::runtimes::Handle::Hull(self.runtime()),
+        };
+        if let Some((status, pid)) = rt.state(id) {
+            if status != "stopped" {
+                rt.kill_all(id);
                 for _ in 0..200 {
                     if crate::start_time(pid).is_none() {
                         break;
@@ -139,10 +143,8 @@ impl Engine {
                     std::thread::sleep(std::time::Duration::from_millis(5));
                 }
             }
-            let _ = rt.delete(id, true);
+            rt.delete(id);
         }
-        // Bound first: the database guard must not live through network_down.
-        let row = self.db().get(id);
         if let Ok(Some(mut row)) = row {
             if !row.state.endpoints.is_empty() || !row.state.netns.is_empty() {
                 self.network_down(&mut row);

@@ -31,7 +31,7 @@ pub struct UpdateRequest {
     pub pids_limit: Option<i64>,
     /// `--blkio-weight`.
     pub blkio_weight: Option<u16>,
-    /// `--restart` (applied from the container's next start).
+    /// `--restart` (applied at once to a running container, as docker does).
     pub restart: Option<hull_shim::config::RestartPolicy>,
 }
 
@@ -90,7 +90,11 @@ impl Engine {
                     m.swap = Some(-1);
                 }
             }
-            self.runtime().update(&id, &res).map_err(EngineError::from)?;
+            let req = hull_shim::protocol::Request::Update { resources: Box::new(res) };
+            self.shim_request(&id, &req)?;
+        }
+        if let (Some(policy), true) = (req.restart, row.state.status.is_live()) {
+            self.shim_request(&id, &hull_shim::protocol::Request::SetRestart { policy })?;
         }
         row.config = probe;
         self.db().set_config(&id, &row.config)?;

@@ -98,8 +98,17 @@ impl Cleanup {
 }
 
 impl Runtime {
-    /// Creates a container from a bundle.
+    /// Creates a container from a bundle; without a terminal its init
+    /// inherits the caller's 0, 1 and 2 (terminals replaced by /dev/null).
     pub fn create(&self, opts: &CreateOptions) -> Result<Created> {
+        self.create_with_stdio(opts, None)
+    }
+
+    /// Creates a container whose init, without a terminal, gets `stdio`
+    /// (stdin, stdout, stderr) instead of the caller's own descriptors: a
+    /// supervisor passes its pipes' ends without touching its own 0-2
+    /// (youki's `with_stdin`/`with_stdout`/`with_stderr`).
+    pub fn create_with_stdio(&self, opts: &CreateOptions, stdio: Option<[OwnedFd; 3]>) -> Result<Created> {
         validate_id(&opts.id)?;
         let bundle = std::fs::canonicalize(&opts.bundle).ctx("open bundle", opts.bundle.display())?;
         let mut config = Spec::load(&bundle.join("config.json"))?;
@@ -221,6 +230,10 @@ impl Runtime {
         // the foreground, the caller's descriptors otherwise.
         let (child_stdio, relay) = match (terminal, opts.attach_terminal) {
             (true, _) => (None, None),
+            (false, _) if stdio.is_some() => {
+                let fds = stdio.ok_or_else(|| RuntimeError::Init("stdio vanished".into()))?;
+                (Some(crate::stdio::ChildStdio::from_fds(fds)?), None)
+            }
             (false, true) => {
                 let (child, relay) = crate::stdio::ChildStdio::pipes()?;
                 (Some(child), Some(relay))
@@ -362,7 +375,7 @@ fn clone_through_helper(
             let msg = match made {
                 Ok(Forked::Child) => return Ok(Forked::Child),
                 Ok(Forked::Parent(pid)) => Message::ExecPid { pid },
-                Err(e) => Message::Error(e.to_string()),
+                Err(e) => e.to_message(),
             };
             let _ = report_child.send(&msg);
             // SAFETY: _exit ends only this helper.
@@ -374,7 +387,7 @@ fn clone_through_helper(
     let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(helper), None);
     match answer {
         Ok(Some(Message::ExecPid { pid })) => Ok(Forked::Parent(pid)),
-        Ok(Some(Message::Error(e))) => Err(RuntimeError::Init(e)),
+        Ok(Some(Message::Error { message, kind })) => Err(RuntimeError::Failed { kind, message }),
         _ => Err(RuntimeError::Init("the namespace helper died before making the init".into())),
     }
 }
@@ -437,7 +450,7 @@ fn drive_init(
                 chan.send(&Message::HooksDone { state }).ctx("send", "hook result")?;
             }
             Some(Message::Ready) => return Ok(console),
-            Some(Message::Error(msg)) => return Err(RuntimeError::Init(msg)),
+            Some(Message::Error { message, kind }) => return Err(RuntimeError::Failed { kind, message }),
             Some(other) => return Err(RuntimeError::Init(format!("unexpected message from init: {other:?}"))),
             None => {
                 return Err(

@@ -72,41 +72,7 @@ impl Runtime {
     /// cwd, capabilities, rlimits, no_new_privs) with the request's changes.
     pub fn exec_process(&self, id: &str, req: &ExecRequest) -> Result<Process> {
         let (_, record) = self.open(id)?;
-        let mut p = record.spec.and_then(|s| s.process).unwrap_or_default();
-        p.args = Some(req.args.clone());
-        // `-e K=V` replaces the container's K, as runc does, never a second K.
-        let env = p.env.get_or_insert_with(Vec::new);
-        for kv in &req.env {
-            let key = kv.split('=').next().unwrap_or(kv);
-            env.retain(|e| e.split('=').next() != Some(key));
-            env.push(kv.clone());
-        }
-        if let Some(cwd) = &req.cwd {
-            p.cwd = cwd.clone();
-        }
-        if let Some((uid, gid)) = req.user {
-            p.user.uid = uid;
-            p.user.gid = gid.unwrap_or(p.user.gid);
-        }
-        if !req.additional_gids.is_empty() {
-            p.user.additional_gids = Some(req.additional_gids.clone());
-        }
-        if !req.caps.is_empty() {
-            let c = p.capabilities.get_or_insert_with(Default::default);
-            // As runc: the bounding, effective and permitted sets; never the
-            // inheritable or ambient ones, which would pass it across execve.
-            for set in [&mut c.bounding, &mut c.effective, &mut c.permitted] {
-                let list = set.get_or_insert_with(Vec::new);
-                list.extend(req.caps.iter().filter(|n| !list.contains(n)).cloned().collect::<Vec<_>>());
-            }
-        }
-        if req.no_new_privs {
-            p.no_new_privileges = Some(true);
-        }
-        p.terminal = Some(req.tty);
-        p.apparmor_profile = req.apparmor.clone().or(p.apparmor_profile);
-        p.selinux_label = req.process_label.clone().or(p.selinux_label);
-        Ok(p)
+        Ok(exec_process_from(record.spec.and_then(|s| s.process).unwrap_or_default(), req))
     }
 
     /// Runs a process in the container. Returns its pid (detached) or its
@@ -244,9 +210,9 @@ impl Runtime {
                         break;
                     }
                 }
-                Some((Message::Error(msg), _)) => {
+                Some((Message::Error { message, kind }, _)) => {
                     let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
-                    return Err(RuntimeError::Init(msg));
+                    return Err(RuntimeError::Failed { kind, message });
                 }
                 Some((other, _)) => return Err(RuntimeError::Init(format!("unexpected message from exec: {other:?}"))),
                 None => break, // execve closed the channel
@@ -360,6 +326,47 @@ fn below(sub: &str) -> Option<PathBuf> {
         }
     }
     Some(parts.iter().collect())
+}
+
+/// The process an exec runs: the container's own process (`base`: its
+/// env, cwd, user, capabilities, rlimits) with the request's changes, as
+/// runc's exec makes it.
+pub fn exec_process_from(mut base: Process, req: &ExecRequest) -> Process {
+    let p = &mut base;
+    p.args = Some(req.args.clone());
+    // `-e K=V` replaces the container's K, as runc does, never a second K.
+    let env = p.env.get_or_insert_with(Vec::new);
+    for kv in &req.env {
+        let key = kv.split('=').next().unwrap_or(kv);
+        env.retain(|e| e.split('=').next() != Some(key));
+        env.push(kv.clone());
+    }
+    if let Some(cwd) = &req.cwd {
+        p.cwd = cwd.clone();
+    }
+    if let Some((uid, gid)) = req.user {
+        p.user.uid = uid;
+        p.user.gid = gid.unwrap_or(p.user.gid);
+    }
+    if !req.additional_gids.is_empty() {
+        p.user.additional_gids = Some(req.additional_gids.clone());
+    }
+    if !req.caps.is_empty() {
+        let c = p.capabilities.get_or_insert_with(Default::default);
+        // As runc: the bounding, effective and permitted sets; never the
+        // inheritable or ambient ones, which would pass it across execve.
+        for set in [&mut c.bounding, &mut c.effective, &mut c.permitted] {
+            let list = set.get_or_insert_with(Vec::new);
+            list.extend(req.caps.iter().filter(|n| !list.contains(n)).cloned().collect::<Vec<_>>());
+        }
+    }
+    if req.no_new_privs {
+        p.no_new_privileges = Some(true);
+    }
+    p.terminal = Some(req.tty);
+    p.apparmor_profile = req.apparmor.clone().or(p.apparmor_profile.take());
+    p.selinux_label = req.process_label.clone().or(p.selinux_label.take());
+    base
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ mod container_state;
 mod container_update;
 
 pub use container_create::{CreateOptions, Created};
-pub use container_exec::{ExecOptions, ExecRequest, ExecStarted};
+pub use container_exec::{exec_process_from, ExecOptions, ExecRequest, ExecStarted};
 pub use container_kill::parse_signal;
 pub use container_list::ListEntry;
 pub use container_run::RunOutcome;
