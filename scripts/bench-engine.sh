@@ -77,6 +77,39 @@ hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$W/exec.json" \
   -n "docker exec" "$DOCKER exec ex true" \
   -n "runc exec" "runc --root $W/runc exec bench-exec true" >&2
 
+# Events and wait: from a container's end (the FinishedAt its shim records
+# as it reaps the init) to the `die` event a follower prints, and to `hull
+# wait` returning; each over EVENTS containers. Then the CPU that 20 idle
+# `logs -f` followers use in 10 s (inotify: none expected).
+EVENTS=${EVENTS:-20}
+ns_of() { date -d "$1" +%s%N; }
+{ $HULL events --filter event=die --format '{{.Actor.ID}}' & echo $! > "$W/events.pid"; wait; } |
+  while read -r id; do echo "$id $(date +%s%N)"; done > "$W/events.seen" &
+sleep 0.5
+: > "$W/event.lat"; : > "$W/wait.lat"
+for i in $(seq "$EVENTS"); do
+  id=$($HULL run -d --network none localhost/hull/busybox sleep 0.3)
+  $HULL wait "$id" >/dev/null; back=$(date +%s%N)
+  end=$(ns_of "$($HULL inspect -f '{{.State.FinishedAt}}' "$id")")
+  echo $(( (back - end) / 1000 )) >> "$W/wait.lat"
+  echo "$id $end" >> "$W/ends"
+done
+sleep 1
+kill "$(cat "$W/events.pid")" 2>/dev/null || true
+while read -r id end; do
+  seen=$(awk -v i="$id" '$1 == i {print $2; exit}' "$W/events.seen")
+  [ -n "$seen" ] && echo $(( (seen - end) / 1000 )) >> "$W/event.lat"
+done < "$W/ends"
+for id in $(cut -d' ' -f1 "$W/ends"); do $HULL rm "$id" >/dev/null; done
+$HULL run -d --network none --name chatty localhost/hull/busybox sleep 100000 >/dev/null
+FOLLOWERS=""
+for i in $(seq 20); do $HULL logs -f chatty >/dev/null 2>&1 & FOLLOWERS="$FOLLOWERS $!"; done
+sleep 1
+ticks() { for p in $FOLLOWERS; do awk '{print $14 + $15}' "/proc/$p/stat"; done | awk '{s += $1} END {print s}'; }
+T0=$(ticks); sleep 10; T1=$(ticks)
+for p in $FOLLOWERS; do kill "$p" 2>/dev/null || true; done
+$HULL rm -f chatty >/dev/null
+
 # Idle memory: IDLE sleeping containers each; PSS and RSS of each supervisor,
 # and how much the daemons (dockerd, its containerd) grew.
 rss_of() { awk '/^Rss:/ {print $2}' "/proc/$1/smaps_rollup"; }
@@ -127,6 +160,18 @@ echo "| runc exec | $(ms "$ER") ms | $(ratio "$ER" "$EH")× |"
 echo "| hull exec, binary on a read-only mount (no re-execution) | $(ms "$EO") ms | $(ratio "$EO" "$EH")× |"
 echo
 echo "\`hull exec\` clones nothing into the container: the container's shim, itself started from a read-only view of its binary under /run/hull-sealed, starts the process through a forked helper, so hull needs no re-execution and a binary on a read-only mount gains nothing (the two rows differ by $(awk -v a="$EH" -v b="$EO" 'BEGIN { printf "%.1f", a - b }') ms of noise here)."
+echo
+EVL=$(median < "$W/event.lat"); WTL=$(median < "$W/wait.lat")
+HZ=$(getconf CLK_TCK)
+echo "From a container's end (the FinishedAt its shim records as it reaps the init) to what a user sees, median of $EVENTS containers (\`sleep 0.3\`):"
+echo
+echo "| | median |"
+echo "|---|---|"
+echo "| the \`die\` event printed by a running \`hull events\` | $(ms "$(awk -v a="$EVL" 'BEGIN {print a / 1000}')") ms |"
+echo "| \`hull wait\` returning (started before the end) | $(ms "$(awk -v a="$WTL" 'BEGIN {print a / 1000}')") ms |"
+echo "| CPU of 20 idle \`logs -f\` followers over 10 s, together | $(awk -v t="$((T1 - T0))" -v hz="$HZ" 'BEGIN { printf "%d", t * 1000 / hz }') ms |"
+echo
+echo "Both go through the shim's exit command (\`hull container cleanup\`, which records the end and writes \`die\`), then the journal and inotify: no polling anywhere."
 echo
 echo "Idle supervisors, $IDLE sleeping containers each (median per process, from /proc/PID/smaps_rollup):"
 echo

@@ -222,6 +222,16 @@ fn main() {
     // SAFETY: restoring the default disposition of SIGPIPE touches no memory.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     hull_runtime::stdio::open_missing_standard_fds();
+    // The libraries log through `tracing`; warnings (and what HULL_LOG
+    // asks for: `debug`, `hull_engine=trace`) go to stderr.
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HULL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter)
+        .without_time()
+        .with_target(false)
+        .init();
     // No process of a container is a clone of this one: exec goes through
     // the container's shim, which runs from a sealed view of its binary
     // (see hull_runtime::sealed), so `hull` itself needs no re-execution.

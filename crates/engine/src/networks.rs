@@ -261,7 +261,7 @@ impl Engine {
     /// removed network takes it along.
     fn remove_bridge(&self, n: &Network) {
         if let Err(e) = n.masquerade(false) {
-            eprintln!("hull: {e}");
+            tracing::warn!("{e}");
         }
         self.forget_masquerade(n);
         if n.driver == Driver::Bridge {

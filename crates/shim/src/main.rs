@@ -92,7 +92,7 @@ fn main() {
 
 /// The re-executed shim: takes over and supervises.
 fn monitor(dir: PathBuf) {
-    let sup = ShimConfig::load(&dir).and_then(|cfg| Ok((supervisor::Supervisor::resume(dir, cfg.clone())?, cfg)));
+    let sup = take_over(dir);
     match sup {
         Ok((sup, cfg)) => {
             resident::trim();
@@ -104,6 +104,14 @@ fn monitor(dir: PathBuf) {
             std::process::exit(1);
         }
     }
+}
+
+/// Reads the config and the hand-off. Never inlined: its deep frames
+/// (JSON parsing) are below the monitor's, dead once it returns, so
+/// `resident::trim` can drop them.
+#[inline(never)]
+fn take_over(dir: PathBuf) -> std::io::Result<(supervisor::Supervisor, ShimConfig)> {
+    ShimConfig::load(&dir).and_then(|cfg| Ok((supervisor::Supervisor::resume(dir, cfg.clone())?, cfg)))
 }
 
 /// Runs the container to its end, records it and runs the exit command.

@@ -7,10 +7,21 @@
 //! read-only too, but its pages are private copies: it is skipped).
 
 /// Drops the mappings of unmodified read-only file-backed pages (the
-/// binary's and its libraries' code and constants) from the resident set.
+/// binary's and its libraries' code and constants) from the resident set,
+/// the stack pages below the current frame (dead: the shim handles its
+/// signals through a signalfd, so no handler runs on them), and the heap
+/// pages malloc has free (reading smaps itself takes some).
 pub fn trim() {
+    trim_mappings();
+    // SAFETY: malloc_trim only returns free heap memory to the kernel.
+    unsafe { libc::malloc_trim(0) };
+}
+
+fn trim_mappings() {
     let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else { return };
     let mut candidate: Option<(usize, usize)> = None;
+    let here = 0u8;
+    let sp = std::ptr::addr_of!(here) as usize;
     for line in smaps.lines() {
         let mut f = line.split_whitespace();
         let Some(first) = f.next() else { continue };
@@ -19,6 +30,16 @@ pub fn trim() {
             let perms = f.next().unwrap_or("");
             let inode = f.nth(2).unwrap_or("0");
             let path = f.next().unwrap_or("");
+            if let (Ok(s), Ok(e), "[stack]") = (usize::from_str_radix(a, 16), usize::from_str_radix(b, 16), path) {
+                // Everything below this frame, less a margin for the calls
+                // from here (madvise's own frame among them).
+                let top = (sp.saturating_sub(4 << 10)) & !4095;
+                if s < top && top <= e {
+                    // SAFETY: [s, top) is this thread's stack below every
+                    // live frame; MADV_DONTNEED zero-fills it when touched.
+                    unsafe { libc::madvise(s as *mut libc::c_void, top - s, libc::MADV_DONTNEED) };
+                }
+            }
             candidate = match (usize::from_str_radix(a, 16), usize::from_str_radix(b, 16)) {
                 (Ok(s), Ok(e)) if (perms == "r-xp" || perms == "r--p") && inode != "0" && path.starts_with('/') => {
                     Some((s, e))

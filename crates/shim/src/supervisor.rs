@@ -430,9 +430,15 @@ impl Supervisor {
             _ => self.io.err.as_ref(),
         };
         let Some(fd) = fd.map(|f| f.as_raw_fd()) else { return };
-        let mut buf = [0u8; 32 * 1024];
+        // Not zeroed: read(2) writes what it returns, and an idle monitor
+        // must not dirty 32 KiB of stack each time it looks.
+        let mut buf = std::mem::MaybeUninit::<[u8; 32 * 1024]>::uninit();
         loop {
-            match nix::unistd::read(fd, &mut buf) {
+            // SAFETY: read writes at most the buffer's size into it; only
+            // the n bytes it reports are read back below.
+            let got = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), 32 * 1024) };
+            let got = if got < 0 { Err(nix::errno::Errno::last()) } else { Ok(got as usize) };
+            match got {
                 Ok(0) | Err(nix::errno::Errno::EIO) => {
                     // EOF (EIO: the terminal's last process is gone).
                     if stream == 1 {
@@ -443,8 +449,10 @@ impl Supervisor {
                     return;
                 }
                 Ok(n) => {
-                    self.logger.write(stream, &buf[..n]);
-                    self.broadcast(stream, &buf[..n]);
+                    // SAFETY: the kernel initialised the first n bytes.
+                    let data = unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n) };
+                    self.logger.write(stream, data);
+                    self.broadcast(stream, data);
                 }
                 Err(nix::errno::Errno::EINTR) => {}
                 Err(_) => return, // EAGAIN: all read for now

@@ -308,7 +308,7 @@ impl Engine {
         row.state.ports.clear();
         if !row.state.netns.is_empty() {
             if let Err(e) = hull_network::netns::remove(std::path::Path::new(&row.state.netns)) {
-                eprintln!("hull: {e}");
+                tracing::warn!("{e}");
             }
             row.state.netns.clear();
         }
@@ -327,7 +327,7 @@ impl Engine {
             ..Default::default()
         };
         if let Err(e) = cni.del(&list, &rt) {
-            eprintln!("hull: network {} of {}: {e}", ep.network, &id[..12.min(id.len())]);
+            tracing::warn!("network {} of {}: {e}", ep.network, &id[..12.min(id.len())]);
         }
     }
 
@@ -448,7 +448,7 @@ impl Engine {
             entries.clone()
         });
         if let Err(e) = written {
-            eprintln!("hull: DNS for network {}: {e}", n.name);
+            tracing::warn!("DNS for network {}: {e}", n.name);
             return;
         }
         let Some(j) = joining else { return };
@@ -456,7 +456,7 @@ impl Engine {
         let (Some(name), Some(gw)) = (entry.names.first(), n.gateways().first().copied()) else { return };
         let Some(ip) = entry.ips.iter().find(|i| i.is_ipv4() == gw.is_ipv4()).copied() else { return };
         if !aardvark.wait_serving(gw, name, ip, std::time::Duration::from_secs(3)) {
-            eprintln!("hull: DNS for network {}: the server does not answer {name} yet", n.name);
+            tracing::warn!("DNS for network {}: the server does not answer {name} yet", n.name);
         }
     }
 

@@ -1,0 +1,194 @@
+//! HTTP/1.1 on unix sockets: every connection served by hyper, every
+//! request routed by method and path once the `/vX.Y` prefix is taken off
+//! (unversioned paths are the newest version), with docker's headers on
+//! every answer. Engine calls block: they run on tokio's blocking pool.
+
+use crate::body::Body;
+use crate::error::{ApiError, ApiResult};
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hull_engine::Engine;
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The newest API version Hull speaks (docker CLI 28.2's).
+pub const API_VERSION: &str = "1.50";
+/// The oldest it accepts.
+pub const MIN_API_VERSION: &str = "1.24";
+
+/// What every handler gets.
+pub struct App {
+    pub engine: Arc<Engine>,
+}
+
+/// A request, taken apart.
+pub struct Req {
+    pub method: Method,
+    /// The path without the version prefix, split at `/` (percent-decoded).
+    pub parts: Vec<String>,
+    pub query: BTreeMap<String, String>,
+    pub headers: hyper::HeaderMap,
+    /// The API version the client asked for (the newest when none).
+    pub version: (u32, u32),
+    pub inner: Request<Incoming>,
+}
+
+impl Req {
+    /// A query parameter.
+    pub fn q(&self, k: &str) -> Option<&str> {
+        self.query.get(k).map(String::as_str)
+    }
+
+    /// A boolean query parameter as docker reads them (`1`, `true`; absent or
+    /// `0`/`false` is false).
+    pub fn flag(&self, k: &str) -> bool {
+        matches!(self.q(k), Some(v) if !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"))
+    }
+
+    /// The whole body (bounded), as JSON of type `T` (an empty body is `{}`).
+    pub async fn json<T: serde::de::DeserializeOwned>(&mut self) -> ApiResult<T> {
+        let bytes = self.bytes().await?;
+        let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
+        serde_json::from_slice(text).map_err(|e| ApiError::bad_request(format!("invalid JSON in the request body: {e}")))
+    }
+
+    pub async fn bytes(&mut self) -> ApiResult<Bytes> {
+        const MAX: usize = 32 << 20;
+        let body = std::mem::replace(self.inner.body_mut(), Default::default());
+        let limited = http_body_util::Limited::new(body, MAX);
+        limited
+            .collect()
+            .await
+            .map(|c| c.to_bytes())
+            .map_err(|e| ApiError::bad_request(format!("read the request body: {e}")))
+    }
+}
+
+/// Runs a blocking engine call on the blocking pool.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ApiResult<T> + Send + 'static) -> ApiResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("handler failed: {e}"))))
+}
+
+/// A JSON answer.
+pub fn json(status: StatusCode, v: &serde_json::Value) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header("Content-Type", "application/json")
+        .body(Body::full(v.to_string() + "\n"))
+        .unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+/// An empty answer.
+pub fn status(status: StatusCode) -> Response<Body> {
+    Response::builder().status(status).body(Body::empty()).unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b[i], hex) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+            (b'+', _) => out.push(b' '),
+            (c, _) => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `a=1&b=x%20y` as a map (the last of repeated keys wins; docker's
+/// repeated keys are JSON in one parameter).
+pub fn parse_query(q: Option<&str>) -> BTreeMap<String, String> {
+    q.unwrap_or("")
+        .split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| match kv.split_once('=') {
+            Some((k, v)) => (percent_decode(k), percent_decode(v)),
+            None => (percent_decode(kv), String::new()),
+        })
+        .collect()
+}
+
+/// `/v1.44/containers/json` → (1.44, `/containers/json`).
+pub fn split_version(path: &str) -> ApiResult<((u32, u32), &str)> {
+    let newest = parse_version(API_VERSION).unwrap_or((1, 50));
+    let Some(rest) = path.strip_prefix("/v") else { return Ok((newest, path)) };
+    let v = rest.split('/').next().unwrap_or(rest);
+    let Some(version) = parse_version(v) else { return Ok((newest, path)) };
+    let min = parse_version(MIN_API_VERSION).unwrap_or((1, 24));
+    if version < min {
+        return Err(ApiError::bad_request(format!(
+            "client version {v} is too old. Minimum supported API version is {MIN_API_VERSION}, please upgrade your client to a newer version"
+        )));
+    }
+    if version > newest {
+        return Err(ApiError::bad_request(format!(
+            "client version {v} is too new. Maximum supported API version is {API_VERSION}"
+        )));
+    }
+    Ok((version, &rest[v.len()..]))
+}
+
+fn parse_version(v: &str) -> Option<(u32, u32)> {
+    let (a, b) = v.split_once('.')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
+
+/// Serves one request.
+pub async fn serve(app: Arc<App>, req: Request<Incoming>) -> Result<Response<Body>, std::convert::Infallible> {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let mut resp = match split_version(&path) {
+        Err(e) => e.into_response(),
+        Ok((version, rest)) => {
+            let parts: Vec<String> = rest.split('/').filter(|p| !p.is_empty()).map(percent_decode).collect();
+            let query = parse_query(req.uri().query());
+            let headers = req.headers().clone();
+            let r = Req { method: method.clone(), parts, query, headers, version, inner: req };
+            match crate::routes::route(app, r).await {
+                Ok(resp) => resp,
+                Err(e) => {
+                    if e.status.is_server_error() {
+                        tracing::warn!("{method} {path}: {}", e.message);
+                    }
+                    e.into_response()
+                }
+            }
+        }
+    };
+    let h = resp.headers_mut();
+    h.insert("Api-Version", hyper::header::HeaderValue::from_static(API_VERSION));
+    h.insert("Server", hyper::header::HeaderValue::from_static(concat!("Hull/", env!("CARGO_PKG_VERSION"), " (linux)")));
+    h.insert("Ostype", hyper::header::HeaderValue::from_static("linux"));
+    tracing::debug!("{method} {path} -> {}", resp.status());
+    Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_and_queries() {
+        assert_eq!(split_version("/v1.44/containers/json").unwrap(), ((1, 44), "/containers/json"));
+        assert_eq!(split_version("/_ping").unwrap(), ((1, 50), "/_ping"));
+        assert_eq!(split_version("/v1.50/_ping").unwrap().1, "/_ping");
+        assert!(split_version("/v1.12/info").unwrap_err().message.contains("too old"));
+        assert!(split_version("/v1.99/info").unwrap_err().message.contains("too new"));
+        let q = parse_query(Some("all=1&filters=%7B%22label%22%3A%5B%22a%3Db%22%5D%7D&name=x+y"));
+        assert_eq!(q["filters"], r#"{"label":["a=b"]}"#);
+        assert_eq!(q["name"], "x y");
+        assert_eq!(percent_decode("100%"), "100%");
+    }
+}
