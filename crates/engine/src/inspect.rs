@@ -267,3 +267,88 @@ fn log_config(cfg: &crate::model::ContainerConfig) -> Value {
     }
     Value::Object(m)
 }
+
+/// docker's "3 minutes" style durations (`Up 3 minutes`, `2 hours ago`).
+pub fn human_duration(secs: i64) -> String {
+    match secs {
+        s if s < 1 => "Less than a second".into(),
+        1 => "1 second".into(),
+        s if s < 60 => format!("{s} seconds"),
+        s if s < 120 => "About a minute".into(),
+        s if s < 3600 => format!("{} minutes", s / 60),
+        s if s < 7200 => "About an hour".into(),
+        s if s < 48 * 3600 => format!("{} hours", s / 3600),
+        s if s < 14 * 86_400 => format!("{} days", s / 86_400),
+        s if s < 60 * 86_400 => format!("{} weeks", s / 604_800),
+        s if s < 2 * 365 * 86_400 => format!("{} months", s / 2_592_000),
+        s => format!("{} years", s / 31_536_000),
+    }
+}
+
+/// Seconds since an RFC 3339 time (0 when it is not one).
+fn since(t: &str) -> i64 {
+    crate::time::seconds_between(t, crate::time::now_nanos()).max(0)
+}
+
+impl Engine {
+    /// docker's status line (`ps`'s STATUS, the API's `Status`): `Up 3
+    /// minutes (healthy)`, `Exited (0) 2 seconds ago`, `Created`.
+    pub fn status_text(&self, c: &Container) -> String {
+        let s = &c.state;
+        let up = |extra: &str| {
+            let health = self.health(c).map(|h| match h.status.as_str() {
+                "starting" => " (health: starting)".to_string(),
+                other => format!(" ({other})"),
+            });
+            format!("Up {}{}{extra}", human_duration(since(&s.started_at)), health.unwrap_or_default())
+        };
+        match s.status {
+            Status::Created => "Created".into(),
+            Status::Running => up(""),
+            Status::Paused => up(" (Paused)"),
+            Status::Restarting => format!("Restarting ({}) {} ago", s.exit_code, human_duration(since(&s.finished_at))),
+            Status::Exited => format!("Exited ({}) {} ago", s.exit_code, human_duration(since(&s.finished_at))),
+            Status::Removing => "Removal In Progress".into(),
+        }
+    }
+
+    /// docker's image inspect object for `name`.
+    pub fn inspect_image(&self, name: &str) -> crate::Result<Value> {
+        let img = self.images.resolve(name)?;
+        let tags = self.images.store.tags().map_err(hull_image::images::ImageError::from)?;
+        let repo_tags: Vec<String> = tags
+            .iter()
+            .filter(|(_, d)| **d == img.target)
+            .filter_map(|(t, _)| t.parse::<hull_image::reference::Reference>().ok())
+            .map(|r| format!("{}:{}", r.familiar_name(), r.tag.unwrap_or_default()))
+            .collect();
+        let repo_digests: Vec<String> =
+            img.reference.iter().map(|r| format!("{}@{}", r.familiar_name(), img.target)).collect();
+        let exec = img.config.config.clone().unwrap_or_default();
+        Ok(json!({
+            "Id": img.id.to_string(),
+            "RepoTags": repo_tags,
+            "RepoDigests": repo_digests,
+            "Created": img.config.created,
+            "Author": img.config.author,
+            "Architecture": img.config.architecture,
+            "Os": img.config.os,
+            "Variant": img.config.variant,
+            "Config": exec,
+            "Size": img.manifest.layers.iter().map(|l| l.size).sum::<u64>(),
+            "RootFS": {"Type": img.config.rootfs.typ, "Layers": img.config.rootfs.diff_ids},
+            "Manifest": img.manifest_digest.to_string(),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod duration_tests {
+    #[test]
+    fn durations() {
+        assert_eq!(super::human_duration(0), "Less than a second");
+        assert_eq!(super::human_duration(5), "5 seconds");
+        assert_eq!(super::human_duration(90), "About a minute");
+        assert_eq!(super::human_duration(3 * 3600), "3 hours");
+    }
+}

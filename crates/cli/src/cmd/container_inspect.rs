@@ -1,7 +1,6 @@
 //! `hull inspect` (containers, then images) and `hull container inspect`.
 
 use hull_engine::Engine;
-use std::path::Path;
 
 /// `hull inspect`.
 #[derive(Debug, clap::Args)]
@@ -17,7 +16,7 @@ pub struct Args {
     names: Vec<String>,
 }
 
-pub fn run(engine: &Engine, root: &Path, a: Args, only_containers: bool) -> anyhow::Result<i32> {
+pub fn run(engine: &Engine, a: Args, only_containers: bool) -> anyhow::Result<i32> {
     let typ = if only_containers { Some("container") } else { a.typ.as_deref() };
     if !matches!(typ, None | Some("container") | Some("image")) {
         anyhow::bail!("invalid --type {:?}: want container or image", a.typ.unwrap_or_default());
@@ -32,7 +31,7 @@ pub fn run(engine: &Engine, root: &Path, a: Args, only_containers: bool) -> anyh
         let found = match (found, typ) {
             (Some(v), _) => Some(v),
             (None, Some("container")) => None,
-            (None, _) => super::inspect::values(root, std::slice::from_ref(n)).ok().and_then(|mut v| v.pop()),
+            (None, _) => super::inspect::values(engine, std::slice::from_ref(n)).ok().and_then(|mut v| v.pop()),
         };
         match found {
             Some(v) => out.push(v),

@@ -1,6 +1,6 @@
 //! `hull ps`: containers as docker lists them.
 
-use hull_engine::{Container, Engine, Status};
+use hull_engine::{Container, Engine};
 use serde_json::{json, Value};
 
 /// `hull ps`.
@@ -32,39 +32,11 @@ pub struct Args {
     size: bool,
 }
 
-/// docker's "Up 3 minutes" style durations.
-pub fn human_duration(secs: i64) -> String {
-    match secs {
-        s if s < 1 => "Less than a second".into(),
-        1 => "1 second".into(),
-        s if s < 60 => format!("{s} seconds"),
-        s if s < 120 => "About a minute".into(),
-        s if s < 3600 => format!("{} minutes", s / 60),
-        s if s < 7200 => "About an hour".into(),
-        s if s < 48 * 3600 => format!("{} hours", s / 3600),
-        s if s < 14 * 86_400 => format!("{} days", s / 86_400),
-        s if s < 60 * 86_400 => format!("{} weeks", s / 604_800),
-        s if s < 2 * 365 * 86_400 => format!("{} months", s / 2_592_000),
-        s => format!("{} years", s / 31_536_000),
-    }
-}
+pub use hull_engine::inspect::human_duration;
 
 fn since(t: &str) -> i64 {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
     super::parse_time(t).map_or(0, |t| (now - t).max(0))
-}
-
-/// The STATUS column (` (healthy)` added by the caller that knows).
-pub fn status_text(c: &Container) -> String {
-    let s = &c.state;
-    match s.status {
-        Status::Created => "Created".into(),
-        Status::Running => format!("Up {}", human_duration(since(&s.started_at))),
-        Status::Paused => format!("Up {} (Paused)", human_duration(since(&s.started_at))),
-        Status::Restarting => format!("Restarting ({}) {} ago", s.exit_code, human_duration(since(&s.finished_at))),
-        Status::Exited => format!("Exited ({}) {} ago", s.exit_code, human_duration(since(&s.finished_at))),
-        Status::Removing => "Removal In Progress".into(),
-    }
 }
 
 /// The COMMAND column as docker writes it: the path, then the arguments,
@@ -117,7 +89,6 @@ fn row(c: &Container, trunc: bool) -> Value {
             .collect::<Vec<_>>()
             .join(", "),
         "State": c.state.status.as_str(),
-        "Status": status_text(c),
         "Names": c.name,
         "Labels": labels,
         "Mounts": c.config.mounts.iter().map(|m| m.source.clone()).collect::<Vec<_>>().join(","),
@@ -137,10 +108,7 @@ pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
     let mut rows: Vec<Value> = shown.iter().map(|c| row(c, !a.no_trunc)).collect();
     // docker's `(healthy)`, `(unhealthy)`, `(health: starting)` after Up.
     for (r, c) in rows.iter_mut().zip(&shown) {
-        if let (Some(h), true) = (engine.health(c), c.state.status == Status::Running) {
-            let tag = if h.status == "starting" { "health: starting".to_string() } else { h.status };
-            r["Status"] = json!(format!("{} ({tag})", r["Status"].as_str().unwrap_or_default()));
-        }
+        r["Status"] = json!(engine.status_text(c));
     }
     if a.size {
         for (r, c) in rows.iter_mut().zip(&shown) {
@@ -184,16 +152,5 @@ fn title(field: &str) -> String {
         "RunningFor" => "CREATED".into(),
         "CreatedAt" => "CREATED AT".into(),
         other => other.to_uppercase(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn durations() {
-        assert_eq!(super::human_duration(0), "Less than a second");
-        assert_eq!(super::human_duration(5), "5 seconds");
-        assert_eq!(super::human_duration(90), "About a minute");
-        assert_eq!(super::human_duration(3 * 3600), "3 hours");
     }
 }

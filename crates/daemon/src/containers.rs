@@ -1,0 +1,669 @@
+//! `/containers/...` and `/exec/...`: docker's container and exec
+//! endpoints over the engine.
+
+use crate::body::{stdcopy, Body};
+use crate::error::{ApiError, ApiResult};
+use crate::server::{blocking, json, status, App, Req};
+use bytes::Bytes;
+use hull_engine::events::WaitCondition;
+use hull_engine::filters::{Filters, ListOptions, CONTAINER_KEYS};
+use hull_engine::{Container, ExecIo, ExecRequest, LogOptions, Status};
+use hull_shim::protocol::kind;
+use hyper::{Response, StatusCode};
+use serde_json::{json as j, Value};
+use std::os::fd::OwnedFd;
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// docker's `ContainerSummary`.
+fn summary(app: &App, c: &Container) -> Value {
+    let created = hull_engine::time::rfc3339_secs(&c.created).unwrap_or(0);
+    let ports: Vec<Value> = c
+        .state
+        .ports
+        .iter()
+        .map(|p| {
+            j!({"IP": if p.host_ip.is_empty() { "0.0.0.0" } else { &p.host_ip }, "PrivatePort": p.container_port,
+                "PublicPort": p.host_port, "Type": p.protocol})
+        })
+        .collect();
+    let networks: serde_json::Map<String, Value> = c
+        .state
+        .endpoints
+        .iter()
+        .map(|e| {
+            (e.network.clone(), j!({"IPAddress": e.ip.map(|i| i.to_string()).unwrap_or_default(), "MacAddress": e.mac}))
+        })
+        .collect();
+    j!({
+        "Id": c.id,
+        "Names": [format!("/{}", c.name)],
+        "Image": c.config.image,
+        "ImageID": c.config.image_id,
+        "Command": c.config.command.join(" "),
+        "Created": created,
+        "Ports": ports,
+        "Labels": c.config.labels,
+        "State": c.state.status.as_str(),
+        "Status": app.engine.status_text(c),
+        "HostConfig": {"NetworkMode": if c.config.network.is_empty() { "none" } else { &c.config.network }},
+        "NetworkSettings": {"Networks": networks},
+        "Mounts": c.config.mounts.iter().map(|m| j!({"Type": m.kind.as_str(), "Source": m.source,
+            "Destination": m.target, "RW": !m.readonly})).collect::<Vec<_>>(),
+    })
+}
+
+pub async fn list(app: Arc<App>, req: &Req) -> ApiResult<Response<Body>> {
+    let filters = Filters::from_json(req.q("filters").unwrap_or(""), CONTAINER_KEYS)?;
+    let limit = req.q("limit").and_then(|l| l.parse::<i64>().ok()).filter(|l| *l > 0).map(|l| l as usize);
+    let opts = ListOptions { all: req.flag("all"), limit, filters };
+    let a = app.clone();
+    let list = blocking(move || Ok(a.engine.list_containers(&opts)?)).await?;
+    let a = app.clone();
+    let out = blocking(move || Ok(list.iter().map(|c| summary(&a, c)).collect::<Vec<_>>())).await?;
+    Ok(json(StatusCode::OK, &Value::Array(out)))
+}
+
+pub async fn create(app: Arc<App>, mut req: Req) -> ApiResult<Response<Body>> {
+    let name = req.q("name").filter(|n| !n.is_empty()).map(String::from);
+    let body: crate::convert::CreateBody = req.json().await?;
+    let image = body.image.clone();
+    let request = crate::convert::create_request(name, body)?;
+    let a = app.clone();
+    let made = blocking(move || {
+        // docker's CLI pulls on this 404 and asks again.
+        if a.engine.images().resolve(&image).is_err() {
+            return Err(ApiError::not_found(format!("No such image: {image}")));
+        }
+        Ok(a.engine.create(request)?)
+    })
+    .await?;
+    Ok(json(StatusCode::CREATED, &j!({"Id": made.id, "Warnings": []})))
+}
+
+pub async fn inspect(app: Arc<App>, id: String) -> ApiResult<Response<Body>> {
+    let v = blocking(move || {
+        let c = app.engine.get(&id)?;
+        Ok(app.engine.inspect_json(&c))
+    })
+    .await?;
+    Ok(json(StatusCode::OK, &v))
+}
+
+pub async fn top(app: Arc<App>, id: String) -> ApiResult<Response<Body>> {
+    let pids = blocking(move || Ok(app.engine.top(&id)?)).await?;
+    let mut processes = Vec::new();
+    for pid in pids {
+        let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let cmd: Vec<String> =
+            cmd.split(|b| *b == 0).filter(|a| !a.is_empty()).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+        let uid = std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .ok()
+            .and_then(|s| s.lines().find_map(|l| l.strip_prefix("Uid:").map(|u| u.split_whitespace().next().unwrap_or("").to_string())))
+            .unwrap_or_default();
+        processes.push(j!([uid, pid.to_string(), cmd.join(" ")]));
+    }
+    Ok(json(StatusCode::OK, &j!({"Titles": ["UID", "PID", "CMD"], "Processes": processes})))
+}
+
+pub async fn start(app: Arc<App>, id: String) -> ApiResult<Response<Body>> {
+    let pending = app.pending_attach.lock().ok().and_then(|mut p| p.remove(&id));
+    blocking(move || {
+        let c = app.engine.get(&id)?;
+        if c.state.status.is_live() {
+            return Ok(status(StatusCode::NOT_MODIFIED));
+        }
+        // A client attached before the start gets the shim's first
+        // connection: no output is lost.
+        let attach = match pending {
+            Some(p) if p.container == c.id => Some(p.shim_end),
+            _ => None,
+        };
+        app.engine.start(&c.id, attach)?;
+        Ok(status(StatusCode::NO_CONTENT))
+    })
+    .await
+}
+
+pub async fn stop(app: Arc<App>, id: String, req: &Req, restart: bool) -> ApiResult<Response<Body>> {
+    let t = req.q("t").or(req.q("timeout")).map(|t| t.parse::<i64>()).transpose().map_err(|_| ApiError::bad_request("invalid t: want seconds"))?;
+    let signal = req.q("signal").map(String::from);
+    blocking(move || {
+        let c = app.engine.get(&id)?;
+        if restart {
+            app.engine.restart(&c.id, t)?;
+            return Ok(status(StatusCode::NO_CONTENT));
+        }
+        if !c.state.status.is_live() {
+            return Ok(status(StatusCode::NOT_MODIFIED));
+        }
+        app.engine.stop_with(&c.id, t, signal.as_deref())?;
+        Ok(status(StatusCode::NO_CONTENT))
+    })
+    .await
+}
+
+pub async fn kill(app: Arc<App>, id: String, req: &Req) -> ApiResult<Response<Body>> {
+    let signal = req.q("signal").filter(|s| !s.is_empty()).unwrap_or("SIGKILL").to_string();
+    blocking(move || {
+        app.engine.kill(&id, &signal)?;
+        Ok(status(StatusCode::NO_CONTENT))
+    })
+    .await
+}
+
+pub async fn pause(app: Arc<App>, id: String, pause: bool) -> ApiResult<Response<Body>> {
+    blocking(move || {
+        if pause { app.engine.pause(&id)? } else { app.engine.unpause(&id)? }
+        Ok(status(StatusCode::NO_CONTENT))
+    })
+    .await
+}
+
+pub async fn rename(app: Arc<App>, id: String, req: &Req) -> ApiResult<Response<Body>> {
+    let name = req.q("name").unwrap_or("").to_string();
+    blocking(move || {
+        app.engine.rename(&id, &name)?;
+        Ok(status(StatusCode::NO_CONTENT))
+    })
+    .await
+}
+
+fn size(req: &Req) -> ApiResult<(u16, u16)> {
+    let n = |k: &str| req.q(k).unwrap_or("0").parse::<u16>().map_err(|_| ApiError::bad_request(format!("invalid {k}")));
+    Ok((n("h")?, n("w")?))
+}
+
+pub async fn resize(app: Arc<App>, id: String, req: &Req) -> ApiResult<Response<Body>> {
+    let (h, w) = size(req)?;
+    blocking(move || {
+        app.engine.resize(&id, h, w)?;
+        Ok(status(StatusCode::OK))
+    })
+    .await
+}
+
+pub async fn remove(app: Arc<App>, id: String, req: &Req) -> ApiResult<Response<Body>> {
+    let (force, volumes) = (req.flag("force"), req.flag("v"));
+    blocking(move || {
+        app.engine.remove(&id, force, volumes)?;
+        Ok(status(StatusCode::NO_CONTENT))
+    })
+    .await
+}
+
+pub async fn prune(app: Arc<App>) -> ApiResult<Response<Body>> {
+    let gone = blocking(move || Ok(app.engine.prune()?)).await?;
+    Ok(json(StatusCode::OK, &j!({"ContainersDeleted": gone, "SpaceReclaimed": 0})))
+}
+
+/// `wait`: the headers at once (docker's CLI starts the container only
+/// once they arrive), the status when the condition is met.
+pub async fn wait(app: Arc<App>, id: String, req: &Req) -> ApiResult<Response<Body>> {
+    let condition = match req.q("condition").unwrap_or("not-running") {
+        "" | "not-running" => WaitCondition::NotRunning,
+        "next-exit" => WaitCondition::NextExit,
+        "removed" => WaitCondition::Removed,
+        other => return Err(ApiError::bad_request(format!("invalid condition: {other:?}"))),
+    };
+    let a = app.clone();
+    let key = id.clone();
+    blocking(move || Ok(a.engine.get(&key)?)).await?;
+    let (tx, body) = Body::channel();
+    tokio::task::spawn_blocking(move || {
+        let answer = match app.engine.wait_for(&id, condition) {
+            Ok(code) => j!({"StatusCode": code, "Error": null}),
+            Err(e) => j!({"StatusCode": -1, "Error": {"Message": e.to_string()}}),
+        };
+        let _ = tx.blocking_send(Bytes::from(answer.to_string() + "\n"));
+    });
+    Ok(Response::builder().status(StatusCode::OK).header("Content-Type", "application/json").body(body).unwrap_or_else(|_| Response::new(Body::empty())))
+}
+
+pub async fn logs(app: Arc<App>, id: String, req: &Req) -> ApiResult<Response<Body>> {
+    let (out, err) = (req.flag("stdout"), req.flag("stderr"));
+    if !out && !err {
+        return Err(ApiError::bad_request("you must choose at least one stream"));
+    }
+    let now = hull_engine::time::now_nanos();
+    let time = |k: &str| -> ApiResult<Option<String>> {
+        match req.q(k).filter(|v| !v.is_empty() && *v != "0") {
+            Some(v) => Ok(Some(hull_engine::time::format_nanos(hull_engine::time::parse_arg(k, v, now)?))),
+            None => Ok(None),
+        }
+    };
+    let tail = match req.q("tail").unwrap_or("all") {
+        "all" | "" | "-1" => None,
+        n => Some(n.parse::<usize>().map_err(|_| ApiError::bad_request(format!("invalid tail: {n:?}")))?),
+    };
+    let opts = LogOptions { tail, since: time("since")?, until: time("until")?, follow: req.flag("follow") };
+    let timestamps = req.flag("timestamps");
+    let a = app.clone();
+    let key = id.clone();
+    let c = blocking(move || Ok(a.engine.get(&key)?)).await?;
+    let tty = c.config.tty;
+    let (tx, body) = Body::channel();
+    tokio::task::spawn_blocking(move || {
+        let _ = app.engine.logs(&id, &opts, &mut |e| {
+            let stream = if e.stream == "stderr" { 2 } else { 1 };
+            if (stream == 1 && !out) || (stream == 2 && !err) {
+                return true;
+            }
+            let text = if timestamps { format!("{} {}", e.time, e.log) } else { e.log.clone() };
+            let chunk = if tty { Bytes::from(text) } else { stdcopy(stream, text.as_bytes()) };
+            tx.blocking_send(chunk).is_ok()
+        });
+    });
+    let ct = if tty { "application/vnd.docker.raw-stream" } else { "application/vnd.docker.multiplexed-stream" };
+    Ok(Response::builder().status(StatusCode::OK).header("Content-Type", ct).body(body).unwrap_or_else(|_| Response::new(Body::empty())))
+}
+
+pub async fn stats(app: Arc<App>, id: String, req: &Req) -> ApiResult<Response<Body>> {
+    let stream = req.q("stream").is_none_or(|s| s != "0" && s != "false") && !req.flag("one-shot");
+    let a = app.clone();
+    let key = id.clone();
+    let c = blocking(move || Ok(a.engine.get(&key)?)).await?;
+    let (tx, body) = Body::channel();
+    tokio::task::spawn_blocking(move || {
+        let mut previous: Option<Value> = None;
+        loop {
+            let now = hull_engine::time::format_nanos(hull_engine::time::now_nanos());
+            let s = app.engine.stats(&id).ok();
+            let v = stats_json(&c, s.as_ref(), &now, previous.as_ref());
+            if tx.blocking_send(Bytes::from(v.to_string() + "\n")).is_err() || !stream {
+                break;
+            }
+            previous = Some(v);
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
+    });
+    Ok(Response::builder().status(StatusCode::OK).header("Content-Type", "application/json").body(body).unwrap_or_else(|_| Response::new(Body::empty())))
+}
+
+/// docker's stats JSON from the cgroup's numbers (runc's shape).
+fn stats_json(c: &Container, s: Option<&hull_cgroups::stats::Stats>, read: &str, previous: Option<&Value>) -> Value {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let system = std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|t| t.lines().next().map(|l| l.split_whitespace().skip(1).filter_map(|x| x.parse::<u64>().ok()).sum::<u64>()))
+        .map_or(0, |ticks| ticks * 1_000_000_000 / 100);
+    let (cpu, mem, pids) = match s {
+        Some(s) => (
+            j!({"cpu_usage": {"total_usage": s.cpu.usage.total, "percpu_usage": s.cpu.usage.percpu,
+                "usage_in_kernelmode": s.cpu.usage.kernel, "usage_in_usermode": s.cpu.usage.user},
+                "system_cpu_usage": system, "online_cpus": cpus,
+                "throttling_data": {"periods": s.cpu.throttling.periods, "throttled_periods": s.cpu.throttling.throttled_periods,
+                "throttled_time": s.cpu.throttling.throttled_time}}),
+            j!({"usage": s.memory.usage.usage, "max_usage": s.memory.usage.max, "limit": s.memory.usage.limit,
+                "stats": {"cache": s.memory.cache}}),
+            j!({"current": s.pids.current, "limit": s.pids.limit}),
+        ),
+        None => (j!({"cpu_usage": {"total_usage": 0}, "system_cpu_usage": system, "online_cpus": cpus}), j!({}), j!({})),
+    };
+    let precpu = previous.map(|p| p["cpu_stats"].clone()).unwrap_or_else(|| j!({"cpu_usage": {"total_usage": 0}, "throttling_data": {}}));
+    j!({
+        "read": read, "preread": previous.map(|p| p["read"].clone()).unwrap_or(j!("0001-01-01T00:00:00Z")),
+        "id": c.id, "name": format!("/{}", c.name),
+        "cpu_stats": cpu, "precpu_stats": precpu, "memory_stats": mem, "pids_stats": pids,
+        "blkio_stats": {}, "networks": {},
+    })
+}
+
+/// A client attached before the container started: the end the shim
+/// will take as its first client.
+pub struct PendingAttach {
+    pub container: String,
+    pub shim_end: OwnedFd,
+}
+
+/// The 101 answer that hands the connection over as a raw stream.
+fn upgraded_response(tty: bool) -> Response<Body> {
+    let ct = if tty { "application/vnd.docker.raw-stream" } else { "application/vnd.docker.multiplexed-stream" };
+    Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header("Content-Type", ct)
+        .header("Connection", "Upgrade")
+        .header("Upgrade", "tcp")
+        .body(Body::empty())
+        .unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+/// `attach`: the connection becomes the container's stream. Before the
+/// container starts, the daemon keeps one end of a socket pair for the
+/// start to give its shim (so nothing the container writes first is lost).
+pub async fn attach(app: Arc<App>, id: String, mut req: Req) -> ApiResult<Response<Body>> {
+    let (stdin, want_out, want_err) = (req.flag("stdin"), req.flag("stdout"), req.flag("stderr"));
+    let a = app.clone();
+    let key = id.clone();
+    let c = blocking(move || Ok(a.engine.get(&key)?)).await?;
+    let tty = c.config.tty;
+    let shim = if c.state.status.is_live() {
+        let a = app.clone();
+        let cid = c.id.clone();
+        blocking(move || Ok(a.engine.attach(&cid, stdin)?.stream)).await?
+    } else {
+        let (ours, theirs) = std::os::unix::net::UnixStream::pair()
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("socketpair: {e}")))?;
+        if let Ok(mut p) = app.pending_attach.lock() {
+            p.insert(c.id.clone(), PendingAttach { container: c.id.clone(), shim_end: theirs.into() });
+            p.insert(id.clone(), PendingAttach { container: c.id.clone(), shim_end: ours.try_clone().map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?.into() });
+            p.remove(&id).filter(|_| id != c.id);
+        }
+        ours
+    };
+    let upgrade = hyper::upgrade::on(&mut req.inner);
+    tokio::spawn(async move {
+        let Ok(conn) = upgrade.await else { return };
+        let conn = hyper_util::rt::TokioIo::new(conn);
+        relay_shim(conn, shim, tty, stdin, want_out, want_err).await;
+    });
+    Ok(upgraded_response(tty))
+}
+
+/// Between the client and a shim connection: the shim's frames to the
+/// client (docker's frames without a terminal, raw bytes with one) until the
+/// EXIT frame; the client's bytes as STDIN frames, then STDIN_EOF.
+async fn relay_shim(
+    conn: impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    shim: std::os::unix::net::UnixStream,
+    tty: bool,
+    stdin: bool,
+    want_out: bool,
+    want_err: bool,
+) {
+    if shim.set_nonblocking(true).is_err() {
+        return;
+    }
+    let Ok(shim) = tokio::net::UnixStream::from_std(shim) else { return };
+    let (mut shim_r, mut shim_w) = shim.into_split();
+    let (mut conn_r, mut conn_w) = tokio::io::split(conn);
+    let input = tokio::spawn(async move {
+        if !stdin {
+            return;
+        }
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            match conn_r.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    let mut frame = hull_shim::protocol::frame_header(kind::STDIN, n).to_vec();
+                    frame.extend_from_slice(&buf[..n]);
+                    if shim_w.write_all(&frame).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+        let _ = shim_w.write_all(&hull_shim::protocol::frame_header(kind::STDIN_EOF, 0)).await;
+    });
+    let mut head = [0u8; 8];
+    loop {
+        if shim_r.read_exact(&mut head).await.is_err() {
+            break;
+        }
+        let len = u32::from_be_bytes([head[4], head[5], head[6], head[7]]) as usize;
+        let mut payload = vec![0u8; len];
+        if shim_r.read_exact(&mut payload).await.is_err() {
+            break;
+        }
+        let chunk = match head[0] {
+            kind::EXIT => break,
+            kind::STDOUT if !want_out => continue,
+            kind::STDERR if !want_err => continue,
+            k @ (kind::STDOUT | kind::STDERR) => {
+                if tty { Bytes::from(payload) } else { stdcopy(k, &payload) }
+            }
+            _ => continue,
+        };
+        if conn_w.write_all(&chunk).await.is_err() {
+            break;
+        }
+    }
+    let _ = conn_w.shutdown().await;
+    input.abort();
+}
+
+/// docker's exec instances: created by one request, started by another.
+#[derive(Clone)]
+pub struct ExecInstance {
+    pub container: String,
+    pub request: ExecRequest,
+    pub attach_stdin: bool,
+    pub attach_stdout: bool,
+    pub attach_stderr: bool,
+    /// Once started: the engine's exec id and the process's pid.
+    pub started: Option<(String, i32)>,
+    pub exit_code: Option<i32>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct ExecConfigBody {
+    attach_stdin: bool,
+    attach_stdout: bool,
+    attach_stderr: bool,
+    tty: bool,
+    env: Option<Vec<String>>,
+    cmd: Option<Vec<String>>,
+    privileged: bool,
+    user: String,
+    working_dir: String,
+}
+
+pub async fn exec_create(app: Arc<App>, id: String, mut req: Req) -> ApiResult<Response<Body>> {
+    let b: ExecConfigBody = req.json().await?;
+    let cmd = b.cmd.unwrap_or_default();
+    if cmd.is_empty() {
+        return Err(ApiError::bad_request("No exec command specified"));
+    }
+    let a = app.clone();
+    let c = blocking(move || Ok(a.engine.get(&id)?)).await?;
+    if c.state.status != Status::Running {
+        return Err(ApiError::new(StatusCode::CONFLICT, format!("container {} is not running", c.id)));
+    }
+    let request = ExecRequest {
+        cmd,
+        env: b.env.unwrap_or_default(),
+        user: (!b.user.is_empty()).then_some(b.user),
+        workdir: (!b.working_dir.is_empty()).then_some(b.working_dir),
+        tty: b.tty,
+        detach: false,
+        privileged: b.privileged,
+    };
+    let exec_id = hull_engine::names::new_id().map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let inst = ExecInstance {
+        container: c.id,
+        request,
+        attach_stdin: b.attach_stdin,
+        attach_stdout: b.attach_stdout,
+        attach_stderr: b.attach_stderr,
+        started: None,
+        exit_code: None,
+    };
+    if let Ok(mut e) = app.execs.lock() {
+        e.insert(exec_id.clone(), inst);
+    }
+    Ok(json(StatusCode::CREATED, &j!({"Id": exec_id})))
+}
+
+fn exec_of(app: &App, id: &str) -> ApiResult<ExecInstance> {
+    app.execs
+        .lock()
+        .ok()
+        .and_then(|e| e.get(id).cloned())
+        .ok_or_else(|| ApiError::not_found(format!("No such exec instance: {id}")))
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct ExecStartBody {
+    detach: bool,
+    tty: bool,
+}
+
+pub async fn exec_start(app: Arc<App>, id: String, mut req: Req) -> ApiResult<Response<Body>> {
+    let b: ExecStartBody = req.json().await?;
+    let inst = exec_of(&app, &id)?;
+    if inst.started.is_some() {
+        return Err(ApiError::new(StatusCode::CONFLICT, format!("exec {id} has already been started")));
+    }
+    let tty = b.tty || inst.request.tty;
+    if b.detach {
+        let a = app.clone();
+        let i = inst.clone();
+        let session = blocking(move || {
+            let mut r = i.request.clone();
+            r.tty = false;
+            Ok(a.engine.exec_start(&i.container, &r, ExecIo::Null)?)
+        })
+        .await?;
+        mark_started(&app, &id, &session);
+        let (a, key) = (app.clone(), id.clone());
+        tokio::task::spawn_blocking(move || {
+            let code = session.wait().ok();
+            finish(&a, &key, code);
+        });
+        return Ok(status(StatusCode::OK));
+    }
+    // Attached: pipes (or a terminal) whose other ends the relay holds.
+    let pipes = if tty { None } else { Some(exec_pipes().map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?) };
+    let a = app.clone();
+    let i = inst.clone();
+    let (io, ours) = match pipes {
+        Some((theirs, ours)) => (ExecIo::Fds(theirs), Some(ours)),
+        None => (ExecIo::Terminal, None),
+    };
+    let session = blocking(move || Ok(a.engine.exec_start(&i.container, &i.request, io)?)).await?;
+    mark_started(&app, &id, &session);
+    let upgrade = hyper::upgrade::on(&mut req.inner);
+    let (a, key) = (app.clone(), id.clone());
+    tokio::spawn(async move {
+        let conn = match upgrade.await {
+            Ok(c) => hyper_util::rt::TokioIo::new(c),
+            Err(_) => return,
+        };
+        relay_exec(conn, session, ours, inst.attach_stdin, a, key).await;
+    });
+    Ok(upgraded_response(tty))
+}
+
+fn mark_started(app: &App, id: &str, s: &hull_engine::ExecSession) {
+    if let Ok(mut e) = app.execs.lock() {
+        if let Some(i) = e.get_mut(id) {
+            i.started = Some((s.id.clone(), s.pid));
+        }
+    }
+}
+
+fn finish(app: &App, id: &str, code: Option<i32>) {
+    if let Ok(mut e) = app.execs.lock() {
+        if let Some(i) = e.get_mut(id) {
+            i.exit_code = Some(code.unwrap_or(-1));
+        }
+    }
+}
+
+/// (the process's stdin, stdout, stderr; ours: stdin's writer, stdout's and stderr's readers)
+type ExecPipes = ([OwnedFd; 3], [OwnedFd; 3]);
+
+fn exec_pipes() -> std::io::Result<ExecPipes> {
+    let p = || nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(std::io::Error::from);
+    let (in_r, in_w) = p()?;
+    let (out_r, out_w) = p()?;
+    let (err_r, err_w) = p()?;
+    Ok(([in_r, out_w, err_w], [in_w, out_r, err_r]))
+}
+
+async fn relay_exec(
+    conn: impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    session: hull_engine::ExecSession,
+    pipes: Option<[OwnedFd; 3]>,
+    stdin: bool,
+    app: Arc<App>,
+    id: String,
+) {
+    let (mut conn_r, conn_w) = tokio::io::split(conn);
+    let conn_w = Arc::new(tokio::sync::Mutex::new(conn_w));
+    let file = |fd: OwnedFd| tokio::fs::File::from_std(std::fs::File::from(fd));
+    let (input, outputs): (Option<tokio::fs::File>, Vec<(u8, tokio::fs::File)>) = match (pipes, &session.console) {
+        (Some([i, o, e]), _) => (Some(file(i)), vec![(1, file(o)), (2, file(e))]),
+        (None, Some(m)) => {
+            let dup = |f: &OwnedFd| f.try_clone().ok();
+            match (dup(m), dup(m)) {
+                (Some(a), Some(b)) => (Some(file(a)), vec![(0, file(b))]),
+                _ => (None, Vec::new()),
+            }
+        }
+        (None, None) => (None, Vec::new()),
+    };
+    let feeder = tokio::spawn(async move {
+        let Some(mut w) = input else { return };
+        if !stdin {
+            return;
+        }
+        let mut buf = vec![0u8; 16 * 1024];
+        while let Ok(n) = conn_r.read(&mut buf).await {
+            if n == 0 || w.write_all(&buf[..n]).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut readers = Vec::new();
+    for (k, mut f) in outputs {
+        let w = conn_w.clone();
+        readers.push(tokio::spawn(async move {
+            let mut buf = vec![0u8; 32 * 1024];
+            while let Ok(n) = f.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+                let chunk = if k == 0 { Bytes::copy_from_slice(&buf[..n]) } else { stdcopy(k, &buf[..n]) };
+                if w.lock().await.write_all(&chunk).await.is_err() {
+                    break;
+                }
+            }
+        }));
+    }
+    let code = tokio::task::spawn_blocking(move || session.wait().ok()).await.ok().flatten();
+    for r in readers {
+        // With a terminal the reader ends on EIO once the process is gone;
+        // pipes end at EOF.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), r).await;
+    }
+    feeder.abort();
+    finish(&app, &id, code);
+    let _ = conn_w.lock().await.shutdown().await;
+}
+
+pub async fn exec_resize(app: Arc<App>, id: String, req: &Req) -> ApiResult<Response<Body>> {
+    let (h, w) = size(req)?;
+    let inst = exec_of(&app, &id)?;
+    let Some((engine_id, _)) = inst.started else {
+        return Err(ApiError::new(StatusCode::CONFLICT, format!("exec {id} is not running")));
+    };
+    blocking(move || {
+        app.engine.exec_resize(&inst.container, &engine_id, h, w)?;
+        Ok(status(StatusCode::OK))
+    })
+    .await
+}
+
+pub async fn exec_inspect(app: Arc<App>, id: String) -> ApiResult<Response<Body>> {
+    let inst = exec_of(&app, &id)?;
+    let (pid, running) = match (&inst.started, inst.exit_code) {
+        (Some((_, pid)), None) => (*pid, true),
+        (Some((_, pid)), Some(_)) => (*pid, false),
+        (None, _) => (0, false),
+    };
+    Ok(json(
+        StatusCode::OK,
+        &j!({
+            "ID": id, "ContainerID": inst.container, "Running": running, "ExitCode": inst.exit_code,
+            "Pid": pid, "OpenStdin": inst.attach_stdin, "OpenStdout": inst.attach_stdout, "OpenStderr": inst.attach_stderr,
+            "CanRemove": false, "DetachKeys": "",
+            "ProcessConfig": {"tty": inst.request.tty, "entrypoint": inst.request.cmd.first(),
+                "arguments": inst.request.cmd.get(1..).unwrap_or_default(), "privileged": inst.request.privileged,
+                "user": inst.request.user.clone().unwrap_or_default()},
+        }),
+    ))
+}

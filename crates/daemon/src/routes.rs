@@ -1,0 +1,52 @@
+//! The routing table: method and path (version prefix removed) to handler.
+
+use crate::body::Body;
+use crate::error::{ApiError, ApiResult};
+use crate::server::{App, Req};
+use crate::{containers, images, system};
+use hyper::{Method, Response};
+use std::sync::Arc;
+
+pub async fn route(app: Arc<App>, req: Req) -> ApiResult<Response<Body>> {
+    let parts: Vec<&str> = req.parts.iter().map(String::as_str).collect();
+    let m = req.method.clone();
+    match (m, parts.as_slice()) {
+        (Method::GET | Method::HEAD, ["_ping"]) => Ok(system::ping(&req)),
+        (Method::GET, ["version"]) => system::version(app).await,
+        (Method::GET, ["info"]) => system::info(app).await,
+        (Method::GET, ["events"]) => system::events(app, &req).await,
+        (Method::GET, ["containers", "json"]) => containers::list(app, &req).await,
+        (Method::POST, ["containers", "create"]) => containers::create(app, req).await,
+        (Method::POST, ["containers", "prune"]) => containers::prune(app).await,
+        (Method::GET, ["containers", id, "json"]) => containers::inspect(app, id.to_string()).await,
+        (Method::GET, ["containers", id, "top"]) => containers::top(app, id.to_string()).await,
+        (Method::GET, ["containers", id, "logs"]) => containers::logs(app, id.to_string(), &req).await,
+        (Method::GET, ["containers", id, "stats"]) => containers::stats(app, id.to_string(), &req).await,
+        (Method::POST, ["containers", id, "start"]) => containers::start(app, id.to_string()).await,
+        (Method::POST, ["containers", id, "stop"]) => containers::stop(app, id.to_string(), &req, false).await,
+        (Method::POST, ["containers", id, "restart"]) => containers::stop(app, id.to_string(), &req, true).await,
+        (Method::POST, ["containers", id, "kill"]) => containers::kill(app, id.to_string(), &req).await,
+        (Method::POST, ["containers", id, "pause"]) => containers::pause(app, id.to_string(), true).await,
+        (Method::POST, ["containers", id, "unpause"]) => containers::pause(app, id.to_string(), false).await,
+        (Method::POST, ["containers", id, "rename"]) => containers::rename(app, id.to_string(), &req).await,
+        (Method::POST, ["containers", id, "resize"]) => containers::resize(app, id.to_string(), &req).await,
+        (Method::POST, ["containers", id, "wait"]) => containers::wait(app, id.to_string(), &req).await,
+        (Method::POST, ["containers", id, "attach"]) => containers::attach(app, id.to_string(), req).await,
+        (Method::POST, ["containers", id, "exec"]) => containers::exec_create(app, id.to_string(), req).await,
+        (Method::DELETE, ["containers", id]) => containers::remove(app, id.to_string(), &req).await,
+        (Method::POST, ["exec", id, "start"]) => containers::exec_start(app, id.to_string(), req).await,
+        (Method::POST, ["exec", id, "resize"]) => containers::exec_resize(app, id.to_string(), &req).await,
+        (Method::GET, ["exec", id, "json"]) => containers::exec_inspect(app, id.to_string()).await,
+        (Method::GET, ["images", "json"]) => images::list(app, &req).await,
+        (Method::POST, ["images", "create"]) => images::create(app, &req).await,
+        (Method::DELETE, ["images", name @ ..]) if !name.is_empty() => images::remove(app, name.join("/"), &req).await,
+        (Method::POST, ["images", name @ .., "tag"]) if !name.is_empty() => {
+            images::tag(app, name.join("/"), &req).await
+        }
+        (Method::GET, ["images", name @ .., "json"]) if !name.is_empty() => images::inspect(app, name.join("/")).await,
+        (_, ["containers" | "images" | "exec", ..]) | (_, ["_ping" | "version" | "info" | "events"]) => {
+            Err(ApiError::new(hyper::StatusCode::METHOD_NOT_ALLOWED, format!("{} is not allowed here", req.method)))
+        }
+        _ => Err(ApiError::not_found(format!("page not found: /{}", parts.join("/")))),
+    }
+}
