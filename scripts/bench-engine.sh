@@ -181,4 +181,6 @@ echo "$SHIM" | awk '{printf "| hull-shim | %d KiB | %d KiB | %d |\n", $1, $2, $3
 echo "$CONMON" | awk '{printf "| conmon | %d KiB | %d KiB | %d |\n", $1, $2, $3}'
 echo "$SHIMV2" | awk '{printf "| containerd-shim-runc-v2 (docker) | %d KiB | %d KiB | %d |\n", $1, $2, $3}'
 echo
+echo "hull-shim's PSS is $(ratio "${SHIM%% *}" "${CONMON%% *}")× conmon's (target: at most 0.5×), with exec, health checks and other runtimes in it: the monitor drops what its take-over touched (read-only file pages, dead stack, free heap) before it idles."
+echo
 echo "Daemons: hull and podman have none. dockerd grew by $(( (D1 - D0) / IDLE )) KiB RSS per container and its containerd by $(( (C1 - C0) / IDLE )) KiB ($IDLE containers; RSS before $D0 / $C0 KiB, after $D1 / $C1 KiB)."

@@ -47,6 +47,8 @@ enum Command {
     System(SystemCommand),
     /// Display system-wide information.
     Info,
+    /// Serve the Docker Engine API (hull-daemon), for the docker CLI, Compose and the SDKs.
+    Daemon(DaemonArgs),
     /// Show the Hull version.
     Version,
     /// List images.
@@ -180,6 +182,16 @@ enum SystemCommand {
     Info,
     /// Get real time events from the engine.
     Events(cmd::events::Args),
+    /// Serve the Docker Engine API (as `hull daemon`).
+    Service(DaemonArgs),
+}
+
+/// `hull daemon`: hull-daemon's flags, passed on.
+#[derive(Debug, clap::Args)]
+struct DaemonArgs {
+    /// hull-daemon's flags (-H unix://PATH, --insecure-tcp, --group NAME).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -282,6 +294,17 @@ fn verb(engine: &Engine, v: ContainerVerb) -> anyhow::Result<i32> {
     }
 }
 
+/// Runs hull-daemon from beside hull, in this process's place (tokio is
+/// the daemon's alone: this binary stays without it).
+fn daemon(root: &std::path::Path, run_root: &std::path::Path, a: DaemonArgs) -> anyhow::Result<i32> {
+    use std::os::unix::process::CommandExt;
+    let me = hull_runtime::sealed::original_exe()?;
+    let bin = me.with_file_name("hull-daemon");
+    let err =
+        std::process::Command::new(&bin).arg("--root").arg(root).arg("--run-root").arg(run_root).args(&a.args).exec();
+    anyhow::bail!("run {}: {err}", bin.display())
+}
+
 fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     let root = cli.root.clone();
     let engine = || -> anyhow::Result<Engine> { cmd::engine::open(&cli.root, &cli.run_root) };
@@ -308,6 +331,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::System(SystemCommand::Df) => cmd::system::df(&engine()?),
         Command::System(SystemCommand::Prune(a)) => cmd::system::prune(&engine()?, a),
         Command::Info | Command::System(SystemCommand::Info) => cmd::system::info(&engine()?),
+        Command::Daemon(a) | Command::System(SystemCommand::Service(a)) => daemon(&root, &cli.run_root, a),
         Command::Version => cmd::system::version(),
         Command::Events(a) | Command::System(SystemCommand::Events(a)) => cmd::events::run(&engine()?, a),
         Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => unit(cmd::images::run(&root, a)),

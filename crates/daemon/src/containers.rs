@@ -32,7 +32,8 @@ fn summary(app: &App, c: &Container) -> Value {
         .endpoints
         .iter()
         .map(|e| {
-            (e.network.clone(), j!({"IPAddress": e.ip.map(|i| i.to_string()).unwrap_or_default(), "MacAddress": e.mac}))
+            let ip = e.ips.first().map(|i| i.split('/').next().unwrap_or(i).to_string()).unwrap_or_default();
+            (e.network.clone(), j!({"IPAddress": ip, "MacAddress": e.mac, "NetworkID": e.network_id}))
         })
         .collect();
     j!({
@@ -68,7 +69,10 @@ pub async fn create(app: Arc<App>, mut req: Req) -> ApiResult<Response<Body>> {
     let name = req.q("name").filter(|n| !n.is_empty()).map(String::from);
     let body: crate::convert::CreateBody = req.json().await?;
     let image = body.image.clone();
-    let request = crate::convert::create_request(name, body)?;
+    let mut request = crate::convert::create_request(name, body)?;
+    if request.config.cgroup_parent.is_none() {
+        request.config.cgroup_parent = app.cgroup_parent.clone();
+    }
     let a = app.clone();
     let made = blocking(move || {
         // docker's CLI pulls on this 404 and asks again.
@@ -99,7 +103,10 @@ pub async fn top(app: Arc<App>, id: String) -> ApiResult<Response<Body>> {
             cmd.split(|b| *b == 0).filter(|a| !a.is_empty()).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
         let uid = std::fs::read_to_string(format!("/proc/{pid}/status"))
             .ok()
-            .and_then(|s| s.lines().find_map(|l| l.strip_prefix("Uid:").map(|u| u.split_whitespace().next().unwrap_or("").to_string())))
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("Uid:").map(|u| u.split_whitespace().next().unwrap_or("").to_string()))
+            })
             .unwrap_or_default();
         processes.push(j!([uid, pid.to_string(), cmd.join(" ")]));
     }
@@ -107,7 +114,6 @@ pub async fn top(app: Arc<App>, id: String) -> ApiResult<Response<Body>> {
 }
 
 pub async fn start(app: Arc<App>, id: String) -> ApiResult<Response<Body>> {
-    let pending = app.pending_attach.lock().ok().and_then(|mut p| p.remove(&id));
     blocking(move || {
         let c = app.engine.get(&id)?;
         if c.state.status.is_live() {
@@ -115,10 +121,7 @@ pub async fn start(app: Arc<App>, id: String) -> ApiResult<Response<Body>> {
         }
         // A client attached before the start gets the shim's first
         // connection: no output is lost.
-        let attach = match pending {
-            Some(p) if p.container == c.id => Some(p.shim_end),
-            _ => None,
-        };
+        let attach = app.pending_attach.lock().ok().and_then(|mut p| p.remove(&c.id)).map(|p| p.shim_end);
         app.engine.start(&c.id, attach)?;
         Ok(status(StatusCode::NO_CONTENT))
     })
@@ -126,7 +129,12 @@ pub async fn start(app: Arc<App>, id: String) -> ApiResult<Response<Body>> {
 }
 
 pub async fn stop(app: Arc<App>, id: String, req: &Req, restart: bool) -> ApiResult<Response<Body>> {
-    let t = req.q("t").or(req.q("timeout")).map(|t| t.parse::<i64>()).transpose().map_err(|_| ApiError::bad_request("invalid t: want seconds"))?;
+    let t = req
+        .q("t")
+        .or(req.q("timeout"))
+        .map(|t| t.parse::<i64>())
+        .transpose()
+        .map_err(|_| ApiError::bad_request("invalid t: want seconds"))?;
     let signal = req.q("signal").map(String::from);
     blocking(move || {
         let c = app.engine.get(&id)?;
@@ -154,7 +162,11 @@ pub async fn kill(app: Arc<App>, id: String, req: &Req) -> ApiResult<Response<Bo
 
 pub async fn pause(app: Arc<App>, id: String, pause: bool) -> ApiResult<Response<Body>> {
     blocking(move || {
-        if pause { app.engine.pause(&id)? } else { app.engine.unpause(&id)? }
+        if pause {
+            app.engine.pause(&id)?
+        } else {
+            app.engine.unpause(&id)?
+        }
         Ok(status(StatusCode::NO_CONTENT))
     })
     .await
@@ -217,7 +229,11 @@ pub async fn wait(app: Arc<App>, id: String, req: &Req) -> ApiResult<Response<Bo
         };
         let _ = tx.blocking_send(Bytes::from(answer.to_string() + "\n"));
     });
-    Ok(Response::builder().status(StatusCode::OK).header("Content-Type", "application/json").body(body).unwrap_or_else(|_| Response::new(Body::empty())))
+    Ok(Response::builder()
+        .status(StatusCode::OK)
+        .header("Content-Type", "application/json")
+        .body(body)
+        .unwrap_or_else(|_| Response::new(Body::empty())))
 }
 
 pub async fn logs(app: Arc<App>, id: String, req: &Req) -> ApiResult<Response<Body>> {
@@ -255,7 +271,11 @@ pub async fn logs(app: Arc<App>, id: String, req: &Req) -> ApiResult<Response<Bo
         });
     });
     let ct = if tty { "application/vnd.docker.raw-stream" } else { "application/vnd.docker.multiplexed-stream" };
-    Ok(Response::builder().status(StatusCode::OK).header("Content-Type", ct).body(body).unwrap_or_else(|_| Response::new(Body::empty())))
+    Ok(Response::builder()
+        .status(StatusCode::OK)
+        .header("Content-Type", ct)
+        .body(body)
+        .unwrap_or_else(|_| Response::new(Body::empty())))
 }
 
 pub async fn stats(app: Arc<App>, id: String, req: &Req) -> ApiResult<Response<Body>> {
@@ -277,7 +297,11 @@ pub async fn stats(app: Arc<App>, id: String, req: &Req) -> ApiResult<Response<B
             std::thread::sleep(std::time::Duration::from_secs(1));
         }
     });
-    Ok(Response::builder().status(StatusCode::OK).header("Content-Type", "application/json").body(body).unwrap_or_else(|_| Response::new(Body::empty())))
+    Ok(Response::builder()
+        .status(StatusCode::OK)
+        .header("Content-Type", "application/json")
+        .body(body)
+        .unwrap_or_else(|_| Response::new(Body::empty())))
 }
 
 /// docker's stats JSON from the cgroup's numbers (runc's shape).
@@ -285,7 +309,9 @@ fn stats_json(c: &Container, s: Option<&hull_cgroups::stats::Stats>, read: &str,
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let system = std::fs::read_to_string("/proc/stat")
         .ok()
-        .and_then(|t| t.lines().next().map(|l| l.split_whitespace().skip(1).filter_map(|x| x.parse::<u64>().ok()).sum::<u64>()))
+        .and_then(|t| {
+            t.lines().next().map(|l| l.split_whitespace().skip(1).filter_map(|x| x.parse::<u64>().ok()).sum::<u64>())
+        })
         .map_or(0, |ticks| ticks * 1_000_000_000 / 100);
     let (cpu, mem, pids) = match s {
         Some(s) => (
@@ -298,9 +324,13 @@ fn stats_json(c: &Container, s: Option<&hull_cgroups::stats::Stats>, read: &str,
                 "stats": {"cache": s.memory.cache}}),
             j!({"current": s.pids.current, "limit": s.pids.limit}),
         ),
-        None => (j!({"cpu_usage": {"total_usage": 0}, "system_cpu_usage": system, "online_cpus": cpus}), j!({}), j!({})),
+        None => {
+            (j!({"cpu_usage": {"total_usage": 0}, "system_cpu_usage": system, "online_cpus": cpus}), j!({}), j!({}))
+        }
     };
-    let precpu = previous.map(|p| p["cpu_stats"].clone()).unwrap_or_else(|| j!({"cpu_usage": {"total_usage": 0}, "throttling_data": {}}));
+    let precpu = previous
+        .map(|p| p["cpu_stats"].clone())
+        .unwrap_or_else(|| j!({"cpu_usage": {"total_usage": 0}, "throttling_data": {}}));
     j!({
         "read": read, "preread": previous.map(|p| p["read"].clone()).unwrap_or(j!("0001-01-01T00:00:00Z")),
         "id": c.id, "name": format!("/{}", c.name),
@@ -312,7 +342,6 @@ fn stats_json(c: &Container, s: Option<&hull_cgroups::stats::Stats>, read: &str,
 /// A client attached before the container started: the end the shim
 /// will take as its first client.
 pub struct PendingAttach {
-    pub container: String,
     pub shim_end: OwnedFd,
 }
 
@@ -345,13 +374,11 @@ pub async fn attach(app: Arc<App>, id: String, mut req: Req) -> ApiResult<Respon
         let (ours, theirs) = std::os::unix::net::UnixStream::pair()
             .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("socketpair: {e}")))?;
         if let Ok(mut p) = app.pending_attach.lock() {
-            p.insert(c.id.clone(), PendingAttach { container: c.id.clone(), shim_end: theirs.into() });
-            p.insert(id.clone(), PendingAttach { container: c.id.clone(), shim_end: ours.try_clone().map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?.into() });
-            p.remove(&id).filter(|_| id != c.id);
+            p.insert(c.id.clone(), PendingAttach { shim_end: theirs.into() });
         }
         ours
     };
-    let upgrade = hyper::upgrade::on(&mut req.inner);
+    let upgrade = req.take_upgrade()?;
     tokio::spawn(async move {
         let Ok(conn) = upgrade.await else { return };
         let conn = hyper_util::rt::TokioIo::new(conn);
@@ -411,7 +438,11 @@ async fn relay_shim(
             kind::STDOUT if !want_out => continue,
             kind::STDERR if !want_err => continue,
             k @ (kind::STDOUT | kind::STDERR) => {
-                if tty { Bytes::from(payload) } else { stdcopy(k, &payload) }
+                if tty {
+                    Bytes::from(payload)
+                } else {
+                    stdcopy(k, &payload)
+                }
             }
             _ => continue,
         };
@@ -433,6 +464,8 @@ pub struct ExecInstance {
     pub attach_stderr: bool,
     /// Once started: the engine's exec id and the process's pid.
     pub started: Option<(String, i32)>,
+    /// Its terminal's master, for resizes.
+    pub console: Option<Arc<OwnedFd>>,
     pub exit_code: Option<i32>,
 }
 
@@ -470,7 +503,8 @@ pub async fn exec_create(app: Arc<App>, id: String, mut req: Req) -> ApiResult<R
         detach: false,
         privileged: b.privileged,
     };
-    let exec_id = hull_engine::names::new_id().map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let exec_id =
+        hull_engine::names::new_id().map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     let inst = ExecInstance {
         container: c.id,
         request,
@@ -478,6 +512,7 @@ pub async fn exec_create(app: Arc<App>, id: String, mut req: Req) -> ApiResult<R
         attach_stdout: b.attach_stdout,
         attach_stderr: b.attach_stderr,
         started: None,
+        console: None,
         exit_code: None,
     };
     if let Ok(mut e) = app.execs.lock() {
@@ -526,16 +561,50 @@ pub async fn exec_start(app: Arc<App>, id: String, mut req: Req) -> ApiResult<Re
         return Ok(status(StatusCode::OK));
     }
     // Attached: pipes (or a terminal) whose other ends the relay holds.
-    let pipes = if tty { None } else { Some(exec_pipes().map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?) };
+    let pipes = if tty {
+        None
+    } else {
+        Some(exec_pipes().map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?)
+    };
     let a = app.clone();
     let i = inst.clone();
     let (io, ours) = match pipes {
         Some((theirs, ours)) => (ExecIo::Fds(theirs), Some(ours)),
         None => (ExecIo::Terminal, None),
     };
-    let session = blocking(move || Ok(a.engine.exec_start(&i.container, &i.request, io)?)).await?;
+    let started = blocking(move || Ok(a.engine.exec_start(&i.container, &i.request, io))).await?;
+    let upgrade = req.take_upgrade()?;
+    let session = match started {
+        Ok(s) => s,
+        // docker's answer to a command that cannot run: the stream is
+        // upgraded, carries the error, and the exec's exit code is 126 or
+        // 127 (the CLI's exit status comes from inspecting it).
+        Err(e)
+            if matches!(
+                e.kind(),
+                hull_engine::ErrorKind::CommandNotFound | hull_engine::ErrorKind::CommandNotExecutable
+            ) =>
+        {
+            let code = if e.kind() == hull_engine::ErrorKind::CommandNotFound { 127 } else { 126 };
+            if let Ok(mut m) = app.execs.lock() {
+                if let Some(i) = m.get_mut(&id) {
+                    i.started = Some((String::new(), 0));
+                    i.exit_code = Some(code);
+                }
+            }
+            let message = format!("OCI runtime exec failed: {e}\r\n");
+            tokio::spawn(async move {
+                let Ok(conn) = upgrade.await else { return };
+                let mut conn = hyper_util::rt::TokioIo::new(conn);
+                let chunk = if tty { Bytes::from(message) } else { stdcopy(1, message.as_bytes()) };
+                let _ = conn.write_all(&chunk).await;
+                let _ = conn.shutdown().await;
+            });
+            return Ok(upgraded_response(tty));
+        }
+        Err(e) => return Err(e.into()),
+    };
     mark_started(&app, &id, &session);
-    let upgrade = hyper::upgrade::on(&mut req.inner);
     let (a, key) = (app.clone(), id.clone());
     tokio::spawn(async move {
         let conn = match upgrade.await {
@@ -551,6 +620,7 @@ fn mark_started(app: &App, id: &str, s: &hull_engine::ExecSession) {
     if let Ok(mut e) = app.execs.lock() {
         if let Some(i) = e.get_mut(id) {
             i.started = Some((s.id.clone(), s.pid));
+            i.console = s.console.as_ref().and_then(|c| c.try_clone().ok()).map(Arc::new);
         }
     }
 }
@@ -638,14 +708,19 @@ async fn relay_exec(
 pub async fn exec_resize(app: Arc<App>, id: String, req: &Req) -> ApiResult<Response<Body>> {
     let (h, w) = size(req)?;
     let inst = exec_of(&app, &id)?;
-    let Some((engine_id, _)) = inst.started else {
-        return Err(ApiError::new(StatusCode::CONFLICT, format!("exec {id} is not running")));
+    let Some(console) = inst.console.filter(|_| inst.exit_code.is_none()) else {
+        return Err(ApiError::new(StatusCode::CONFLICT, format!("exec {id} has no running terminal")));
     };
-    blocking(move || {
-        app.engine.exec_resize(&inst.container, &engine_id, h, w)?;
-        Ok(status(StatusCode::OK))
-    })
-    .await
+    let ws = libc::winsize { ws_row: h, ws_col: w, ws_xpixel: 0, ws_ypixel: 0 };
+    // SAFETY: TIOCSWINSZ reads a winsize from a valid pointer; the fd is a terminal's master we hold.
+    let r = unsafe { libc::ioctl(std::os::fd::AsRawFd::as_raw_fd(&*console), libc::TIOCSWINSZ, &ws) };
+    if r < 0 {
+        return Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("resize: {}", std::io::Error::last_os_error()),
+        ));
+    }
+    Ok(status(StatusCode::OK))
 }
 
 pub async fn exec_inspect(app: Arc<App>, id: String) -> ApiResult<Response<Body>> {

@@ -228,9 +228,9 @@ fn pos<T: Default + PartialEq>(v: T) -> Option<T> {
 /// The engine's request for a create body named `name`.
 pub fn create_request(name: Option<String>, b: CreateBody) -> ApiResult<CreateRequest> {
     let h = b.host_config;
-    let bad = ApiError::bad_request;
+    let bad = |m: String| ApiError::bad_request(m);
     if b.image.is_empty() {
-        return Err(bad("no image given: Config.Image is required"));
+        return Err(bad("no image given: Config.Image is required".into()));
     }
     for (field, value, ok) in [
         ("HostConfig.UsernsMode", h.userns_mode.as_str(), &["", "host"][..]),
@@ -262,7 +262,7 @@ pub fn create_request(name: Option<String>, b: CreateBody) -> ApiResult<CreateRe
             }
         }
         if m.target.is_empty() {
-            return Err(bad("invalid mount config: a mount needs a Target"));
+            return Err(bad("invalid mount config: a mount needs a Target".into()));
         }
         let anonymous = kind == MountKind::Volume && m.source.is_empty();
         mounts.push(MountSpec { kind, source: m.source, target: m.target, readonly: m.read_only, options, anonymous });
@@ -329,7 +329,11 @@ pub fn create_request(name: Option<String>, b: CreateBody) -> ApiResult<CreateRe
             other => return Err(bad(format!("unknown log opt {other:?} for the {log_driver} driver"))),
         }
     }
-    let network = if b.network_disabled { "none".to_string() } else { opt(h.network_mode.clone()).unwrap_or_else(|| "bridge".into()) };
+    let network = if b.network_disabled {
+        "none".to_string()
+    } else {
+        opt(h.network_mode.clone()).unwrap_or_else(|| "bridge".into())
+    };
     // "default" is docker's name for the bridge.
     let network = if network == "default" { "bridge".to_string() } else { network };
     let mut networks = Vec::new();
@@ -345,7 +349,7 @@ pub fn create_request(name: Option<String>, b: CreateBody) -> ApiResult<CreateRe
             None if net == "bridge" || net == network => continue,
             None => {
                 networks.push(NetworkAttachment { network: net.clone(), ..Default::default() });
-                networks.last_mut().ok_or_else(|| bad("no network"))?
+                networks.last_mut().ok_or_else(|| bad("no network".into()))?
             }
         };
         att.aliases.extend(ep.aliases.unwrap_or_default());

@@ -21,6 +21,12 @@ pub const MIN_API_VERSION: &str = "1.24";
 /// What every handler gets.
 pub struct App {
     pub engine: Arc<Engine>,
+    /// Clients attached to containers not started yet, by container id.
+    pub pending_attach: std::sync::Mutex<std::collections::HashMap<String, crate::containers::PendingAttach>>,
+    /// docker's exec instances, by exec id.
+    pub execs: std::sync::Mutex<std::collections::HashMap<String, crate::containers::ExecInstance>>,
+    /// The cgroup parent of containers that name none.
+    pub cgroup_parent: Option<String>,
 }
 
 /// A request, taken apart.
@@ -30,9 +36,12 @@ pub struct Req {
     pub parts: Vec<String>,
     pub query: BTreeMap<String, String>,
     pub headers: hyper::HeaderMap,
-    /// The API version the client asked for (the newest when none).
+    /// The API version the client asked for (the newest when none); the
+    /// version-dependent fields will read it.
+    #[allow(dead_code)]
     pub version: (u32, u32),
-    pub inner: Request<Incoming>,
+    body: Option<Incoming>,
+    upgrade: Option<hyper::upgrade::OnUpgrade>,
 }
 
 impl Req {
@@ -51,12 +60,18 @@ impl Req {
     pub async fn json<T: serde::de::DeserializeOwned>(&mut self) -> ApiResult<T> {
         let bytes = self.bytes().await?;
         let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
-        serde_json::from_slice(text).map_err(|e| ApiError::bad_request(format!("invalid JSON in the request body: {e}")))
+        serde_json::from_slice(text)
+            .map_err(|e| ApiError::bad_request(format!("invalid JSON in the request body: {e}")))
+    }
+
+    /// The connection once the 101 answer is out (attach, exec start).
+    pub fn take_upgrade(&mut self) -> ApiResult<hyper::upgrade::OnUpgrade> {
+        self.upgrade.take().ok_or_else(|| ApiError::bad_request("this endpoint upgrades the connection"))
     }
 
     pub async fn bytes(&mut self) -> ApiResult<Bytes> {
         const MAX: usize = 32 << 20;
-        let body = std::mem::replace(self.inner.body_mut(), Default::default());
+        let Some(body) = self.body.take() else { return Ok(Bytes::new()) };
         let limited = http_body_util::Limited::new(body, MAX);
         limited
             .collect()
@@ -92,7 +107,8 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        let hex = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+        let hex =
+            b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
         match (b[i], hex) {
             (b'%', Some(v)) => {
                 out.push(v);
@@ -154,8 +170,10 @@ pub async fn serve(app: Arc<App>, req: Request<Incoming>) -> Result<Response<Bod
         Ok((version, rest)) => {
             let parts: Vec<String> = rest.split('/').filter(|p| !p.is_empty()).map(percent_decode).collect();
             let query = parse_query(req.uri().query());
-            let headers = req.headers().clone();
-            let r = Req { method: method.clone(), parts, query, headers, version, inner: req };
+            let (mut head, body) = req.into_parts();
+            let upgrade = head.extensions.remove::<hyper::upgrade::OnUpgrade>();
+            let r =
+                Req { method: method.clone(), parts, query, headers: head.headers, version, body: Some(body), upgrade };
             match crate::routes::route(app, r).await {
                 Ok(resp) => resp,
                 Err(e) => {
@@ -169,7 +187,10 @@ pub async fn serve(app: Arc<App>, req: Request<Incoming>) -> Result<Response<Bod
     };
     let h = resp.headers_mut();
     h.insert("Api-Version", hyper::header::HeaderValue::from_static(API_VERSION));
-    h.insert("Server", hyper::header::HeaderValue::from_static(concat!("Hull/", env!("CARGO_PKG_VERSION"), " (linux)")));
+    h.insert(
+        "Server",
+        hyper::header::HeaderValue::from_static(concat!("Hull/", env!("CARGO_PKG_VERSION"), " (linux)")),
+    );
     h.insert("Ostype", hyper::header::HeaderValue::from_static("linux"));
     tracing::debug!("{method} {path} -> {}", resp.status());
     Ok(resp)

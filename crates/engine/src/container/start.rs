@@ -42,6 +42,12 @@ impl Engine {
                 let mut state = row.state;
                 state.error = e.to_string();
                 let _ = self.db().set_state(&id, &state);
+                // docker's AutoRemove: a container that cannot start goes
+                // too (a client waiting for `removed` is woken).
+                if row.config.auto_remove {
+                    drop(_lock);
+                    let _ = self.remove(&id, true, true);
+                }
                 Err(e)
             }
         }

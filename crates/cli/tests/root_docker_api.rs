@@ -1,0 +1,89 @@
+//! Issue 14: `hull daemon` driven by the real docker CLI (Debian's docker
+//! client on this machine, v28: API 1.50), in a network namespace of the
+//! test's own, on a socket in the test's directory.
+
+mod common;
+use common::*;
+
+struct Daemon {
+    child: std::process::Child,
+    sock: std::path::PathBuf,
+}
+
+impl Daemon {
+    fn start(e: &Env) -> Daemon {
+        let sock = e.root.with_extension("docker.sock");
+        let bin = std::path::Path::new(HULL).with_file_name("hull-daemon");
+        let child = Command::new("nsenter")
+            .arg(format!("--net=/run/netns/{}", e.netns))
+            .arg(&bin)
+            .args(["--root", &e.root.display().to_string(), "--run-root", &e.run_root().display().to_string()])
+            .args(["-H", &format!("unix://{}", sock.display()), "--cgroup-parent", &format!("/{}", e.parent)])
+            .env("HULL_SHIM", std::path::Path::new(HULL).with_file_name("hull-shim"))
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_until("the daemon's socket", || std::os::unix::net::UnixStream::connect(&sock).is_ok());
+        Daemon { child, sock }
+    }
+
+    fn docker(&self) -> Command {
+        let mut c = Command::new("docker");
+        c.env("DOCKER_HOST", format!("unix://{}", self.sock.display()))
+            .env("DOCKER_CONFIG", self.sock.with_extension("cfg"));
+        c
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.docker().args(args).output().unwrap();
+        assert!(out.status.success(), "docker {args:?}: {}{}", text(&out.stdout), text(&out.stderr));
+        text(&out.stdout).trim_end().to_string()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.child.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_docker_cli_runs_containers_through_hull_daemon() {
+    let e = Env::new();
+    let d = Daemon::start(&e);
+    let v = d.ok(&["version", "--format", "{{.Server.APIVersion}} {{.Server.Os}}"]);
+    assert_eq!(v, "1.50 linux");
+    // A foreground run: attach before start, output, exit code.
+    let out = d.docker().args(["run", "--rm", IMG, "sh", "-c", "echo hello; echo oops >&2; exit 3"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "hello\n");
+    assert!(text(&out.stderr).contains("oops"), "{}", text(&out.stderr));
+    // Detached, listed by label, logs, exec, stop, rm.
+    let id = d.ok(&["run", "-d", "--name", "web", "-l", "app=shop", IMG, "sh", "-c", "echo up; sleep 300"]);
+    assert_eq!(id.len(), 64);
+    assert_eq!(d.ok(&["ps", "--filter", "label=app=shop", "--format", "{{.Names}} {{.State}}"]), "web running");
+    wait_until("its log", || d.ok(&["logs", "web"]) == "up");
+    assert_eq!(e.ok(&["logs", "web"]), "up", "the CLI sees what the daemon made");
+    assert_eq!(d.ok(&["exec", "web", "cat", "/etc/hostname"]), id[..12]);
+    let out = d.docker().args(["exec", "web", "sh", "-c", "exit 5"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    let out = d.docker().args(["exec", "web", "no-such-command"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(127), "{}", text(&out.stderr));
+    assert_eq!(d.ok(&["inspect", "-f", "{{.State.Running}} {{.Config.Labels.app}}", "web"]), "true shop");
+    d.ok(&["stop", "-t", "1", "web"]);
+    assert_eq!(d.ok(&["ps", "-a", "--format", "{{.Names}} {{.State}}"]), "web exited");
+    d.ok(&["rm", "web"]);
+    // Errors in docker's words and codes.
+    let out = d.docker().args(["rm", "ghost"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("No such container: ghost"), "{}", text(&out.stderr));
+    let out = d.docker().args(["run", "--rm", IMG, "no-such-command"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(127), "{}", text(&out.stderr));
+    assert_eq!(d.ok(&["ps", "-aq"]), "");
+    drop(d);
+    e.assert_clean();
+}

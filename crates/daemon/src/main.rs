@@ -1,0 +1,201 @@
+#![recursion_limit = "256"]
+//! hull-daemon: the Docker Engine API on unix sockets, over the same
+//! engine library and state as the daemonless `hull` CLI (both may be used
+//! side by side on one store). `hull daemon` and `hull system service` run
+//! it. tokio lives here only: the CLI and the shim stay without it.
+
+mod body;
+mod containers;
+mod convert;
+mod error;
+mod images;
+mod routes;
+mod server;
+mod system;
+
+use anyhow::Context;
+use clap::Parser;
+use hull_engine::{Engine, EngineConfig};
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The Docker Engine API over Hull.
+#[derive(Debug, Parser)]
+#[command(name = "hull daemon", version)]
+struct Args {
+    /// Where to listen: unix://PATH (repeatable); tcp://ADDR only with --insecure-tcp.
+    #[arg(short = 'H', long = "host", default_value = "unix:///run/hull/docker.sock")]
+    hosts: Vec<String>,
+    /// Serve tcp:// hosts without TLS (anyone who reaches the port is root here).
+    #[arg(long)]
+    insecure_tcp: bool,
+    /// Persistent state root (images, containers, volumes).
+    #[arg(long, default_value = "/var/lib/hull")]
+    root: PathBuf,
+    /// Runtime state root.
+    #[arg(long, default_value = "/run/hull")]
+    run_root: PathBuf,
+    /// Group given the sockets (mode 0660); `hull` when it exists.
+    #[arg(long)]
+    group: Option<String>,
+    /// The cgroup parent of containers that name none (dockerd's --cgroup-parent).
+    #[arg(long)]
+    cgroup_parent: Option<String>,
+}
+
+fn group_id(name: &str) -> Option<u32> {
+    let groups = std::fs::read_to_string("/etc/group").ok()?;
+    groups.lines().find_map(|l| {
+        let mut f = l.split(':');
+        (f.next()? == name).then(|| f.nth(1)?.parse().ok()).flatten()
+    })
+}
+
+fn open_engine(a: &Args) -> anyhow::Result<Engine> {
+    let me = std::env::current_exe().context("where is hull-daemon")?;
+    let dir = me.parent().map(PathBuf::from).unwrap_or_default();
+    let shim = std::env::var_os("HULL_SHIM").map(PathBuf::from).unwrap_or_else(|| dir.join("hull-shim"));
+    let hull = dir.join("hull");
+    for (what, p) in [("hull-shim", &shim), ("hull", &hull)] {
+        if !p.exists() {
+            anyhow::bail!("{what} not found at {} (install it beside hull-daemon)", p.display());
+        }
+    }
+    let exit_command = vec![
+        hull.display().to_string(),
+        "--root".into(),
+        a.root.display().to_string(),
+        "--run-root".into(),
+        a.run_root.display().to_string(),
+        "container".into(),
+        "cleanup".into(),
+    ];
+    let registries = hull_engine::pull::RegistryConfig {
+        insecure: std::env::var("HULL_INSECURE_REGISTRIES")
+            .unwrap_or_default()
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+        // The daemon has no user's credentials: clients send theirs (X-Registry-Auth).
+        credentials: None,
+    };
+    let cfg = EngineConfig {
+        root: a.root.clone(),
+        run_root: a.run_root.clone(),
+        shim,
+        exit_command,
+        registries,
+        runtimes: Default::default(),
+    };
+    Ok(Engine::open(cfg)?)
+}
+
+enum Listener {
+    Unix(tokio::net::UnixListener, PathBuf),
+    Tcp(tokio::net::TcpListener),
+}
+
+fn bind(host: &str, a: &Args) -> anyhow::Result<Listener> {
+    if let Some(path) = host.strip_prefix("unix://") {
+        let path = PathBuf::from(path);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("mkdir {}", dir.display()))?;
+        }
+        // A socket left by a daemon that died; a live one answers.
+        if std::os::unix::net::UnixStream::connect(&path).is_ok() {
+            anyhow::bail!("{} is in use by a running daemon", path.display());
+        }
+        let _ = std::fs::remove_file(&path);
+        let l = tokio::net::UnixListener::bind(&path).with_context(|| format!("listen on {}", path.display()))?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o660))?;
+        let group = a.group.as_deref().unwrap_or("hull");
+        match group_id(group) {
+            Some(gid) => std::os::unix::fs::chown(&path, Some(0), Some(gid))?,
+            None if a.group.is_some() => anyhow::bail!("no group {group:?}"),
+            None => {}
+        }
+        return Ok(Listener::Unix(l, path));
+    }
+    if let Some(addr) = host.strip_prefix("tcp://") {
+        if !a.insecure_tcp {
+            anyhow::bail!(
+                "-H {host}: TCP without TLS gives root to anyone who can reach it; pass --insecure-tcp to do it anyway"
+            );
+        }
+        eprintln!("WARNING: serving the API on {addr} without TLS: whoever reaches it controls this host as root");
+        let std = std::net::TcpListener::bind(addr).with_context(|| format!("listen on {addr}"))?;
+        std.set_nonblocking(true)?;
+        return Ok(Listener::Tcp(tokio::net::TcpListener::from_std(std)?));
+    }
+    anyhow::bail!("-H {host}: want unix://PATH or tcp://ADDR")
+}
+
+fn serve_conn<S>(app: Arc<server::App>, io: S)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    tokio::spawn(async move {
+        let svc = hyper::service::service_fn(move |req| server::serve(app.clone(), req));
+        let conn = hyper::server::conn::http1::Builder::new().serve_connection(hyper_util::rt::TokioIo::new(io), svc);
+        if let Err(e) = conn.with_upgrades().await {
+            tracing::debug!("connection: {e}");
+        }
+    });
+}
+
+fn main() -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HULL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).with_target(false).init();
+    let a = Args::parse();
+    let engine = Arc::new(open_engine(&a)?);
+    let app = Arc::new(server::App {
+        engine,
+        pending_attach: Default::default(),
+        execs: Default::default(),
+        cgroup_parent: a.cgroup_parent.clone(),
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async move {
+        let mut listeners = Vec::new();
+        for h in &a.hosts {
+            listeners.push(bind(h, &a)?);
+        }
+        let mut paths = Vec::new();
+        for l in listeners {
+            let app = app.clone();
+            match l {
+                Listener::Unix(l, path) => {
+                    tracing::info!("API listening on {}", path.display());
+                    paths.push(path);
+                    tokio::spawn(async move {
+                        while let Ok((s, _)) = l.accept().await {
+                            serve_conn(app.clone(), s);
+                        }
+                    });
+                }
+                Listener::Tcp(l) => {
+                    tokio::spawn(async move {
+                        while let Ok((s, _)) = l.accept().await {
+                            serve_conn(app.clone(), s);
+                        }
+                    });
+                }
+            }
+        }
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        tracing::info!("shutting down; containers keep running under their shims");
+        for p in paths {
+            let _ = std::fs::remove_file(p);
+        }
+        Ok::<(), anyhow::Error>(())
+    })?;
+    // Blocking handlers (followers of logs and events) may still run: they end with the process.
+    std::process::exit(0)
+}
