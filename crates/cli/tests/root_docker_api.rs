@@ -84,6 +84,37 @@ fn the_docker_cli_runs_containers_through_hull_daemon() {
     let out = d.docker().args(["run", "--rm", IMG, "no-such-command"]).output().unwrap();
     assert_eq!(out.status.code(), Some(127), "{}", text(&out.stderr));
     assert_eq!(d.ok(&["ps", "-aq"]), "");
+    // stdin through an attach made before the start.
+    let mut child = d
+        .docker()
+        .args(["run", "-i", "--rm", IMG, "sh", "-c", "cat; echo done"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"typed in\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(text(&out.stdout), "typed in\ndone\n");
+    assert!(out.status.success());
+    // wait, events, images.
+    let id = d.ok(&["run", "-d", IMG, "sh", "-c", "sleep 1; exit 4"]);
+    assert_eq!(d.ok(&["wait", &id]), "4");
+    // The docker CLI sends `until` in whole seconds: the die must be in a past one.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let dies =
+        d.ok(&["events", "--since", "1m", "--until", "0s", "--filter", "event=die", "--format", "{{.Actor.ID}}"]);
+    assert!(dies.lines().any(|l| l == id), "{dies}");
+    d.ok(&["rm", &id]);
+    assert!(d.ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"]).lines().any(|l| l == format!("{IMG}:latest")));
+    d.ok(&["tag", IMG, "localhost/mine:1"]);
+    assert_eq!(
+        d.ok(&["image", "inspect", "-f", "{{.Id}}", "localhost/mine:1"]),
+        d.ok(&["image", "inspect", "-f", "{{.Id}}", IMG])
+    );
+    assert_eq!(d.ok(&["rmi", "localhost/mine:1"]), "Untagged: localhost/mine:1");
+    let out = d.docker().args(["rmi", "localhost/nosuch:1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("No such image"), "{}", text(&out.stderr));
     drop(d);
     e.assert_clean();
 }
