@@ -118,3 +118,49 @@ fn the_docker_cli_runs_containers_through_hull_daemon() {
     drop(d);
     e.assert_clean();
 }
+
+/// What Compose makes before its containers: networks (with DNS between
+/// containers) and volumes, through the docker CLI.
+#[test]
+fn networks_and_volumes_through_the_docker_cli() {
+    let e = Env::new();
+    let d = Daemon::start(&e);
+    let net_id = d.ok(&["network", "create", "--label", "com.docker.compose.project=demo", "front"]);
+    assert_eq!(net_id.len(), 64);
+    assert_eq!(
+        d.ok(&["network", "ls", "--filter", "label=com.docker.compose.project=demo", "--format", "{{.Name}}"]),
+        "front"
+    );
+    d.ok(&["volume", "create", "data"]);
+    d.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "--network",
+        "front",
+        "-v",
+        "data:/www",
+        IMG,
+        "sh",
+        "-c",
+        "echo served > /www/index.html; httpd -f -h /www -p 80",
+    ]);
+    wait_until("web to serve", || {
+        d.docker().args(["exec", "web", "wget", "-qO-", "http://127.0.0.1/"]).output().is_ok_and(|o| o.status.success())
+    });
+    // By name, through the network's DNS, from another container.
+    let got = d.ok(&["run", "--rm", "--network", "front", IMG, "wget", "-qO-", "http://web/"]);
+    assert_eq!(got, "served");
+    assert!(d.ok(&["volume", "ls", "--format", "{{.Name}}"]).lines().any(|l| l == "data"));
+    assert_eq!(d.ok(&["volume", "inspect", "-f", "{{.Driver}}", "data"]), "local");
+    let out = d.docker().args(["volume", "rm", "data"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "a volume in use stays");
+    d.ok(&["rm", "-f", "web"]);
+    d.ok(&["volume", "rm", "data"]);
+    d.ok(&["network", "rm", "front"]);
+    let out = d.docker().args(["network", "inspect", "front"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    drop(d);
+    e.assert_clean();
+}

@@ -9,6 +9,7 @@ mod containers;
 mod convert;
 mod error;
 mod images;
+mod objects;
 mod routes;
 mod server;
 mod system;

@@ -3,7 +3,7 @@
 use crate::body::Body;
 use crate::error::{ApiError, ApiResult};
 use crate::server::{App, Req};
-use crate::{containers, images, system};
+use crate::{containers, images, objects, system};
 use hyper::{Method, Response};
 use std::sync::Arc;
 
@@ -37,6 +37,20 @@ pub async fn route(app: Arc<App>, req: Req) -> ApiResult<Response<Body>> {
         (Method::POST, ["exec", id, "start"]) => containers::exec_start(app, id.to_string(), req).await,
         (Method::POST, ["exec", id, "resize"]) => containers::exec_resize(app, id.to_string(), &req).await,
         (Method::GET, ["exec", id, "json"]) => containers::exec_inspect(app, id.to_string()).await,
+        (Method::GET, ["networks"]) => objects::networks(app, &req).await,
+        (Method::POST, ["networks", "create"]) => objects::network_create(app, req).await,
+        (Method::POST, ["networks", "prune"]) => objects::network_prune(app).await,
+        (Method::GET, ["networks", id]) => objects::network_inspect(app, id.to_string()).await,
+        (Method::DELETE, ["networks", id]) => objects::network_remove(app, id.to_string()).await,
+        (Method::POST, ["networks", id, "connect"]) => objects::network_connect(app, id.to_string(), req, true).await,
+        (Method::POST, ["networks", id, "disconnect"]) => {
+            objects::network_connect(app, id.to_string(), req, false).await
+        }
+        (Method::GET, ["volumes"]) => objects::volumes(app, &req).await,
+        (Method::POST, ["volumes", "create"]) => objects::volume_create(app, req).await,
+        (Method::POST, ["volumes", "prune"]) => objects::volume_prune(app).await,
+        (Method::GET, ["volumes", name]) => objects::volume_inspect(app, name.to_string()).await,
+        (Method::DELETE, ["volumes", name]) => objects::volume_remove(app, name.to_string(), &req).await,
         (Method::GET, ["images", "json"]) => images::list(app, &req).await,
         (Method::POST, ["images", "create"]) => images::create(app, &req).await,
         (Method::DELETE, ["images", name @ ..]) if !name.is_empty() => images::remove(app, name.join("/"), &req).await,
@@ -44,7 +58,8 @@ pub async fn route(app: Arc<App>, req: Req) -> ApiResult<Response<Body>> {
             images::tag(app, name.join("/"), &req).await
         }
         (Method::GET, ["images", name @ .., "json"]) if !name.is_empty() => images::inspect(app, name.join("/")).await,
-        (_, ["containers" | "images" | "exec", ..]) | (_, ["_ping" | "version" | "info" | "events"]) => {
+        (_, ["containers" | "images" | "exec" | "networks" | "volumes", ..])
+        | (_, ["_ping" | "version" | "info" | "events"]) => {
             Err(ApiError::new(hyper::StatusCode::METHOD_NOT_ALLOWED, format!("{} is not allowed here", req.method)))
         }
         _ => Err(ApiError::not_found(format!("page not found: /{}", parts.join("/")))),
