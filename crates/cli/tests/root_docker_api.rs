@@ -20,11 +20,18 @@ impl Daemon {
             .args(["--root", &e.root.display().to_string(), "--run-root", &e.run_root().display().to_string()])
             .args(["-H", &format!("unix://{}", sock.display()), "--cgroup-parent", &format!("/{}", e.parent)])
             .env("HULL_SHIM", std::path::Path::new(HULL).with_file_name("hull-shim"))
-            .stderr(std::process::Stdio::null())
+            .stderr(std::fs::File::create(sock.with_extension("log")).unwrap())
             .spawn()
             .unwrap();
-        wait_until("the daemon's socket", || std::os::unix::net::UnixStream::connect(&sock).is_ok());
-        Daemon { child, sock }
+        let mut d = Daemon { child, sock };
+        wait_until("the daemon's socket", || {
+            if let Ok(Some(st)) = d.child.try_wait() {
+                let log = std::fs::read_to_string(d.sock.with_extension("log")).unwrap_or_default();
+                panic!("hull-daemon ended ({st}): {log}");
+            }
+            std::os::unix::net::UnixStream::connect(&d.sock).is_ok()
+        });
+        d
     }
 
     fn docker(&self) -> Command {
