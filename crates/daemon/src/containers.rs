@@ -198,7 +198,16 @@ pub async fn resize(app: Arc<App>, id: String, req: &Req) -> ApiResult<Response<
 pub async fn remove(app: Arc<App>, id: String, req: &Req) -> ApiResult<Response<Body>> {
     let (force, volumes) = (req.flag("force"), req.flag("v"));
     blocking(move || {
-        app.engine.remove(&id, force, volumes)?;
+        let full = app.engine.get(&id)?.id;
+        app.engine.remove(&full, force, volumes)?;
+        // What the daemon held for it goes with it: a client attached to
+        // a start that never came, its exec instances.
+        if let Ok(mut p) = app.pending_attach.lock() {
+            p.remove(&full);
+        }
+        if let Ok(mut e) = app.execs.lock() {
+            e.retain(|_, i| i.container != full);
+        }
         Ok(status(StatusCode::NO_CONTENT))
     })
     .await

@@ -166,14 +166,20 @@ impl Credentials {
 fn helper_get(helper: &str, registry: &str) -> Option<(String, String)> {
     use std::io::Write;
     let server = if registry == DOCKER_HUB { "https://index.docker.io/v1/" } else { registry };
-    let mut child = std::process::Command::new(format!("docker-credential-{helper}"))
+    // The server goes into a pipe before the helper starts: a helper that
+    // exits without reading it cannot make us write to a closed pipe
+    // (SIGPIPE would end a CLI that keeps the default disposition).
+    let (r, w) = std::io::pipe().ok()?;
+    let mut w = w;
+    w.write_all(server.as_bytes()).ok()?;
+    drop(w);
+    let child = std::process::Command::new(format!("docker-credential-{helper}"))
         .arg("get")
-        .stdin(std::process::Stdio::piped())
+        .stdin(r)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
         .ok()?;
-    let _ = child.stdin.take()?.write_all(server.as_bytes());
     let out = child.wait_with_output().ok()?;
     if !out.status.success() {
         return None;
