@@ -26,7 +26,28 @@ pub fn run(cni: &Cni, command: &str, typ: &str, conf: &Value, rt: &RuntimeConf) 
     let exec_err = |source| CniError::Exec { plugin: typ.into(), source };
     let path = std::env::join_paths(&cni.plugin_dirs).map_err(|e| exec_err(std::io::Error::other(e)))?;
     let args = rt.args.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(";");
-    let mut child = Command::new(&bin)
+    // The config is in the pipe before the plugin starts: one that exits
+    // without reading it (VERSION) cannot make us write to a closed pipe,
+    // which would be EPIPE here and SIGPIPE in a CLI that keeps the
+    // default disposition.
+    let data = conf.to_string();
+    let (stdin, mut w) = std::io::pipe().map_err(exec_err)?;
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&w);
+    if data.len() >= 64 << 10 {
+        // SAFETY: F_SETPIPE_SZ on a pipe we own; a failure leaves the default size.
+        unsafe { libc::fcntl(fd, libc::F_SETPIPE_SZ, (data.len() + 4096) as libc::c_int) };
+    }
+    // SAFETY: F_GETPIPE_SZ reads the capacity of a pipe we own.
+    let capacity = unsafe { libc::fcntl(fd, libc::F_GETPIPE_SZ) };
+    if capacity < 0 || data.len() > capacity as usize {
+        return Err(CniError::BadOutput {
+            plugin: typ.into(),
+            why: format!("its config is {} bytes, more than a pipe holds", data.len()),
+        });
+    }
+    w.write_all(data.as_bytes()).map_err(exec_err)?;
+    drop(w);
+    let child = Command::new(&bin)
         .env_clear()
         .env("CNI_COMMAND", command)
         .env("CNI_CONTAINERID", &rt.container_id)
@@ -35,14 +56,11 @@ pub fn run(cni: &Cni, command: &str, typ: &str, conf: &Value, rt: &RuntimeConf) 
         .env("CNI_ARGS", args)
         .env("CNI_PATH", path)
         .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-        .stdin(Stdio::piped())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(exec_err)?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(conf.to_string().as_bytes()).map_err(exec_err)?;
-    }
     let out = child.wait_with_output().map_err(exec_err)?;
     let stdout: Value = if out.stdout.iter().all(u8::is_ascii_whitespace) {
         Value::Null
