@@ -186,8 +186,9 @@ enum SystemCommand {
     Service(DaemonArgs),
 }
 
-/// `hull daemon`: hull-daemon's flags, passed on.
+/// `hull daemon`: hull-daemon's flags (and `--help`), passed on.
 #[derive(Debug, clap::Args)]
+#[command(disable_help_flag = true)]
 struct DaemonArgs {
     /// hull-daemon's flags (-H unix://PATH, --insecure-tcp, --group NAME).
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]

@@ -62,6 +62,20 @@ impl Drop for Daemon {
 fn the_docker_cli_runs_containers_through_hull_daemon() {
     let e = Env::new();
     let d = Daemon::start(&e);
+    // Bad listening addresses, and a live daemon's socket, are refused.
+    let bin = std::path::Path::new(HULL).with_file_name("hull-daemon");
+    let live = format!("unix://{}", d.sock.display());
+    let roots =
+        ["--root", &e.root.display().to_string(), "--run-root", &e.run_root().display().to_string()].map(String::from);
+    for (host, needle) in [
+        ("tcp://127.0.0.1:0", "pass --insecure-tcp"),
+        ("ftp://x", "want unix://PATH or tcp://ADDR"),
+        (live.as_str(), "in use by a running daemon"),
+    ] {
+        let out = Command::new(&bin).args(&roots).args(["-H", host]).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{host}");
+        assert!(text(&out.stderr).contains(needle), "{host}: {}", text(&out.stderr));
+    }
     let v = d.ok(&["version", "--format", "{{.Server.APIVersion}} {{.Server.Os}}"]);
     assert_eq!(v, "1.50 linux");
     // A foreground run: attach before start, output, exit code.

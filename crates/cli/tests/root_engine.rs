@@ -455,6 +455,8 @@ fn bad_input_is_refused_and_leaves_nothing() {
         &["image", "inspect"],
         &["info"],
         &["version"],
+        &["daemon"],
+        &["system", "service"],
     ] {
         let out = e.cmd().args(verb).arg("--help").output().unwrap();
         assert!(out.status.success() && text(&out.stdout).contains("Usage:"), "{verb:?} --help");

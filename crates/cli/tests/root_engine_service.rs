@@ -10,26 +10,8 @@ use std::io::Read;
 use std::os::fd::OwnedFd;
 
 fn open(e: &Env) -> Engine {
-    let run_root = e.run_root();
-    let exit_command = vec![
-        HULL.to_string(),
-        "--root".into(),
-        e.root.display().to_string(),
-        "--run-root".into(),
-        run_root.display().to_string(),
-        "container".into(),
-        "cleanup".into(),
-    ];
     let shim = std::path::Path::new(HULL).with_file_name("hull-shim");
-    Engine::open(EngineConfig {
-        root: e.root.clone(),
-        run_root,
-        shim,
-        exit_command,
-        registries: Default::default(),
-        runtimes: Default::default(),
-    })
-    .unwrap()
+    Engine::open(EngineConfig::new(e.root.clone(), e.run_root(), shim, std::path::Path::new(HULL))).unwrap()
 }
 
 fn sleeper(engine: &Engine, e: &Env, name: &str) -> String {

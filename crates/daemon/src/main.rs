@@ -63,33 +63,9 @@ fn open_engine(a: &Args) -> anyhow::Result<Engine> {
             anyhow::bail!("{what} not found at {} (install it beside hull-daemon)", p.display());
         }
     }
-    let exit_command = vec![
-        hull.display().to_string(),
-        "--root".into(),
-        a.root.display().to_string(),
-        "--run-root".into(),
-        a.run_root.display().to_string(),
-        "container".into(),
-        "cleanup".into(),
-    ];
-    let registries = hull_engine::pull::RegistryConfig {
-        insecure: std::env::var("HULL_INSECURE_REGISTRIES")
-            .unwrap_or_default()
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect(),
-        // The daemon has no user's credentials: clients send theirs (X-Registry-Auth).
-        credentials: None,
-    };
-    let cfg = EngineConfig {
-        root: a.root.clone(),
-        run_root: a.run_root.clone(),
-        shim,
-        exit_command,
-        registries,
-        runtimes: Default::default(),
-    };
+    let mut cfg = EngineConfig::new(a.root.clone(), a.run_root.clone(), shim, &hull);
+    // The daemon has no user's credentials: clients send theirs (X-Registry-Auth).
+    cfg.registries.insecure = hull_engine::pull::RegistryConfig::insecure_from_env();
     Ok(Engine::open(cfg)?)
 }
 

@@ -286,7 +286,7 @@ pub fn human_duration(secs: i64) -> String {
 }
 
 /// Seconds since an RFC 3339 time (0 when it is not one).
-fn since(t: &str) -> i64 {
+pub fn since(t: &str) -> i64 {
     crate::time::seconds_between(t, crate::time::now_nanos()).max(0)
 }
 

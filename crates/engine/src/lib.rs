@@ -70,6 +70,32 @@ pub struct EngineConfig {
     pub runtimes: std::collections::BTreeMap<String, runtimes::RuntimeEntry>,
 }
 
+impl EngineConfig {
+    /// The configuration of an engine whose shim is `shim` and whose
+    /// containers are cleaned up by `hull` (the exit command `hull --root R
+    /// --run-root RR container cleanup ID`), with no named runtime and no
+    /// credentials file.
+    pub fn new(root: PathBuf, run_root: PathBuf, shim: PathBuf, hull: &Path) -> EngineConfig {
+        let exit_command = vec![
+            hull.display().to_string(),
+            "--root".into(),
+            root.display().to_string(),
+            "--run-root".into(),
+            run_root.display().to_string(),
+            "container".into(),
+            "cleanup".into(),
+        ];
+        EngineConfig {
+            root,
+            run_root,
+            shim,
+            exit_command,
+            registries: pull::RegistryConfig::default(),
+            runtimes: Default::default(),
+        }
+    }
+}
+
 /// The engine.
 pub struct Engine {
     cfg: EngineConfig,

@@ -60,6 +60,14 @@ pub struct RegistryConfig {
     pub credentials: Option<std::path::PathBuf>,
 }
 
+impl RegistryConfig {
+    /// The registries `$HULL_INSECURE_REGISTRIES` names (comma-separated).
+    pub fn insecure_from_env() -> Vec<String> {
+        let insecure = std::env::var("HULL_INSECURE_REGISTRIES").unwrap_or_default();
+        insecure.split(',').filter(|s| !s.is_empty()).map(String::from).collect()
+    }
+}
+
 /// A pull.
 #[derive(Default)]
 pub struct PullRequest<'a> {

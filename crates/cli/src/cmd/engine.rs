@@ -13,28 +13,13 @@ pub fn open(root: &Path, run_root: &Path) -> anyhow::Result<Engine> {
     if !shim.exists() {
         anyhow::bail!("hull-shim not found at {} (install it beside hull, or set HULL_SHIM)", shim.display());
     }
-    let exit_command = vec![
-        me.display().to_string(),
-        "--root".into(),
-        root.display().to_string(),
-        "--run-root".into(),
-        run_root.display().to_string(),
-        "container".into(),
-        "cleanup".into(),
-    ];
-    let registries = hull_engine::pull::RegistryConfig {
+    let mut cfg = EngineConfig::new(root.into(), run_root.into(), shim, &me);
+    cfg.registries = hull_engine::pull::RegistryConfig {
         insecure: super::registry::insecure_registries(),
         credentials: Some(super::registry::config_path()),
     };
-    let runtimes = runtimes()?;
-    Ok(Engine::open(EngineConfig {
-        root: root.into(),
-        run_root: run_root.into(),
-        shim,
-        exit_command,
-        registries,
-        runtimes,
-    })?)
+    cfg.runtimes = runtimes()?;
+    Ok(Engine::open(cfg)?)
 }
 
 /// The named runtimes of docker's daemon.json format (`"runtimes": {NAME:

@@ -32,12 +32,7 @@ pub struct Args {
     size: bool,
 }
 
-pub use hull_engine::inspect::human_duration;
-
-fn since(t: &str) -> i64 {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-    super::parse_time(t).map_or(0, |t| (now - t).max(0))
-}
+pub use hull_engine::inspect::{human_duration, since};
 
 /// The COMMAND column as docker writes it: the path, then the arguments,
 /// those holding a space in single quotes; cut to 20 characters; then

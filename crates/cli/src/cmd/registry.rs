@@ -16,8 +16,7 @@ pub fn config_path() -> PathBuf {
 
 /// Registries spoken to over plain HTTP (besides localhost).
 pub fn insecure_registries() -> Vec<String> {
-    let insecure = std::env::var("HULL_INSECURE_REGISTRIES").unwrap_or_default();
-    insecure.split(',').filter(|s| !s.is_empty()).map(String::from).collect()
+    hull_engine::pull::RegistryConfig::insecure_from_env()
 }
 
 fn client() -> Client {
