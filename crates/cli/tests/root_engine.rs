@@ -396,7 +396,7 @@ fn bad_input_is_refused_and_leaves_nothing() {
             1,
             "Could not find the file /no/such/file in container taken",
         ),
-        (vec!["volume", "rm", "ghostvol"], 1, "no such volume: ghostvol"),
+        (vec!["volume", "rm", "ghostvol"], 1, "get ghostvol: no such volume"),
         (vec!["volume", "create", "bad name"], 1, "invalid volume name"),
         (vec!["ps", "--filter", "colour=red"], 1, "invalid filter"),
         (vec!["inspect", "--type", "network", "taken"], 1, "invalid --type"),

@@ -32,6 +32,9 @@ pub enum EngineError {
     /// No network by that name or id.
     #[error("network {0} not found")]
     NoSuchNetwork(String),
+    /// No volume by that name (docker's wording).
+    #[error("get {0}: no such volume")]
+    NoSuchVolume(String),
     /// Networking (CNI plugins, namespaces, ports, DNS).
     #[error(transparent)]
     Network(#[from] hull_network::NetError),
@@ -115,9 +118,10 @@ impl EngineError {
     /// The class of this error.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            EngineError::NoSuchContainer(_) | EngineError::NoSuchNetwork(_) | EngineError::NoSuchPath { .. } => {
-                ErrorKind::NotFound
-            }
+            EngineError::NoSuchContainer(_)
+            | EngineError::NoSuchNetwork(_)
+            | EngineError::NoSuchVolume(_)
+            | EngineError::NoSuchPath { .. } => ErrorKind::NotFound,
             EngineError::ReadOnly(_) => ErrorKind::Forbidden,
             EngineError::Registry(hull_image::registry::RegistryError::Status { status: 404, .. }) => {
                 ErrorKind::NotFound

@@ -64,7 +64,7 @@ impl Engine {
         let meta = self.volume_root().join(name).join("meta.json");
         match hull_shim::config::read_json::<Volume>(&meta) {
             Ok(Some(v)) if crate::names::valid_name(name) => Ok(v),
-            _ => Err(EngineError::Invalid(format!("no such volume: {name}"))),
+            _ => Err(EngineError::NoSuchVolume(name.to_string())),
         }
     }
 

@@ -166,7 +166,11 @@ impl Snapshots {
             layer: layer.digest.clone(),
             media_type: layer.media_type.clone(),
         })?;
-        let tmp = self.root.join("layers").join(format!("tmp-{}-{}", std::process::id(), chain.hex()));
+        // Unique per call: two threads of one process (the daemon creating
+        // two containers at once) may unpack the same layer side by side.
+        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = self.root.join("layers").join(format!("tmp-{}-{seq}-{}", std::process::id(), chain.hex()));
         let _ = std::fs::remove_dir_all(&tmp);
         let fs_dir = tmp.join("fs");
         std::fs::create_dir_all(&fs_dir).map_err(io("mkdir", &fs_dir))?;
