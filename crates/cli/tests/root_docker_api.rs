@@ -95,7 +95,30 @@ fn the_docker_cli_runs_containers_through_hull_daemon() {
     let out = d.docker().args(["exec", "web", "no-such-command"]).output().unwrap();
     assert_eq!(out.status.code(), Some(127), "{}", text(&out.stderr));
     assert_eq!(d.ok(&["inspect", "-f", "{{.State.Running}} {{.Config.Labels.app}}", "web"]), "true shop");
+    // Output that comes after the start, with and without a terminal, is
+    // all there (a terminal's master from the shim is non-blocking).
+    for args in [&["exec", "-t"][..], &["exec"]] {
+        let got = d.ok(&[args, &["web", "sh", "-c", "sleep 0.3; echo late"]].concat());
+        assert_eq!(got.trim_end_matches('\r'), "late", "{args:?}");
+    }
+    // cp both ways, a directory and a file, through the archive endpoints.
+    let src = e.root.with_extension("cp").join("cpsrc");
+    std::fs::create_dir_all(src.join("sub")).unwrap();
+    std::fs::write(src.join("sub/b"), "bee\n").unwrap();
+    d.ok(&["cp", &src.display().to_string(), "web:/tmp/"]);
+    assert_eq!(d.ok(&["exec", "web", "cat", "/tmp/cpsrc/sub/b"]), "bee");
+    let back = e.root.with_extension("cpback");
+    d.ok(&["cp", "web:/tmp/cpsrc", &back.display().to_string()]);
+    assert_eq!(std::fs::read_to_string(back.join("sub/b")).unwrap(), "bee\n");
+    d.ok(&["cp", "web:/etc/hostname", &back.join("hn").display().to_string()]);
+    assert_eq!(std::fs::read_to_string(back.join("hn")).unwrap().trim(), &id[..12]);
+    let out = d.docker().args(["cp", "web:/no/such", "/tmp"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("Could not find the file /no/such in container web"), "{}", text(&out.stderr));
     d.ok(&["stop", "-t", "1", "web"]);
+    // A stopped container's files too.
+    d.ok(&["cp", "web:/tmp/cpsrc/sub/b", &back.join("b2").display().to_string()]);
+    assert_eq!(std::fs::read_to_string(back.join("b2")).unwrap(), "bee\n");
     assert_eq!(d.ok(&["ps", "-a", "--format", "{{.Names}} {{.State}}"]), "web exited");
     d.ok(&["rm", "web"]);
     // Errors in docker's words and codes.
@@ -296,6 +319,27 @@ networks:
         ""
     );
     assert_eq!(links(), links_before, "the network's bridge is gone");
+    drop(d);
+    e.assert_clean();
+}
+
+/// docker-py 7 (PyPI `docker`, installed by scripts/setup.sh): the
+/// scenario in tests/clients/docker_py.py (containers, logs streaming,
+/// exec with and without a terminal, archives, images, networks, volumes,
+/// errors), with docker-py's own pinned API version and a negotiated one.
+#[test]
+fn docker_py_drives_hull_daemon() {
+    let e = Env::new();
+    let d = Daemon::start(&e);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/docker_py.py");
+    let out = Command::new("timeout")
+        .args(["-k", "5", "300", "python3", script])
+        .env("DOCKER_HOST", format!("unix://{}", d.sock.display()))
+        .env("IMG", IMG)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "docker-py scenario: {}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(text(&out.stdout), "docker-py: ok\n");
     drop(d);
     e.assert_clean();
 }

@@ -55,3 +55,70 @@ pub fn stdcopy(stream: u8, data: &[u8]) -> Bytes {
     out.extend_from_slice(data);
     Bytes::from(out)
 }
+
+/// A request body read on a blocking thread (never on the runtime's).
+pub struct BodyReader {
+    rx: mpsc::Receiver<std::io::Result<Bytes>>,
+    chunk: Bytes,
+}
+
+impl BodyReader {
+    pub fn new(rx: mpsc::Receiver<std::io::Result<Bytes>>) -> BodyReader {
+        BodyReader { rx, chunk: Bytes::new() }
+    }
+}
+
+impl std::io::Read for BodyReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.chunk.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(Ok(c)) => self.chunk = c,
+                Some(Err(e)) => return Err(e),
+                // Every frame is in: the end.
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len());
+        buf[..n].copy_from_slice(&self.chunk.split_to(n));
+        Ok(n)
+    }
+}
+
+/// A response body written on a blocking thread (an engine call that
+/// writes a stream), in chunks of up to 64 KiB.
+pub struct BodyWriter {
+    tx: mpsc::Sender<Bytes>,
+    buf: Vec<u8>,
+}
+
+impl BodyWriter {
+    pub fn new(tx: mpsc::Sender<Bytes>) -> BodyWriter {
+        BodyWriter { tx, buf: Vec::with_capacity(64 * 1024) }
+    }
+}
+
+impl std::io::Write for BodyWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= 64 * 1024 {
+            self.flush()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(64 * 1024)));
+        self.tx
+            .blocking_send(chunk)
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away"))
+    }
+}
+
+impl Drop for BodyWriter {
+    fn drop(&mut self) {
+        let _ = std::io::Write::flush(self);
+    }
+}

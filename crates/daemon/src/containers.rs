@@ -288,7 +288,7 @@ pub async fn logs(app: Arc<App>, id: String, req: &Req) -> ApiResult<Response<Bo
 }
 
 pub async fn stats(app: Arc<App>, id: String, req: &Req) -> ApiResult<Response<Body>> {
-    let stream = req.q("stream").is_none_or(|s| s != "0" && s != "false") && !req.flag("one-shot");
+    let stream = req.bool_or("stream", true) && !req.flag("one-shot");
     let a = app.clone();
     let key = id.clone();
     let c = blocking(move || Ok(a.engine.get(&key)?)).await?;
@@ -569,60 +569,105 @@ pub async fn exec_start(app: Arc<App>, id: String, mut req: Req) -> ApiResult<Re
         });
         return Ok(status(StatusCode::OK));
     }
-    // Attached: pipes (or a terminal) whose other ends the relay holds.
-    let pipes = if tty {
-        None
+    // Attached. docker answers first (101, or 200 and a raw stream to a
+    // client that asked for no upgrade), and starts the process only once
+    // that head is out: a client reading the stream from under its HTTP
+    // reader (docker-py) would lose output that came with the head.
+    let c = {
+        let a = app.clone();
+        let key = inst.container.clone();
+        blocking(move || Ok(a.engine.get(&key)?)).await?
+    };
+    if c.state.status != Status::Running {
+        return Err(ApiError::new(StatusCode::CONFLICT, format!("container {} is not running", c.id)));
+    }
+    reserve(&app, &id)?;
+    let upgrading = req.headers.contains_key(hyper::header::UPGRADE);
+    if upgrading {
+        let upgrade = req.take_upgrade()?;
+        tokio::spawn(async move {
+            match upgrade.await {
+                Ok(conn) => run_attached(app, id, inst, tty, hyper_util::rt::TokioIo::new(conn)).await,
+                Err(_) => finish(&app, &id, None),
+            }
+        });
+        return Ok(upgraded_response(tty));
+    }
+    let (ours, theirs) = tokio::io::duplex(64 * 1024);
+    let (tx, body) = Body::channel();
+    tokio::spawn(run_attached(app, id, inst, tty, ours));
+    tokio::spawn(async move {
+        let mut theirs = theirs;
+        let mut buf = vec![0u8; 32 * 1024];
+        while let Ok(n) = theirs.read(&mut buf).await {
+            if n == 0 || tx.send(Bytes::copy_from_slice(&buf[..n])).await.is_err() {
+                break;
+            }
+        }
+    });
+    let ct = if tty { "application/vnd.docker.raw-stream" } else { "application/vnd.docker.multiplexed-stream" };
+    Ok(Response::builder()
+        .status(StatusCode::OK)
+        .header("Content-Type", ct)
+        .body(body)
+        .unwrap_or_else(|_| Response::new(Body::empty())))
+}
+
+/// Marks an exec instance as starting; a second start is docker's 409.
+fn reserve(app: &App, id: &str) -> ApiResult<()> {
+    let mut m = app.execs.lock().map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "exec table"))?;
+    match m.get_mut(id) {
+        Some(i) if i.started.is_some() => {
+            Err(ApiError::new(StatusCode::CONFLICT, format!("exec {id} has already been started")))
+        }
+        Some(i) => {
+            i.started = Some((String::new(), 0));
+            Ok(())
+        }
+        None => Err(ApiError::not_found(format!("No such exec instance: {id}"))),
+    }
+}
+
+/// Starts an attached exec on a connection whose answer is out, and relays
+/// its stdio. A process that cannot start writes docker's error into the
+/// stream, and its exit code is 126 or 127 (the CLI's exit status comes from
+/// inspecting it).
+async fn run_attached<C>(app: Arc<App>, id: String, inst: ExecInstance, tty: bool, mut conn: C)
+where
+    C: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    // Pipes (or a terminal) whose other ends the relay holds.
+    let (io, ours) = if tty {
+        (Ok(ExecIo::Terminal), None)
     } else {
-        Some(exec_pipes().map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?)
+        match exec_pipes() {
+            Ok((theirs, ours)) => (Ok(ExecIo::Fds(theirs)), Some(ours)),
+            Err(e) => (Err(e), None),
+        }
     };
     let a = app.clone();
     let i = inst.clone();
-    let (io, ours) = match pipes {
-        Some((theirs, ours)) => (ExecIo::Fds(theirs), Some(ours)),
-        None => (ExecIo::Terminal, None),
+    use hull_engine::ErrorKind;
+    let started: Result<_, (ErrorKind, String)> = match io {
+        Ok(io) => tokio::task::spawn_blocking(move || a.engine.exec_start(&i.container, &i.request, io))
+            .await
+            .map_err(|e| (ErrorKind::Internal, e.to_string()))
+            .and_then(|r| r.map_err(|e| (e.kind(), e.to_string()))),
+        Err(e) => Err((ErrorKind::Internal, format!("pipes: {e}"))),
     };
-    let started = blocking(move || Ok(a.engine.exec_start(&i.container, &i.request, io))).await?;
-    let upgrade = req.take_upgrade()?;
     let session = match started {
         Ok(s) => s,
-        // docker's answer to a command that cannot run: the stream is
-        // upgraded, carries the error, and the exec's exit code is 126 or
-        // 127 (the CLI's exit status comes from inspecting it).
-        Err(e)
-            if matches!(
-                e.kind(),
-                hull_engine::ErrorKind::CommandNotFound | hull_engine::ErrorKind::CommandNotExecutable
-            ) =>
-        {
-            let code = if e.kind() == hull_engine::ErrorKind::CommandNotFound { 127 } else { 126 };
-            if let Ok(mut m) = app.execs.lock() {
-                if let Some(i) = m.get_mut(&id) {
-                    i.started = Some((String::new(), 0));
-                    i.exit_code = Some(code);
-                }
-            }
-            let message = format!("OCI runtime exec failed: {e}\r\n");
-            tokio::spawn(async move {
-                let Ok(conn) = upgrade.await else { return };
-                let mut conn = hyper_util::rt::TokioIo::new(conn);
-                let chunk = if tty { Bytes::from(message) } else { stdcopy(1, message.as_bytes()) };
-                let _ = conn.write_all(&chunk).await;
-                let _ = conn.shutdown().await;
-            });
-            return Ok(upgraded_response(tty));
+        Err((kind, message)) => {
+            finish(&app, &id, Some(if kind == ErrorKind::CommandNotFound { 127 } else { 126 }));
+            let message = format!("OCI runtime exec failed: {message}\r\n");
+            let chunk = if tty { Bytes::from(message) } else { stdcopy(1, message.as_bytes()) };
+            let _ = conn.write_all(&chunk).await;
+            let _ = conn.shutdown().await;
+            return;
         }
-        Err(e) => return Err(e.into()),
     };
     mark_started(&app, &id, &session);
-    let (a, key) = (app.clone(), id.clone());
-    tokio::spawn(async move {
-        let conn = match upgrade.await {
-            Ok(c) => hyper_util::rt::TokioIo::new(c),
-            Err(_) => return,
-        };
-        relay_exec(conn, session, ours, inst.attach_stdin, a, key).await;
-    });
-    Ok(upgraded_response(tty))
+    relay_exec(conn, session, ours, inst.attach_stdin, app, id).await;
 }
 
 fn mark_started(app: &App, id: &str, s: &hull_engine::ExecSession) {
@@ -661,25 +706,21 @@ async fn relay_exec(
     app: Arc<App>,
     id: String,
 ) {
+    use crate::fdio::FdIo;
     let (mut conn_r, conn_w) = tokio::io::split(conn);
     let conn_w = Arc::new(tokio::sync::Mutex::new(conn_w));
-    let file = |fd: OwnedFd| tokio::fs::File::from_std(std::fs::File::from(fd));
-    let (input, outputs): (Option<tokio::fs::File>, Vec<(u8, tokio::fs::File)>) = match (pipes, &session.console) {
-        (Some([i, o, e]), _) => (Some(file(i)), vec![(1, file(o)), (2, file(e))]),
+    let fdio = |fd: OwnedFd| FdIo::new(fd).ok().map(Arc::new);
+    // (stdin's writer, [(stream, reader)]): a terminal is both, stream 0 (raw).
+    let (input, outputs): (Option<Arc<FdIo>>, Vec<(u8, Option<Arc<FdIo>>)>) = match (pipes, &session.console) {
+        (Some([i, o, e]), _) => (fdio(i), vec![(1, fdio(o)), (2, fdio(e))]),
         (None, Some(m)) => {
-            let dup = |f: &OwnedFd| f.try_clone().ok();
-            match (dup(m), dup(m)) {
-                (Some(a), Some(b)) => (Some(file(a)), vec![(0, file(b))]),
-                _ => (None, Vec::new()),
-            }
+            let pty = m.try_clone().ok().and_then(fdio);
+            (pty.clone(), vec![(0, pty)])
         }
         (None, None) => (None, Vec::new()),
     };
     let feeder = tokio::spawn(async move {
-        let Some(mut w) = input else { return };
-        if !stdin {
-            return;
-        }
+        let Some(w) = input.filter(|_| stdin) else { return };
         let mut buf = vec![0u8; 16 * 1024];
         while let Ok(n) = conn_r.read(&mut buf).await {
             if n == 0 || w.write_all(&buf[..n]).await.is_err() {
@@ -688,7 +729,8 @@ async fn relay_exec(
         }
     });
     let mut readers = Vec::new();
-    for (k, mut f) in outputs {
+    for (k, f) in outputs {
+        let Some(f) = f else { continue };
         let w = conn_w.clone();
         readers.push(tokio::spawn(async move {
             let mut buf = vec![0u8; 32 * 1024];

@@ -4,10 +4,12 @@
 //! side by side on one store). `hull daemon` and `hull system service` run
 //! it. tokio lives here only: the CLI and the shim stay without it.
 
+mod archive;
 mod body;
 mod containers;
 mod convert;
 mod error;
+mod fdio;
 mod images;
 mod objects;
 mod routes;

@@ -3,7 +3,7 @@
 use crate::body::Body;
 use crate::error::{ApiError, ApiResult};
 use crate::server::{App, Req};
-use crate::{containers, images, objects, system};
+use crate::{archive, containers, images, objects, system};
 use hyper::{Method, Response};
 use std::sync::Arc;
 
@@ -33,6 +33,8 @@ pub async fn route(app: Arc<App>, req: Req) -> ApiResult<Response<Body>> {
         (Method::POST, ["containers", id, "wait"]) => containers::wait(app, id.to_string(), &req).await,
         (Method::POST, ["containers", id, "attach"]) => containers::attach(app, id.to_string(), req).await,
         (Method::POST, ["containers", id, "exec"]) => containers::exec_create(app, id.to_string(), req).await,
+        (Method::GET | Method::HEAD, ["containers", id, "archive"]) => archive::get(app, id.to_string(), &req).await,
+        (Method::PUT, ["containers", id, "archive"]) => archive::put(app, id.to_string(), req).await,
         (Method::DELETE, ["containers", id]) => containers::remove(app, id.to_string(), &req).await,
         (Method::POST, ["exec", id, "start"]) => containers::exec_start(app, id.to_string(), req).await,
         (Method::POST, ["exec", id, "resize"]) => containers::exec_resize(app, id.to_string(), &req).await,

@@ -53,7 +53,17 @@ impl Req {
     /// A boolean query parameter as docker reads them (`1`, `true`; absent or
     /// `0`/`false` is false).
     pub fn flag(&self, k: &str) -> bool {
-        matches!(self.q(k), Some(v) if !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"))
+        self.bool_or(k, false)
+    }
+
+    /// A boolean parameter by docker's rule (`BoolValueOrDefault`): absent
+    /// or empty is `default`; "0", "no", "false" and "none", in any case,
+    /// are false (docker-py sends Python's `False`); anything else true.
+    pub fn bool_or(&self, k: &str, default: bool) -> bool {
+        match self.q(k) {
+            None | Some("") => default,
+            Some(v) => !["0", "no", "false", "none"].iter().any(|f| v.eq_ignore_ascii_case(f)),
+        }
     }
 
     /// The whole body (bounded), as JSON of type `T` (an empty body is `{}`).
@@ -67,6 +77,28 @@ impl Req {
     /// The connection once the 101 answer is out (attach, exec start).
     pub fn take_upgrade(&mut self) -> ApiResult<hyper::upgrade::OnUpgrade> {
         self.upgrade.take().ok_or_else(|| ApiError::bad_request("this endpoint upgrades the connection"))
+    }
+
+    /// The body as a blocking reader, for an engine call on the blocking
+    /// pool (archives and images of any size, never held whole).
+    pub fn reader(&mut self) -> crate::body::BodyReader {
+        let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(16);
+        if let Some(mut body) = self.body.take() {
+            tokio::spawn(async move {
+                while let Some(frame) = body.frame().await {
+                    let chunk = match frame.map(|f| f.into_data()) {
+                        Ok(Ok(d)) => Ok(d),
+                        Ok(Err(_trailers)) => continue,
+                        Err(e) => Err(std::io::Error::other(format!("read the request body: {e}"))),
+                    };
+                    let failed = chunk.is_err();
+                    if tx.send(chunk).await.is_err() || failed {
+                        break;
+                    }
+                }
+            });
+        }
+        crate::body::BodyReader::new(rx)
     }
 
     pub async fn bytes(&mut self) -> ApiResult<Bytes> {
