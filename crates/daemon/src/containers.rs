@@ -711,7 +711,8 @@ async fn relay_exec(
     let conn_w = Arc::new(tokio::sync::Mutex::new(conn_w));
     let fdio = |fd: OwnedFd| FdIo::new(fd).ok().map(Arc::new);
     // (stdin's writer, [(stream, reader)]): a terminal is both, stream 0 (raw).
-    let (input, outputs): (Option<Arc<FdIo>>, Vec<(u8, Option<Arc<FdIo>>)>) = match (pipes, &session.console) {
+    type Side = Option<Arc<FdIo>>;
+    let (input, outputs): (Side, Vec<(u8, Side)>) = match (pipes, &session.console) {
         (Some([i, o, e]), _) => (fdio(i), vec![(1, fdio(o)), (2, fdio(e))]),
         (None, Some(m)) => {
             let pty = m.try_clone().ok().and_then(fdio);
