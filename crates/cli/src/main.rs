@@ -346,7 +346,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Image(ImageCommand::Umount(a)) => unit(cmd::mount::umount(a)),
         Command::Tag(a) => unit(cmd::tag::run(&engine()?, a)),
         Command::Pull(a) => unit(cmd::registry::pull(&engine()?, a)),
-        Command::Push(a) => unit(cmd::registry::push(&root, a)),
+        Command::Push(a) => unit(cmd::registry::push(&engine()?, a)),
         Command::Login(a) => unit(cmd::registry::login(a)),
         Command::Logout(a) => unit(cmd::registry::logout(a)),
     }

@@ -343,3 +343,74 @@ fn docker_py_drives_hull_daemon() {
     drop(d);
     e.assert_clean();
 }
+
+/// Images through the docker CLI: login, push and pull against Debian's
+/// registry (with htpasswd) in the test's namespace, save and load,
+/// history, system df, prune; and the clear refusals of what Hull does not
+/// do (search, the legacy builder, swarm).
+#[test]
+fn images_and_registries_through_the_docker_cli() {
+    let e = Env::new();
+    let d = Daemon::start(&e);
+    let reg = Registry::start_in(Some(&e.netns), Some(("alice", "s3cret-pw")));
+    let name = format!("{}/t/bb:1", reg.addr);
+    d.ok(&["tag", IMG, &name]);
+    let fails = |args: &[&str], needle: &str| {
+        let out = d.docker().args(args).stdin(std::process::Stdio::null()).output().unwrap();
+        let all = text(&out.stdout) + &text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {all}");
+        assert!(all.contains(needle), "{args:?}: {all}");
+    };
+    fails(&["push", &name], "authentication required");
+    fails(&["login", &reg.addr, "-u", "alice", "-p", "wrong"], "wrong user name or password");
+    let mut login = d
+        .docker()
+        .args(["login", &reg.addr, "-u", "alice", "--password-stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    login.stdin.take().unwrap().write_all(b"s3cret-pw\n").unwrap();
+    let out = login.wait_with_output().unwrap();
+    assert!(text(&out.stdout).contains("Login Succeeded"), "{}", text(&out.stdout));
+    let pushed = d.ok(&["push", &name]);
+    let lines: Vec<&str> = pushed.lines().collect();
+    assert_eq!(lines[0], format!("The push refers to repository [{}/t/bb]", reg.addr), "{pushed}");
+    assert!(lines.iter().any(|l| l.ends_with(": Pushed")), "{pushed}");
+    let last = lines.last().unwrap();
+    assert!(last.starts_with("1: digest: sha256:") && last.contains(" size: "), "{pushed}");
+    assert!(d.ok(&["push", &name]).contains(": Layer already exists"));
+    let id = d.ok(&["image", "inspect", "-f", "{{.Id}}", &name]);
+    assert_eq!(d.ok(&["rmi", &name]), format!("Untagged: {name}"));
+    let pulled = d.ok(&["pull", &name]);
+    assert!(pulled.contains(&format!("Status: Downloaded newer image for {name}")), "{pulled}");
+    assert_eq!(d.ok(&["image", "inspect", "-f", "{{.Id}}", &name]), id);
+    // save and load, through the archive endpoints.
+    let archive = e.root.with_extension("save.tar");
+    d.ok(&["save", "-o", &archive.display().to_string(), &name]);
+    d.ok(&["rmi", &name]);
+    let loaded = d.ok(&["load", "-i", &archive.display().to_string()]);
+    assert_eq!(loaded, format!("Loaded image: {name}"));
+    assert_eq!(d.ok(&["image", "inspect", "-f", "{{.Id}}", &name]), id);
+    // history and disk usage.
+    let history = d.ok(&["history", "--no-trunc", "--format", "{{.ID}}", &name]);
+    assert_eq!(history.lines().next(), Some(id.as_str()), "{history}");
+    let df = d.ok(&["system", "df", "--format", "{{.Type}} {{.TotalCount}} {{.Active}}"]);
+    assert!(df.lines().any(|l| l == "Images 1 0"), "{df}");
+    assert!(df.lines().any(|l| l == "Containers 0 0"), "{df}");
+    d.ok(&["image", "prune", "-f"]);
+    // What Hull does not do says so.
+    fails(&["search", "busybox"], "Hull does not search registries");
+    fails(&["swarm", "init"], "not a swarm manager");
+    fails(&["service", "ls"], "not a swarm manager");
+    let ctx = e.root.with_extension("ctx");
+    std::fs::create_dir_all(&ctx).unwrap();
+    std::fs::write(ctx.join("Dockerfile"), "FROM scratch\n").unwrap();
+    let out = d.docker().env("DOCKER_BUILDKIT", "0").arg("build").arg(&ctx).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("Hull cannot build images yet"), "{}", text(&out.stderr));
+    drop(reg);
+    drop(d);
+    e.assert_clean();
+}

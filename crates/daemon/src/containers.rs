@@ -16,7 +16,7 @@ use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// docker's `ContainerSummary`.
-fn summary(app: &App, c: &Container) -> Value {
+pub fn summary(app: &App, c: &Container) -> Value {
     let created = hull_engine::time::rfc3339_secs(&c.created).unwrap_or(0);
     let ports: Vec<Value> = c
         .state

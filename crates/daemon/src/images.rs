@@ -1,6 +1,7 @@
-//! `/images/...`: list, pull (`create?fromImage=`), inspect, remove, tag.
+//! `/images/...`: list, pull (`create?fromImage=`), push, inspect, history,
+//! remove, tag, save (`get`), load, prune; search answers that Hull has none.
 
-use crate::body::Body;
+use crate::body::{Body, BodyWriter};
 use crate::error::{ApiError, ApiResult};
 use crate::server::{blocking, json, status, App, Req};
 use bytes::Bytes;
@@ -10,32 +11,33 @@ use hyper::{Response, StatusCode};
 use serde_json::json as j;
 use std::sync::Arc;
 
-pub async fn list(app: Arc<App>, req: &Req) -> ApiResult<Response<Body>> {
-    let all = req.flag("all");
-    let out = blocking(move || {
-        let list = app.engine.images().list()?;
-        let mut by_id: std::collections::BTreeMap<String, serde_json::Value> = Default::default();
-        for i in list {
-            let e = by_id.entry(i.id.clone()).or_insert_with(|| {
-                j!({"Id": i.id, "ParentId": "", "RepoTags": [], "RepoDigests": [],
-                    "Created": hull_engine::time::rfc3339_secs(&i.created).unwrap_or(0),
-                    "Size": i.unpacked_size.unwrap_or(i.size), "SharedSize": -1, "Labels": i.labels, "Containers": -1})
-            });
-            if i.repository != "<none>" {
-                if let Some(t) = e["RepoTags"].as_array_mut() {
-                    t.push(j!(format!("{}:{}", i.repository, i.tag)));
-                }
-                if !i.digest.is_empty() {
-                    if let Some(d) = e["RepoDigests"].as_array_mut() {
-                        d.push(j!(format!("{}@{}", i.repository, i.digest)));
-                    }
+/// docker's `ImageSummary` of every image, by id.
+pub fn summaries(app: &App) -> ApiResult<std::collections::BTreeMap<String, serde_json::Value>> {
+    let list = app.engine.images().list()?;
+    let mut by_id: std::collections::BTreeMap<String, serde_json::Value> = Default::default();
+    for i in list {
+        let e = by_id.entry(i.id.clone()).or_insert_with(|| {
+            j!({"Id": i.id, "ParentId": "", "RepoTags": [], "RepoDigests": [],
+                "Created": hull_engine::time::rfc3339_secs(&i.created).unwrap_or(0),
+                "Size": i.unpacked_size.unwrap_or(i.size), "SharedSize": -1, "Labels": i.labels, "Containers": -1})
+        });
+        if i.repository != "<none>" {
+            if let Some(t) = e["RepoTags"].as_array_mut() {
+                t.push(j!(format!("{}:{}", i.repository, i.tag)));
+            }
+            if !i.digest.is_empty() {
+                if let Some(d) = e["RepoDigests"].as_array_mut() {
+                    d.push(j!(format!("{}@{}", i.repository, i.digest)));
                 }
             }
         }
-        let _ = all;
-        Ok(by_id.into_values().collect::<Vec<_>>())
-    })
-    .await?;
+    }
+    Ok(by_id)
+}
+
+pub async fn list(app: Arc<App>, _req: &Req) -> ApiResult<Response<Body>> {
+    // Every image Hull keeps is a top-level one: `all` lists the same.
+    let out = blocking(move || Ok(summaries(&app)?.into_values().collect::<Vec<_>>())).await?;
     Ok(json(StatusCode::OK, &serde_json::Value::Array(out)))
 }
 
@@ -151,4 +153,164 @@ pub async fn tag(app: Arc<App>, name: String, req: &Req) -> ApiResult<Response<B
         Ok(status(StatusCode::CREATED))
     })
     .await
+}
+
+fn registry_auth(req: &Req) -> ApiResult<Option<hull_engine::RegistryAuth>> {
+    match req.headers.get("X-Registry-Auth").and_then(|v| v.to_str().ok()) {
+        Some(h) => Ok(hull_engine::RegistryAuth::from_header(h)?),
+        None => Ok(None),
+    }
+}
+
+fn no_such_image(name: &str) -> impl FnOnce(hull_engine::EngineError) -> ApiError + '_ {
+    move |e| match e.kind() {
+        hull_engine::ErrorKind::NotFound => ApiError::not_found(format!("No such image: {name}")),
+        _ => e.into(),
+    }
+}
+
+fn stream_response(body: Body) -> Response<Body> {
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("Content-Type", "application/json")
+        .body(body)
+        .unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+/// `POST /images/{name}/push?tag=`: docker's JSON message stream (an
+/// error mid-way is its last message).
+pub async fn push(app: Arc<App>, name: String, req: &Req) -> ApiResult<Response<Body>> {
+    let reference = match req.q("tag").filter(|t| !t.is_empty()) {
+        Some(t) => format!("{name}:{t}"),
+        None => name,
+    };
+    let r: hull_image::reference::Reference =
+        reference.parse().map_err(|e: hull_image::reference::ReferenceError| ApiError::bad_request(e.to_string()))?;
+    let auth = registry_auth(req)?;
+    {
+        let (a, n) = (app.clone(), reference.clone());
+        blocking(move || Ok(a.engine.images().resolve(&n).map(drop).map_err(|e| no_such_image(&n)(e.into()))?)).await?;
+    }
+    let (tx, body) = Body::channel();
+    tokio::task::spawn_blocking(move || {
+        let say = |v: serde_json::Value| {
+            let _ = tx.blocking_send(Bytes::from(v.to_string() + "\r\n"));
+        };
+        say(j!({"status": format!("The push refers to repository [{}/{}]", r.registry, r.repository)}));
+        let progress = |d: &hull_image::digest::Digest, p: hull_engine::push::BlobPush| {
+            use hull_engine::push::BlobPush;
+            let status = match p {
+                BlobPush::Preparing => "Preparing".to_string(),
+                BlobPush::Exists => "Layer already exists".to_string(),
+                BlobPush::Mounted(from) => format!("Mounted from {from}"),
+                BlobPush::Pushed(_) => "Pushed".to_string(),
+            };
+            say(j!({"status": status, "progressDetail": {}, "id": &d.hex()[..12]}));
+        };
+        let req = hull_engine::PushRequest { reference, auth, progress: Some(&progress) };
+        match app.engine.push(req) {
+            Ok(p) => {
+                say(j!({"status": format!("{}: digest: {} size: {}", p.tag, p.digest, p.size), "progressDetail": {}}));
+                say(j!({"progressDetail": {}, "aux": {"Tag": p.tag, "Digest": p.digest, "Size": p.size}}));
+            }
+            Err(e) => say(j!({"errorDetail": {"message": e.to_string()}, "error": e.to_string()})),
+        }
+    });
+    Ok(stream_response(body))
+}
+
+/// `GET /images/{name}/history`: newest first, as docker lists it.
+pub async fn history(app: Arc<App>, name: String) -> ApiResult<Response<Body>> {
+    let out = blocking(move || {
+        let images = app.engine.images();
+        let img = images.resolve(&name).map_err(|e| no_such_image(&name)(e.into()))?;
+        let chains = images.chain_ids(&img);
+        let sizes: Vec<u64> = chains.iter().map(|c| images.snapshots.unpacked_size(c).unwrap_or(0)).collect();
+        let tags: Vec<String> = images
+            .list()?
+            .into_iter()
+            .filter(|s| s.id == img.id.to_string() && s.repository != "<none>")
+            .map(|s| format!("{}:{}", s.repository, s.tag))
+            .collect();
+        let history = img.config.history.clone().unwrap_or_default();
+        let mut rows = Vec::new();
+        let mut layer = 0;
+        if history.is_empty() {
+            for s in &sizes {
+                rows.push(j!({"Created": 0, "CreatedBy": "", "Size": s, "Comment": ""}));
+            }
+        }
+        for h in &history {
+            let empty = h.get("empty_layer").and_then(|e| e.as_bool()).unwrap_or(false);
+            let size = if empty {
+                0
+            } else {
+                layer += 1;
+                sizes.get(layer - 1).copied().unwrap_or(0)
+            };
+            let created = h.get("created").and_then(|c| c.as_str()).and_then(hull_engine::time::rfc3339_secs);
+            rows.push(j!({
+                "Created": created.unwrap_or(0),
+                "CreatedBy": h.get("created_by").and_then(|c| c.as_str()).unwrap_or(""),
+                "Size": size, "Comment": h.get("comment").and_then(|c| c.as_str()).unwrap_or(""),
+            }));
+        }
+        rows.reverse();
+        for (i, r) in rows.iter_mut().enumerate() {
+            r["Id"] = if i == 0 { j!(img.id.to_string()) } else { j!("<missing>") };
+            r["Tags"] = if i == 0 { j!(tags) } else { serde_json::Value::Null };
+        }
+        Ok(rows)
+    })
+    .await?;
+    Ok(json(StatusCode::OK, &serde_json::Value::Array(out)))
+}
+
+/// `GET /images/get?names=..` and `GET /images/{name}/get`: a docker-archive.
+pub async fn save(app: Arc<App>, names: Vec<String>) -> ApiResult<Response<Body>> {
+    if names.is_empty() {
+        return Err(ApiError::bad_request("no image names given"));
+    }
+    {
+        let (a, n) = (app.clone(), names.clone());
+        blocking(move || {
+            for name in &n {
+                a.engine.images().resolve(name).map_err(|e| no_such_image(name)(e.into()))?;
+            }
+            Ok(())
+        })
+        .await?;
+    }
+    let (tx, body) = Body::channel();
+    tokio::task::spawn_blocking(move || {
+        let mut w = BodyWriter::new(tx);
+        if let Err(e) = app.engine.save(&names, &mut w) {
+            tracing::warn!("save {names:?}: {e}");
+        }
+    });
+    Ok(Response::builder()
+        .status(StatusCode::OK)
+        .header("Content-Type", "application/x-tar")
+        .body(body)
+        .unwrap_or_else(|_| Response::new(Body::empty())))
+}
+
+/// `POST /images/load`: a docker- or OCI-archive in the body; docker's
+/// `{"stream": "Loaded image: ..."}` lines.
+pub async fn load(app: Arc<App>, mut req: Req) -> ApiResult<Response<Body>> {
+    let mut input = req.reader();
+    let names = blocking(move || Ok(app.engine.load(&mut input, None)?)).await?;
+    let out: String =
+        names.iter().map(|n| j!({"stream": format!("Loaded image: {n}\n")}).to_string() + "\r\n").collect();
+    Ok(Response::builder()
+        .status(StatusCode::OK)
+        .header("Content-Type", "application/json")
+        .body(Body::full(out))
+        .unwrap_or_else(|_| Response::new(Body::empty())))
+}
+
+/// `POST /images/prune`.
+pub async fn prune(app: Arc<App>) -> ApiResult<Response<Body>> {
+    let freed = blocking(move || Ok(app.engine.prune_images()?)).await?;
+    Ok(json(StatusCode::OK, &j!({"ImagesDeleted": [], "SpaceReclaimed": freed})))
 }

@@ -142,7 +142,7 @@ pub async fn network_prune(app: Arc<App>) -> ApiResult<Response<Body>> {
     Ok(json(StatusCode::OK, &j!({"NetworksDeleted": gone})))
 }
 
-fn volume_json(v: &hull_engine::volumes::Volume) -> Value {
+pub fn volume_json(v: &hull_engine::volumes::Volume) -> Value {
     j!({"Name": v.name, "Driver": v.driver, "Mountpoint": v.mountpoint, "CreatedAt": v.created_at,
         "Labels": v.labels, "Scope": v.scope, "Options": {}})
 }

@@ -15,6 +15,8 @@ pub async fn route(app: Arc<App>, req: Req) -> ApiResult<Response<Body>> {
         (Method::GET, ["version"]) => system::version(app).await,
         (Method::GET, ["info"]) => system::info(app).await,
         (Method::GET, ["events"]) => system::events(app, &req).await,
+        (Method::GET, ["system", "df"]) => system::df(app).await,
+        (Method::POST, ["auth"]) => system::auth(app, req).await,
         (Method::GET, ["containers", "json"]) => containers::list(app, &req).await,
         (Method::POST, ["containers", "create"]) => containers::create(app, req).await,
         (Method::POST, ["containers", "prune"]) => containers::prune(app).await,
@@ -60,8 +62,42 @@ pub async fn route(app: Arc<App>, req: Req) -> ApiResult<Response<Body>> {
             images::tag(app, name.join("/"), &req).await
         }
         (Method::GET, ["images", name @ .., "json"]) if !name.is_empty() => images::inspect(app, name.join("/")).await,
+        (Method::GET, ["images", name @ .., "history"]) if !name.is_empty() => {
+            images::history(app, name.join("/")).await
+        }
+        (Method::POST, ["images", name @ .., "push"]) if !name.is_empty() => {
+            images::push(app, name.join("/"), &req).await
+        }
+        (Method::GET, ["images", "get"]) => images::save(app, req.q_all("names")).await,
+        (Method::GET, ["images", name @ .., "get"]) if !name.is_empty() => {
+            images::save(app, vec![name.join("/")]).await
+        }
+        (Method::POST, ["images", "load"]) => images::load(app, req).await,
+        (Method::POST, ["images", "prune"]) => images::prune(app).await,
+        (Method::GET, ["images", "search"]) => Err(ApiError::new(
+            hyper::StatusCode::NOT_IMPLEMENTED,
+            "Hull does not search registries: name the image (REGISTRY/REPOSITORY:TAG) and pull it",
+        )),
+        (Method::POST, ["build"]) => Err(ApiError::new(
+            hyper::StatusCode::NOT_IMPLEMENTED,
+            "Hull cannot build images yet: build them elsewhere and load or pull them",
+        )),
+        (_, ["session" | "grpc", ..]) => Err(ApiError::new(
+            hyper::StatusCode::NOT_IMPLEMENTED,
+            "BuildKit sessions are not supported by Hull (its builder is the legacy /build)",
+        )),
+        (_, ["swarm" | "services" | "nodes" | "tasks" | "secrets" | "configs", ..]) => Err(ApiError::new(
+            hyper::StatusCode::SERVICE_UNAVAILABLE,
+            "This node is not a swarm manager. Hull has no swarm mode: run services with docker compose instead.",
+        )),
+        (Method::GET, ["plugins"]) => Ok(crate::server::json(hyper::StatusCode::OK, &serde_json::json!([]))),
+        (_, ["plugins" | "distribution", ..]) => Err(ApiError::new(
+            hyper::StatusCode::NOT_IMPLEMENTED,
+            "plugins and distribution inspection are not implemented by Hull",
+        )),
         (_, ["containers" | "images" | "exec" | "networks" | "volumes", ..])
-        | (_, ["_ping" | "version" | "info" | "events"]) => {
+        | (_, ["_ping" | "version" | "info" | "events" | "auth" | "build"])
+        | (_, ["system", "df"]) => {
             Err(ApiError::new(hyper::StatusCode::METHOD_NOT_ALLOWED, format!("{} is not allowed here", req.method)))
         }
         _ => Err(ApiError::not_found(format!("page not found: /{}", parts.join("/")))),

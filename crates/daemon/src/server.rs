@@ -35,6 +35,8 @@ pub struct Req {
     /// The path without the version prefix, split at `/` (percent-decoded).
     pub parts: Vec<String>,
     pub query: BTreeMap<String, String>,
+    /// The query as sent (for keys given more than once).
+    pub raw_query: String,
     pub headers: hyper::HeaderMap,
     /// The API version the client asked for (the newest when none); the
     /// version-dependent fields will read it.
@@ -48,6 +50,16 @@ impl Req {
     /// A query parameter.
     pub fn q(&self, k: &str) -> Option<&str> {
         self.query.get(k).map(String::as_str)
+    }
+
+    /// Every value of a parameter given more than once (`names=a&names=b`).
+    pub fn q_all(&self, k: &str) -> Vec<String> {
+        self.raw_query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .filter(|(key, _)| percent_decode(key) == k)
+            .map(|(_, v)| percent_decode(v))
+            .collect()
     }
 
     /// A boolean query parameter as docker reads them (`1`, `true`; absent or
@@ -202,10 +214,19 @@ pub async fn serve(app: Arc<App>, req: Request<Incoming>) -> Result<Response<Bod
         Ok((version, rest)) => {
             let parts: Vec<String> = rest.split('/').filter(|p| !p.is_empty()).map(percent_decode).collect();
             let query = parse_query(req.uri().query());
+            let raw_query = req.uri().query().unwrap_or("").to_string();
             let (mut head, body) = req.into_parts();
             let upgrade = head.extensions.remove::<hyper::upgrade::OnUpgrade>();
-            let r =
-                Req { method: method.clone(), parts, query, headers: head.headers, version, body: Some(body), upgrade };
+            let r = Req {
+                method: method.clone(),
+                parts,
+                query,
+                raw_query,
+                headers: head.headers,
+                version,
+                body: Some(body),
+                upgrade,
+            };
             match crate::routes::route(app, r).await {
                 Ok(resp) => resp,
                 Err(e) => {

@@ -1,7 +1,7 @@
-//! `/_ping`, `/version`, `/info`, `/events`.
+//! `/_ping`, `/version`, `/info`, `/events`, `/system/df`, `/auth`.
 
 use crate::body::Body;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::server::{blocking, json, App, Req, API_VERSION, MIN_API_VERSION};
 use bytes::Bytes;
 use hyper::{Response, StatusCode};
@@ -117,4 +117,59 @@ pub async fn events(app: Arc<App>, req: &Req) -> ApiResult<Response<Body>> {
         .header("Content-Type", "application/json")
         .body(body)
         .unwrap_or_else(|_| Response::new(Body::empty())))
+}
+
+/// `/system/df`: docker's `SystemDataUsageResponse` from the engine's
+/// accounting (shared layers once in `LayersSize`).
+pub async fn df(app: Arc<App>) -> ApiResult<Response<Body>> {
+    let v = blocking(move || {
+        let u = app.engine.disk_usage()?;
+        let mut by_id = crate::images::summaries(&app)?;
+        let images: Vec<_> = u
+            .images
+            .iter()
+            .filter_map(|i| {
+                let mut s = by_id.remove(&i.id)?;
+                s["Size"] = j!(i.size);
+                s["SharedSize"] = j!(i.shared_size);
+                s["Containers"] = j!(i.containers);
+                Some(s)
+            })
+            .collect();
+        let containers: Vec<_> = u
+            .containers
+            .iter()
+            .map(|(c, rw)| {
+                let mut s = crate::containers::summary(&app, c);
+                let image = u.images.iter().find(|i| i.id == c.config.image_id).map_or(0, |i| i.size);
+                s["SizeRw"] = j!(rw);
+                s["SizeRootFs"] = j!(rw + image);
+                s
+            })
+            .collect();
+        let volumes: Vec<_> = u
+            .volumes
+            .iter()
+            .map(|v| {
+                let mut s = crate::objects::volume_json(&v.volume);
+                s["UsageData"] = j!({"Size": v.size, "RefCount": v.ref_count});
+                s
+            })
+            .collect();
+        Ok(j!({"LayersSize": u.layers_size, "Images": images, "Containers": containers, "Volumes": volumes,
+            "BuildCache": []}))
+    })
+    .await?;
+    Ok(json(StatusCode::OK, &v))
+}
+
+/// `POST /auth`: the credentials checked against the registry (nothing is
+/// stored: clients keep their own).
+pub async fn auth(app: Arc<App>, mut req: Req) -> ApiResult<Response<Body>> {
+    let a: hull_engine::RegistryAuth = req.json().await?;
+    if a.username.is_empty() {
+        return Err(ApiError::bad_request("a user name is required"));
+    }
+    blocking(move || Ok(app.engine.check_login(&a)?)).await?;
+    Ok(json(StatusCode::OK, &j!({"Status": "Login Succeeded", "IdentityToken": ""})))
 }

@@ -118,6 +118,32 @@ impl Engine {
         Ok(r)
     }
 
+    /// The images `names` as one docker-archive written to `out` (spooled
+    /// beside the store first: a bad name fails before any byte is out).
+    pub fn save(&self, names: &[String], out: &mut dyn std::io::Write) -> Result<()> {
+        let spool = tempfile::Builder::new()
+            .prefix(".save-")
+            .tempdir_in(&self.cfg.root)
+            .map_err(io("mkdir", self.cfg.root.join(".save-*").display()))?;
+        let tar = spool.path().join("archive.tar");
+        self.images.save_archive(names, &tar)?;
+        let mut f = std::fs::File::open(&tar).map_err(io("open", tar.display()))?;
+        std::io::copy(&mut f, out).map_err(io("write", "the archive"))?;
+        for n in names {
+            self.emit_image("save", n);
+        }
+        Ok(())
+    }
+
+    /// Removes what no image and no container needs: untagged images no
+    /// container uses, unreferenced blobs, unpacked layers; the bytes freed.
+    pub fn prune_images(&self) -> Result<u64> {
+        let in_use = self.list()?.into_iter().map(|c| c.config.image_id).collect();
+        let (_blobs, bytes, _layers) = self.images.prune(&in_use)?;
+        self.emit("image", "prune", "", [("reclaimed".to_string(), bytes.to_string())].into());
+        Ok(bytes)
+    }
+
     fn emit_image(&self, action: &str, name: &str) {
         self.emit("image", action, name, [("name".to_string(), name.to_string())].into());
     }

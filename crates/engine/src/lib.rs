@@ -20,10 +20,12 @@ pub mod networks;
 pub mod oci;
 pub mod parse;
 pub mod pull;
+pub mod push;
 pub mod runtimes;
 pub mod seccomp_profile;
 pub mod time;
 pub mod units;
+pub mod usage;
 pub mod volumes;
 
 pub use container::archive::{self, PathStat, PutOptions};
@@ -39,6 +41,7 @@ pub use hull_shim::config::RestartPolicy;
 pub use model::{Container, ContainerConfig, ContainerState, Status};
 pub use networks::NetworkCreate;
 pub use pull::{PullRequest, Pulled, RegistryAuth};
+pub use push::{PushRequest, Pushed};
 
 use error::io;
 use hull_image::images::Images;

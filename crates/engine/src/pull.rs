@@ -126,6 +126,21 @@ pub fn parse_platform(s: &str) -> Result<Platform> {
 }
 
 impl Engine {
+    /// Checks credentials against a registry (docker's `/auth`, `login`);
+    /// its address is `auth.server_address`, docker's hub when empty.
+    pub fn check_login(&self, auth: &RegistryAuth) -> Result<()> {
+        let server = match auth.server_address.trim() {
+            "" => hull_image::reference::DOCKER_HUB.to_string(),
+            s => s.trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/').to_string(),
+        };
+        let server =
+            if server == "index.docker.io/v1" { hull_image::reference::DOCKER_HUB.to_string() } else { server };
+        let mut creds = Credentials::default();
+        creds.insert(&server, &auth.username, &auth.password);
+        Client::new(creds, self.cfg.registries.insecure.clone()).check_login(&server)?;
+        Ok(())
+    }
+
     /// Pulls an image (see the module's comment).
     pub fn pull(&self, req: PullRequest) -> Result<Pulled> {
         let r: Reference = req.reference.parse().map_err(hull_image::images::ImageError::from)?;

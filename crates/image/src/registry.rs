@@ -520,6 +520,19 @@ impl Client {
 
     /// Pushes the image `target` (a manifest or index in the store) as `r`.
     pub fn push(&self, store: &Store, target: &Digest, r: &Reference) -> Result<()> {
+        self.push_with(store, target, r, &|_, _| {})
+    }
+
+    /// [`Client::push`], telling `on_blob` about each layer before and after
+    /// its upload, in the manifest's order (the config goes unannounced, as
+    /// docker's does).
+    pub fn push_with(
+        &self,
+        store: &Store,
+        target: &Digest,
+        r: &Reference,
+        on_blob: &dyn Fn(&Digest, BlobPush),
+    ) -> Result<()> {
         let image = r.to_string();
         let store_err = |source| RegistryError::Store { image: image.clone(), source };
         let is_index = store.is_index(target).map_err(store_err)?;
@@ -530,9 +543,15 @@ impl Client {
         };
         for m in &singles {
             let man = store.manifest(m).map_err(store_err)?;
+            for blob in &man.layers {
+                on_blob(&blob.digest, BlobPush::Preparing);
+            }
             for blob in std::iter::once(&man.config).chain(man.layers.iter()) {
                 let from = mount_source(store, r, &blob.digest);
-                self.push_blob(store, r, &blob.digest, from.as_deref())?;
+                let done = self.push_blob(store, r, &blob.digest, from.as_deref())?;
+                if blob.digest != man.config.digest {
+                    on_blob(&blob.digest, done);
+                }
             }
         }
         // Children of an index by digest first, then the tag.
@@ -557,7 +576,7 @@ impl Client {
     /// Uploads one blob unless the registry has it: a cross-repository
     /// mount when `mount_from` names a repository of the same registry that
     /// has it, else one PUT for small blobs and PATCH chunks for big ones.
-    fn push_blob(&self, store: &Store, r: &Reference, d: &Digest, mount_from: Option<&str>) -> Result<()> {
+    fn push_blob(&self, store: &Store, r: &Reference, d: &Digest, mount_from: Option<&str>) -> Result<BlobPush> {
         let base = self.base(&r.registry);
         let scope = match mount_from {
             Some(from) => format!("repository:{}:pull,push repository:{from}:pull", r.repository),
@@ -565,7 +584,7 @@ impl Client {
         };
         let head = format!("{base}/v2/{}/blobs/{d}", r.repository);
         match self.send(r, &format!("check blob {d}"), &scope, &|a| a.head(&head), None) {
-            Ok(_) => return Ok(()),
+            Ok(_) => return Ok(BlobPush::Exists),
             Err(RegistryError::Status { status: 404, .. }) => {}
             Err(e) => return Err(e),
         }
@@ -575,7 +594,7 @@ impl Client {
         };
         let resp = self.send(r, &format!("start upload of {d}"), &scope, &|a| a.post(&start), Some(&[]))?;
         if resp.status() == 201 {
-            return Ok(()); // mounted from the other repository
+            return Ok(BlobPush::Mounted(mount_from.unwrap_or_default().to_string()));
         }
         let absolute = |loc: &str| if loc.starts_with("http") { loc.to_string() } else { format!("{base}{loc}") };
         let mut location = absolute(resp.header("Location").unwrap_or(""));
@@ -613,8 +632,21 @@ impl Client {
             &|a| a.put(&put).set("Content-Type", "application/octet-stream"),
             Some(rest),
         )?;
-        Ok(())
+        Ok(BlobPush::Pushed(data.len() as u64))
     }
+}
+
+/// What became of one blob of a push.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlobPush {
+    /// About to be checked and sent.
+    Preparing,
+    /// The registry had it.
+    Exists,
+    /// Mounted from this repository of the same registry.
+    Mounted(String),
+    /// Uploaded, this many bytes.
+    Pushed(u64),
 }
 
 /// Another repository of the same registry, tagged in our store, whose

@@ -88,14 +88,7 @@ pub fn parse_bool_filter(key: &str, v: &str) -> anyhow::Result<bool> {
     }
 }
 
-/// The bytes a directory tree's files take (symlinks not followed).
-pub fn dir_size(p: &Path) -> u64 {
-    let Ok(meta) = std::fs::symlink_metadata(p) else { return 0 };
-    if !meta.is_dir() {
-        return meta.len();
-    }
-    std::fs::read_dir(p).map_or(0, |rd| rd.flatten().map(|e| dir_size(&e.path())).sum())
-}
+pub use hull_engine::usage::dir_size;
 
 /// The ids of the images containers use (kept by image prune).
 pub fn images_in_use(engine: &hull_engine::Engine) -> anyhow::Result<std::collections::BTreeSet<String>> {

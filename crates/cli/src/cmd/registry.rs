@@ -4,7 +4,7 @@ use anyhow::Context;
 use hull_image::reference::Reference;
 use hull_image::registry::{Client, Credentials, Progress};
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// docker's credentials file: $DOCKER_CONFIG/config.json or ~/.docker/config.json.
 pub fn config_path() -> PathBuf {
@@ -17,10 +17,6 @@ pub fn config_path() -> PathBuf {
 /// Registries spoken to over plain HTTP (besides localhost).
 pub fn insecure_registries() -> Vec<String> {
     hull_engine::pull::RegistryConfig::insecure_from_env()
-}
-
-fn client() -> Client {
-    Client::new(Credentials::load(&config_path()), insecure_registries())
 }
 
 #[derive(Debug, clap::Args)]
@@ -75,13 +71,30 @@ pub struct PushArgs {
     image: String,
 }
 
-pub fn push(root: &Path, a: PushArgs) -> anyhow::Result<()> {
-    let images = super::open(root)?;
-    let img = images.resolve(&a.image)?;
+/// docker's lines: the repository, each layer's `Preparing` and its fate,
+/// then the tag's digest and size.
+pub fn push(engine: &hull_engine::Engine, a: PushArgs) -> anyhow::Result<()> {
     let r: Reference = a.image.parse()?;
-    client().push(&images.store, &img.target, &r)?;
-    println!("{}: digest: {}", r.tag.clone().unwrap_or_default(), img.target);
+    println!("The push refers to repository [{}/{}]", r.registry, r.repository);
+    let say = |d: &hull_image::digest::Digest, p: hull_engine::push::BlobPush| {
+        if let Some(line) = push_status(&p) {
+            println!("{}: {line}", &d.hex()[..12]);
+        }
+    };
+    let pushed = engine.push(hull_engine::PushRequest { reference: a.image, auth: None, progress: Some(&say) })?;
+    println!("{}: digest: {} size: {}", pushed.tag, pushed.digest, pushed.size);
     Ok(())
+}
+
+/// docker's word for what happened to a blob.
+pub fn push_status(p: &hull_engine::push::BlobPush) -> Option<String> {
+    use hull_engine::push::BlobPush;
+    Some(match p {
+        BlobPush::Preparing => "Preparing".into(),
+        BlobPush::Exists => "Layer already exists".into(),
+        BlobPush::Mounted(from) => format!("Mounted from {from}"),
+        BlobPush::Pushed(_) => "Pushed".into(),
+    })
 }
 
 #[derive(Debug, clap::Args)]

@@ -2,8 +2,6 @@
 
 use hull_engine::{Engine, Status};
 
-use super::dir_size;
-
 pub fn info(engine: &Engine) -> anyhow::Result<i32> {
     let list = engine.list()?;
     let count = |s: Status| list.iter().filter(|c| c.state.status == s).count();
@@ -87,43 +85,18 @@ fn reclaimable(part: u64, total: u64) -> String {
 /// containers use, the running containers and the volumes in use;
 /// RECLAIMABLE what a prune of the rest would free, as docker shows it.
 pub fn df(engine: &Engine) -> anyhow::Result<i32> {
-    let images = engine.images();
-    let containers = engine.list()?;
-    let in_use = super::images_in_use(engine)?;
-    let mut ids = std::collections::BTreeSet::new();
-    let mut all_layers = std::collections::BTreeMap::new();
-    let mut used_layers = std::collections::BTreeSet::new();
-    for summary in images.list()? {
-        if !ids.insert(summary.id.clone()) {
-            continue;
-        }
-        let Ok(img) = images.resolve(&summary.id) else { continue };
-        for chain in images.chain_ids(&img) {
-            if in_use.contains(&summary.id) {
-                used_layers.insert(chain.clone());
-            }
-            let size = images.snapshots.unpacked_size(&chain).unwrap_or(0);
-            all_layers.insert(chain, size);
-        }
-    }
-    let img_size: u64 = all_layers.values().sum();
-    let img_used: u64 = used_layers.iter().filter_map(|c| all_layers.get(c)).sum();
-    let active_images = ids.iter().filter(|i| in_use.contains(*i)).count();
-    let rw = |c: &hull_engine::Container| dir_size(&engine.container_dir(&c.id).join("upper"));
-    let ctr_size: u64 = containers.iter().map(rw).sum();
-    let ctr_idle: u64 = containers.iter().filter(|c| !c.state.status.is_live()).map(rw).sum();
-    let active = containers.iter().filter(|c| c.state.status.is_live()).count();
-    let vols = engine.volume_list()?;
-    let (mut vol_size, mut vol_idle, mut vol_active) = (0, 0, 0);
-    for v in &vols {
-        let size = dir_size(&v.mountpoint);
-        vol_size += size;
-        if engine.volume_users(&v.name).unwrap_or_default().is_empty() {
-            vol_idle += size;
-        } else {
-            vol_active += 1;
-        }
-    }
+    let u = engine.disk_usage()?;
+    let (img_size, img_used) = (u.layers_size, u.layers_in_use);
+    let active_images = u.images.iter().filter(|i| i.containers > 0).count();
+    let ids = &u.images;
+    let containers = &u.containers;
+    let ctr_size: u64 = containers.iter().map(|(_, rw)| rw).sum();
+    let ctr_idle: u64 = containers.iter().filter(|(c, _)| !c.state.status.is_live()).map(|(_, rw)| rw).sum();
+    let active = containers.iter().filter(|(c, _)| c.state.status.is_live()).count();
+    let vols = &u.volumes;
+    let vol_size: u64 = vols.iter().map(|v| v.size).sum();
+    let vol_idle: u64 = vols.iter().filter(|v| v.ref_count == 0).map(|v| v.size).sum();
+    let vol_active = vols.iter().filter(|v| v.ref_count > 0).count();
     let lines = vec![
         "TYPE\tTOTAL\tACTIVE\tSIZE\tRECLAIMABLE".to_string(),
         format!(

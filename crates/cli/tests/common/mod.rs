@@ -215,8 +215,17 @@ pub struct Registry {
 
 impl Registry {
     pub fn start(auth: Option<(&str, &str)>) -> Registry {
+        Registry::start_in(None, auth)
+    }
+
+    /// In a network namespace of the test's (where a daemon under test
+    /// runs), on its loopback's port 5000.
+    pub fn start_in(netns: Option<&str>, auth: Option<(&str, &str)>) -> Registry {
         let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = match netns {
+            Some(_) => 5000,
+            None => std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port(),
+        };
         let addr = format!("127.0.0.1:{port}");
         let mut config = format!(
             "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n",
@@ -229,15 +238,31 @@ impl Registry {
             config.push_str(&format!("auth:\n  htpasswd:\n    realm: hull-test\n    path: {}\n", htpasswd.display()));
         }
         std::fs::write(dir.path().join("config.yml"), config).unwrap();
-        let child = Command::new("docker-registry")
+        let mut cmd = match netns {
+            Some(n) => {
+                let mut c = Command::new("nsenter");
+                c.arg(format!("--net=/run/netns/{n}")).arg("docker-registry");
+                c
+            }
+            None => Command::new("docker-registry"),
+        };
+        let child = cmd
             .arg("serve")
             .arg(dir.path().join("config.yml"))
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
+        let up = || match netns {
+            Some(n) => Command::new("nsenter")
+                .arg(format!("--net=/run/netns/{n}"))
+                .args(["curl", "-s", "-o", "/dev/null", &format!("http://{addr}/v2/")])
+                .status()
+                .is_ok_and(|s| s.success()),
+            None => std::net::TcpStream::connect(&addr).is_ok(),
+        };
         for _ in 0..200 {
-            if std::net::TcpStream::connect(&addr).is_ok() {
+            if up() {
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(20));
