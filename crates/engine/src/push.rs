@@ -11,6 +11,9 @@ use hull_image::reference::Reference;
 pub use hull_image::registry::BlobPush;
 use hull_image::registry::{Client, Credentials};
 
+/// Told of each layer before and after its upload.
+pub type PushProgress<'a> = &'a dyn Fn(&Digest, BlobPush);
+
 /// A push.
 pub struct PushRequest<'a> {
     /// The image, by the name that says where it goes.
@@ -18,7 +21,7 @@ pub struct PushRequest<'a> {
     /// Credentials for this request.
     pub auth: Option<RegistryAuth>,
     /// Each blob before and after its upload.
-    pub progress: Option<&'a dyn Fn(&Digest, BlobPush)>,
+    pub progress: Option<PushProgress<'a>>,
 }
 
 /// What a push did.
