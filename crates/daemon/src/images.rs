@@ -189,7 +189,7 @@ pub async fn push(app: Arc<App>, name: String, req: &Req) -> ApiResult<Response<
     let auth = registry_auth(req)?;
     {
         let (a, n) = (app.clone(), reference.clone());
-        blocking(move || Ok(a.engine.images().resolve(&n).map(drop).map_err(|e| no_such_image(&n)(e.into()))?)).await?;
+        blocking(move || a.engine.images().resolve(&n).map(drop).map_err(|e| no_such_image(&n)(e.into()))).await?;
     }
     let (tx, body) = Body::channel();
     tokio::task::spawn_blocking(move || {
