@@ -34,6 +34,12 @@ impl Daemon {
         d
     }
 
+    /// Ends the daemon as a crash would.
+    fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     fn docker(&self) -> Command {
         let mut c = Command::new("docker");
         c.env("DOCKER_HOST", format!("unix://{}", self.sock.display()))
@@ -411,6 +417,62 @@ fn images_and_registries_through_the_docker_cli() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("Hull cannot build images yet"), "{}", text(&out.stderr));
     drop(reg);
+    drop(d);
+    e.assert_clean();
+}
+
+/// Live restore: containers outlive the daemon (killed -9 mid-stream), a
+/// new daemon re-adopts them, and only a daemon notices a shim's death the
+/// moment it happens and answers it with the restart policy, also for a
+/// death while no daemon ran.
+#[test]
+fn a_restarted_daemon_readopts_containers_and_answers_shim_deaths() {
+    let e = Env::new();
+    let mut d = Daemon::start(&e);
+    d.ok(&["run", "-d", "--name", "keep", IMG, "sh", "-c", "echo kept; sleep 1000"]);
+    d.ok(&["run", "-d", "--name", "always", "--restart", "always", IMG, "sleep", "1000"]);
+    d.ok(&["run", "-d", "--name", "plain", IMG, "sleep", "1000"]);
+    // Clients in the middle of long requests when the daemon dies.
+    let quiet = || std::process::Stdio::null();
+    let mut follow = d.docker().args(["logs", "-f", "keep"]).stdout(quiet()).stderr(quiet()).spawn().unwrap();
+    let mut wait = d.docker().args(["wait", "keep"]).stdout(quiet()).stderr(quiet()).spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    d.kill9();
+    assert!(!follow.wait().unwrap().success(), "the follower sees its daemon go");
+    assert!(!wait.wait().unwrap().success());
+    drop(d);
+    let d = Daemon::start(&e);
+    let ps = d.ok(&["ps", "--format", "{{.Names}} {{.State}}"]);
+    let mut ps: Vec<&str> = ps.lines().collect();
+    ps.sort();
+    assert_eq!(ps, ["always running", "keep running", "plain running"]);
+    assert_eq!(d.ok(&["logs", "keep"]), "kept");
+    assert_eq!(d.ok(&["exec", "keep", "echo", "in"]), "in");
+    // Read with the daemonless CLI, which may record a death first: the
+    // daemon's answer must not depend on who noticed.
+    let pid = |name: &str| e.inspect(name, "{{.State.Pid}}");
+    let shim = |name: &str| e.shim_pid(&e.inspect(name, "{{.Id}}"));
+    // A shim's death while the daemon runs: the policy restarts `always`...
+    let before = pid("always");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(shim("always")), nix::sys::signal::Signal::SIGKILL).unwrap();
+    wait_until("always to be restarted by the daemon", || {
+        d.ok(&["inspect", "-f", "{{.State.Status}}", "always"]) == "running" && pid("always") != before
+    });
+    // ...and `plain` is recorded as killed, with its die event.
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(shim("plain")), nix::sys::signal::Signal::SIGKILL).unwrap();
+    wait_until("plain's end to be recorded", || e.ok(&["inspect", "-f", "{{.State.Status}}", "plain"]) == "exited");
+    assert_eq!(d.ok(&["inspect", "-f", "{{.State.ExitCode}}", "plain"]), "137");
+    // A death while no daemon runs: recovered when the next one starts.
+    drop(d);
+    let before = e.inspect("always", "{{.State.Pid}}");
+    let always = e.inspect("always", "{{.Id}}");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(e.shim_pid(&always)), nix::sys::signal::Signal::SIGKILL).unwrap();
+    let d = Daemon::start(&e);
+    wait_until("always to be restarted at the daemon's start", || {
+        d.ok(&["inspect", "-f", "{{.State.Status}}", "always"]) == "running" && pid("always") != before
+    });
+    assert_eq!(d.ok(&["inspect", "-f", "{{.State.Status}}", "keep"]), "running");
+    d.ok(&["rm", "-f", "keep", "always", "plain"]);
     drop(d);
     e.assert_clean();
 }

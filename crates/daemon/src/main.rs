@@ -14,6 +14,7 @@ mod images;
 mod objects;
 mod routes;
 mod server;
+mod supervisor;
 mod system;
 
 use anyhow::Context;
@@ -142,6 +143,7 @@ fn main() -> anyhow::Result<()> {
         for h in &a.hosts {
             listeners.push(bind(h, &a)?);
         }
+        supervisor::start(app.engine.clone());
         let mut paths = Vec::new();
         for l in listeners {
             let app = app.clone();

@@ -33,6 +33,7 @@ pub use container::attach::AttachStream;
 pub use container::create::CreateRequest;
 pub use container::exec::{ExecIo, ExecRequest, ExecSession};
 pub use container::logs::{LogEntry, LogOptions};
+pub use container::sync::Recovered;
 pub use container::update::UpdateRequest;
 pub use error::{EngineError, ErrorKind, Result};
 pub use hull_network::network::{Driver as NetworkDriver, Network};
@@ -196,7 +197,7 @@ pub(crate) fn is_mounted(path: &Path) -> bool {
 
 /// The start time of a pid (clock ticks since boot), to tell a live
 /// process from a reused pid.
-pub(crate) fn start_time(pid: i32) -> Option<u64> {
+pub fn start_time(pid: i32) -> Option<u64> {
     if pid <= 0 {
         return None;
     }

@@ -345,6 +345,10 @@ pub struct ContainerState {
     pub error: String,
     /// Stopped by the user (unless-stopped stays down).
     pub stopped_by_user: bool,
+    /// Its last run ended with its shim's death (kill -9, a reboot), which
+    /// no restart policy has answered yet: [`crate::Engine::recover`] does.
+    #[serde(default)]
+    pub shim_died: bool,
     /// The pinned network namespace while it runs (bridge modes).
     #[serde(default)]
     pub netns: String,

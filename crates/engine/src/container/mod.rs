@@ -12,5 +12,5 @@ mod prepare;
 mod remove;
 pub(crate) mod start;
 mod stop;
-mod sync;
+pub(crate) mod sync;
 pub mod update;

@@ -149,6 +149,7 @@ impl Engine {
         s.started_at = hull_shim::config::now_rfc3339();
         s.error.clear();
         s.stopped_by_user = false;
+        s.shim_died = false;
         s.oom_killed = false;
         s.exit_code = 0;
         self.db().set_state(&id, &row.state)

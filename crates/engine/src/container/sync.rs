@@ -10,6 +10,17 @@ use crate::model::{Container, Status};
 use crate::Engine;
 use hull_shim::config::{self, ExitRecord, ShimState};
 
+/// What [`Engine::recover`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovered {
+    /// The container runs (its shim is alive).
+    Alive,
+    /// It ended, and stays down.
+    Ended,
+    /// Its shim had died and its restart policy started it again.
+    Restarted,
+}
+
 impl Engine {
     /// A container with its live status brought up to date.
     pub(crate) fn refreshed(&self, id: &str) -> Result<Row> {
@@ -90,7 +101,9 @@ impl Engine {
     /// releases what it held: its process, runtime state, mounts.
     pub(crate) fn finalize(&self, mut row: Row) -> Result<Row> {
         let dir = self.shim_dir(&row.id);
-        let end: ExitRecord = match config::read_json(&dir.join(config::EXIT_FILE)) {
+        let recorded = config::read_json::<ExitRecord>(&dir.join(config::EXIT_FILE));
+        row.state.shim_died = !matches!(recorded, Ok(Some(_)));
+        let end: ExitRecord = match recorded {
             Ok(Some(e)) => e,
             _ => ExitRecord {
                 code: 137,
@@ -211,6 +224,48 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// Answers a shim's death as the shim would have answered its
+    /// container's exit: the end is recorded (exit code 137), and the
+    /// restart policy (with the user's stops) decides whether it starts
+    /// again. A supervisor (the daemon) calls this when it sees a shim go
+    /// and, for every container, when it starts; harmless otherwise: a live
+    /// container, or one that ended by itself, is left alone.
+    pub fn recover(&self, key: &str) -> Result<Recovered> {
+        // Bound first: the database guard must not be held while waiting for the lock.
+        let id = self.db().find(key)?.id;
+        let lock = self.lock(&id)?;
+        let row = self.refreshed_locked(key)?;
+        if row.state.status.is_live() {
+            return Ok(Recovered::Alive);
+        }
+        if !row.state.shim_died {
+            return Ok(Recovered::Ended);
+        }
+        let s = &row.state;
+        if !row.config.restart.wants_restart(s.exit_code, s.restart_count, s.stopped_by_user) {
+            return Ok(Recovered::Ended);
+        }
+        drop(lock);
+        tracing::info!(container = %row.id, "its shim died: restarting it by its restart policy");
+        self.start(&row.id, None)?;
+        Ok(Recovered::Restarted)
+    }
+
+    /// [`Engine::recover`] for every container; the ids it restarted.
+    pub fn recover_all(&self) -> Result<Vec<String>> {
+        let mut restarted = Vec::new();
+        // Bound first: the database guard must not live through the loop.
+        let rows = self.db().list()?;
+        for r in rows {
+            match self.recover(&r.id) {
+                Ok(Recovered::Restarted) => restarted.push(r.id),
+                Ok(_) | Err(crate::EngineError::NoSuchContainer(_)) => {}
+                Err(e) => tracing::warn!(container = %r.id, "recover: {e}"),
+            }
+        }
+        Ok(restarted)
     }
 
     /// One container, up to date.
