@@ -476,3 +476,100 @@ fn a_restarted_daemon_readopts_containers_and_answers_shim_deaths() {
     drop(d);
     e.assert_clean();
 }
+
+/// One request on the daemon's socket, by hand: (status, body).
+fn api(sock: &Path, method: &str, path: &str, body: &[u8]) -> (u16, String) {
+    use std::io::Read;
+    let mut s = std::os::unix::net::UnixStream::connect(sock).unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    // A daemon that refuses a body part way may close before all is sent.
+    let _ = s.write_all(body);
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let (head, mut rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    if !head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        return (status, rest.to_string());
+    }
+    let mut body = String::new();
+    while let Some((size, tail)) = rest.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || tail.len() < n {
+            break;
+        }
+        body.push_str(&tail[..n]);
+        rest = tail[n..].trim_start_matches("\r\n");
+    }
+    (status, body)
+}
+
+/// Bad input from a hurried user or a hostile client: docker's status
+/// codes, a message naming the problem, and nothing left behind.
+#[test]
+fn bad_requests_get_dockers_statuses_and_leave_nothing_behind() {
+    let e = Env::new();
+    let d = Daemon::start(&e);
+    let create = |body: &str| api(&d.sock, "POST", "/v1.50/containers/create", body.as_bytes());
+    let cases: Vec<(&str, (u16, String), u16, &str)> = vec![
+        ("truncated JSON", create(r#"{"Image": "#), 400, "invalid JSON"),
+        ("a number for a string", create(r#"{"Image": 5}"#), 400, "invalid JSON"),
+        ("a missing image", create(r#"{"Image": "localhost/no/such"}"#), 404, "No such image"),
+        (
+            "a bind source that does not exist",
+            create(&format!(r#"{{"Image": "{IMG}", "HostConfig": {{"Binds": ["/no/such/dir:/x"]}}}}"#)),
+            400,
+            "/no/such/dir",
+        ),
+        (
+            "a bad name",
+            api(
+                &d.sock,
+                "POST",
+                "/v1.50/containers/create?name=bad%20name!",
+                format!(r#"{{"Image": "{IMG}"}}"#).as_bytes(),
+            ),
+            400,
+            "bad name!",
+        ),
+        ("a version too new", api(&d.sock, "GET", "/v1.99/version", b""), 400, "too new"),
+        ("a version too old", api(&d.sock, "GET", "/v1.10/version", b""), 400, "too old"),
+        ("an unknown container", api(&d.sock, "GET", "/containers/ghost/json", b""), 404, "No such container: ghost"),
+        ("an unknown network", api(&d.sock, "DELETE", "/networks/ghostnet", b""), 404, "ghostnet"),
+        ("an unknown volume", api(&d.sock, "GET", "/volumes/ghostvol", b""), 404, "no such volume"),
+        ("an unknown exec", api(&d.sock, "GET", "/exec/ghost/json", b""), 404, "No such exec instance"),
+        ("an unknown path", api(&d.sock, "GET", "/v1.50/no/such/endpoint", b""), 404, "page not found"),
+        ("a wrong method", api(&d.sock, "PUT", "/containers/json", b""), 405, "not allowed"),
+        ("a bad query value", api(&d.sock, "POST", "/containers/ghost/stop?t=soon", b""), 400, "invalid t"),
+    ];
+    for (what, (status, body), want, needle) in &cases {
+        assert_eq!(status, want, "{what}: {body}");
+        let msg: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("{what}: not JSON: {body}"));
+        assert!(msg["message"].as_str().unwrap_or("").contains(needle), "{what}: {body}");
+    }
+    // Conflicts.
+    let ok = api(&d.sock, "POST", "/containers/create?name=dup", format!(r#"{{"Image": "{IMG}"}}"#).as_bytes());
+    assert_eq!(ok.0, 201, "{}", ok.1);
+    let again = api(&d.sock, "POST", "/containers/create?name=dup", format!(r#"{{"Image": "{IMG}"}}"#).as_bytes());
+    assert_eq!(again.0, 409, "{}", again.1);
+    assert!(again.1.contains("already in use"), "{}", again.1);
+    d.ok(&["network", "create", "net1"]);
+    let again = api(&d.sock, "POST", "/networks/create", br#"{"Name": "net1"}"#);
+    assert_eq!(again.0, 409, "{}", again.1);
+    // A 100 MB body is refused as too large, and the daemon serves on.
+    let big = vec![b' '; 100 << 20];
+    let (status, body) = api(&d.sock, "POST", "/containers/create", &big);
+    assert_eq!(status, 413, "{body}");
+    assert!(body.contains("larger than"), "{body}");
+    assert_eq!(d.ok(&["version", "--format", "{{.Server.APIVersion}}"]), "1.50");
+    // Nothing but what succeeded.
+    assert_eq!(d.ok(&["ps", "-a", "--format", "{{.Names}}"]), "dup");
+    d.ok(&["rm", "dup"]);
+    d.ok(&["network", "rm", "net1"]);
+    drop(d);
+    e.assert_clean();
+}

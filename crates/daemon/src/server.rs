@@ -117,11 +117,16 @@ impl Req {
         const MAX: usize = 32 << 20;
         let Some(body) = self.body.take() else { return Ok(Bytes::new()) };
         let limited = http_body_util::Limited::new(body, MAX);
-        limited
-            .collect()
-            .await
-            .map(|c| c.to_bytes())
-            .map_err(|e| ApiError::bad_request(format!("read the request body: {e}")))
+        limited.collect().await.map(|c| c.to_bytes()).map_err(|e| {
+            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("the request body is larger than {} MiB: no JSON request needs that", MAX >> 20),
+                )
+            } else {
+                ApiError::bad_request(format!("read the request body: {e}"))
+            }
+        })
     }
 }
 
