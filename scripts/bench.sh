@@ -167,3 +167,6 @@ fi
 if [ "${BENCH_ENGINE:-1}" != 0 ]; then
   { echo; scripts/bench-engine.sh; } >> BENCHMARKS.md
 fi
+if [ "${BENCH_DAEMON:-1}" != 0 ]; then
+  { echo; scripts/bench-daemon.sh; } >> BENCHMARKS.md
+fi

@@ -573,3 +573,37 @@ fn bad_requests_get_dockers_statuses_and_leave_nothing_behind() {
     drop(d);
     e.assert_clean();
 }
+
+/// Long-lived streams of clients that go away end in the daemon at once,
+/// even when nothing more comes for them (an idle container's `logs -f`,
+/// `events` for something that does not happen): each follower holds an
+/// inotify, counted in the daemon's descriptors.
+#[test]
+fn followers_end_when_their_clients_go() {
+    let e = Env::new();
+    let d = Daemon::start(&e);
+    d.ok(&["run", "-d", "--name", "idle", IMG, "sleep", "1000"]);
+    let inotifies = || {
+        std::fs::read_dir(format!("/proc/{}/fd", d.child.id()))
+            .unwrap()
+            .flatten()
+            .filter(|f| std::fs::read_link(f.path()).is_ok_and(|l| l.to_string_lossy().contains("inotify")))
+            .count()
+    };
+    let base = inotifies();
+    let mut clients = Vec::new();
+    for i in 0..8 {
+        let args: &[&str] = if i % 2 == 0 { &["logs", "-f", "idle"] } else { &["events", "--filter", "event=oom"] };
+        let quiet = || std::process::Stdio::null();
+        clients.push(d.docker().args(args).stdout(quiet()).stderr(quiet()).spawn().unwrap());
+    }
+    wait_until("8 followers in the daemon", || inotifies() >= base + 8);
+    for mut c in clients {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+    wait_until("the followers to end", || inotifies() <= base);
+    d.ok(&["rm", "-f", "idle"]);
+    drop(d);
+    e.assert_clean();
+}

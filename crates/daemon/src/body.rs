@@ -11,8 +11,18 @@ use tokio::sync::mpsc;
 pub enum Body {
     /// All of it.
     Full(Option<Bytes>),
-    /// Chunks as they come; ends when every sender is gone.
-    Stream(mpsc::Receiver<Bytes>),
+    /// Chunks as they come; ends when every sender is gone. Its signal
+    /// fires when hyper drops the body (the stream ended, or the client
+    /// went away): a follower feeding it then ends even if nothing comes.
+    Stream(mpsc::Receiver<Bytes>, Option<hull_engine::cancel::Cancel>),
+}
+
+impl Drop for Body {
+    fn drop(&mut self) {
+        if let Body::Stream(_, Some(c)) = self {
+            c.trigger();
+        }
+    }
 }
 
 impl Body {
@@ -27,7 +37,13 @@ impl Body {
     /// A streamed body and the sender that feeds it.
     pub fn channel() -> (mpsc::Sender<Bytes>, Body) {
         let (tx, rx) = mpsc::channel(64);
-        (tx, Body::Stream(rx))
+        (tx, Body::Stream(rx, None))
+    }
+
+    /// [`Body::channel`] whose drop triggers `cancel`.
+    pub fn cancelling(cancel: Option<hull_engine::cancel::Cancel>) -> (mpsc::Sender<Bytes>, Body) {
+        let (tx, rx) = mpsc::channel(64);
+        (tx, Body::Stream(rx, cancel))
     }
 }
 
@@ -38,7 +54,7 @@ impl HttpBody for Body {
     fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         match self.get_mut() {
             Body::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
-            Body::Stream(rx) => rx.poll_recv(cx).map(|c| c.map(|b| Ok(Frame::data(b)))),
+            Body::Stream(rx, _) => rx.poll_recv(cx).map(|c| c.map(|b| Ok(Frame::data(b)))),
         }
     }
 

@@ -261,13 +261,21 @@ pub async fn logs(app: Arc<App>, id: String, req: &Req) -> ApiResult<Response<Bo
         "all" | "" | "-1" => None,
         n => Some(n.parse::<usize>().map_err(|_| ApiError::bad_request(format!("invalid tail: {n:?}")))?),
     };
-    let opts = LogOptions { tail, since: time("since")?, until: time("until")?, follow: req.flag("follow") };
+    let follow = req.flag("follow");
+    let cancel = match follow {
+        true => Some(
+            hull_engine::cancel::Cancel::new()
+                .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?,
+        ),
+        false => None,
+    };
+    let opts = LogOptions { tail, since: time("since")?, until: time("until")?, follow, cancel: cancel.clone() };
     let timestamps = req.flag("timestamps");
     let a = app.clone();
     let key = id.clone();
     let c = blocking(move || Ok(a.engine.get(&key)?)).await?;
     let tty = c.config.tty;
-    let (tx, body) = Body::channel();
+    let (tx, body) = Body::cancelling(cancel);
     tokio::task::spawn_blocking(move || {
         let _ = app.engine.logs(&id, &opts, &mut |e| {
             let stream = if e.stream == "stderr" { 2 } else { 1 };

@@ -105,9 +105,11 @@ pub async fn events(app: Arc<App>, req: &Req) -> ApiResult<Response<Body>> {
     };
     let (since, until) = (time("since")?, time("until")?);
     let filter = hull_engine::events::EventFilter::from_json(req.q("filters").unwrap_or(""))?;
-    let (tx, body) = Body::channel();
+    let cancel = hull_engine::cancel::Cancel::new()
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let (tx, body) = Body::cancelling(Some(cancel.clone()));
     tokio::task::spawn_blocking(move || {
-        let _ = app.engine.events(since, until, &filter, &mut |e| {
+        let _ = app.engine.events_until(since, until, &filter, Some(&cancel), &mut |e| {
             let line = serde_json::to_string(e).unwrap_or_default() + "\n";
             tx.blocking_send(Bytes::from(line)).is_ok()
         });

@@ -108,6 +108,19 @@ impl Engine {
         filter: &EventFilter,
         sink: &mut dyn FnMut(&Event) -> bool,
     ) -> Result<()> {
+        self.events_until(since, until, filter, None, sink)
+    }
+
+    /// [`Engine::events`] that also ends when `cancel` fires (a front end's
+    /// client went away while no event came).
+    pub fn events_until(
+        &self,
+        since: Option<i64>,
+        until: Option<i64>,
+        filter: &EventFilter,
+        cancel: Option<&crate::cancel::Cancel>,
+        sink: &mut dyn FnMut(&Event) -> bool,
+    ) -> Result<()> {
         let journal = self.journal();
         let dir = self.cfg.run_root.clone();
         std::fs::create_dir_all(&dir).map_err(io("mkdir", dir.display()))?;
@@ -144,14 +157,17 @@ impl Engine {
                 }
             }
             let now = hull_shim::events::now_nanos();
-            if until.is_some_and(|u| now > u) {
+            if until.is_some_and(|u| now > u) || cancel.is_some_and(|c| c.is_triggered()) {
                 return Ok(());
             }
             let timeout = match until {
                 Some(u) => nix::poll::PollTimeout::from(((u - now) / 1_000_000).clamp(1, 60_000) as u16),
                 None => nix::poll::PollTimeout::NONE,
             };
-            let mut fds = [nix::poll::PollFd::new(inotify.as_fd(), nix::poll::PollFlags::POLLIN)];
+            let mut fds = vec![nix::poll::PollFd::new(inotify.as_fd(), nix::poll::PollFlags::POLLIN)];
+            if let Some(c) = cancel {
+                fds.push(nix::poll::PollFd::new(c.fd(), nix::poll::PollFlags::POLLIN));
+            }
             match nix::poll::poll(&mut fds, timeout) {
                 Ok(_) | Err(nix::errno::Errno::EINTR) => {}
                 Err(e) => return Err(io("poll", "event journal")(e.into())),

@@ -45,6 +45,7 @@ pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
         since: a.since.as_deref().map(|s| time_arg("--since", s)).transpose()?,
         until: a.until.as_deref().map(|s| time_arg("--until", s)).transpose()?,
         follow: a.follow,
+        cancel: None,
     };
     // docker's details: the attributes, comma-separated, then a space.
     let details =

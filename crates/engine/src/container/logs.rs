@@ -18,6 +18,8 @@ pub struct LogOptions {
     pub until: Option<String>,
     /// Keep reading while the container runs.
     pub follow: bool,
+    /// Ends a follow early (the reader went away).
+    pub cancel: Option<crate::cancel::Cancel>,
 }
 
 /// One log entry.
@@ -87,11 +89,12 @@ impl Engine {
         if !opts.follow {
             return Ok(());
         }
-        self.follow_log(&row, &path, held.flatten(), entries.last().map(|e| e.time.clone()), &keep, sink)
+        let last = entries.last().map(|e| e.time.clone());
+        self.follow_log(&row, &path, held.flatten(), last, opts.cancel.as_ref(), &keep, sink)
     }
 
     /// `logs -f`: what the log gains, woken by inotify (no polling), until
-    /// the container's shim is gone (its pidfd). The file being read is
+    /// the container's shim is gone (its pidfd) or `cancel` fires. The file being read is
     /// held open, so a rotation (even several before we look, even one
     /// that deletes it) loses nothing: its rest is read from the held
     /// descriptor, then every newer file, by time.
@@ -101,6 +104,7 @@ impl Engine {
         path: &std::path::Path,
         mut file: Option<std::fs::File>,
         mut last: Option<String>,
+        cancel: Option<&crate::cancel::Cancel>,
         keep: &dyn Fn(&LogEntry) -> bool,
         sink: &mut dyn FnMut(&LogEntry) -> bool,
     ) -> Result<()> {
@@ -158,12 +162,15 @@ impl Engine {
                 ino = inode(path);
                 partial.clear();
             }
-            if ended {
+            if ended || cancel.is_some_and(|c| c.is_triggered()) {
                 return Ok(());
             }
             let mut fds = vec![nix::poll::PollFd::new(inotify.as_fd(), nix::poll::PollFlags::POLLIN)];
             if let Some(p) = &shim {
                 fds.push(nix::poll::PollFd::new(p.as_fd(), nix::poll::PollFlags::POLLIN));
+            }
+            if let Some(c) = cancel {
+                fds.push(nix::poll::PollFd::new(c.fd(), nix::poll::PollFlags::POLLIN));
             }
             match nix::poll::poll(&mut fds, nix::poll::PollTimeout::NONE) {
                 Ok(_) | Err(nix::errno::Errno::EINTR) => {}
