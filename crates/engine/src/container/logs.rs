@@ -90,7 +90,7 @@ impl Engine {
             return Ok(());
         }
         let last = entries.last().map(|e| e.time.clone());
-        self.follow_log(&row, &path, held.flatten(), last, opts.cancel.as_ref(), &keep, sink)
+        self.follow_log(&row, held.flatten(), last, opts.cancel.as_ref(), &keep, sink)
     }
 
     /// `logs -f`: what the log gains, woken by inotify (no polling), until
@@ -101,7 +101,6 @@ impl Engine {
     fn follow_log(
         &self,
         row: &crate::db::Row,
-        path: &std::path::Path,
         mut file: Option<std::fs::File>,
         mut last: Option<String>,
         cancel: Option<&crate::cancel::Cancel>,
@@ -111,6 +110,7 @@ impl Engine {
         use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
         use std::io::{Seek, SeekFrom};
         use std::os::fd::AsFd;
+        let path = &self.log_path(&row.id);
         let dir = path.parent().unwrap_or(std::path::Path::new("/"));
         let inotify = Inotify::init(InitFlags::IN_CLOEXEC | InitFlags::IN_NONBLOCK)
             .map_err(|e| crate::error::io("inotify_init", dir.display())(e.into()))?;
