@@ -121,6 +121,12 @@ fn the_docker_cli_runs_containers_through_hull_daemon() {
     let out = d.docker().args(["cp", "web:/no/such", "/tmp"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("Could not find the file /no/such in container web"), "{}", text(&out.stderr));
+    // update: limits live (seen from inside), the restart policy kept.
+    d.ok(&["update", "--memory", "64m", "--memory-swap", "128m", "--restart", "on-failure:3", "web"]);
+    assert_eq!(d.ok(&["exec", "web", "cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes"]), "67108864");
+    let policy =
+        "{{.HostConfig.Memory}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}";
+    assert_eq!(d.ok(&["inspect", "-f", policy, "web"]), "67108864 on-failure:3");
     d.ok(&["stop", "-t", "1", "web"]);
     // A stopped container's files too.
     d.ok(&["cp", "web:/tmp/cpsrc/sub/b", &back.join("b2").display().to_string()]);

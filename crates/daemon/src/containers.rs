@@ -113,6 +113,15 @@ pub async fn top(app: Arc<App>, id: String) -> ApiResult<Response<Body>> {
     Ok(json(StatusCode::OK, &j!({"Titles": ["UID", "PID", "CMD"], "Processes": processes})))
 }
 
+/// `POST /containers/{id}/update`: limits changed live, kept for the next
+/// starts; the restart policy at once.
+pub async fn update(app: Arc<App>, id: String, mut req: Req) -> ApiResult<Response<Body>> {
+    let body: crate::convert::UpdateBody = req.json().await?;
+    let request = crate::convert::update_request(body)?;
+    blocking(move || Ok(app.engine.update(&id, &request)?)).await?;
+    Ok(json(StatusCode::OK, &j!({"Warnings": []})))
+}
+
 pub async fn start(app: Arc<App>, id: String) -> ApiResult<Response<Body>> {
     blocking(move || {
         let c = app.engine.get(&id)?;

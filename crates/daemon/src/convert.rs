@@ -462,3 +462,54 @@ pub fn create_request(name: Option<String>, b: CreateBody) -> ApiResult<CreateRe
 fn rates(r: Option<Vec<RateBody>>) -> Vec<hull_engine::model::DeviceRate> {
     r.unwrap_or_default().into_iter().map(|r| hull_engine::model::DeviceRate { path: r.path, rate: r.rate }).collect()
 }
+
+/// `POST /containers/{id}/update`: docker's `UpdateConfig` (its Resources
+/// and RestartPolicy; zero or absent leaves a setting as it is, as docker's).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct UpdateBody {
+    pub memory: i64,
+    pub memory_swap: i64,
+    pub memory_reservation: i64,
+    pub nano_cpus: i64,
+    pub cpu_shares: i64,
+    pub cpu_period: i64,
+    pub cpu_quota: i64,
+    pub cpuset_cpus: String,
+    pub cpuset_mems: String,
+    pub pids_limit: Option<i64>,
+    pub blkio_weight: u16,
+    pub restart_policy: Option<RestartPolicyBody>,
+}
+
+pub fn update_request(b: UpdateBody) -> ApiResult<hull_engine::UpdateRequest> {
+    let bad = |m: String| ApiError::bad_request(m);
+    let nz = |v: i64| (v != 0).then_some(v);
+    let restart = match b.restart_policy {
+        Some(r) if r.name == "on-failure" => Some(hull_engine::RestartPolicy::OnFailure(r.maximum_retry_count)),
+        Some(r) if r.name == "no" => Some(hull_engine::RestartPolicy::No),
+        Some(r) if !r.name.is_empty() => {
+            Some(r.name.parse().map_err(|e: hull_shim::config::BadRestartPolicy| bad(e.to_string()))?)
+        }
+        _ => None,
+    };
+    // -1 means unlimited only for the swap and the CFS quota, as in docker.
+    let negative = [b.memory, b.memory_reservation, b.nano_cpus, b.cpu_shares, b.cpu_period].iter().any(|v| *v < 0);
+    if negative || b.memory_swap < -1 || b.cpu_quota < -1 {
+        return Err(bad("invalid resources: values cannot be negative (but -1 for MemorySwap and CpuQuota)".into()));
+    }
+    Ok(hull_engine::UpdateRequest {
+        memory: nz(b.memory),
+        memory_swap: nz(b.memory_swap),
+        memory_reservation: nz(b.memory_reservation),
+        nano_cpus: nz(b.nano_cpus),
+        cpu_shares: nz(b.cpu_shares).map(|v| v as u64),
+        cpu_period: nz(b.cpu_period).map(|v| v as u64),
+        cpu_quota: nz(b.cpu_quota),
+        cpuset_cpus: (!b.cpuset_cpus.is_empty()).then_some(b.cpuset_cpus),
+        cpuset_mems: (!b.cpuset_mems.is_empty()).then_some(b.cpuset_mems),
+        pids_limit: b.pids_limit.filter(|p| *p != 0),
+        blkio_weight: (b.blkio_weight != 0).then_some(b.blkio_weight),
+        restart,
+    })
+}

@@ -30,6 +30,7 @@ pub async fn route(app: Arc<App>, req: Req) -> ApiResult<Response<Body>> {
         (Method::POST, ["containers", id, "kill"]) => containers::kill(app, id.to_string(), &req).await,
         (Method::POST, ["containers", id, "pause"]) => containers::pause(app, id.to_string(), true).await,
         (Method::POST, ["containers", id, "unpause"]) => containers::pause(app, id.to_string(), false).await,
+        (Method::POST, ["containers", id, "update"]) => containers::update(app, id.to_string(), req).await,
         (Method::POST, ["containers", id, "rename"]) => containers::rename(app, id.to_string(), &req).await,
         (Method::POST, ["containers", id, "resize"]) => containers::resize(app, id.to_string(), &req).await,
         (Method::POST, ["containers", id, "wait"]) => containers::wait(app, id.to_string(), &req).await,
