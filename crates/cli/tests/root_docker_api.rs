@@ -13,13 +13,20 @@ struct Daemon {
 impl Daemon {
     fn start(e: &Env) -> Daemon {
         let sock = e.root.with_extension("docker.sock");
+        Daemon::start_with(e, &["-H", &format!("unix://{}", sock.display())], sock.clone())
+    }
+
+    /// With `args` (which say where it listens: `sock`).
+    fn start_with(e: &Env, args: &[&str], sock: std::path::PathBuf) -> Daemon {
         let bin = std::path::Path::new(HULL).with_file_name("hull-daemon");
         let child = Command::new("nsenter")
             .arg(format!("--net=/run/netns/{}", e.netns))
             .arg(&bin)
             .args(["--root", &e.root.display().to_string(), "--run-root", &e.run_root().display().to_string()])
-            .args(["-H", &format!("unix://{}", sock.display()), "--cgroup-parent", &format!("/{}", e.parent)])
+            .args(["--cgroup-parent", &format!("/{}", e.parent)])
+            .args(args)
             .env("HULL_SHIM", std::path::Path::new(HULL).with_file_name("hull-shim"))
+            .env("HULL_DAEMON_JSON", e.root.with_extension("no-daemon.json"))
             .stderr(std::fs::File::create(sock.with_extension("log")).unwrap())
             .spawn()
             .unwrap();
@@ -611,5 +618,48 @@ fn followers_end_when_their_clients_go() {
     wait_until("the followers to end", || inotifies() <= base);
     d.ok(&["rm", "-f", "idle"]);
     drop(d);
+    e.assert_clean();
+}
+
+/// docker's daemon.json keys: where to listen, the default log driver, a
+/// named runtime; an unknown key is refused by name.
+#[test]
+fn the_daemon_reads_dockers_daemon_json() {
+    let e = Env::new();
+    let cfg = e.root.with_extension("daemon.json");
+    let sock = e.root.with_extension("from-file.sock");
+    std::fs::write(
+        &cfg,
+        serde_json::json!({
+            "hosts": [format!("unix://{}", sock.display())],
+            "log-driver": "none",
+            "runtimes": {"myrunc": {"path": "runc"}},
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let d = Daemon::start_with(&e, &["--config-file", &cfg.display().to_string()], sock);
+    let runtimes = d.ok(&["info", "--format", "{{json .Runtimes}}"]);
+    assert!(runtimes.contains("myrunc"), "{runtimes}");
+    d.ok(&["run", "-d", "--name", "quiet", IMG, "sh", "-c", "echo unseen; sleep 100"]);
+    assert_eq!(d.ok(&["inspect", "-f", "{{.HostConfig.LogConfig.Type}}", "quiet"]), "none");
+    let out = d.docker().args(["logs", "quiet"]).output().unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(text(&out.stderr).contains("does not support reading"), "{}", text(&out.stderr));
+    // A driver asked for by the client wins.
+    d.ok(&["run", "-d", "--name", "loud", "--log-driver", "json-file", IMG, "sh", "-c", "echo seen; sleep 100"]);
+    wait_until("loud's log", || d.ok(&["logs", "loud"]) == "seen");
+    d.ok(&["rm", "-f", "quiet", "loud"]);
+    drop(d);
+    std::fs::write(&cfg, r#"{"storage-driver": "zfs"}"#).unwrap();
+    let bin = std::path::Path::new(HULL).with_file_name("hull-daemon");
+    let out = Command::new(&bin)
+        .args(["--root", &e.root.display().to_string()])
+        .arg("--config-file")
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("storage-driver"), "{}", text(&out.stderr));
     e.assert_clean();
 }

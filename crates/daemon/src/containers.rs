@@ -67,7 +67,14 @@ pub async fn list(app: Arc<App>, req: &Req) -> ApiResult<Response<Body>> {
 
 pub async fn create(app: Arc<App>, mut req: Req) -> ApiResult<Response<Body>> {
     let name = req.q("name").filter(|n| !n.is_empty()).map(String::from);
-    let body: crate::convert::CreateBody = req.json().await?;
+    let mut body: crate::convert::CreateBody = req.json().await?;
+    if let Some((driver, opts)) = &app.default_log {
+        let log = body.host_config.log_config.get_or_insert_with(Default::default);
+        if log.typ.is_empty() {
+            log.typ = driver.clone();
+            log.config.get_or_insert_with(|| opts.clone());
+        }
+    }
     let image = body.image.clone();
     let mut request = crate::convert::create_request(name, body)?;
     if request.config.cgroup_parent.is_none() {
@@ -283,6 +290,10 @@ pub async fn logs(app: Arc<App>, id: String, req: &Req) -> ApiResult<Response<Bo
     let a = app.clone();
     let key = id.clone();
     let c = blocking(move || Ok(a.engine.get(&key)?)).await?;
+    if c.config.log_driver == "none" {
+        // docker's answer, before any stream starts.
+        return Err(ApiError::new(StatusCode::NOT_IMPLEMENTED, "configured logging driver does not support reading"));
+    }
     let tty = c.config.tty;
     let (tx, body) = Body::cancelling(cancel);
     tokio::task::spawn_blocking(move || {

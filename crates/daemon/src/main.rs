@@ -6,6 +6,7 @@
 
 mod archive;
 mod body;
+mod config;
 mod containers;
 mod convert;
 mod error;
@@ -28,24 +29,83 @@ use std::sync::Arc;
 #[derive(Debug, Parser)]
 #[command(name = "hull daemon", version)]
 struct Args {
-    /// Where to listen: unix://PATH (repeatable); tcp://ADDR only with --insecure-tcp.
-    #[arg(short = 'H', long = "host", default_value = "unix:///run/hull/docker.sock")]
+    /// Where to listen: unix://PATH (repeatable); tcp://ADDR only with
+    /// --insecure-tcp [default: unix:///run/hull/docker.sock]
+    #[arg(short = 'H', long = "host")]
     hosts: Vec<String>,
     /// Serve tcp:// hosts without TLS (anyone who reaches the port is root here).
     #[arg(long)]
     insecure_tcp: bool,
-    /// Persistent state root (images, containers, volumes).
-    #[arg(long, default_value = "/var/lib/hull")]
-    root: PathBuf,
-    /// Runtime state root.
-    #[arg(long, default_value = "/run/hull")]
-    run_root: PathBuf,
+    /// Persistent state root (images, containers, volumes) [default: /var/lib/hull]
+    #[arg(long)]
+    root: Option<PathBuf>,
+    /// Runtime state root [default: /run/hull]
+    #[arg(long)]
+    run_root: Option<PathBuf>,
     /// Group given the sockets (mode 0660); `hull` when it exists.
     #[arg(long)]
     group: Option<String>,
     /// The cgroup parent of containers that name none (dockerd's --cgroup-parent).
     #[arg(long)]
     cgroup_parent: Option<String>,
+    /// A registry spoken to over plain HTTP (repeatable; localhost always is).
+    #[arg(long = "insecure-registry")]
+    insecure_registries: Vec<String>,
+    /// The log driver of containers that name none: json-file, local or none.
+    #[arg(long)]
+    log_driver: Option<String>,
+    /// docker's daemon.json (hosts, data-root, exec-root, group,
+    /// cgroup-parent, insecure-registries, log-driver, log-opts, runtimes)
+    /// [default: $HULL_DAEMON_JSON, else /etc/hull/daemon.json if present]
+    #[arg(long)]
+    config_file: Option<PathBuf>,
+}
+
+/// The flags over the file over the defaults.
+struct Settings {
+    hosts: Vec<String>,
+    insecure_tcp: bool,
+    root: PathBuf,
+    run_root: PathBuf,
+    group: Option<String>,
+    cgroup_parent: Option<String>,
+    insecure_registries: Vec<String>,
+    log: Option<(String, std::collections::BTreeMap<String, String>)>,
+    runtimes: std::collections::BTreeMap<String, hull_engine::runtimes::RuntimeEntry>,
+}
+
+impl Settings {
+    fn resolve(a: Args) -> anyhow::Result<Settings> {
+        let f = config::FileConfig::load(a.config_file.as_deref())?;
+        let pick = |flag: Vec<String>, file: Vec<String>| if flag.is_empty() { file } else { flag };
+        let mut hosts = pick(a.hosts, f.hosts);
+        if hosts.is_empty() {
+            hosts.push("unix:///run/hull/docker.sock".into());
+        }
+        let log = match (a.log_driver, f.log_driver) {
+            (Some(d), _) => Some((d, Default::default())),
+            (None, Some(d)) => Some((d, f.log_opts)),
+            (None, None) => None,
+        };
+        if let Some((d, _)) = &log {
+            if !matches!(d.as_str(), "json-file" | "local" | "none") {
+                anyhow::bail!("log driver {d:?} is not supported: Hull has json-file, local and none");
+            }
+        }
+        let mut insecure = hull_engine::pull::RegistryConfig::insecure_from_env();
+        insecure.extend(pick(a.insecure_registries, f.insecure_registries));
+        Ok(Settings {
+            hosts,
+            insecure_tcp: a.insecure_tcp,
+            root: a.root.or(f.data_root).unwrap_or_else(|| "/var/lib/hull".into()),
+            run_root: a.run_root.or(f.exec_root).unwrap_or_else(|| "/run/hull".into()),
+            group: a.group.or(f.group),
+            cgroup_parent: a.cgroup_parent.or(f.cgroup_parent),
+            insecure_registries: insecure,
+            log,
+            runtimes: f.runtimes,
+        })
+    }
 }
 
 fn group_id(name: &str) -> Option<u32> {
@@ -56,7 +116,7 @@ fn group_id(name: &str) -> Option<u32> {
     })
 }
 
-fn open_engine(a: &Args) -> anyhow::Result<Engine> {
+fn open_engine(a: &Settings) -> anyhow::Result<Engine> {
     let me = std::env::current_exe().context("where is hull-daemon")?;
     let dir = me.parent().map(PathBuf::from).unwrap_or_default();
     let shim = std::env::var_os("HULL_SHIM").map(PathBuf::from).unwrap_or_else(|| dir.join("hull-shim"));
@@ -68,7 +128,8 @@ fn open_engine(a: &Args) -> anyhow::Result<Engine> {
     }
     let mut cfg = EngineConfig::new(a.root.clone(), a.run_root.clone(), shim, &hull);
     // The daemon has no user's credentials: clients send theirs (X-Registry-Auth).
-    cfg.registries.insecure = hull_engine::pull::RegistryConfig::insecure_from_env();
+    cfg.registries.insecure = a.insecure_registries.clone();
+    cfg.runtimes = a.runtimes.clone();
     Ok(Engine::open(cfg)?)
 }
 
@@ -77,7 +138,7 @@ enum Listener {
     Tcp(tokio::net::TcpListener),
 }
 
-fn bind(host: &str, a: &Args) -> anyhow::Result<Listener> {
+fn bind(host: &str, a: &Settings) -> anyhow::Result<Listener> {
     if let Some(path) = host.strip_prefix("unix://") {
         let path = PathBuf::from(path);
         if let Some(dir) = path.parent() {
@@ -129,13 +190,14 @@ fn main() -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("HULL_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).with_target(false).init();
-    let a = Args::parse();
+    let a = Settings::resolve(Args::parse())?;
     let engine = Arc::new(open_engine(&a)?);
     let app = Arc::new(server::App {
         engine,
         pending_attach: Default::default(),
         execs: Default::default(),
         cgroup_parent: a.cgroup_parent.clone(),
+        default_log: a.log.clone(),
     });
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {

@@ -27,6 +27,8 @@ pub struct App {
     pub execs: std::sync::Mutex<std::collections::HashMap<String, crate::containers::ExecInstance>>,
     /// The cgroup parent of containers that name none.
     pub cgroup_parent: Option<String>,
+    /// The log driver and options of containers that name none.
+    pub default_log: Option<(String, std::collections::BTreeMap<String, String>)>,
 }
 
 /// A request, taken apart.
