@@ -663,3 +663,37 @@ fn the_daemon_reads_dockers_daemon_json() {
     assert!(text(&out.stderr).contains("storage-driver"), "{}", text(&out.stderr));
     e.assert_clean();
 }
+
+/// Many clients at once on a store whose image was never unpacked: eight
+/// `docker run --rm` side by side all succeed (one layer unpacked by
+/// several requests at once), while a stream is open, and the daemonless
+/// CLI sees what the daemon runs.
+#[test]
+fn many_clients_at_once() {
+    let e = Env::new();
+    let d = Daemon::start(&e);
+    let mut stream = d.docker().args(["events"]).stdout(std::process::Stdio::null()).spawn().unwrap();
+    let runs: Vec<_> = (0..8)
+        .map(|i| {
+            d.docker()
+                .args(["run", "--rm", "--name", &format!("c{i}"), IMG, "sh", "-c", &format!("echo {i}")])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for (i, r) in runs.into_iter().enumerate() {
+        let out = r.wait_with_output().unwrap();
+        assert!(out.status.success(), "c{i}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), format!("{i}\n"));
+    }
+    d.ok(&["run", "-d", "--name", "both", IMG, "sleep", "100"]);
+    assert_eq!(e.ok(&["ps", "--format", "{{.Names}}"]), "both");
+    e.ok(&["rm", "-f", "both"]);
+    assert_eq!(d.ok(&["ps", "-aq"]), "");
+    let _ = stream.kill();
+    let _ = stream.wait();
+    drop(d);
+    e.assert_clean();
+}
