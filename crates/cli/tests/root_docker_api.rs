@@ -159,6 +159,27 @@ fn the_docker_cli_runs_containers_through_hull_daemon() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(text(&out.stdout), "typed in\ndone\n");
     assert!(out.status.success());
+    // -it under a pseudo-terminal (util-linux's script): typed lines, the
+    // echo of a terminal, Ctrl-D, and the exit code; exec -it as well.
+    let pty = |cmd: &str, typed: &str| {
+        let sh = format!("(printf '{typed}'; sleep 1; printf '\\004') | script -qec \"{cmd}\" /dev/null");
+        Command::new("timeout")
+            .args(["-k", "5", "30", "sh", "-c", &sh])
+            .env("DOCKER_HOST", format!("unix://{}", d.sock.display()))
+            .env("DOCKER_CONFIG", d.sock.with_extension("cfg"))
+            .output()
+            .unwrap()
+    };
+    let out = pty(&format!("docker run -it --rm {IMG} sh"), "echo $((6*7))\\n");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("\r\n42\r\n"), "{}", text(&out.stdout));
+    let out = pty(&format!("docker run -it --rm {IMG} sh"), "exit 3\\n");
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stdout));
+    d.ok(&["run", "-d", "--name", "tty", IMG, "sleep", "100"]);
+    let out = pty("docker exec -it tty sh", "echo in-$((2+2)); exit 4\\n");
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("in-4"), "{}", text(&out.stdout));
+    d.ok(&["rm", "-f", "tty"]);
     // wait, events, images.
     let id = d.ok(&["run", "-d", IMG, "sh", "-c", "sleep 1; exit 4"]);
     assert_eq!(d.ok(&["wait", &id]), "4");
