@@ -23,6 +23,11 @@ class Unix(http.client.HTTPConnection):
         self.sock.connect(self.path)
 
 
+# podman's runc takes the default nofile limit from containers.conf, above
+# this host's hard limit; the same explicit limits for every daemon.
+LIMITS = [{"Name": "nofile", "Soft": 1024, "Hard": 1024}, {"Name": "nproc", "Soft": 1024, "Hard": 1024}]
+
+
 def call(c, method, path, body=None):
     c.request(method, path, body=json.dumps(body) if body is not None else None,
               headers={"Content-Type": "application/json"})
@@ -37,7 +42,7 @@ def cycle(sock, image):
     c = Unix(sock)
     t0 = time.perf_counter()
     made = call(c, "POST", "/v1.41/containers/create",
-                {"Image": image, "Cmd": ["true"], "HostConfig": {"NetworkMode": "none"}})
+                {"Image": image, "Cmd": ["true"], "HostConfig": {"NetworkMode": "none", "Ulimits": LIMITS}})
     t1 = time.perf_counter()
     call(c, "POST", f"/v1.41/containers/{made['Id']}/start")
     call(c, "POST", f"/v1.41/containers/{made['Id']}/wait")

@@ -74,6 +74,9 @@ hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$W/exec.json" \
   -n "hull" "$HD exec ex true" -n "dockerd" "$DD exec ex true" -n "podman" "$PD exec ex true" >&2
 
 rss() { awk '/^Rss:/ {print $2}' "/proc/$1/smaps_rollup"; }
+# tokio lets idle blocking threads go after 10 s: read once they are gone.
+settle() { sleep 12; }
+settle
 HPID=$(cat "$W/hull.pid"); DPID=$(cat "$W/docker.pid"); PPID_=$(cat "$W/podman.pid")
 CPID=$(pgrep -f "containerd --config $W/docker-exec" | head -1)
 H0=$(rss "$HPID"); D0=$(rss "$DPID"); C0=$(rss "$CPID"); P0=$(rss "$PPID_")
@@ -82,7 +85,7 @@ for i in $(seq "$IDLE"); do
   $DD run -d --network none $IMG sleep 100000 >/dev/null
   $PD run -d --network none $PFLAGS $IMG sleep 100000 >/dev/null
 done
-sleep 1
+settle
 H1=$(rss "$HPID"); D1=$(rss "$DPID"); C1=$(rss "$CPID"); P1=$(rss "$PPID_")
 hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$W/ps.json" \
   -n "hull" "$HD ps" -n "dockerd" "$DD ps" -n "podman" "$PD ps" >&2
@@ -107,7 +110,7 @@ row "docker ps, $IDLE containers" "$(med ps hull)" "$(med ps dockerd)" "$(med ps
 echo
 echo "The docker CLI's own share of every CLI row: \`docker --version\` (no daemon) $(ms "$(med run cli)") ms, \`docker version\` against hull (one round trip) $(ms "$(med run cli+ping)") ms."
 echo
-echo "Daemon memory (RSS from /proc/PID/smaps_rollup), idle and with $IDLE sleeping containers:"
+echo "Daemon memory (RSS from /proc/PID/smaps_rollup), idle and with $IDLE sleeping containers, each read 12 s after the last request (once tokio's idle blocking threads are gone):"
 echo
 echo "| daemon | idle | with $IDLE | growth per container |"
 echo "|---|---|---|---|"

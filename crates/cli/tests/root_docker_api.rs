@@ -637,6 +637,14 @@ fn followers_end_when_their_clients_go() {
         let _ = c.wait();
     }
     wait_until("the followers to end", || inotifies() <= base);
+    // `docker run -d` asks for a next-exit wait and leaves: none lingers.
+    for _ in 0..4 {
+        d.ok(&["run", "-d", IMG, "sleep", "1000"]);
+    }
+    wait_until("the abandoned waits to end", || inotifies() <= base);
+    for id in d.ok(&["ps", "-q"]).lines() {
+        d.ok(&["rm", "-f", id]);
+    }
     d.ok(&["rm", "-f", "idle"]);
     drop(d);
     e.assert_clean();

@@ -246,9 +246,12 @@ pub async fn wait(app: Arc<App>, id: String, req: &Req) -> ApiResult<Response<Bo
     let a = app.clone();
     let key = id.clone();
     blocking(move || Ok(a.engine.get(&key)?)).await?;
-    let (tx, body) = Body::channel();
+    // Ends with its client: the docker CLI asks at every `run -d` and leaves.
+    let cancel = hull_engine::cancel::Cancel::new()
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let (tx, body) = Body::cancelling(Some(cancel.clone()));
     tokio::task::spawn_blocking(move || {
-        let answer = match app.engine.wait_for(&id, condition) {
+        let answer = match app.engine.wait_for_until(&id, condition, Some(&cancel)) {
             Ok(code) => j!({"StatusCode": code, "Error": null}),
             Err(e) => j!({"StatusCode": -1, "Error": {"Message": e.to_string()}}),
         };
@@ -307,12 +310,7 @@ pub async fn logs(app: Arc<App>, id: String, req: &Req) -> ApiResult<Response<Bo
             tx.blocking_send(chunk).is_ok()
         });
     });
-    let ct = if tty { "application/vnd.docker.raw-stream" } else { "application/vnd.docker.multiplexed-stream" };
-    Ok(Response::builder()
-        .status(StatusCode::OK)
-        .header("Content-Type", ct)
-        .body(body)
-        .unwrap_or_else(|_| Response::new(Body::empty())))
+    Ok(output_stream(tty, body))
 }
 
 pub async fn stats(app: Arc<App>, id: String, req: &Req) -> ApiResult<Response<Body>> {
@@ -383,8 +381,27 @@ pub struct PendingAttach {
 }
 
 /// The 101 answer that hands the connection over as a raw stream.
+/// docker's media type of a container's output: raw with a terminal, else
+/// in 8-byte-headed frames.
+fn stream_type(tty: bool) -> &'static str {
+    if tty {
+        "application/vnd.docker.raw-stream"
+    } else {
+        "application/vnd.docker.multiplexed-stream"
+    }
+}
+
+/// A 200 whose body is a container's output.
+fn output_stream(tty: bool, body: Body) -> Response<Body> {
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("Content-Type", stream_type(tty))
+        .body(body)
+        .unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
 fn upgraded_response(tty: bool) -> Response<Body> {
-    let ct = if tty { "application/vnd.docker.raw-stream" } else { "application/vnd.docker.multiplexed-stream" };
+    let ct = stream_type(tty);
     Response::builder()
         .status(StatusCode::SWITCHING_PROTOCOLS)
         .header("Content-Type", ct)
@@ -633,12 +650,7 @@ pub async fn exec_start(app: Arc<App>, id: String, mut req: Req) -> ApiResult<Re
             }
         }
     });
-    let ct = if tty { "application/vnd.docker.raw-stream" } else { "application/vnd.docker.multiplexed-stream" };
-    Ok(Response::builder()
-        .status(StatusCode::OK)
-        .header("Content-Type", ct)
-        .body(body)
-        .unwrap_or_else(|_| Response::new(Body::empty())))
+    Ok(output_stream(tty, body))
 }
 
 /// Marks an exec instance as starting; a second start is docker's 409.

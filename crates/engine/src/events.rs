@@ -179,6 +179,18 @@ impl Engine {
     /// Waits for a container as `docker wait --condition` does; returns its
     /// exit code.
     pub fn wait_for(&self, key: &str, condition: WaitCondition) -> Result<i32> {
+        self.wait_for_until(key, condition, None)
+    }
+
+    /// [`Engine::wait_for`] that gives up when `cancel` fires (the waiting
+    /// client went away: docker's CLI asks for `next-exit` at every `run`
+    /// and may leave before the end), returning the last exit code known.
+    pub fn wait_for_until(
+        &self,
+        key: &str,
+        condition: WaitCondition,
+        cancel: Option<&crate::cancel::Cancel>,
+    ) -> Result<i32> {
         let t0 = hull_shim::events::now_nanos();
         let row = self.refreshed(key)?;
         if condition == WaitCondition::NotRunning && !row.state.status.is_live() {
@@ -212,7 +224,7 @@ impl Engine {
                         }
                     });
                 }
-                let r = self.wait_events(t0, &id, condition, &filter, &mut code);
+                let r = self.wait_events(t0, &id, condition, &filter, cancel, &mut code);
                 let _ = nix::unistd::write(&stop_w, b"x");
                 r
             });
@@ -227,9 +239,10 @@ impl Engine {
         id: &str,
         condition: WaitCondition,
         filter: &EventFilter,
+        cancel: Option<&crate::cancel::Cancel>,
         code: &mut i32,
     ) -> Result<()> {
-        self.events(Some(t0), None, filter, &mut |e| {
+        self.events_until(Some(t0), None, filter, cancel, &mut |e| {
             if e.action == "die" {
                 *code = e.actor.attributes.get("exitCode").and_then(|c| c.parse().ok()).unwrap_or(*code);
                 return match condition {

@@ -154,6 +154,9 @@ pub struct ShimState {
     pub last_finished_at: Option<String>,
     /// Waiting to restart.
     pub restarting: bool,
+    /// Frozen by a Pause request (None from shims that did not say).
+    #[serde(default)]
+    pub paused: Option<bool>,
 }
 
 /// How the container ended, for good.

@@ -306,6 +306,7 @@ impl Supervisor {
         self.state.pid = self.pid;
         self.state.started_at = now_rfc3339();
         self.state.restarting = false;
+        self.state.paused = Some(false);
         self.save_state();
         Ok(self.pid)
     }
@@ -625,6 +626,8 @@ impl Supervisor {
         let done = self.backend.freeze(&self.cfg.id, pause);
         match done {
             Ok(()) => {
+                self.state.paused = Some(pause);
+                self.save_state();
                 self.emit(if pause { "pause" } else { "unpause" }, &[]);
                 "ok".into()
             }

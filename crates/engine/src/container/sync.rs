@@ -85,14 +85,16 @@ impl Engine {
             if let Some(f) = s.last_finished_at {
                 row.state.finished_at = f;
             }
-            row.state.status = if s.restarting { Status::Restarting } else { Status::Running };
-        }
-        if row.state.status == Status::Running {
-            if let Some((status, _)) = self.runtime_of(&row).state(&row.id) {
-                if status == "paused" {
-                    row.state.status = Status::Paused;
-                }
-            }
+            row.state.status = match (s.restarting, s.paused) {
+                (true, _) => Status::Restarting,
+                (false, Some(true)) => Status::Paused,
+                (false, Some(false)) => Status::Running,
+                // A shim that does not record pauses: the runtime says.
+                (false, None) => match self.runtime_of(&row).state(&row.id) {
+                    Some((status, _)) if status == "paused" => Status::Paused,
+                    _ => Status::Running,
+                },
+            };
         }
         row
     }
