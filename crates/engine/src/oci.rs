@@ -87,11 +87,7 @@ fn cap_name(flag: &str, s: &str) -> Result<String> {
 /// Every capability this process may pass on (its bounding set): "all"
 /// for --privileged and --cap-add ALL, since no process can grant more.
 pub fn held_caps() -> Vec<String> {
-    let bits = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("CapBnd:").map(|v| v.trim().to_string())))
-        .and_then(|v| u64::from_str_radix(&v, 16).ok())
-        .unwrap_or(u64::MAX);
+    let bits = status_caps("CapBnd:").unwrap_or(u64::MAX);
     // ALL_CAPS is in capability-number order.
     ALL_CAPS.iter().enumerate().filter(|(i, _)| bits & (1 << i) != 0).map(|(_, c)| c.to_string()).collect()
 }
@@ -486,11 +482,16 @@ fn rlimit_resource(name: &str) -> Option<nix::sys::resource::Resource> {
 
 fn caps_has_sys_resource() -> bool {
     // CAP_SYS_RESOURCE is bit 24 of CapEff.
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("CapEff:").map(|v| v.trim().to_string())))
-        .and_then(|v| u64::from_str_radix(&v, 16).ok())
-        .is_some_and(|bits| bits & (1 << 24) != 0)
+    status_caps("CapEff:").is_some_and(|bits| bits & (1 << 24) != 0)
+}
+
+/// A capability set of this process from /proc/self/status (`CapBnd:`,
+/// `CapEff:`), read once: a long-running daemon creating many containers
+/// need not read it for each.
+fn status_caps(key: &str) -> Option<u64> {
+    static STATUS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let status = STATUS.get_or_init(|| std::fs::read_to_string("/proc/self/status").unwrap_or_default());
+    status.lines().find_map(|l| l.strip_prefix(key).map(|v| v.trim())).and_then(|v| u64::from_str_radix(v, 16).ok())
 }
 
 /// `--device` nodes and their cgroup rules; `--privileged` allows all.

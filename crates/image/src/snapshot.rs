@@ -148,10 +148,14 @@ impl Snapshots {
         }
         // Layers unpack into separate directories: do them side by side (one
         // thread per core at most); creating files, not reading, is the cost.
-        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-        crate::parallel::try_for_each(&missing, workers, |((layer, diff_id), chain)| {
-            self.unpack_one(store, layer, diff_id, chain)
-        })?;
+        if !missing.is_empty() {
+            // Asked only when there is work: std reads the cgroup mounts and
+            // quotas for it, a cost every container create would pay.
+            let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+            crate::parallel::try_for_each(&missing, workers, |((layer, diff_id), chain)| {
+                self.unpack_one(store, layer, diff_id, chain)
+            })?;
+        }
         Ok(chains.iter().map(|c| self.layer_dir(c)).collect())
     }
 
