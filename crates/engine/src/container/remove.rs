@@ -44,12 +44,23 @@ impl Engine {
                     what: "You cannot remove a running container. Stop the container before attempting removal or force remove".into(),
                 });
             }
-            let _ = self.shim_request(&row.id, &hull_shim::protocol::Request::Resume);
-            let _ = self.shim_request(
-                &row.id,
-                &hull_shim::protocol::Request::Signal { signal: libc::SIGKILL, stop: true, timeout: None, exec: None },
-            );
-            let _ = self.wait(&row.id);
+            // Best effort, each step: a shim that cannot be reached is gone
+            // or going, and the finalize below ends what is left.
+            use hull_shim::protocol::Request;
+            if row.state.status == Status::Paused {
+                if let Err(e) = self.shim_request(&row.id, &Request::Resume) {
+                    tracing::debug!(container = %row.id, "rm -f: resume: {e}");
+                }
+            }
+            let kill = Request::Signal { signal: libc::SIGKILL, stop: true, timeout: None, exec: None };
+            match self.shim_request(&row.id, &kill) {
+                Ok(()) => {
+                    if let Err(e) = self.wait(&row.id) {
+                        tracing::debug!(container = %row.id, "rm -f: wait: {e}");
+                    }
+                }
+                Err(e) => tracing::debug!(container = %row.id, "rm -f: kill: {e}"),
+            }
         }
         let _lock = self.lock(&row.id)?;
         let row = match self.db().get(&row.id)? {

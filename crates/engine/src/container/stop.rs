@@ -23,7 +23,11 @@ impl Engine {
             return Ok(());
         }
         if row.state.status == crate::Status::Paused {
-            let _ = self.shim_request(&row.id, &hull_shim::protocol::Request::Resume);
+            // A frozen container cannot take its stop signal; a failure shows
+            // in the stop's own request below.
+            if let Err(e) = self.shim_request(&row.id, &hull_shim::protocol::Request::Resume) {
+                tracing::debug!(container = %row.id, "stop: resume: {e}");
+            }
         }
         let sig = signal.map(str::to_string).or(row.config.stop_signal.clone()).unwrap_or_else(|| "SIGTERM".into());
         let signal = hull_runtime::parse_signal(&sig).map_err(EngineError::Invalid)? as i32;
