@@ -447,6 +447,8 @@ fn images_and_registries_through_the_docker_cli() {
     let ctx = e.root.with_extension("ctx");
     std::fs::create_dir_all(&ctx).unwrap();
     std::fs::write(ctx.join("Dockerfile"), "FROM scratch\n").unwrap();
+    // A context the daemon must read to its end to be heard (no broken pipe).
+    std::fs::write(ctx.join("big"), vec![7u8; 8 << 20]).unwrap();
     let out = d.docker().env("DOCKER_BUILDKIT", "0").arg("build").arg(&ctx).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("Hull cannot build images yet"), "{}", text(&out.stderr));

@@ -82,11 +82,16 @@ pub async fn create(app: Arc<App>, mut req: Req) -> ApiResult<Response<Body>> {
     }
     let a = app.clone();
     let made = blocking(move || {
-        // docker's CLI pulls on this 404 and asks again.
-        if a.engine.images().resolve(&image).is_err() {
-            return Err(ApiError::not_found(format!("No such image: {image}")));
-        }
-        Ok(a.engine.create(request)?)
+        a.engine.create(request).map_err(|e| {
+            use hull_image::{images::ImageError, store::StoreError};
+            match e {
+                // docker's words: its CLI pulls on this 404 and asks again.
+                hull_engine::EngineError::Image(ImageError::Store(StoreError::NoSuchImage(_))) => {
+                    ApiError::not_found(format!("No such image: {image}"))
+                }
+                e => e.into(),
+            }
+        })
     })
     .await?;
     Ok(json(StatusCode::CREATED, &j!({"Id": made.id, "Warnings": []})))

@@ -44,7 +44,8 @@ pub struct Req {
     /// version-dependent fields will read it.
     #[allow(dead_code)]
     pub version: (u32, u32),
-    body: Option<Incoming>,
+    /// Shared with [`serve`], which drains what no handler read.
+    body: Arc<std::sync::Mutex<Option<Incoming>>>,
     upgrade: Option<hyper::upgrade::OnUpgrade>,
 }
 
@@ -93,11 +94,15 @@ impl Req {
         self.upgrade.take().ok_or_else(|| ApiError::bad_request("this endpoint upgrades the connection"))
     }
 
+    fn take_body(&mut self) -> Option<Incoming> {
+        self.body.lock().ok().and_then(|mut b| b.take())
+    }
+
     /// The body as a blocking reader, for an engine call on the blocking
     /// pool (archives and images of any size, never held whole).
     pub fn reader(&mut self) -> crate::body::BodyReader {
         let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(16);
-        if let Some(mut body) = self.body.take() {
+        if let Some(mut body) = self.take_body() {
             tokio::spawn(async move {
                 while let Some(frame) = body.frame().await {
                     let chunk = match frame.map(|f| f.into_data()) {
@@ -117,7 +122,7 @@ impl Req {
 
     pub async fn bytes(&mut self) -> ApiResult<Bytes> {
         const MAX: usize = 32 << 20;
-        let Some(body) = self.body.take() else { return Ok(Bytes::new()) };
+        let Some(body) = self.take_body() else { return Ok(Bytes::new()) };
         let limited = http_body_util::Limited::new(body, MAX);
         limited.collect().await.map(|c| c.to_bytes()).map_err(|e| {
             if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
@@ -212,6 +217,21 @@ fn parse_version(v: &str) -> Option<(u32, u32)> {
     Some((a.parse().ok()?, b.parse().ok()?))
 }
 
+/// Reads and drops a request body, up to 256 MiB and 30 s (past that the
+/// connection closes, as it would without this).
+async fn drain(mut body: Incoming) {
+    let work = async {
+        let mut seen = 0usize;
+        while let Some(Ok(frame)) = body.frame().await {
+            seen += frame.data_ref().map_or(0, |d| d.len());
+            if seen > 256 << 20 {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(30), work).await;
+}
+
 /// Serves one request.
 pub async fn serve(app: Arc<App>, req: Request<Incoming>) -> Result<Response<Body>, std::convert::Infallible> {
     let method = req.method().clone();
@@ -224,6 +244,7 @@ pub async fn serve(app: Arc<App>, req: Request<Incoming>) -> Result<Response<Bod
             let raw_query = req.uri().query().unwrap_or("").to_string();
             let (mut head, body) = req.into_parts();
             let upgrade = head.extensions.remove::<hyper::upgrade::OnUpgrade>();
+            let slot = Arc::new(std::sync::Mutex::new(Some(body)));
             let r = Req {
                 method: method.clone(),
                 parts,
@@ -231,10 +252,10 @@ pub async fn serve(app: Arc<App>, req: Request<Incoming>) -> Result<Response<Bod
                 raw_query,
                 headers: head.headers,
                 version,
-                body: Some(body),
+                body: slot.clone(),
                 upgrade,
             };
-            match crate::routes::route(app, r).await {
+            let resp = match crate::routes::route(app, r).await {
                 Ok(resp) => resp,
                 Err(e) => {
                     if e.status.is_server_error() {
@@ -242,7 +263,15 @@ pub async fn serve(app: Arc<App>, req: Request<Incoming>) -> Result<Response<Bod
                     }
                     e.into_response()
                 }
+            };
+            // A body no handler read (a refused /build context, swarm init's
+            // JSON) is read to its end first: answering while the client
+            // still writes would break its pipe before it sees the answer.
+            let rest = slot.lock().ok().and_then(|mut b| b.take());
+            if let Some(body) = rest {
+                drain(body).await;
             }
+            resp
         }
     };
     let h = resp.headers_mut();

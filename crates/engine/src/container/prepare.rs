@@ -19,11 +19,17 @@ impl Engine {
     /// Mounts the root (if it is not), writes the /etc files and config.json.
     pub(crate) fn prepare(&self, row: &Row, image: &Image) -> Result<hull_spec::Spec> {
         let dir = self.container_dir(&row.id);
-        for d in ["upper", "work", "rootfs"] {
+        for d in ["upper", "work"] {
             std::fs::create_dir_all(dir.join(d)).map_err(io("mkdir", dir.join(d).display()))?;
         }
         let rootfs = dir.join("rootfs");
-        if !crate::is_mounted(&rootfs) {
+        // A root made just now has nothing on it: no need to read the mount table.
+        let fresh = match std::fs::create_dir(&rootfs) {
+            Ok(()) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
+            Err(e) => return Err(io("mkdir", rootfs.display())(e)),
+        };
+        if fresh || !crate::is_mounted(&rootfs) {
             let layers = self.images.layers(image)?;
             hull_image::snapshot::mount_overlay(&layers, &dir.join("upper"), &dir.join("work"), &rootfs)
                 .map_err(hull_image::images::ImageError::from)?;
