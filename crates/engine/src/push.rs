@@ -44,7 +44,8 @@ impl Engine {
         if r.tag.is_none() && r.digest.is_none() {
             r.tag = Some("latest".into());
         }
-        let img = self.images.resolve(&r.to_string())?;
+        // By the name as given: its error names what the user typed.
+        let img = self.images.resolve(&req.reference)?;
         let reg = &self.cfg.registries;
         let mut creds = reg.credentials.as_deref().map(Credentials::load).unwrap_or_default();
         if let Some(a) = &req.auth {
