@@ -498,6 +498,10 @@ fn a_restarted_daemon_readopts_containers_and_answers_shim_deaths() {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(shim("plain")), nix::sys::signal::Signal::SIGKILL).unwrap();
     wait_until("plain's end to be recorded", || e.ok(&["inspect", "-f", "{{.State.Status}}", "plain"]) == "exited");
     assert_eq!(d.ok(&["inspect", "-f", "{{.State.ExitCode}}", "plain"]), "137");
+    // A --rm container whose shim dies (its exit command with it) goes.
+    d.ok(&["run", "-d", "--rm", "--name", "gone", IMG, "sleep", "1000"]);
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(shim("gone")), nix::sys::signal::Signal::SIGKILL).unwrap();
+    wait_until("gone to be removed", || !d.ok(&["ps", "-a", "--format", "{{.Names}}"]).lines().any(|l| l == "gone"));
     // A death while no daemon runs: recovered when the next one starts.
     drop(d);
     let before = e.inspect("always", "{{.State.Pid}}");

@@ -245,6 +245,12 @@ impl Engine {
         if !row.state.shim_died {
             return Ok(Recovered::Ended);
         }
+        if row.config.auto_remove {
+            // Its exit command died with the shim: --rm is done here.
+            drop(lock);
+            self.remove(&row.id, true, true)?;
+            return Ok(Recovered::Ended);
+        }
         let s = &row.state;
         if !row.config.restart.wants_restart(s.exit_code, s.restart_count, s.stopped_by_user) {
             return Ok(Recovered::Ended);
