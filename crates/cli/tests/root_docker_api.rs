@@ -600,6 +600,14 @@ fn bad_requests_get_dockers_statuses_and_leave_nothing_behind() {
     d.ok(&["network", "create", "net1"]);
     let again = api(&d.sock, "POST", "/networks/create", br#"{"Name": "net1"}"#);
     assert_eq!(again.0, 409, "{}", again.1);
+    // A refusal part way through an upload is heard (no broken pipe).
+    d.ok(&["run", "-d", "--read-only", "--name", "ro", IMG, "sleep", "100"]);
+    let big = e.root.with_extension("big");
+    std::fs::write(&big, vec![1u8; 16 << 20]).unwrap();
+    let out = d.docker().args(["cp", &big.display().to_string(), "ro:/tmp/"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("read-only file system"), "{}", text(&out.stderr));
+    d.ok(&["rm", "-f", "ro"]);
     // A 100 MB body is refused as too large, and the daemon serves on.
     let big = vec![b' '; 100 << 20];
     let (status, body) = api(&d.sock, "POST", "/containers/create", &big);

@@ -58,7 +58,10 @@ pub async fn put(app: Arc<App>, id: String, mut req: Req) -> ApiResult<Response<
         PutOptions { no_overwrite_dir_non_dir: req.flag("noOverwriteDirNonDir"), copy_uid_gid: req.flag("copyUIDGID") };
     let mut input = req.reader();
     blocking(move || {
-        app.engine.archive_put(&id, &path, &mut input, opts)?;
+        if let Err(e) = app.engine.archive_put(&id, &path, &mut input, opts) {
+            input.drain();
+            return Err(e.into());
+        }
         Ok(crate::server::status(StatusCode::OK))
     })
     .await

@@ -84,6 +84,14 @@ impl BodyReader {
     }
 }
 
+impl BodyReader {
+    /// Reads the rest (up to 256 MiB) and drops it: a refusal part way is
+    /// then heard by a client still sending, instead of breaking its pipe.
+    pub fn drain(&mut self) {
+        let _ = std::io::copy(&mut std::io::Read::take(&mut *self, 256 << 20), &mut std::io::sink());
+    }
+}
+
 impl std::io::Read for BodyReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         while self.chunk.is_empty() {

@@ -299,7 +299,13 @@ pub async fn save(app: Arc<App>, names: Vec<String>) -> ApiResult<Response<Body>
 /// `{"stream": "Loaded image: ..."}` lines.
 pub async fn load(app: Arc<App>, mut req: Req) -> ApiResult<Response<Body>> {
     let mut input = req.reader();
-    let names = blocking(move || Ok(app.engine.load(&mut input, None)?)).await?;
+    let names = blocking(move || {
+        app.engine.load(&mut input, None).map_err(|e| {
+            input.drain();
+            ApiError::from(e)
+        })
+    })
+    .await?;
     let out: String =
         names.iter().map(|n| j!({"stream": format!("Loaded image: {n}\n")}).to_string() + "\r\n").collect();
     Ok(Response::builder()

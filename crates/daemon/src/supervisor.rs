@@ -82,9 +82,10 @@ fn watch(
     let (engine, watching) = (engine.clone(), watching.clone());
     handle.spawn(async move {
         // SAFETY: an OwnedFd stays open, as the same descriptor, for the AsyncFd's life.
-        if let Ok(afd) = unsafe { AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE) } {
+        match unsafe { AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE) } {
             // A pidfd is readable once its process has ended.
-            let _ = afd.readable().await;
+            Ok(afd) => drop(afd.readable().await),
+            Err(e) => tracing::warn!(container = %key.0, "cannot watch its shim: {e}"),
         }
         let id = key.0.clone();
         let e = engine.clone();
