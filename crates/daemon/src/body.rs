@@ -146,3 +146,9 @@ impl Drop for BodyWriter {
         let _ = std::io::Write::flush(self);
     }
 }
+
+/// A new signal for a follower to end by (see [`Body::cancelling`]).
+pub fn cancel() -> crate::error::ApiResult<hull_engine::cancel::Cancel> {
+    hull_engine::cancel::Cancel::new()
+        .map_err(|e| crate::error::ApiError::new(hyper::StatusCode::INTERNAL_SERVER_ERROR, format!("eventfd: {e}")))
+}

@@ -252,8 +252,7 @@ pub async fn wait(app: Arc<App>, id: String, req: &Req) -> ApiResult<Response<Bo
     let key = id.clone();
     blocking(move || Ok(a.engine.get(&key)?)).await?;
     // Ends with its client: the docker CLI asks at every `run -d` and leaves.
-    let cancel = hull_engine::cancel::Cancel::new()
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let cancel = crate::body::cancel()?;
     let (tx, body) = Body::cancelling(Some(cancel.clone()));
     tokio::task::spawn_blocking(move || {
         let answer = match app.engine.wait_for_until(&id, condition, Some(&cancel)) {
@@ -262,11 +261,7 @@ pub async fn wait(app: Arc<App>, id: String, req: &Req) -> ApiResult<Response<Bo
         };
         let _ = tx.blocking_send(Bytes::from(answer.to_string() + "\n"));
     });
-    Ok(Response::builder()
-        .status(StatusCode::OK)
-        .header("Content-Type", "application/json")
-        .body(body)
-        .unwrap_or_else(|_| Response::new(Body::empty())))
+    Ok(crate::server::ok_with("application/json", body))
 }
 
 pub async fn logs(app: Arc<App>, id: String, req: &Req) -> ApiResult<Response<Body>> {
@@ -337,11 +332,7 @@ pub async fn stats(app: Arc<App>, id: String, req: &Req) -> ApiResult<Response<B
             std::thread::sleep(std::time::Duration::from_secs(1));
         }
     });
-    Ok(Response::builder()
-        .status(StatusCode::OK)
-        .header("Content-Type", "application/json")
-        .body(body)
-        .unwrap_or_else(|_| Response::new(Body::empty())))
+    Ok(crate::server::ok_with("application/json", body))
 }
 
 /// docker's stats JSON from the cgroup's numbers (runc's shape).
@@ -398,11 +389,7 @@ fn stream_type(tty: bool) -> &'static str {
 
 /// A 200 whose body is a container's output.
 fn output_stream(tty: bool, body: Body) -> Response<Body> {
-    Response::builder()
-        .status(StatusCode::OK)
-        .header("Content-Type", stream_type(tty))
-        .body(body)
-        .unwrap_or_else(|_| Response::new(Body::empty()))
+    crate::server::ok_with(stream_type(tty), body)
 }
 
 fn upgraded_response(tty: bool) -> Response<Body> {

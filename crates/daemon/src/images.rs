@@ -58,10 +58,7 @@ pub async fn create(app: Arc<App>, req: &Req) -> ApiResult<Response<Body>> {
     };
     // A malformed name is a 400 before any stream starts.
     reference.parse::<hull_image::reference::Reference>().map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let auth = match req.headers.get("X-Registry-Auth").and_then(|v| v.to_str().ok()) {
-        Some(h) => hull_engine::RegistryAuth::from_header(h)?,
-        None => None,
-    };
+    let auth = registry_auth(req)?;
     let platform = req.q("platform").filter(|p| !p.is_empty()).map(String::from);
     let (tx, body) = Body::channel();
     let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -105,33 +102,17 @@ pub async fn create(app: Arc<App>, req: &Req) -> ApiResult<Response<Body>> {
             Err(e) => say(j!({"errorDetail": {"message": e.to_string()}, "error": e.to_string()})),
         }
     });
-    Ok(Response::builder()
-        .status(StatusCode::OK)
-        .header("Content-Type", "application/json")
-        .body(body)
-        .unwrap_or_else(|_| Response::new(Body::empty())))
+    Ok(crate::server::ok_with("application/json", body))
 }
 
 pub async fn inspect(app: Arc<App>, name: String) -> ApiResult<Response<Body>> {
-    let v = blocking(move || {
-        app.engine.inspect_image(&name).map_err(|e| match e.kind() {
-            hull_engine::ErrorKind::NotFound => ApiError::not_found(format!("No such image: {name}")),
-            _ => e.into(),
-        })
-    })
-    .await?;
+    let v = blocking(move || app.engine.inspect_image(&name).map_err(no_such_image(&name))).await?;
     Ok(json(StatusCode::OK, &v))
 }
 
 pub async fn remove(app: Arc<App>, name: String, req: &Req) -> ApiResult<Response<Body>> {
     let force = req.flag("force");
-    let done = blocking(move || {
-        app.engine.remove_image(&name, force).map_err(|e| match e.kind() {
-            hull_engine::ErrorKind::NotFound => ApiError::not_found(format!("No such image: {name}")),
-            _ => e.into(),
-        })
-    })
-    .await?;
+    let done = blocking(move || app.engine.remove_image(&name, force).map_err(no_such_image(&name))).await?;
     let items: Vec<_> = done
         .into_iter()
         .map(|d| match d {
@@ -169,14 +150,6 @@ fn no_such_image(name: &str) -> impl FnOnce(hull_engine::EngineError) -> ApiErro
     }
 }
 
-fn stream_response(body: Body) -> Response<Body> {
-    Response::builder()
-        .status(StatusCode::OK)
-        .header("Content-Type", "application/json")
-        .body(body)
-        .unwrap_or_else(|_| Response::new(Body::empty()))
-}
-
 /// `POST /images/{name}/push?tag=`: docker's JSON message stream (an
 /// error mid-way is its last message).
 pub async fn push(app: Arc<App>, name: String, req: &Req) -> ApiResult<Response<Body>> {
@@ -198,14 +171,7 @@ pub async fn push(app: Arc<App>, name: String, req: &Req) -> ApiResult<Response<
         };
         say(j!({"status": format!("The push refers to repository [{}/{}]", r.registry, r.repository)}));
         let progress = |d: &hull_image::digest::Digest, p: hull_engine::push::BlobPush| {
-            use hull_engine::push::BlobPush;
-            let status = match p {
-                BlobPush::Preparing => "Preparing".to_string(),
-                BlobPush::Exists => "Layer already exists".to_string(),
-                BlobPush::Mounted(from) => format!("Mounted from {from}"),
-                BlobPush::Pushed(_) => "Pushed".to_string(),
-            };
-            say(j!({"status": status, "progressDetail": {}, "id": &d.hex()[..12]}));
+            say(j!({"status": p.docker_status(), "progressDetail": {}, "id": &d.hex()[..12]}));
         };
         let req = hull_engine::PushRequest { reference, auth, progress: Some(&progress) };
         match app.engine.push(req) {
@@ -216,7 +182,7 @@ pub async fn push(app: Arc<App>, name: String, req: &Req) -> ApiResult<Response<
             Err(e) => say(j!({"errorDetail": {"message": e.to_string()}, "error": e.to_string()})),
         }
     });
-    Ok(stream_response(body))
+    Ok(crate::server::ok_with("application/json", body))
 }
 
 /// `GET /images/{name}/history`: newest first, as docker lists it.
@@ -288,11 +254,7 @@ pub async fn save(app: Arc<App>, names: Vec<String>) -> ApiResult<Response<Body>
             tracing::warn!("save {names:?}: {e}");
         }
     });
-    Ok(Response::builder()
-        .status(StatusCode::OK)
-        .header("Content-Type", "application/x-tar")
-        .body(body)
-        .unwrap_or_else(|_| Response::new(Body::empty())))
+    Ok(crate::server::ok_with("application/x-tar", body))
 }
 
 /// `POST /images/load`: a docker- or OCI-archive in the body; docker's
@@ -308,11 +270,7 @@ pub async fn load(app: Arc<App>, mut req: Req) -> ApiResult<Response<Body>> {
     .await?;
     let out: String =
         names.iter().map(|n| j!({"stream": format!("Loaded image: {n}\n")}).to_string() + "\r\n").collect();
-    Ok(Response::builder()
-        .status(StatusCode::OK)
-        .header("Content-Type", "application/json")
-        .body(Body::full(out))
-        .unwrap_or_else(|_| Response::new(Body::empty())))
+    Ok(crate::server::ok_with("application/json", Body::full(out)))
 }
 
 /// `POST /images/prune`.

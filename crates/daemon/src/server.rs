@@ -153,6 +153,15 @@ pub fn json(status: StatusCode, v: &serde_json::Value) -> Response<Body> {
         .unwrap_or_else(|_| Response::new(Body::empty()))
 }
 
+/// A 200 with `body` (whole or streamed) of `content_type`.
+pub fn ok_with(content_type: &str, body: Body) -> Response<Body> {
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("Content-Type", content_type)
+        .body(body)
+        .unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
 /// An empty answer.
 pub fn status(status: StatusCode) -> Response<Body> {
     Response::builder().status(status).body(Body::empty()).unwrap_or_else(|_| Response::new(Body::empty()))

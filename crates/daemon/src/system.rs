@@ -105,8 +105,7 @@ pub async fn events(app: Arc<App>, req: &Req) -> ApiResult<Response<Body>> {
     };
     let (since, until) = (time("since")?, time("until")?);
     let filter = hull_engine::events::EventFilter::from_json(req.q("filters").unwrap_or(""))?;
-    let cancel = hull_engine::cancel::Cancel::new()
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let cancel = crate::body::cancel()?;
     let (tx, body) = Body::cancelling(Some(cancel.clone()));
     tokio::task::spawn_blocking(move || {
         let _ = app.engine.events_until(since, until, &filter, Some(&cancel), &mut |e| {
@@ -114,11 +113,7 @@ pub async fn events(app: Arc<App>, req: &Req) -> ApiResult<Response<Body>> {
             tx.blocking_send(Bytes::from(line)).is_ok()
         });
     });
-    Ok(Response::builder()
-        .status(StatusCode::OK)
-        .header("Content-Type", "application/json")
-        .body(body)
-        .unwrap_or_else(|_| Response::new(Body::empty())))
+    Ok(crate::server::ok_with("application/json", body))
 }
 
 /// `/system/df`: docker's `SystemDataUsageResponse` from the engine's

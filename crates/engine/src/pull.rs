@@ -126,6 +126,18 @@ pub fn parse_platform(s: &str) -> Result<Platform> {
 }
 
 impl Engine {
+    /// A registry client for `r`: the engine's credentials file (and its
+    /// helpers), with the request's own credentials over it.
+    pub(crate) fn registry_client(&self, r: &Reference, auth: Option<&RegistryAuth>) -> Client {
+        let reg = &self.cfg.registries;
+        let mut creds = reg.credentials.as_deref().map(Credentials::load).unwrap_or_default();
+        if let Some(a) = auth {
+            let server = if a.server_address.is_empty() { r.registry.clone() } else { a.server_address.clone() };
+            creds.insert(&server, &a.username, &a.password);
+        }
+        Client::new(creds, reg.insecure.clone())
+    }
+
     /// Checks credentials against a registry (docker's `/auth`, `login`);
     /// its address is `auth.server_address`, docker's hub when empty.
     pub fn check_login(&self, auth: &RegistryAuth) -> Result<()> {
@@ -148,13 +160,7 @@ impl Engine {
             Some(p) if !p.is_empty() => parse_platform(p)?,
             _ => host_platform(),
         };
-        let reg = &self.cfg.registries;
-        let mut creds = reg.credentials.as_deref().map(Credentials::load).unwrap_or_default();
-        if let Some(a) = &req.auth {
-            let server = if a.server_address.is_empty() { r.registry.clone() } else { a.server_address.clone() };
-            creds.insert(&server, &a.username, &a.password);
-        }
-        let mut client = Client::new(creds, reg.insecure.clone());
+        let mut client = self.registry_client(&r, req.auth.as_ref());
         if let Some(flag) = req.cancel.clone() {
             client = client.cancelled_by(flag);
         }

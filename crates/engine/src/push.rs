@@ -9,7 +9,6 @@ use crate::Engine;
 use hull_image::digest::Digest;
 use hull_image::reference::Reference;
 pub use hull_image::registry::BlobPush;
-use hull_image::registry::{Client, Credentials};
 
 /// Told of each layer before and after its upload.
 pub type PushProgress<'a> = &'a dyn Fn(&Digest, BlobPush);
@@ -46,13 +45,7 @@ impl Engine {
         }
         // By the name as given: its error names what the user typed.
         let img = self.images.resolve(&req.reference)?;
-        let reg = &self.cfg.registries;
-        let mut creds = reg.credentials.as_deref().map(Credentials::load).unwrap_or_default();
-        if let Some(a) = &req.auth {
-            let server = if a.server_address.is_empty() { r.registry.clone() } else { a.server_address.clone() };
-            creds.insert(&server, &a.username, &a.password);
-        }
-        let client = Client::new(creds, reg.insecure.clone());
+        let client = self.registry_client(&r, req.auth.as_ref());
         let quiet = |_: &Digest, _: BlobPush| {};
         client.push_with(&self.images.store, &img.target, &r, req.progress.unwrap_or(&quiet))?;
         let size = self.images.store.read_blob(&img.target).map(|b| b.len() as u64).unwrap_or(0);

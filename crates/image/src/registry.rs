@@ -649,6 +649,18 @@ pub enum BlobPush {
     Pushed(u64),
 }
 
+impl BlobPush {
+    /// docker's words for it in a push's progress.
+    pub fn docker_status(&self) -> String {
+        match self {
+            BlobPush::Preparing => "Preparing".into(),
+            BlobPush::Exists => "Layer already exists".into(),
+            BlobPush::Mounted(from) => format!("Mounted from {from}"),
+            BlobPush::Pushed(_) => "Pushed".into(),
+        }
+    }
+}
+
 /// Another repository of the same registry, tagged in our store, whose
 /// image holds the blob: a candidate for a cross-repository mount.
 fn mount_source(store: &Store, r: &Reference, d: &Digest) -> Option<String> {

@@ -77,24 +77,11 @@ pub fn push(engine: &hull_engine::Engine, a: PushArgs) -> anyhow::Result<()> {
     let r: Reference = a.image.parse()?;
     println!("The push refers to repository [{}/{}]", r.registry, r.repository);
     let say = |d: &hull_image::digest::Digest, p: hull_engine::push::BlobPush| {
-        if let Some(line) = push_status(&p) {
-            println!("{}: {line}", &d.hex()[..12]);
-        }
+        println!("{}: {}", &d.hex()[..12], p.docker_status());
     };
     let pushed = engine.push(hull_engine::PushRequest { reference: a.image, auth: None, progress: Some(&say) })?;
     println!("{}: digest: {} size: {}", pushed.tag, pushed.digest, pushed.size);
     Ok(())
-}
-
-/// docker's word for what happened to a blob.
-pub fn push_status(p: &hull_engine::push::BlobPush) -> Option<String> {
-    use hull_engine::push::BlobPush;
-    Some(match p {
-        BlobPush::Preparing => "Preparing".into(),
-        BlobPush::Exists => "Layer already exists".into(),
-        BlobPush::Mounted(from) => format!("Mounted from {from}"),
-        BlobPush::Pushed(_) => "Pushed".into(),
-    })
 }
 
 #[derive(Debug, clap::Args)]
