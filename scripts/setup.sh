@@ -2,7 +2,7 @@
 # Installs what Hull's build, main job, tests and benchmarks need on a fresh
 # Debian machine. Idempotent: installs only what is missing. Needs root.
 set -eu
-PACKAGES="busybox-static tini containernetworking-plugins aardvark-dns iperf3 iproute2 iptables iputils-ping runc crun runsc hyperfine file jq strace time procps tmux uidmap passwd util-linux bsdutils containerd umoci skopeo podman conmon docker-registry apache2-utils gcc pkg-config libseccomp-dev debootstrap pigz curl tar zstd"
+PACKAGES="busybox-static tini containernetworking-plugins aardvark-dns iperf3 iproute2 iptables iputils-ping runc crun runsc hyperfine file jq strace time procps tmux uidmap passwd util-linux bsdutils containerd umoci skopeo podman conmon docker-registry apache2-utils gcc pkg-config libseccomp-dev debootstrap pigz curl openssl tar zstd"
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

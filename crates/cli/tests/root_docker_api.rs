@@ -5,72 +5,6 @@
 mod common;
 use common::*;
 
-struct Daemon {
-    child: std::process::Child,
-    sock: std::path::PathBuf,
-}
-
-impl Daemon {
-    fn start(e: &Env) -> Daemon {
-        let sock = e.root.with_extension("docker.sock");
-        Daemon::start_with(e, &["-H", &format!("unix://{}", sock.display())], sock.clone())
-    }
-
-    /// With `args` (which say where it listens: `sock`).
-    fn start_with(e: &Env, args: &[&str], sock: std::path::PathBuf) -> Daemon {
-        let bin = std::path::Path::new(HULL).with_file_name("hull-daemon");
-        let child = Command::new("nsenter")
-            .arg(format!("--net=/run/netns/{}", e.netns))
-            .arg(&bin)
-            .args(["--root", &e.root.display().to_string(), "--run-root", &e.run_root().display().to_string()])
-            .args(["--cgroup-parent", &format!("/{}", e.parent)])
-            .args(args)
-            .env("HULL_SHIM", std::path::Path::new(HULL).with_file_name("hull-shim"))
-            .env("HULL_DAEMON_JSON", e.root.with_extension("no-daemon.json"))
-            .stderr(std::fs::File::create(sock.with_extension("log")).unwrap())
-            .spawn()
-            .unwrap();
-        let mut d = Daemon { child, sock };
-        wait_until("the daemon's socket", || {
-            if let Ok(Some(st)) = d.child.try_wait() {
-                let log = std::fs::read_to_string(d.sock.with_extension("log")).unwrap_or_default();
-                panic!("hull-daemon ended ({st}): {log}");
-            }
-            std::os::unix::net::UnixStream::connect(&d.sock).is_ok()
-        });
-        d
-    }
-
-    /// Ends the daemon as a crash would.
-    fn kill9(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    fn docker(&self) -> Command {
-        let mut c = Command::new("docker");
-        c.env("DOCKER_HOST", format!("unix://{}", self.sock.display()))
-            .env("DOCKER_CONFIG", self.sock.with_extension("cfg"));
-        c
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.docker().args(args).output().unwrap();
-        assert!(out.status.success(), "docker {args:?}: {}{}", text(&out.stdout), text(&out.stderr));
-        text(&out.stdout).trim_end().to_string()
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.child.id() as i32),
-            nix::sys::signal::Signal::SIGTERM,
-        );
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn the_docker_cli_runs_containers_through_hull_daemon() {
     let e = Env::new();
@@ -738,5 +672,172 @@ fn many_clients_at_once() {
     let _ = stream.kill();
     let _ = stream.wait();
     drop(d);
+    e.assert_clean();
+}
+
+/// Makes a CA in `dir` (`NAME-ca.pem`) and certificates it signed:
+/// `NAME-server` for 127.0.0.1 and `NAME-client`, each `.pem` + `-key.pem`.
+fn make_certs(dir: &Path, name: &str) {
+    let sh = format!(
+        r#"set -e; cd {dir}
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN={name}-ca -keyout {name}-ca-key.pem -out {name}-ca.pem
+for who in server client; do
+  openssl req -newkey rsa:2048 -nodes -subj /CN={name}-$who -keyout {name}-$who-key.pem -out {name}-$who.csr
+  if [ $who = server ]; then printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > {name}-$who.ext
+  else printf 'extendedKeyUsage=clientAuth\n' > {name}-$who.ext; fi
+  openssl x509 -req -in {name}-$who.csr -CA {name}-ca.pem -CAkey {name}-ca-key.pem -CAcreateserial -days 2 \
+    -extfile {name}-$who.ext -out {name}-$who.pem
+done"#,
+        dir = dir.display()
+    );
+    let out = Command::new("sh").args(["-c", &sh]).output().unwrap();
+    assert!(out.status.success(), "openssl: {}", text(&out.stderr));
+}
+
+/// A docker CLI speaking to `tcp://127.0.0.1:2376` inside the test's
+/// namespace, with the client certificate `NAME-client` (if any) and the
+/// CA `ca` in a DOCKER_CERT_PATH of its own.
+fn tcp_docker(e: &Env, dir: &Path, client: Option<&str>, ca: &str) -> Command {
+    let certs = dir.join(format!("docker-{}-{ca}", client.unwrap_or("none")));
+    std::fs::create_dir_all(&certs).unwrap();
+    std::fs::copy(dir.join(format!("{ca}-ca.pem")), certs.join("ca.pem")).unwrap();
+    if let Some(c) = client {
+        std::fs::copy(dir.join(format!("{c}-client.pem")), certs.join("cert.pem")).unwrap();
+        std::fs::copy(dir.join(format!("{c}-client-key.pem")), certs.join("key.pem")).unwrap();
+    }
+    let mut c = Command::new("nsenter");
+    c.arg(format!("--net=/run/netns/{}", e.netns))
+        .arg("docker")
+        .env("DOCKER_HOST", "tcp://127.0.0.1:2376")
+        .env("DOCKER_TLS_VERIFY", "1")
+        .env("DOCKER_CERT_PATH", &certs)
+        .env("DOCKER_CONFIG", certs.join("cfg"));
+    c
+}
+
+/// `-H tcp://` is served only to clients with a certificate the given CA
+/// signed (dockerd's --tlsverify); without TLS, or with TLS that checks no
+/// client, the daemon refuses to start unless told --insecure-tcp, and then
+/// it warns.
+#[test]
+fn tcp_hosts_need_client_certificates() {
+    let e = Env::new();
+    let dir = e.root.with_extension("tls");
+    std::fs::create_dir_all(&dir).unwrap();
+    make_certs(&dir, "good");
+    make_certs(&dir, "rogue");
+    let sock = e.root.with_extension("tls.sock");
+    let p = |f: &str| dir.join(f).display().to_string();
+    let d = Daemon::start_with(
+        &e,
+        &[
+            "-H",
+            "tcp://127.0.0.1:2376",
+            "-H",
+            &format!("unix://{}", sock.display()),
+            "--tlsverify",
+            "--tlscacert",
+            &p("good-ca.pem"),
+            "--tlscert",
+            &p("good-server.pem"),
+            "--tlskey",
+            &p("good-server-key.pem"),
+        ],
+        sock,
+    );
+    let out =
+        tcp_docker(&e, &dir, Some("good"), "good").args(["run", "--rm", IMG, "echo", "over tls"]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "over tls\n");
+    // A certificate from another CA, no certificate, and plain HTTP: refused
+    // before any request is read.
+    let out = tcp_docker(&e, &dir, Some("rogue"), "good").args(["run", "--rm", IMG, "true"]).output().unwrap();
+    assert!(!out.status.success(), "a rogue client certificate was accepted");
+    for args in [
+        vec!["--cacert", &p("good-ca.pem") as &str, "https://127.0.0.1:2376/_ping"],
+        vec!["http://127.0.0.1:2376/_ping"],
+    ] {
+        let out = Command::new("nsenter")
+            .arg(format!("--net=/run/netns/{}", e.netns))
+            .args(["curl", "-sS", "--max-time", "10"])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success() || text(&out.stdout) != "OK", "curl {args:?} got in: {}", text(&out.stdout));
+    }
+    assert_eq!(d.ok(&["ps", "-aq"]), "", "a refused client made a container");
+    let log = std::fs::read_to_string(d.sock.with_extension("log")).unwrap();
+    assert!(log.matches("TLS handshake").count() >= 3, "{log}");
+    drop(d);
+
+    let bin = std::path::Path::new(HULL).with_file_name("hull-daemon");
+    let run = |extra: &[&str]| {
+        Command::new("nsenter")
+            .arg(format!("--net=/run/netns/{}", e.netns))
+            .arg(&bin)
+            .args(["--root", &e.root.display().to_string(), "--run-root", &e.run_root().display().to_string()])
+            .args(["-H", "tcp://127.0.0.1:2377"])
+            .args(extra)
+            .env("HULL_DAEMON_JSON", e.root.with_extension("no-daemon.json"))
+            .output()
+            .unwrap()
+    };
+    for extra in
+        [vec![], vec!["--tls", "--tlscert", &p("good-server.pem") as &str, "--tlskey", &p("good-server-key.pem")]]
+    {
+        let out = run(&extra);
+        assert_eq!(out.status.code(), Some(1), "{extra:?}");
+        assert!(text(&out.stderr).contains("--tlsverify"), "{extra:?}: {}", text(&out.stderr));
+    }
+    // Mismatched key and certificate, and a missing CA: named.
+    let out = run(&[
+        "--tlsverify",
+        "--tlscacert",
+        &p("good-ca.pem"),
+        "--tlscert",
+        &p("good-server.pem"),
+        "--tlskey",
+        &p("rogue-server-key.pem"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("do not match"), "{}", text(&out.stderr));
+    let out = run(&["--tlsverify", "--tlscert", &p("good-server.pem"), "--tlskey", &p("good-server-key.pem")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("--tlscacert"), "{}", text(&out.stderr));
+
+    // --insecure-tcp serves plain HTTP, and says what that means.
+    let sock = e.root.with_extension("plain.sock");
+    let d = Daemon::start_with(
+        &e,
+        &["-H", "tcp://127.0.0.1:2375", "-H", &format!("unix://{}", sock.display()), "--insecure-tcp"],
+        sock.clone(),
+    );
+    let out = Command::new("nsenter")
+        .arg(format!("--net=/run/netns/{}", e.netns))
+        .args(["curl", "-sS", "--max-time", "10", "http://127.0.0.1:2375/_ping"])
+        .output()
+        .unwrap();
+    assert_eq!(text(&out.stdout), "OK", "{}", text(&out.stderr));
+    let log = std::fs::read_to_string(sock.with_extension("log")).unwrap();
+    assert!(log.contains("WARNING") && log.contains("root"), "{log}");
+    drop(d);
+    e.assert_clean();
+}
+
+/// A log driver Hull does not have is refused at start, by name.
+#[test]
+fn an_unknown_log_driver_is_refused() {
+    let e = Env::new();
+    let bin = std::path::Path::new(HULL).with_file_name("hull-daemon");
+    let out = Command::new(&bin)
+        .args(["--root", &e.root.display().to_string(), "--run-root", &e.run_root().display().to_string()])
+        .args(["-H", &format!("unix://{}", e.root.with_extension("never.sock").display())])
+        .args(["--log-driver", "fluentd"])
+        .env("HULL_DAEMON_JSON", e.root.with_extension("no-daemon.json"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("\"fluentd\""), "{}", text(&out.stderr));
+    assert!(!e.root.with_extension("never.sock").exists());
     e.assert_clean();
 }

@@ -30,6 +30,21 @@ pub struct FileConfig {
     pub log_opts: BTreeMap<String, String>,
     /// Named OCI runtimes (`{"path": ..., "runtimeArgs": [...]}`).
     pub runtimes: BTreeMap<String, hull_engine::runtimes::RuntimeEntry>,
+    /// Serve TCP hosts over TLS.
+    #[serde(rename = "tls")]
+    pub tls: Option<bool>,
+    /// ... and check client certificates.
+    #[serde(rename = "tlsverify")]
+    pub tlsverify: Option<bool>,
+    /// The CA of client certificates.
+    #[serde(rename = "tlscacert")]
+    pub tlscacert: Option<PathBuf>,
+    /// The daemon's certificate.
+    #[serde(rename = "tlscert")]
+    pub tlscert: Option<PathBuf>,
+    /// Its key.
+    #[serde(rename = "tlskey")]
+    pub tlskey: Option<PathBuf>,
 }
 
 impl FileConfig {

@@ -422,6 +422,9 @@ pub async fn attach(app: Arc<App>, id: String, mut req: Req) -> ApiResult<Respon
         if let Ok(mut p) = app.pending_attach.lock() {
             p.insert(c.id.clone(), PendingAttach { shim_end: theirs.into() });
         }
+        let a = app.clone();
+        let cid = c.id.clone();
+        blocking(move || Ok(a.engine.attached_before_start(&cid)?)).await?;
         ours
     };
     let upgrade = req.take_upgrade()?;

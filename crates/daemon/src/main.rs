@@ -17,6 +17,7 @@ mod routes;
 mod server;
 mod supervisor;
 mod system;
+mod tls;
 
 use anyhow::Context;
 use clap::Parser;
@@ -30,12 +31,28 @@ use std::sync::Arc;
 #[command(name = "hull daemon", version)]
 struct Args {
     /// Where to listen: unix://PATH (repeatable); tcp://ADDR only with
-    /// --insecure-tcp [default: unix:///run/hull/docker.sock]
+    /// --tlsverify or --insecure-tcp [default: unix:///run/hull/docker.sock]
     #[arg(short = 'H', long = "host")]
     hosts: Vec<String>,
     /// Serve tcp:// hosts without TLS (anyone who reaches the port is root here).
     #[arg(long)]
     insecure_tcp: bool,
+    /// Serve tcp:// hosts over TLS (clients are not checked without --tlsverify).
+    #[arg(long)]
+    tls: bool,
+    /// Serve tcp:// hosts over TLS and accept only clients whose
+    /// certificate --tlscacert signed.
+    #[arg(long = "tlsverify")]
+    tlsverify: bool,
+    /// The CA that signs client certificates.
+    #[arg(long = "tlscacert")]
+    tlscacert: Option<PathBuf>,
+    /// The daemon's certificate (PEM).
+    #[arg(long = "tlscert")]
+    tlscert: Option<PathBuf>,
+    /// The daemon's private key (PEM).
+    #[arg(long = "tlskey")]
+    tlskey: Option<PathBuf>,
     /// Persistent state root (images, containers, volumes) [default: /var/lib/hull]
     #[arg(long)]
     root: Option<PathBuf>,
@@ -55,7 +72,8 @@ struct Args {
     #[arg(long)]
     log_driver: Option<String>,
     /// docker's daemon.json (hosts, data-root, exec-root, group,
-    /// cgroup-parent, insecure-registries, log-driver, log-opts, runtimes)
+    /// cgroup-parent, insecure-registries, log-driver, log-opts, runtimes,
+    /// tls, tlsverify, tlscacert, tlscert, tlskey)
     /// [default: $HULL_DAEMON_JSON, else /etc/hull/daemon.json if present]
     #[arg(long)]
     config_file: Option<PathBuf>,
@@ -65,6 +83,7 @@ struct Args {
 struct Settings {
     hosts: Vec<String>,
     insecure_tcp: bool,
+    tls: tls::TlsOptions,
     root: PathBuf,
     run_root: PathBuf,
     group: Option<String>,
@@ -97,6 +116,13 @@ impl Settings {
         Ok(Settings {
             hosts,
             insecure_tcp: a.insecure_tcp,
+            tls: tls::TlsOptions {
+                tls: a.tls || f.tls.unwrap_or(false),
+                verify: a.tlsverify || f.tlsverify.unwrap_or(false),
+                cacert: a.tlscacert.or(f.tlscacert),
+                cert: a.tlscert.or(f.tlscert),
+                key: a.tlskey.or(f.tlskey),
+            },
             root: a.root.or(f.data_root).unwrap_or_else(|| "/var/lib/hull".into()),
             run_root: a.run_root.or(f.exec_root).unwrap_or_else(|| "/run/hull".into()),
             group: a.group.or(f.group),
@@ -135,7 +161,7 @@ fn open_engine(a: &Settings) -> anyhow::Result<Engine> {
 
 enum Listener {
     Unix(tokio::net::UnixListener, PathBuf),
-    Tcp(tokio::net::TcpListener),
+    Tcp(tokio::net::TcpListener, Option<tokio_rustls::TlsAcceptor>),
 }
 
 fn bind(host: &str, a: &Settings) -> anyhow::Result<Listener> {
@@ -160,15 +186,21 @@ fn bind(host: &str, a: &Settings) -> anyhow::Result<Listener> {
         return Ok(Listener::Unix(l, path));
     }
     if let Some(addr) = host.strip_prefix("tcp://") {
-        if !a.insecure_tcp {
+        if !a.tls.verify && !a.insecure_tcp {
+            let how = if a.tls.tls { "TLS without --tlsverify checks no client" } else { "TCP without TLS" };
             anyhow::bail!(
-                "-H {host}: TCP without TLS gives root to anyone who can reach it; pass --insecure-tcp to do it anyway"
+                "-H {host}: {how}, which gives root to anyone who can reach it; pass --tlsverify with --tlscacert, or --insecure-tcp to do it anyway"
             );
         }
-        eprintln!("WARNING: serving the API on {addr} without TLS: whoever reaches it controls this host as root");
+        if !a.tls.verify {
+            eprintln!(
+                "WARNING: serving the API on {addr} without client certificates: whoever reaches it controls this host as root"
+            );
+        }
+        let acceptor = if a.tls.enabled() { Some(tls::acceptor(&a.tls)?) } else { None };
         let std = std::net::TcpListener::bind(addr).with_context(|| format!("listen on {addr}"))?;
         std.set_nonblocking(true)?;
-        return Ok(Listener::Tcp(tokio::net::TcpListener::from_std(std)?));
+        return Ok(Listener::Tcp(tokio::net::TcpListener::from_std(std)?, acceptor));
     }
     anyhow::bail!("-H {host}: want unix://PATH or tcp://ADDR")
 }
@@ -219,10 +251,27 @@ fn main() -> anyhow::Result<()> {
                         }
                     });
                 }
-                Listener::Tcp(l) => {
+                Listener::Tcp(l, None) => {
                     tokio::spawn(async move {
                         while let Ok((s, _)) = l.accept().await {
                             serve_conn(app.clone(), s);
+                        }
+                    });
+                }
+                Listener::Tcp(l, Some(acceptor)) => {
+                    tokio::spawn(async move {
+                        while let Ok((s, peer)) = l.accept().await {
+                            let (app, acceptor) = (app.clone(), acceptor.clone());
+                            // The handshake runs beside the accept loop: a slow
+                            // or silent client holds up no one else.
+                            tokio::spawn(async move {
+                                match tokio::time::timeout(std::time::Duration::from_secs(10), acceptor.accept(s)).await
+                                {
+                                    Ok(Ok(tls)) => serve_conn(app, tls),
+                                    Ok(Err(e)) => tracing::info!("TLS handshake with {peer} refused: {e}"),
+                                    Err(_) => tracing::info!("TLS handshake with {peer} timed out"),
+                                }
+                            });
                         }
                     });
                 }

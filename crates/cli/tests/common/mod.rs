@@ -14,7 +14,9 @@ pub use std::io::Write;
 pub use std::path::Path;
 pub use std::process::{Command, Output};
 
+pub mod daemon;
 pub mod env;
+pub use daemon::*;
 pub use env::*;
 
 pub const HULL: &str = env!("CARGO_BIN_EXE_hull");

@@ -59,7 +59,16 @@ impl Engine {
         let mut s = self.control(&row.id)?;
         let line = serde_json::to_string(&Request::Attach { stdin }).unwrap_or_default();
         s.write_all(format!("{line}\n").as_bytes()).map_err(io("write", "shim control socket"))?;
+        self.emit_container(&row, "attach", &[]);
         Ok(AttachStream { stream: s, tty: row.config.tty })
+    }
+
+    /// Records docker's `attach` event for a client that attached before
+    /// start (a front end holding the stream for the coming start).
+    pub fn attached_before_start(&self, key: &str) -> Result<()> {
+        let row = self.db().find(key)?;
+        self.emit_container(&row, "attach", &[]);
+        Ok(())
     }
 
     /// Resizes a container's terminal.
