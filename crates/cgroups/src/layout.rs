@@ -158,6 +158,25 @@ impl Layout {
         self.v1.iter().find(|h| h.has(controller))
     }
 
+    /// Where a process is (`of`: its `/proc/PID/cgroup`), as directories
+    /// in each hierarchy; hierarchies it is not shown in are left out.
+    pub fn paths_of(&self, of: &OwnCgroups) -> CgroupPaths {
+        let at = |h: &Hierarchy| {
+            let cgroup = of.for_hierarchy(h)?;
+            let rel = cgroup.strip_prefix(&h.root).or_else(|_| cgroup.strip_prefix("/")).ok()?;
+            let rel: PathBuf = rel.components().filter(|c| matches!(c, Component::Normal(_))).collect();
+            Some(h.mountpoint.join(rel))
+        };
+        let mut paths = CgroupPaths::default();
+        for h in &self.v1 {
+            if let Some(d) = at(h) {
+                paths.v1.push((h.controllers.clone(), d));
+            }
+        }
+        paths.unified = self.unified.as_ref().and_then(at);
+        paths
+    }
+
     /// Resolves a container's cgroup to a directory in each hierarchy.
     pub fn resolve(&self, spec: &CgroupSpec, own: &OwnCgroups) -> Result<CgroupPaths> {
         let inner = match spec.path {
@@ -252,6 +271,18 @@ mod tests {
         let p = l.resolve(&CgroupSpec { path: Some("/abs".as_ref()), id: "x" }, &own).unwrap();
         assert_eq!(p.v1[1].1, PathBuf::from("/sys/fs/cgroup/memory/abs"));
         assert!(l.resolve(&CgroupSpec { path: Some("/a/../../b".as_ref()), id: "x" }, &own).is_err());
+    }
+
+    #[test]
+    fn where_a_process_is() {
+        let l = Layout::from_mountinfo(HYBRID).unwrap();
+        let of = OwnCgroups::parse("5:name=systemd:/\n4:memory:/hull/c1\n1:cpu:/hull/c1\n0::/\n");
+        let p = l.paths_of(&of);
+        assert_eq!(p.v1.len(), 3);
+        assert_eq!(p.v1[1], ("memory".to_string(), PathBuf::from("/sys/fs/cgroup/memory/hull/c1")));
+        assert_eq!(p.unified, Some(PathBuf::from("/sys/fs/cgroup/unified")));
+        // Hierarchies the process is not shown in are left out.
+        assert!(l.paths_of(&OwnCgroups::parse("4:memory:/m\n")).v1.len() == 1);
     }
 
     #[test]

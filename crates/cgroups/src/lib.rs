@@ -78,6 +78,20 @@ pub struct CgroupPaths {
     pub created: Vec<PathBuf>,
 }
 
+impl CgroupPaths {
+    /// How many processes the OOM killer killed in the memory cgroup (v1's
+    /// `memory.oom_control`, else v2's `memory.events`); None when neither
+    /// can be read.
+    pub fn oom_kills(&self) -> Option<u64> {
+        let v1 = self.v1.iter().find(|(c, _)| c.split(',').any(|c| c == "memory")).map(|(_, d)| d.join("memory.oom_control"));
+        let v2 = self.unified.as_ref().map(|d| d.join("memory.events"));
+        [v1, v2].into_iter().flatten().find_map(|f| {
+            let text = std::fs::read_to_string(f).ok()?;
+            text.lines().find_map(|l| l.strip_prefix("oom_kill ")).and_then(|n| n.trim().parse().ok())
+        })
+    }
+}
+
 /// The operations the runtime needs from a cgroup backend.
 pub trait Manager {
     /// Creates the cgroup directories (and records which ones it made).

@@ -803,3 +803,49 @@ fn a_restart_policy_update_applies_to_the_run_under_way() {
     e.ok(&["rm", &id]);
     e.assert_clean();
 }
+
+/// A container the OOM killer ends is reported as such (OOMKilled, exit
+/// 137, docker's `oom` event before `die`) under Hull's runtime and under
+/// runc, whose cgroup the shim finds from the container's init.
+#[test]
+fn an_oom_kill_is_reported_under_every_runtime() {
+    let e = Env::new();
+    for rt in ["", "runc"] {
+        let name = format!("hog{rt}");
+        let mut args = vec!["run", "--name", &name, "--network", "none", "-m", "24m", "--memory-swap", "24m"];
+        if !rt.is_empty() {
+            args.extend(["--runtime", rt]);
+        }
+        // tail keeps the one endless line of /dev/zero in memory.
+        args.extend([IMG, "tail", "/dev/zero"]);
+        let out = e.run(&args);
+        assert_eq!(out.status.code(), Some(137), "{rt}: {}", text(&out.stderr));
+        assert_eq!(e.inspect(&name, "{{.State.OOMKilled}} {{.State.ExitCode}}"), "true 137", "{rt}");
+        let id = e.inspect(&name, "{{.Id}}");
+        let out = e.ok(&[
+            "events",
+            "--since",
+            "0",
+            "--until",
+            "0s",
+            "--filter",
+            &format!("container={id}"),
+            "--format",
+            "{{.Action}}",
+        ]);
+        let actions: Vec<&str> = out.lines().collect();
+        let (oom, die) = (actions.iter().position(|a| *a == "oom"), actions.iter().position(|a| *a == "die"));
+        assert!(oom.is_some() && oom < die, "{rt}: {actions:?}");
+        e.ok(&["rm", &name]);
+        // A container that ends on its own is not called OOM-killed.
+        let mut args = vec!["run", "--name", &name, "--network", "none", "-m", "24m"];
+        if !rt.is_empty() {
+            args.extend(["--runtime", rt]);
+        }
+        args.extend([IMG, "sh", "-c", "exit 9"]);
+        assert_eq!(e.run(&args).status.code(), Some(9));
+        assert_eq!(e.inspect(&name, "{{.State.OOMKilled}}"), "false");
+        e.ok(&["rm", &name]);
+    }
+    e.assert_clean();
+}

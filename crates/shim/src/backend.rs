@@ -14,7 +14,9 @@ use std::path::Path;
 
 pub enum Backend {
     Hull(hull_runtime::Runtime),
-    Cli(OciCli),
+    /// Another runtime, and where its init was put (read from the init's
+    /// /proc entry once created, for the OOM count at its end).
+    Cli(OciCli, std::sync::OnceLock<hull_cgroups::CgroupPaths>),
 }
 
 /// A created container.
@@ -27,7 +29,7 @@ pub struct Created {
 impl Backend {
     pub fn new(cfg: &hull_shim::config::ShimConfig) -> Backend {
         match &cfg.runtime {
-            Some(cli) => Backend::Cli(cli.clone()),
+            Some(cli) => Backend::Cli(cli.clone(), Default::default()),
             None => Backend::Hull(hull_runtime::Runtime::new(&cfg.runtime_root)),
         }
     }
@@ -57,8 +59,14 @@ impl Backend {
                 let c = rt.create_with_stdio(&opts, stdio).map_err(|e| Failure::from(&e))?;
                 Ok(Created { pid: c.record.pid, console: c.console, warnings: c.warnings })
             }
-            Backend::Cli(cli) => {
+            Backend::Cli(cli, cgroup) => {
                 let s = cli.create(id, bundle, dir, tty, stdio)?;
+                if let (Ok(layout), Ok(of)) = (
+                    hull_cgroups::Layout::detect(),
+                    std::fs::read_to_string(format!("/proc/{}/cgroup", s.pid)),
+                ) {
+                    let _ = cgroup.set(layout.paths_of(&hull_cgroups::OwnCgroups::parse(&of)));
+                }
                 Ok(Created { pid: s.pid, console: s.console, warnings: Vec::new() })
             }
         }
@@ -73,7 +81,7 @@ impl Backend {
                 }
                 Ok(())
             }
-            Backend::Cli(cli) => cli.start(id).map_err(Failure::from),
+            Backend::Cli(cli, _) => cli.start(id).map_err(Failure::from),
         }
     }
 
@@ -81,7 +89,7 @@ impl Backend {
     pub fn delete(&self, id: &str) -> Result<(), String> {
         match self {
             Backend::Hull(rt) => rt.delete(id, true).map_err(|e| e.to_string()),
-            Backend::Cli(cli) => match cli.delete(id) {
+            Backend::Cli(cli, _) => match cli.delete(id) {
                 // Nothing to delete is what delete wants.
                 Err(e) if e.contains("does not exist") || e.contains("not found") => Ok(()),
                 other => other,
@@ -93,7 +101,7 @@ impl Backend {
     /// otherwise (runsc's init is inside its sandbox).
     pub fn kill(&self, id: &str, pid: i32, sig: Signal) -> Result<(), String> {
         match self {
-            Backend::Cli(cli) => match cli.kill(id, sig as i32, false) {
+            Backend::Cli(cli, _) => match cli.kill(id, sig as i32, false) {
                 Ok(()) => Ok(()),
                 // A runtime that lost track: the host pid still takes it.
                 Err(e) => nix::sys::signal::kill(Pid::from_raw(pid), sig).map_err(|k| format!("{e}; kill {pid}: {k}")),
@@ -105,7 +113,7 @@ impl Backend {
     pub fn freeze(&self, id: &str, pause: bool) -> Result<(), String> {
         match self {
             Backend::Hull(rt) => if pause { rt.pause(id) } else { rt.resume(id) }.map_err(|e| e.to_string()),
-            Backend::Cli(cli) => cli.freeze(id, pause),
+            Backend::Cli(cli, _) => cli.freeze(id, pause),
         }
     }
 
@@ -120,7 +128,7 @@ impl Backend {
         stdio: Option<[OwnedFd; 3]>,
     ) -> Result<(i32, Option<OwnedFd>), Failure> {
         let rt = match self {
-            Backend::Cli(cli) => {
+            Backend::Cli(cli, _) => {
                 let s = cli.exec(id, &process, dir, stdio)?;
                 return Ok((s.pid, s.console));
             }
@@ -154,12 +162,28 @@ impl Backend {
         }
     }
 
-    /// Whether the OOM killer killed in the container's cgroup (Hull's
-    /// runtime reads its memory cgroup; others' events are not kept).
+    /// Whether the OOM killer killed in the container's memory cgroup
+    /// (Hull's runtime knows it; another runtime's is where its init was).
     pub fn oom_killed(&self, id: &str) -> bool {
         match self {
             Backend::Hull(rt) => rt.oom_kills(id).unwrap_or(0) > 0,
-            Backend::Cli(_) => false,
+            Backend::Cli(_, cgroup) => cgroup.get().and_then(|c| c.oom_kills()).unwrap_or(0) > 0,
+        }
+    }
+
+    /// Where another runtime put the container (kept across the shim's
+    /// re-execution).
+    pub fn cgroup(&self) -> Option<&hull_cgroups::CgroupPaths> {
+        match self {
+            Backend::Hull(_) => None,
+            Backend::Cli(_, cgroup) => cgroup.get(),
+        }
+    }
+
+    /// Takes over what [`Backend::cgroup`] said before a re-execution.
+    pub fn adopt_cgroup(&self, paths: Option<hull_cgroups::CgroupPaths>) {
+        if let (Backend::Cli(_, cgroup), Some(p)) = (self, paths) {
+            let _ = cgroup.set(p);
         }
     }
 
@@ -167,7 +191,7 @@ impl Backend {
     pub fn pids(&self, id: &str) -> Result<Vec<i32>, String> {
         match self {
             Backend::Hull(rt) => rt.pids(id).map_err(|e| e.to_string()),
-            Backend::Cli(cli) => cli.pids(id),
+            Backend::Cli(cli, _) => cli.pids(id),
         }
     }
 
@@ -177,7 +201,7 @@ impl Backend {
             Backend::Hull(rt) => {
                 rt.stats(id).map_err(|e| e.to_string()).and_then(|s| serde_json::to_value(s).map_err(|e| e.to_string()))
             }
-            Backend::Cli(cli) => cli.stats(id),
+            Backend::Cli(cli, _) => cli.stats(id),
         }
     }
 
@@ -185,7 +209,7 @@ impl Backend {
     pub fn update(&self, id: &str, resources: &hull_spec::Resources) -> Result<(), String> {
         match self {
             Backend::Hull(rt) => rt.update(id, resources).map_err(|e| e.to_string()),
-            Backend::Cli(cli) => cli.update(id, resources),
+            Backend::Cli(cli, _) => cli.update(id, resources),
         }
     }
 }

@@ -102,6 +102,9 @@ struct Handoff {
     /// (record, fd of the client waiting for its exit, fd of its terminal)
     #[serde(default)]
     execs: Vec<(ExecRecord, Option<RawFd>, Option<RawFd>)>,
+    /// Where another runtime put the container.
+    #[serde(default)]
+    cgroup: Option<hull_cgroups::CgroupPaths>,
 }
 
 const HANDOFF_FILE: &str = "handoff.json";
@@ -188,6 +191,7 @@ impl Supervisor {
                     )
                 })
                 .collect(),
+            cgroup: self.backend.cgroup().cloned(),
         };
         let fds: Vec<RawFd> = [handoff.out, handoff.err, handoff.stdin, Some(handoff.listener)]
             .into_iter()
@@ -243,10 +247,12 @@ impl Supervisor {
                 console: console.map(own),
             })
             .collect();
+        let backend = Backend::new(&cfg);
+        backend.adopt_cgroup(h.cgroup);
         Ok(Supervisor {
             execs,
             health: new_health(&dir, &cfg),
-            backend: Backend::new(&cfg),
+            backend,
             listener: UnixListener::from(own(h.listener)),
             signals,
             logger: Logger::new(cfg.log.clone())?,

@@ -497,22 +497,13 @@ fn init_died(record: &ContainerRecord) -> Option<RuntimeError> {
         .as_ref()
         .and_then(|s| s.linux.as_ref()?.resources.as_ref()?.memory.as_ref()?.limit)
         .map_or(String::new(), |l| format!(" of {l} bytes"));
-    let oom = oom_kills(&record.cgroup_paths).filter(|n| *n > 0).map_or(String::new(), |n| {
+    let oom = record.cgroup_paths.oom_kills().filter(|n| *n > 0).map_or(String::new(), |n| {
         format!(": the memory cgroup's OOM killer ran ({n} kill(s)): the memory limit{limit} is below what the process needs")
     });
     Some(RuntimeError::Init(format!("container init {how} during set-up{oom}")))
 }
 
 /// The OOM kills the container's memory cgroup counted (v1 memory.oom_control, v2 memory.events).
-fn oom_kills(paths: &hull_cgroups::CgroupPaths) -> Option<u64> {
-    let v1 =
-        paths.v1.iter().find(|(c, _)| c.split(',').any(|c| c == "memory")).map(|(_, d)| d.join("memory.oom_control"));
-    let v2 = paths.unified.as_ref().map(|d| d.join("memory.events"));
-    [v1, v2].into_iter().flatten().find_map(|f| {
-        let text = std::fs::read_to_string(f).ok()?;
-        text.lines().find_map(|l| l.strip_prefix("oom_kill ")).and_then(|n| n.trim().parse().ok())
-    })
-}
 
 /// A container's cgroup must hold nothing else (runc refuses too: limits,
 /// stats, kill and delete would take in processes that are not the

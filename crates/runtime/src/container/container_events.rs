@@ -16,15 +16,7 @@ impl Runtime {
     /// cgroup (v2 memory.events, or v1 memory.oom_control), 0 if unknown.
     pub fn oom_kills(&self, id: &str) -> Result<u64> {
         let (_, record) = self.open(id)?;
-        let v1 = record
-            .cgroup_paths
-            .v1
-            .iter()
-            .find(|(c, _)| c.split(',').any(|c| c == "memory"))
-            .map(|(_, d)| d.join("memory.oom_control"));
-        let file = v1.or_else(|| record.cgroup_paths.unified.as_ref().map(|d| d.join("memory.events")));
-        let text = file.and_then(|f| std::fs::read_to_string(f).ok()).unwrap_or_default();
-        Ok(text.lines().find_map(|l| l.strip_prefix("oom_kill ")).and_then(|v| v.trim().parse().ok()).unwrap_or(0))
+        Ok(record.cgroup_paths.oom_kills().unwrap_or(0))
     }
 
     /// An eventfd that becomes readable each time the container's memory
