@@ -83,7 +83,11 @@ impl CgroupPaths {
     /// `memory.oom_control`, else v2's `memory.events`); None when neither
     /// can be read.
     pub fn oom_kills(&self) -> Option<u64> {
-        let v1 = self.v1.iter().find(|(c, _)| c.split(',').any(|c| c == "memory")).map(|(_, d)| d.join("memory.oom_control"));
+        let v1 = self
+            .v1
+            .iter()
+            .find(|(c, _)| c.split(',').any(|c| c == "memory"))
+            .map(|(_, d)| d.join("memory.oom_control"));
         let v2 = self.unified.as_ref().map(|d| d.join("memory.events"));
         [v1, v2].into_iter().flatten().find_map(|f| {
             let text = std::fs::read_to_string(f).ok()?;

@@ -78,6 +78,19 @@ pub enum EngineError {
     /// The shim.
     #[error("hull-shim: {0}")]
     Shim(String),
+    /// A step of tearing a container down (its runtime state, networking,
+    /// cgroups, mounts) that failed: what is left behind, and why.
+    #[error("{what}: {why}")]
+    Teardown {
+        /// What could not be undone.
+        what: String,
+        /// Why.
+        why: String,
+    },
+    /// Every failure of one operation that goes on past its failures (a
+    /// teardown), in order.
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    Many(Vec<EngineError>),
     /// A system call or file operation.
     #[error("{op} {path}: {source}")]
     Io {
@@ -92,6 +105,35 @@ pub enum EngineError {
 
 /// Result of engine operations.
 pub type Result<T> = std::result::Result<T, EngineError>;
+
+/// Collects the failures of steps that must all be tried.
+#[derive(Debug, Default)]
+pub(crate) struct Failures(Vec<EngineError>);
+
+impl Failures {
+    /// Keeps `r`'s error, if any.
+    pub(crate) fn note<T>(&mut self, r: Result<T>) -> Option<T> {
+        r.map_err(|e| match e {
+            EngineError::Many(all) => self.0.extend(all),
+            e => self.0.push(e),
+        })
+        .ok()
+    }
+
+    /// A failed step, said in words.
+    pub(crate) fn fail(&mut self, what: impl Into<String>, why: impl std::fmt::Display) {
+        self.0.push(EngineError::Teardown { what: what.into(), why: why.to_string() });
+    }
+
+    /// Ok when nothing failed, the one failure, or all of them.
+    pub(crate) fn into_result(mut self) -> Result<()> {
+        match self.0.len() {
+            0 => Ok(()),
+            1 => Err(self.0.remove(0)),
+            _ => Err(EngineError::Many(self.0)),
+        }
+    }
+}
 
 /// The broad class of an error, for front ends to map to their codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,7 +179,29 @@ impl EngineError {
             EngineError::NameInUse { .. } | EngineError::Conflict { .. } | EngineError::InUse(_) => ErrorKind::Conflict,
             EngineError::CommandNotFound(_) => ErrorKind::CommandNotFound,
             EngineError::CommandNotExecutable(_) => ErrorKind::CommandNotExecutable,
+            // The first failure is what was asked; the others came of undoing it.
+            EngineError::Many(all) => all.first().map_or(ErrorKind::Internal, EngineError::kind),
             _ => ErrorKind::Internal,
+        }
+    }
+}
+
+impl EngineError {
+    /// This error, and what undoing its operation failed to undo.
+    pub(crate) fn with_cleanup(self, cleanup: Result<()>) -> EngineError {
+        match cleanup {
+            Ok(()) => self,
+            Err(c) => {
+                let mut all = match self {
+                    EngineError::Many(all) => all,
+                    e => vec![e],
+                };
+                match c {
+                    EngineError::Many(more) => all.extend(more),
+                    c => all.push(c),
+                }
+                EngineError::Many(all)
+            }
         }
     }
 }
@@ -146,4 +210,32 @@ impl EngineError {
 pub(crate) fn io(op: &'static str, path: impl std::fmt::Display) -> impl FnOnce(std::io::Error) -> EngineError {
     let path = path.to_string();
     move |source| EngineError::Io { op, path, source }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_failure_of_a_teardown_is_kept_and_the_first_says_the_kind() {
+        let mut f = Failures::default();
+        assert!(f.note(Ok::<_, EngineError>(1)) == Some(1));
+        assert!(Failures::default().into_result().is_ok());
+        f.fail("unmount /x/rootfs", "Device or resource busy");
+        f.note(Err::<(), _>(EngineError::Many(vec![
+            EngineError::Teardown { what: "remove the cgroup /a".into(), why: "busy".into() },
+            EngineError::Invalid("bad".into()),
+        ])));
+        let e = f.into_result().unwrap_err();
+        let EngineError::Many(all) = &e else { panic!("{e:?}") };
+        assert_eq!(all.len(), 3, "nested failures are flattened");
+        assert_eq!(e.to_string(), "unmount /x/rootfs: Device or resource busy; remove the cgroup /a: busy; bad");
+        // An operation's own error keeps its kind (a missing command stays
+        // 127) when undoing it also failed.
+        let e = EngineError::CommandNotFound("no sh".into())
+            .with_cleanup(Err(EngineError::Teardown { what: "network n".into(), why: "DEL".into() }));
+        assert_eq!(e.kind(), ErrorKind::CommandNotFound);
+        assert!(e.to_string().starts_with("no sh; network n: DEL"), "{e}");
+        assert!(matches!(EngineError::Invalid("x".into()).with_cleanup(Ok(())), EngineError::Invalid(_)));
+    }
 }

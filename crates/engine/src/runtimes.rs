@@ -109,17 +109,24 @@ impl Handle {
         }
     }
 
-    pub(crate) fn kill_all(&self, id: &str) {
+    pub(crate) fn kill_all(&self, id: &str) -> std::result::Result<(), String> {
         match self {
-            Handle::Hull(rt) => drop(rt.kill(id, nix::sys::signal::Signal::SIGKILL, true)),
-            Handle::Cli(cli) => drop(cli.kill(id, libc::SIGKILL, true)),
+            Handle::Hull(rt) => rt.kill(id, nix::sys::signal::Signal::SIGKILL, true).map_err(|e| e.to_string()),
+            Handle::Cli(cli) => cli.kill(id, libc::SIGKILL, true),
         }
     }
 
-    pub(crate) fn delete(&self, id: &str) {
+    /// Deletes the runtime's state of the container (gone already is done).
+    pub(crate) fn delete(&self, id: &str) -> std::result::Result<(), String> {
         match self {
-            Handle::Hull(rt) => drop(rt.delete(id, true)),
-            Handle::Cli(cli) => drop(cli.delete(id)),
+            Handle::Hull(rt) => match rt.delete(id, true) {
+                Err(hull_runtime::RuntimeError::NotFound(_)) => Ok(()),
+                other => other.map_err(|e| e.to_string()),
+            },
+            Handle::Cli(cli) => match cli.delete(id) {
+                Err(e) if e.contains("does not exist") || e.contains("not found") => Ok(()),
+                other => other,
+            },
         }
     }
 }

@@ -61,10 +61,9 @@ impl Backend {
             }
             Backend::Cli(cli, cgroup) => {
                 let s = cli.create(id, bundle, dir, tty, stdio)?;
-                if let (Ok(layout), Ok(of)) = (
-                    hull_cgroups::Layout::detect(),
-                    std::fs::read_to_string(format!("/proc/{}/cgroup", s.pid)),
-                ) {
+                if let (Ok(layout), Ok(of)) =
+                    (hull_cgroups::Layout::detect(), std::fs::read_to_string(format!("/proc/{}/cgroup", s.pid)))
+                {
                     let _ = cgroup.set(layout.paths_of(&hull_cgroups::OwnCgroups::parse(&of)));
                 }
                 Ok(Created { pid: s.pid, console: s.console, warnings: Vec::new() })

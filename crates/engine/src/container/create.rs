@@ -62,8 +62,7 @@ impl Engine {
         self.insert_named(&mut row, req.name.as_deref())?;
         let _lock = self.lock(&id)?;
         if let Err(e) = self.prepare(&row, &image).and_then(|_| self.volumes_for(&row, &image)) {
-            self.discard(&id);
-            return Err(e);
+            return Err(e.with_cleanup(self.discard(&id)));
         }
         self.emit_container(&row, "create", &[]);
         Ok(self.to_container(row))
@@ -146,15 +145,26 @@ impl Engine {
         Ok(())
     }
 
-    /// Undoes a failed create: mounts, directory, row, lock.
-    pub(crate) fn discard(&self, id: &str) {
+    /// Undoes a failed create: mounts, directory, row, lock; every failure
+    /// is returned.
+    pub(crate) fn discard(&self, id: &str) -> Result<()> {
+        let mut failed = crate::error::Failures::default();
         let dir = self.container_dir(id);
         for m in ["rootfs", "shm"] {
-            let _ = nix::mount::umount2(&dir.join(m), nix::mount::MntFlags::MNT_DETACH);
+            let path = dir.join(m);
+            match nix::mount::umount2(&path, nix::mount::MntFlags::MNT_DETACH) {
+                // Not mounted, or not there: nothing to undo.
+                Ok(()) | Err(nix::errno::Errno::EINVAL) | Err(nix::errno::Errno::ENOENT) => {}
+                Err(e) => failed.fail(format!("unmount {}", path.display()), e),
+            }
         }
-        let _ = std::fs::remove_dir_all(&dir);
-        let _ = self.db().delete(id);
+        match std::fs::remove_dir_all(&dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => failed.fail(format!("remove {}", dir.display()), e),
+            _ => {}
+        }
+        failed.note(self.db().delete(id));
         self.unlink_lock(id);
+        failed.into_result()
     }
 
     pub(crate) fn to_container(&self, r: Row) -> Container {

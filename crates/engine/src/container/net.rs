@@ -94,10 +94,10 @@ impl Engine {
         row.state.endpoints.clear();
         row.state.ports.clear();
         let r = self.attach_all(row);
-        if r.is_err() {
-            self.network_down(row);
+        match r {
+            Err(e) => Err(e.with_cleanup(self.network_down(row))),
+            ok => ok,
         }
-        r
     }
 
     fn attach_all(&self, row: &mut Row) -> Result<()> {
@@ -300,25 +300,32 @@ impl Engine {
     /// the list it was added with, so a changed or removed network does
     /// not matter), the namespace, its DNS records. Best effort: each step
     /// runs whatever the others did; errors go to stderr.
-    pub(crate) fn network_down(&self, row: &mut Row) {
+    /// Tears the container's networking down: every endpoint (CNI DEL),
+    /// its namespace, its DNS records; every step is tried, every failure
+    /// returned.
+    pub(crate) fn network_down(&self, row: &mut Row) -> Result<()> {
+        let mut failed = crate::error::Failures::default();
         let cni = self.cni();
         for ep in std::mem::take(&mut row.state.endpoints) {
-            self.detach(&cni, &row.id, &ep);
+            failed.note(self.detach(&cni, &row.id, &ep));
         }
         row.state.ports.clear();
         if !row.state.netns.is_empty() {
-            if let Err(e) = hull_network::netns::remove(std::path::Path::new(&row.state.netns)) {
-                tracing::warn!("{e}");
-            }
+            failed.note(hull_network::netns::remove(std::path::Path::new(&row.state.netns)).map_err(EngineError::from));
             row.state.netns.clear();
         }
         for a in &row.config.networks {
             self.dns_sync(&a.network, Some(&row.id));
         }
+        failed.into_result()
     }
 
-    pub(crate) fn detach(&self, cni: &Cni, id: &str, ep: &Endpoint) {
-        let Ok(list) = serde_json::from_value::<NetworkConfigList>(ep.conflist.clone()) else { return };
+    pub(crate) fn detach(&self, cni: &Cni, id: &str, ep: &Endpoint) -> Result<()> {
+        let list =
+            serde_json::from_value::<NetworkConfigList>(ep.conflist.clone()).map_err(|e| EngineError::Teardown {
+                what: format!("network {} of {}", ep.network, &id[..12.min(id.len())]),
+                why: format!("its recorded configuration: {e}"),
+            })?;
         let rt = RuntimeConf {
             container_id: id.into(),
             netns: self.netns_path(id),
@@ -326,9 +333,10 @@ impl Engine {
             capability_args: ep.capability_args.clone(),
             ..Default::default()
         };
-        if let Err(e) = cni.del(&list, &rt) {
-            tracing::warn!("network {} of {}: {e}", ep.network, &id[..12.min(id.len())]);
-        }
+        cni.del(&list, &rt).map_err(|e| EngineError::Teardown {
+            what: format!("network {} of {}", ep.network, &id[..12.min(id.len())]),
+            why: e.to_string(),
+        })
     }
 
     /// `network connect`: attaches a container to one more network, at
@@ -384,9 +392,11 @@ impl Engine {
             return Err(EngineError::Invalid(format!("container {} is not connected to network {}", row.name, n.name)));
         };
         row.config.networks.remove(pos);
+        // A DEL that fails is said once the row no longer has the endpoint.
+        let mut detached = Ok(());
         if let Some(i) = row.state.endpoints.iter().position(|e| e.network == n.name) {
             let ep = row.state.endpoints.remove(i);
-            self.detach(&self.cni(), &id, &ep);
+            detached = self.detach(&self.cni(), &id, &ep);
             self.db().set_state(&id, &row.state)?;
         }
         self.db().set_config(&id, &row.config)?;
@@ -395,7 +405,7 @@ impl Engine {
         }
         self.dns_sync(&n.name, None);
         self.emit_network(&n, "disconnect", &[("container", id.clone())]);
-        Ok(())
+        detached
     }
 
     /// Rewrites a network's DNS records from the running containers on it

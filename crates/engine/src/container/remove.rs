@@ -75,7 +75,9 @@ impl Engine {
         let mut state = row.state.clone();
         state.status = Status::Removing;
         self.db().set_state(&row.id, &state)?;
-        self.release(&row.id);
+        // What cannot be undone keeps the container (status removing): rm
+        // says what is left, and a later rm tries again.
+        self.release(&row.id)?;
         let dir = self.container_dir(&row.id);
         if dir.exists() {
             std::fs::remove_dir_all(&dir).map_err(crate::error::io("remove", dir.display()))?;

@@ -60,7 +60,11 @@ impl Engine {
         check_command(&self.container_dir(&id).join("rootfs"), &spec)?;
         // Endpoints a start killed half-way recorded: gone before new ones.
         if !row.state.endpoints.is_empty() || !row.state.netns.is_empty() {
-            self.network_down(&mut row);
+            // What cannot be undone of a killed start must not keep the
+            // container from starting: said, and left.
+            if let Err(e) = self.network_down(&mut row) {
+                tracing::warn!(container = %id, "the networking of an earlier start: {e}");
+            }
         }
         // Each endpoint is in the row before its ADD (attach_all): a start
         // killed from here on leaves what release (rm, finalize) tears down.
@@ -80,9 +84,9 @@ impl Engine {
             Err(e) => {
                 // Its records go with its endpoints (network_down), and the
                 // row says so: another start must not serve it as starting.
-                self.network_down(&mut row);
-                let _ = self.db().set_state(&id, &row.state);
-                return Err(e);
+                let down = self.network_down(&mut row);
+                let recorded = self.db().set_state(&id, &row.state);
+                return Err(e.with_cleanup(down).with_cleanup(recorded));
             }
         }
         self.emit_container(&row, "start", &[]);

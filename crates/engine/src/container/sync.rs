@@ -131,7 +131,11 @@ impl Engine {
             self.emit_container(&row, "oom", &[]);
         }
         self.emit_container(&row, "die", &[("exitCode", row.state.exit_code.to_string())]);
-        self.release(&row.id);
+        // The end is recorded whatever the teardown leaves: rm tries again,
+        // and says what it cannot undo.
+        if let Err(e) = self.release(&row.id) {
+            tracing::warn!(container = %row.id, "teardown: {e}");
+        }
         // release tore the networking down (and recorded that).
         row.state.endpoints.clear();
         row.state.netns.clear();
@@ -139,9 +143,12 @@ impl Engine {
         Ok(row)
     }
 
-    /// Kills whatever is left of the container and unmounts its root.
-    /// Best effort: each step runs whatever the others did.
-    pub(crate) fn release(&self, id: &str) {
+    /// Kills whatever is left of the container, deletes its runtime state,
+    /// tears its networking down, removes its cgroups and unmounts its
+    /// root. Each step runs whatever the others did; every failure is
+    /// returned (what is left behind, and why).
+    pub(crate) fn release(&self, id: &str) -> Result<()> {
+        let mut failed = crate::error::Failures::default();
         // Bound first: the database guard must not live through network_down.
         let row = self.db().get(id);
         let rt = match &row {
@@ -150,7 +157,9 @@ impl Engine {
         };
         if let Some((status, pid)) = rt.state(id) {
             if status != "stopped" {
-                rt.kill_all(id);
+                if let Err(e) = rt.kill_all(id) {
+                    failed.fail(format!("kill the processes of {}", short(id)), e);
+                }
                 for _ in 0..200 {
                     if crate::start_time(pid).is_none() {
                         break;
@@ -158,22 +167,32 @@ impl Engine {
                     std::thread::sleep(std::time::Duration::from_millis(5));
                 }
             }
-            rt.delete(id);
-        }
-        if let Ok(Some(mut row)) = row {
-            if !row.state.endpoints.is_empty() || !row.state.netns.is_empty() {
-                self.network_down(&mut row);
-                let _ = self.db().set_state(id, &row.state);
+            if let Err(e) = rt.delete(id) {
+                failed.fail(format!("delete the runtime state of {}", short(id)), e);
             }
         }
-        let _ = std::fs::remove_dir_all(self.shim_dir(id));
-        self.remove_cgroups(id);
+        if let Some(Some(mut row)) = failed.note(row) {
+            if !row.state.endpoints.is_empty() || !row.state.netns.is_empty() {
+                failed.note(self.network_down(&mut row));
+                failed.note(self.db().set_state(id, &row.state));
+            }
+        }
+        match std::fs::remove_dir_all(self.shim_dir(id)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                failed.fail(format!("remove {}", self.shim_dir(id).display()), e)
+            }
+            _ => {}
+        }
+        failed.note(self.remove_cgroups(id));
         for m in ["rootfs", "shm"] {
             let path = self.container_dir(id).join(m);
             if crate::is_mounted(&path) {
-                let _ = nix::mount::umount2(&path, nix::mount::MntFlags::MNT_DETACH);
+                if let Err(e) = nix::mount::umount2(&path, nix::mount::MntFlags::MNT_DETACH) {
+                    failed.fail(format!("unmount {}", path.display()), e);
+                }
             }
         }
+        failed.into_result()
     }
 
     /// The shim's exit command: record the end, release, and remove the
@@ -212,20 +231,40 @@ impl Engine {
 
     /// Removes the container's cgroup directories the runtime left (its
     /// state was lost, as after a reboot of /run); only empty ones go.
-    fn remove_cgroups(&self, id: &str) {
-        let Ok(row) = self.db().find(id) else { return };
+    fn remove_cgroups(&self, id: &str) -> Result<()> {
+        let Ok(row) = self.db().find(id) else { return Ok(()) };
         let parent = row.config.cgroup_parent.clone().unwrap_or_else(|| "/hull".into());
         let rel = format!("{}/{id}", parent.trim_matches('/'));
-        let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else { return };
+        let info = std::fs::read_to_string("/proc/self/mountinfo")
+            .map_err(crate::error::io("read", "/proc/self/mountinfo"))?;
+        let mut failed = crate::error::Failures::default();
         for line in info.lines() {
             let fields: Vec<&str> = line.split(' ').collect();
             let fstype = fields.iter().position(|f| *f == "-").and_then(|i| fields.get(i + 1));
             if matches!(fstype, Some(&"cgroup") | Some(&"cgroup2")) {
                 if let Some(mnt) = fields.get(4) {
-                    let _ = std::fs::remove_dir(std::path::Path::new(mnt).join(&rel));
+                    let dir = std::path::Path::new(mnt).join(&rel);
+                    // Busy while the last of its killed processes are reaped.
+                    let mut tries = 0;
+                    let r = loop {
+                        match std::fs::remove_dir(&dir) {
+                            Err(e) if e.raw_os_error() == Some(libc::EBUSY) && tries < 100 => {
+                                tries += 1;
+                                std::thread::sleep(std::time::Duration::from_millis(10));
+                            }
+                            r => break r,
+                        }
+                    };
+                    match r {
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                            failed.fail(format!("remove the cgroup {}", dir.display()), e)
+                        }
+                        _ => {}
+                    }
                 }
             }
         }
+        failed.into_result()
     }
 
     /// Answers a shim's death as the shim would have answered its
@@ -294,4 +333,9 @@ impl Engine {
         }
         Ok(out)
     }
+}
+
+/// An id as docker shows it.
+fn short(id: &str) -> &str {
+    &id[..12.min(id.len())]
 }
