@@ -13,7 +13,7 @@ cargo test -p hull-runtime --features root-tests --test root_containers --test r
 # by the real docker CLI), and the attack tests drive hull-runtime on the
 # engine's containers too.
 cargo build -q -p hull-shim -p hull-runtime -p hull-daemon
-cargo test -p hull-cli --features root-tests --test root_images --test root_registry --test root_engine --test root_attacks --test root_first_hour --test root_engine_service --test root_docker_api --test root_bollard -q
+cargo test -p hull-cli --features root-tests --test root_images --test root_registry --test root_engine --test root_attacks --test root_first_hour --test root_engine_service --test root_docker_api --test root_bollard --test root_build -q
 # The CNI client against Debian's plugins, in network namespaces of its own.
 cargo test -p hull-network --features root-tests --test root_cni -q
 # Real clients (containerd's runc shim, Podman's conmon) driving hull-runtime.

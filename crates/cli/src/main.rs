@@ -62,6 +62,16 @@ enum Command {
     Image(ImageCommand),
     /// Give an image another name.
     Tag(cmd::tag::Args),
+    /// Create a new image from a container's changes.
+    Commit(cmd::commit::CommitArgs),
+    /// Inspect changes to files or directories on a container's filesystem.
+    Diff(cmd::commit::DiffArgs),
+    /// Export a container's filesystem as a tar archive.
+    Export(cmd::commit::ExportArgs),
+    /// Import the contents from a tarball to create a filesystem image.
+    Import(cmd::commit::ImportArgs),
+    /// Show the history of an image.
+    History(cmd::commit::HistoryArgs),
     /// Remove images.
     Rmi(cmd::rmi::Args),
     /// Download an image from a registry.
@@ -134,6 +144,12 @@ enum ContainerCommand {
     /// Record a container's end and release it (run by its shim).
     #[command(hide = true)]
     Cleanup(cmd::lifecycle::CleanupArgs),
+    /// Create a new image from a container's changes.
+    Commit(cmd::commit::CommitArgs),
+    /// Inspect changes to files or directories on a container's filesystem.
+    Diff(cmd::commit::DiffArgs),
+    /// Export a container's filesystem as a tar archive.
+    Export(cmd::commit::ExportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -210,6 +226,10 @@ enum ImageCommand {
     Load(cmd::load::Args),
     /// Save an image as an OCI layout (oci:DIR).
     Save(cmd::save::Args),
+    /// Show the history of an image.
+    History(cmd::commit::HistoryArgs),
+    /// Import the contents from a tarball to create a filesystem image.
+    Import(cmd::commit::ImportArgs),
     /// Build Hull's offline default image from the host's busybox-static.
     Default(cmd::default_image::Args),
     /// Mount an image's filesystem read-only (unpacking its layers once).
@@ -345,6 +365,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Image(ImageCommand::Mount(a)) => unit(cmd::mount::run(&root, a)),
         Command::Image(ImageCommand::Umount(a)) => unit(cmd::mount::umount(a)),
         Command::Tag(a) => unit(cmd::tag::run(&engine()?, a)),
+        Command::Commit(a) | Command::Container(ContainerCommand::Commit(a)) => cmd::commit::commit(&engine()?, a),
+        Command::Diff(a) | Command::Container(ContainerCommand::Diff(a)) => cmd::commit::diff(&engine()?, a),
+        Command::Export(a) | Command::Container(ContainerCommand::Export(a)) => cmd::commit::export(&engine()?, a),
+        Command::Import(a) | Command::Image(ImageCommand::Import(a)) => cmd::commit::import(&engine()?, a),
+        Command::History(a) | Command::Image(ImageCommand::History(a)) => cmd::commit::history(&engine()?, a),
         Command::Pull(a) => unit(cmd::registry::pull(&engine()?, a)),
         Command::Push(a) => unit(cmd::registry::push(&engine()?, a)),
         Command::Login(a) => unit(cmd::registry::login(a)),

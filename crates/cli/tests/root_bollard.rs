@@ -146,6 +146,16 @@ async fn bollard_reaches_the_apis_corners() {
     // Exec, attached: framed output, then its exit code on inspect.
     docker.create_container(named("host"), create_body(&["sleep", "100"], false)).await.unwrap();
     docker.start_container("host", None::<q::StartContainerOptions>).await.unwrap();
+    // Inspect, read into bollard's typed models (moby's schema: a field of
+    // the wrong type or an unknown enum value fails here).
+    let ins = docker.inspect_container("host", None::<q::InspectContainerOptions>).await.unwrap();
+    let state = ins.state.unwrap();
+    assert_eq!((state.running, state.status), (Some(true), Some(bollard::models::ContainerStateStatusEnum::RUNNING)));
+    assert!(state.pid.unwrap_or(0) > 0);
+    let policy = ins.host_config.as_ref().and_then(|h| h.restart_policy.clone()).unwrap();
+    assert_eq!((policy.name, policy.maximum_retry_count), (Some(bollard::models::RestartPolicyNameEnum::NO), Some(0)));
+    assert_eq!(ins.config.and_then(|c| c.cmd), Some(vec!["sleep".to_string(), "100".to_string()]));
+    assert_eq!(ins.name.as_deref(), Some("/host"));
     let exec = docker
         .create_exec(
             "host",

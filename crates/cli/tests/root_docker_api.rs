@@ -15,7 +15,7 @@ fn the_docker_cli_runs_containers_through_hull_daemon() {
     let roots =
         ["--root", &e.root.display().to_string(), "--run-root", &e.run_root().display().to_string()].map(String::from);
     for (host, needle) in [
-        ("tcp://127.0.0.1:0", "pass --insecure-tcp"),
+        ("tcp://127.0.0.1:0", "or --insecure-tcp"),
         ("ftp://x", "want unix://PATH or tcp://ADDR"),
         (live.as_str(), "in use by a running daemon"),
     ] {

@@ -47,7 +47,10 @@ pub fn summary(app: &App, c: &Container) -> Value {
         "Labels": c.config.labels,
         "State": c.state.status.as_str(),
         "Status": app.engine.status_text(c),
-        "HostConfig": {"NetworkMode": if c.config.network.is_empty() { "none" } else { &c.config.network }},
+        "HostConfig": {"NetworkMode": match &c.config.network {
+            hull_engine::model::NetworkMode::Default => "none".to_string(),
+            m => m.to_string(),
+        }},
         "NetworkSettings": {"Networks": networks},
         "Mounts": c.config.mounts.iter().map(|m| j!({"Type": m.kind.as_str(), "Source": m.source,
             "Destination": m.target, "RW": !m.readonly})).collect::<Vec<_>>(),
@@ -100,7 +103,7 @@ pub async fn create(app: Arc<App>, mut req: Req) -> ApiResult<Response<Body>> {
 pub async fn inspect(app: Arc<App>, id: String) -> ApiResult<Response<Body>> {
     let v = blocking(move || {
         let c = app.engine.get(&id)?;
-        Ok(app.engine.inspect_json(&c))
+        Ok(app.engine.inspect_container(&c))
     })
     .await?;
     Ok(json(StatusCode::OK, &v))
@@ -166,7 +169,7 @@ pub async fn stop(app: Arc<App>, id: String, req: &Req, restart: bool) -> ApiRes
         if !c.state.status.is_live() {
             return Ok(status(StatusCode::NOT_MODIFIED));
         }
-        app.engine.stop_with(&c.id, t, signal.as_deref())?;
+        app.engine.stop_with(&c.id, t, signal.as_deref().map(str::parse).transpose()?)?;
         Ok(status(StatusCode::NO_CONTENT))
     })
     .await
@@ -175,7 +178,7 @@ pub async fn stop(app: Arc<App>, id: String, req: &Req, restart: bool) -> ApiRes
 pub async fn kill(app: Arc<App>, id: String, req: &Req) -> ApiResult<Response<Body>> {
     let signal = req.q("signal").filter(|s| !s.is_empty()).unwrap_or("SIGKILL").to_string();
     blocking(move || {
-        app.engine.kill(&id, &signal)?;
+        app.engine.kill(&id, &signal.parse()?)?;
         Ok(status(StatusCode::NO_CONTENT))
     })
     .await

@@ -415,7 +415,12 @@ pub fn create_request(name: Option<String>, b: CreateBody) -> ApiResult<CreateRe
         labels: b.labels.unwrap_or_default(),
         restart,
         auto_remove: h.auto_remove,
-        stop_signal: b.stop_signal.filter(|s| !s.is_empty()),
+        stop_signal: b
+            .stop_signal
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse())
+            .transpose()
+            .map_err(|e: hull_engine::EngineError| bad(e.to_string()))?,
         stop_timeout: b.stop_timeout,
         mounts,
         read_only: h.readonly_rootfs,
@@ -430,7 +435,7 @@ pub fn create_request(name: Option<String>, b: CreateBody) -> ApiResult<CreateRe
         group_add: h.group_add.unwrap_or_default(),
         sysctls: h.sysctls.unwrap_or_default(),
         devices,
-        network,
+        network: network.into(),
         networks,
         ports,
         publish_all: h.publish_all_ports,

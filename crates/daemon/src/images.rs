@@ -45,9 +45,6 @@ pub async fn list(app: Arc<App>, _req: &Req) -> ApiResult<Response<Body>> {
 /// docker's JSON message stream (an error mid-way is the stream's last
 /// message, as docker sends it after a 200).
 pub async fn create(app: Arc<App>, req: &Req) -> ApiResult<Response<Body>> {
-    if req.q("fromSrc").is_some() {
-        return Err(ApiError::new(StatusCode::NOT_IMPLEMENTED, "importing an image (fromSrc) is not supported yet"));
-    }
     let from =
         req.q("fromImage").filter(|f| !f.is_empty()).ok_or_else(|| ApiError::bad_request("fromImage is required"))?;
     let tag = req.q("tag").unwrap_or("");
@@ -187,49 +184,8 @@ pub async fn push(app: Arc<App>, name: String, req: &Req) -> ApiResult<Response<
 
 /// `GET /images/{name}/history`: newest first, as docker lists it.
 pub async fn history(app: Arc<App>, name: String) -> ApiResult<Response<Body>> {
-    let out = blocking(move || {
-        let images = app.engine.images();
-        let img = images.resolve(&name).map_err(|e| no_such_image(&name)(e.into()))?;
-        let chains = images.chain_ids(&img);
-        let sizes: Vec<u64> = chains.iter().map(|c| images.snapshots.unpacked_size(c).unwrap_or(0)).collect();
-        let tags: Vec<String> = images
-            .list()?
-            .into_iter()
-            .filter(|s| s.id == img.id.to_string() && s.repository != "<none>")
-            .map(|s| format!("{}:{}", s.repository, s.tag))
-            .collect();
-        let history = img.config.history.clone().unwrap_or_default();
-        let mut rows = Vec::new();
-        let mut layer = 0;
-        if history.is_empty() {
-            for s in &sizes {
-                rows.push(j!({"Created": 0, "CreatedBy": "", "Size": s, "Comment": ""}));
-            }
-        }
-        for h in &history {
-            let empty = h.get("empty_layer").and_then(|e| e.as_bool()).unwrap_or(false);
-            let size = if empty {
-                0
-            } else {
-                layer += 1;
-                sizes.get(layer - 1).copied().unwrap_or(0)
-            };
-            let created = h.get("created").and_then(|c| c.as_str()).and_then(hull_engine::time::rfc3339_secs);
-            rows.push(j!({
-                "Created": created.unwrap_or(0),
-                "CreatedBy": h.get("created_by").and_then(|c| c.as_str()).unwrap_or(""),
-                "Size": size, "Comment": h.get("comment").and_then(|c| c.as_str()).unwrap_or(""),
-            }));
-        }
-        rows.reverse();
-        for (i, r) in rows.iter_mut().enumerate() {
-            r["Id"] = if i == 0 { j!(img.id.to_string()) } else { j!("<missing>") };
-            r["Tags"] = if i == 0 { j!(tags) } else { serde_json::Value::Null };
-        }
-        Ok(rows)
-    })
-    .await?;
-    Ok(json(StatusCode::OK, &serde_json::Value::Array(out)))
+    let rows = blocking(move || app.engine.history(&name).map_err(no_such_image(&name))).await?;
+    Ok(json(StatusCode::OK, &rows))
 }
 
 /// `GET /images/get?names=..` and `GET /images/{name}/get`: a docker-archive.

@@ -6,6 +6,7 @@
 
 mod archive;
 mod body;
+mod commit;
 mod config;
 mod containers;
 mod convert;

@@ -27,7 +27,7 @@ pub async fn networks(app: Arc<App>, req: &Req) -> ApiResult<Response<Body>> {
         Ok(out)
     })
     .await?;
-    Ok(json(StatusCode::OK, &Value::Array(out)))
+    Ok(json(StatusCode::OK, &out))
 }
 
 pub async fn network_inspect(app: Arc<App>, key: String) -> ApiResult<Response<Body>> {

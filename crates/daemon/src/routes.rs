@@ -20,7 +20,12 @@ pub async fn route(app: Arc<App>, req: Req) -> ApiResult<Response<Body>> {
         (Method::GET, ["containers", "json"]) => containers::list(app, &req).await,
         (Method::POST, ["containers", "create"]) => containers::create(app, req).await,
         (Method::POST, ["containers", "prune"]) => containers::prune(app).await,
-        (Method::GET, ["containers", id, "json"]) => containers::inspect(app, id.to_string()).await,
+        // A name with a slash is no container's, but the CLI's `inspect` of
+        // an image (`inspect host/repo:tag`) asks here first: a 404 sends
+        // it on to the image.
+        (Method::GET, ["containers", id @ .., "json"]) if !id.is_empty() => {
+            containers::inspect(app, id.join("/")).await
+        }
         (Method::GET, ["containers", id, "top"]) => containers::top(app, id.to_string()).await,
         (Method::GET, ["containers", id, "logs"]) => containers::logs(app, id.to_string(), &req).await,
         (Method::GET, ["containers", id, "stats"]) => containers::stats(app, id.to_string(), &req).await,
@@ -57,7 +62,11 @@ pub async fn route(app: Arc<App>, req: Req) -> ApiResult<Response<Body>> {
         (Method::GET, ["volumes", name]) => objects::volume_inspect(app, name.to_string()).await,
         (Method::DELETE, ["volumes", name]) => objects::volume_remove(app, name.to_string(), &req).await,
         (Method::GET, ["images", "json"]) => images::list(app, &req).await,
+        (Method::POST, ["images", "create"]) if req.q("fromSrc").is_some() => crate::commit::import(app, req).await,
         (Method::POST, ["images", "create"]) => images::create(app, &req).await,
+        (Method::POST, ["commit"]) => crate::commit::commit(app, req).await,
+        (Method::GET, ["containers", id, "changes"]) => crate::commit::changes(app, id.to_string()).await,
+        (Method::GET, ["containers", id, "export"]) => crate::commit::export(app, id.to_string()).await,
         (Method::DELETE, ["images", name @ ..]) if !name.is_empty() => images::remove(app, name.join("/"), &req).await,
         (Method::POST, ["images", name @ .., "tag"]) if !name.is_empty() => {
             images::tag(app, name.join("/"), &req).await

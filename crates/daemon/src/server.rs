@@ -145,11 +145,12 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ApiResult<T> + Send
 }
 
 /// A JSON answer.
-pub fn json(status: StatusCode, v: &serde_json::Value) -> Response<Body> {
+pub fn json<T: serde::Serialize + ?Sized>(status: StatusCode, v: &T) -> Response<Body> {
+    let text = serde_json::to_string(v).unwrap_or_else(|e| format!("{{\"message\":\"encoding the answer: {e}\"}}"));
     Response::builder()
         .status(status)
         .header("Content-Type", "application/json")
-        .body(Body::full(v.to_string() + "\n"))
+        .body(Body::full(text + "\n"))
         .unwrap_or_else(|_| Response::new(Body::empty()))
 }
 

@@ -209,7 +209,9 @@ impl Engine {
                 && any("status", &|s| c.state.status.as_str() == s)
                 && (exited.is_empty() || (c.state.status == Status::Exited && exited.contains(&c.state.exit_code)))
                 && any("ancestor", &|a| self.descends_from(c, a))
-                && any("network", &|n| c.config.network == n || c.config.networks.iter().any(|a| a.network == n))
+                && any("network", &|n| {
+                    c.config.network.to_string() == n || c.config.networks.iter().any(|a| a.network == n)
+                })
                 && any("volume", &|v| c.config.mounts.iter().any(|m| m.source == v || m.target == v))
                 && any("publish", &|p| {
                     let key = port_key(p);

@@ -144,6 +144,53 @@ impl Engine {
         Ok(bytes)
     }
 
+    /// An image's history, newest first, as `docker history` lists it:
+    /// each step with the size of the layer it made (0 for config-only
+    /// steps); the newest row carries the image's id and tags.
+    pub fn history(&self, name: &str) -> Result<Vec<HistoryEntry>> {
+        let img = self.images.resolve(name)?;
+        let chains = self.images.chain_ids(&img);
+        let sizes: Vec<u64> = chains.iter().map(|c| self.images.snapshots.unpacked_size(c).unwrap_or(0)).collect();
+        let tags: Vec<String> = self
+            .images
+            .list()?
+            .into_iter()
+            .filter(|s| s.id == img.id.to_string() && s.repository != "<none>")
+            .map(|s| format!("{}:{}", s.repository, s.tag))
+            .collect();
+        let history = img.config.history.clone().unwrap_or_default();
+        let row = |created: i64, created_by: &str, size: u64, comment: &str| HistoryEntry {
+            id: "<missing>".into(),
+            created,
+            created_by: created_by.to_string(),
+            size,
+            comment: comment.to_string(),
+            tags: None,
+        };
+        let mut rows: Vec<HistoryEntry> = Vec::new();
+        if history.is_empty() {
+            rows.extend(sizes.iter().map(|s| row(0, "", *s, "")));
+        }
+        let mut layer = 0;
+        for h in &history {
+            let text = |k: &str| h.get(k).and_then(|c| c.as_str()).unwrap_or("").to_string();
+            let size = if h.get("empty_layer").and_then(|e| e.as_bool()).unwrap_or(false) {
+                0
+            } else {
+                layer += 1;
+                sizes.get(layer - 1).copied().unwrap_or(0)
+            };
+            let created = crate::time::rfc3339_secs(&text("created")).unwrap_or(0);
+            rows.push(row(created, &text("created_by"), size, &text("comment")));
+        }
+        rows.reverse();
+        if let Some(first) = rows.first_mut() {
+            first.id = img.id.to_string();
+            first.tags = Some(tags);
+        }
+        Ok(rows)
+    }
+
     fn emit_image(&self, action: &str, name: &str) {
         self.emit("image", action, name, [("name".to_string(), name.to_string())].into());
     }
@@ -210,4 +257,22 @@ fn single_ref_name(dir: &Path) -> Option<String> {
     let manifests = index["manifests"].as_array()?;
     let [one] = manifests.as_slice() else { return None };
     one["annotations"]["org.opencontainers.image.ref.name"].as_str().map(str::to_string)
+}
+
+/// One step of an image's history (docker's `HistoryResponseItem`).
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct HistoryEntry {
+    /// The image's id on the newest row, `<missing>` on the others.
+    pub id: String,
+    /// When (Unix seconds).
+    pub created: i64,
+    /// The instruction.
+    pub created_by: String,
+    /// The size of the layer it made.
+    pub size: u64,
+    /// Its comment.
+    pub comment: String,
+    /// The image's tags (newest row only).
+    pub tags: Option<Vec<String>>,
 }

@@ -10,6 +10,7 @@
 pub mod cancel;
 mod container;
 pub mod db;
+pub mod dockerfile;
 pub mod error;
 pub mod events;
 pub mod filters;
@@ -31,6 +32,7 @@ pub mod volumes;
 
 pub use container::archive::{self, PathStat, PutOptions};
 pub use container::attach::AttachStream;
+pub use container::commit::CommitOptions;
 pub use container::create::CreateRequest;
 pub use container::exec::{ExecIo, ExecRequest, ExecSession};
 pub use container::logs::{LogEntry, LogOptions};

@@ -221,7 +221,7 @@ pub struct ContainerConfig {
     /// Remove the container when it exits.
     pub auto_remove: bool,
     /// Signal `stop` sends.
-    pub stop_signal: Option<String>,
+    pub stop_signal: Option<Signal>,
     /// Seconds `stop` waits before SIGKILL.
     pub stop_timeout: Option<i64>,
     /// Binds, volumes and tmpfs mounts.
@@ -250,9 +250,8 @@ pub struct ContainerConfig {
     pub group_add: Vec<String>,
     /// Devices.
     pub devices: Vec<DeviceSpec>,
-    /// docker's network mode: `none`, `host`, `bridge` (the default
-    /// network), a network's name, or `container:ID`.
-    pub network: String,
+    /// docker's network mode.
+    pub network: NetworkMode,
     /// The networks it is attached to (bridge modes), first the primary.
     #[serde(default)]
     pub networks: Vec<NetworkAttachment>,
@@ -414,5 +413,178 @@ impl Container {
     /// The 12-character id.
     pub fn short_id(&self) -> &str {
         &self.id[..12.min(self.id.len())]
+    }
+}
+
+/// docker's network mode (`--network`, `HostConfig.NetworkMode`), kept as
+/// docker spells it (`none`, `host`, `container:NAME`, a network's name).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum NetworkMode {
+    /// Not said: the default network (`bridge`), chosen at create.
+    #[default]
+    Default,
+    /// Loopback only.
+    None,
+    /// The host's network namespace.
+    Host,
+    /// Another container's namespace, by its name or id.
+    Container(String),
+    /// A network by name (`bridge` is the default one).
+    Network(String),
+}
+
+impl NetworkMode {
+    /// The container whose namespace this joins.
+    pub fn container(&self) -> Option<&str> {
+        match self {
+            NetworkMode::Container(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// `none`, `host` or `container:`: no network of the engine's.
+    pub fn is_special(&self) -> bool {
+        matches!(self, NetworkMode::None | NetworkMode::Host | NetworkMode::Container(_))
+    }
+
+    /// The host's namespace.
+    pub fn is_host(&self) -> bool {
+        *self == NetworkMode::Host
+    }
+}
+
+impl From<String> for NetworkMode {
+    fn from(s: String) -> Self {
+        match s.as_str() {
+            "" => NetworkMode::Default,
+            "none" => NetworkMode::None,
+            "host" => NetworkMode::Host,
+            // docker's name for the daemon's default network.
+            "default" => NetworkMode::Network(crate::networks::BRIDGE_ALIAS.into()),
+            _ => match s.strip_prefix("container:") {
+                Some(c) => NetworkMode::Container(c.to_string()),
+                None => NetworkMode::Network(s),
+            },
+        }
+    }
+}
+
+impl From<&str> for NetworkMode {
+    fn from(s: &str) -> Self {
+        NetworkMode::from(s.to_string())
+    }
+}
+
+impl From<NetworkMode> for String {
+    fn from(m: NetworkMode) -> String {
+        m.to_string()
+    }
+}
+
+impl std::fmt::Display for NetworkMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NetworkMode::Default => Ok(()),
+            NetworkMode::None => f.write_str("none"),
+            NetworkMode::Host => f.write_str("host"),
+            NetworkMode::Container(c) => write!(f, "container:{c}"),
+            NetworkMode::Network(n) => f.write_str(n),
+        }
+    }
+}
+
+#[cfg(test)]
+mod network_mode_tests {
+    use super::NetworkMode;
+
+    #[test]
+    fn dockers_spellings_round_trip() {
+        for s in ["", "none", "host", "container:web", "bridge", "my-net"] {
+            assert_eq!(NetworkMode::from(s).to_string(), s);
+            let json = serde_json::to_string(&NetworkMode::from(s)).unwrap();
+            assert_eq!(serde_json::from_str::<NetworkMode>(&json).unwrap(), NetworkMode::from(s));
+        }
+        assert_eq!(NetworkMode::from("container:web").container(), Some("web"));
+        assert_eq!(NetworkMode::from("default"), NetworkMode::Network("bridge".into()));
+        assert!(NetworkMode::from("host").is_special() && !NetworkMode::from("bridge").is_special());
+    }
+}
+
+/// A signal as the user named it (`SIGTERM`, `TERM`, `15`, `SIGRTMIN+3`),
+/// checked once when it is given: kept in its words (docker shows them),
+/// delivered by number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Signal {
+    given: String,
+    number: i32,
+}
+
+impl Signal {
+    /// SIGTERM, the stop signal of a container that names none.
+    pub fn term() -> Signal {
+        Signal { given: "SIGTERM".into(), number: libc::SIGTERM }
+    }
+
+    /// SIGKILL.
+    pub fn kill() -> Signal {
+        Signal { given: "SIGKILL".into(), number: libc::SIGKILL }
+    }
+
+    /// Its number.
+    pub fn number(&self) -> i32 {
+        self.number
+    }
+
+    /// As the user wrote it.
+    pub fn as_str(&self) -> &str {
+        &self.given
+    }
+}
+
+impl std::str::FromStr for Signal {
+    type Err = crate::EngineError;
+    fn from_str(s: &str) -> Result<Signal, Self::Err> {
+        let number = hull_runtime::parse_signal(s)
+            .map_err(|e| crate::EngineError::Invalid(format!("invalid signal {s:?}: {e}")))?
+            as i32;
+        Ok(Signal { given: s.to_string(), number })
+    }
+}
+
+impl TryFrom<String> for Signal {
+    type Error = crate::EngineError;
+    fn try_from(s: String) -> Result<Signal, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<Signal> for String {
+    fn from(s: Signal) -> String {
+        s.given
+    }
+}
+
+impl std::fmt::Display for Signal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.given)
+    }
+}
+
+#[cfg(test)]
+mod signal_tests {
+    use super::Signal;
+
+    #[test]
+    fn signals_keep_their_words_and_say_what_is_wrong() {
+        for (s, n) in [("SIGTERM", 15), ("TERM", 15), ("9", 9), ("SIGUSR1", 10)] {
+            let sig: Signal = s.parse().unwrap();
+            assert_eq!((sig.as_str(), sig.number()), (s, n));
+            assert_eq!(serde_json::to_string(&sig).unwrap(), format!("{s:?}"));
+        }
+        let e = "SIGNOPE".parse::<Signal>().unwrap_err();
+        assert!(e.to_string().contains("SIGNOPE"), "{e}");
+        assert!(serde_json::from_str::<Signal>("\"SIGNOPE\"").is_err());
     }
 }

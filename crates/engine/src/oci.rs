@@ -163,7 +163,7 @@ pub(crate) fn hostname_of(cfg: &ContainerConfig, id: &str) -> String {
     if let Some(h) = &cfg.hostname {
         return h.clone();
     }
-    if cfg.network == "host" || cfg.uts_mode == "host" {
+    if cfg.network.is_host() || cfg.uts_mode == "host" {
         if let Ok(h) = std::fs::read_to_string("/proc/sys/kernel/hostname") {
             return h.trim().to_string();
         }
@@ -297,7 +297,7 @@ pub fn build(
                     n.path = Some(p.to_path_buf());
                 }
             }
-            None if cfg.network == "host" || cfg.network.starts_with("container:") => {
+            None if cfg.network.is_host() || cfg.network.container().is_some() => {
                 ns.retain(|n| n.typ != NamespaceType::Network)
             }
             None => {}

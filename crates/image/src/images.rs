@@ -52,6 +52,38 @@ pub struct Image {
     pub config: ImageConfig,
 }
 
+/// What [`Images::commit`] makes an image of.
+#[derive(Debug)]
+pub struct CommitRequest<'a> {
+    /// The image below (None: from scratch).
+    pub parent: Option<&'a Image>,
+    /// The new layer (None: the config alone changes).
+    pub layer: Option<&'a crate::diff::WrittenLayer>,
+    /// The new image's execution config.
+    pub config: crate::manifest::ExecConfig,
+    /// Its author.
+    pub author: Option<String>,
+    /// What made it (history's `created_by`).
+    pub created_by: String,
+    /// A comment (history's `comment`).
+    pub comment: Option<String>,
+    /// When (RFC 3339).
+    pub created: String,
+    /// The name it gets, if any.
+    pub tag: Option<Reference>,
+}
+
+/// The host's architecture in OCI's words.
+pub fn host_architecture() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        "powerpc64" => "ppc64le",
+        other => other,
+    }
+}
+
 /// One row of `hull images`.
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -362,6 +394,94 @@ impl Images {
         self.store.tag(&r, &desc.digest, &lock)?;
         drop(lock);
         self.load(Some(r), desc.digest)
+    }
+
+    /// Writes a new image: `parent`'s layers (none: from scratch) and
+    /// `layer` on top (none: a step that changes only the config), with
+    /// `config` and one more history entry; tags it if asked, else keeps it
+    /// as a `<none>` image. The caller holds an ingest lease from before
+    /// the layer was written until this returns.
+    pub fn commit(&self, req: CommitRequest<'_>) -> Result<Image> {
+        let (mut layers, mut diff_ids, mut history, base) = match req.parent {
+            Some(p) => (
+                p.manifest.layers.clone(),
+                p.config.rootfs.diff_ids.clone(),
+                p.config.history.clone().unwrap_or_default(),
+                p.config.clone(),
+            ),
+            None => (
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+                ImageConfig { architecture: host_architecture().into(), os: "linux".into(), ..Default::default() },
+            ),
+        };
+        // One manifest type: docker's layer types are the same bytes as OCI's.
+        for l in &mut layers {
+            if l.media_type == crate::manifest::DOCKER_LAYER_GZIP {
+                l.media_type = crate::manifest::OCI_LAYER_GZIP.into();
+            }
+        }
+        let mut entry = serde_json::json!({"created": req.created, "created_by": req.created_by});
+        if let Some(a) = &req.author {
+            entry["author"] = a.clone().into();
+        }
+        if let Some(c) = &req.comment {
+            entry["comment"] = c.clone().into();
+        }
+        match req.layer {
+            Some(l) => {
+                layers.push(Descriptor {
+                    media_type: l.media_type.into(),
+                    digest: l.digest.clone(),
+                    size: l.size,
+                    platform: None,
+                    annotations: None,
+                });
+                diff_ids.push(l.diff_id.clone());
+            }
+            None => entry["empty_layer"] = true.into(),
+        }
+        history.push(entry);
+        let config = ImageConfig {
+            created: Some(req.created.clone()),
+            author: req.author.clone().or(base.author.clone()),
+            config: Some(req.config),
+            rootfs: crate::manifest::RootFs { typ: "layers".into(), diff_ids },
+            history: Some(history),
+            ..base
+        };
+        let config_bytes =
+            serde_json::to_vec(&config).map_err(|e| ImageError::Refused(format!("image config: {e}")))?;
+        let config_digest = self.store.put_bytes(&config_bytes)?;
+        let manifest = Manifest {
+            schema_version: 2,
+            media_type: Some(crate::manifest::OCI_MANIFEST.into()),
+            config: Descriptor {
+                media_type: crate::manifest::OCI_CONFIG.into(),
+                digest: config_digest,
+                size: config_bytes.len() as u64,
+                platform: None,
+                annotations: None,
+            },
+            layers,
+            annotations: None,
+        };
+        let manifest_bytes =
+            serde_json::to_vec(&manifest).map_err(|e| ImageError::Refused(format!("manifest: {e}")))?;
+        let digest = self.store.put_bytes(&manifest_bytes)?;
+        let lock = self.store.lock()?;
+        match &req.tag {
+            Some(r) => self.store.tag(r, &digest, &lock)?,
+            None => {
+                let mut kept = self.store.kept()?;
+                if kept.insert(digest.clone()) {
+                    self.store.set_kept(&kept, &lock)?;
+                }
+            }
+        }
+        drop(lock);
+        self.load(req.tag, digest)
     }
 
     /// Unpacks (once) and returns the image's layer directories, base first.

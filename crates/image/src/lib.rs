@@ -1,6 +1,7 @@
 //! hull_image: images for Hull. A content-addressed [`store::Store`] of
 //! OCI and Docker image blobs, [`reference`] parsing as docker does it,
-//! layer [`unpack`]ing with overlayfs whiteouts, per-layer [`snapshot`]s
+//! layer [`unpack`]ing with overlayfs whiteouts and its reverse ([`diff`]:
+//! a container's changes as a layer), per-layer [`snapshot`]s
 //! stacked with overlayfs, OCI [`layout`] import/export, the image config
 //! turned into a runtime spec ([`runtime_spec`]), and Hull's offline
 //! default image ([`busybox`]).
@@ -8,6 +9,7 @@
 
 pub mod archive;
 pub mod busybox;
+pub mod diff;
 pub mod digest;
 pub mod images;
 pub mod layout;

@@ -176,6 +176,12 @@ pub struct ExecConfig {
     /// `Retries`), kept as the image gives it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub healthcheck: Option<serde_json::Value>,
+    /// Instructions a build FROM this image runs first (ONBUILD).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_build: Option<Vec<String>>,
+    /// The shell of shell-form commands (SHELL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shell: Option<Vec<String>>,
 }
 
 /// `rootfs` of an image config.

@@ -127,7 +127,9 @@ pub fn pump(
                     }
                     Ok(Signal::SIGWINCH) => {}
                     Ok(sig) if sig_proxy => {
-                        let _ = engine.kill(id, sig.as_str());
+                        if let Ok(sig) = sig.as_str().parse() {
+                            let _ = engine.kill(id, &sig);
+                        }
                     }
                     Ok(sig) => return Ok(Ended::Signalled(sig as i32)),
                     _ => {}

@@ -314,7 +314,12 @@ impl ContainerFlags {
             labels: self.all_labels()?,
             restart: self.restart.parse()?,
             auto_remove: self.rm,
-            stop_signal: self.stop_signal.clone(),
+            stop_signal: self
+                .stop_signal
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("invalid --stop-signal: {e}"))?,
             stop_timeout: self.stop_timeout,
             mounts: self.mounts()?,
             read_only: self.read_only,
@@ -329,7 +334,7 @@ impl ContainerFlags {
             group_add: self.group_add.clone(),
             sysctls: self.sysctl.iter().map(|s| key_value("--sysctl", s)).collect::<Result<BTreeMap<_, _>, _>>()?,
             devices: self.devices()?,
-            network: self.network.first().cloned().unwrap_or_else(|| "bridge".into()),
+            network: self.network.first().map_or_else(|| "bridge".into(), |n| n.as_str().into()),
             networks: self.attachments()?,
             ports: self
                 .publish
@@ -371,11 +376,8 @@ impl ContainerFlags {
             runtime: self.runtime.clone().unwrap_or_default(),
             ..Default::default()
         };
-        if config.network == "host" && (!config.ports.is_empty() || config.publish_all) {
+        if config.network.is_host() && (!config.ports.is_empty() || config.publish_all) {
             eprintln!("WARNING: Published ports are discarded when using host network mode");
-        }
-        if let Some(p) = self.stop_signal.as_deref() {
-            hull_runtime::parse_signal(p).map_err(|e| anyhow::anyhow!("invalid --stop-signal: {e}"))?;
         }
         Ok(CreateRequest { name: self.name.clone(), config })
     }

@@ -26,7 +26,7 @@ pub fn run(engine: &Engine, a: Args, only_containers: bool) -> anyhow::Result<i3
     for n in &a.names {
         let found = match typ {
             Some("image") => None,
-            _ => engine.get(n).ok().map(|c| engine.inspect_json(&c)),
+            _ => engine.get(n).ok().and_then(|c| serde_json::to_value(engine.inspect_container(&c)).ok()),
         };
         let found = match (found, typ) {
             (Some(v), _) => Some(v),

@@ -21,5 +21,5 @@ pub fn run(engine: &hull_engine::Engine, a: Args) -> anyhow::Result<()> {
 
 /// docker's image inspect objects for `names`.
 pub fn values(engine: &hull_engine::Engine, names: &[String]) -> anyhow::Result<Vec<serde_json::Value>> {
-    names.iter().map(|n| Ok(engine.inspect_image(n)?)).collect()
+    names.iter().map(|n| Ok(serde_json::to_value(engine.inspect_image(n)?)?)).collect()
 }

@@ -134,16 +134,18 @@ pub fn start(engine: &Engine, a: StartArgs) -> anyhow::Result<i32> {
 }
 
 pub fn stop(engine: &Engine, a: StopArgs) -> anyhow::Result<i32> {
+    let signal: Option<hull_engine::model::Signal> = a.signal.as_deref().map(str::parse).transpose()?;
     each(&a.containers, |n| {
-        engine.stop_with(n, a.time, a.signal.as_deref())?;
+        engine.stop_with(n, a.time, signal.clone())?;
         println!("{n}");
         Ok(())
     })
 }
 
 pub fn restart(engine: &Engine, a: StopArgs) -> anyhow::Result<i32> {
+    let signal: Option<hull_engine::model::Signal> = a.signal.as_deref().map(str::parse).transpose()?;
     each(&a.containers, |n| {
-        engine.stop_with(n, a.time, a.signal.as_deref())?;
+        engine.stop_with(n, a.time, signal.clone())?;
         engine.start(n, None)?;
         println!("{n}");
         Ok(())
@@ -151,9 +153,9 @@ pub fn restart(engine: &Engine, a: StopArgs) -> anyhow::Result<i32> {
 }
 
 pub fn kill(engine: &Engine, a: KillArgs) -> anyhow::Result<i32> {
-    hull_runtime::parse_signal(&a.signal).map_err(|e| anyhow::anyhow!("invalid signal: {e}"))?;
+    let signal: hull_engine::model::Signal = a.signal.parse()?;
     each(&a.containers, |n| {
-        engine.kill(n, &a.signal)?;
+        engine.kill(n, &signal)?;
         println!("{n}");
         Ok(())
     })

@@ -88,7 +88,7 @@ fn row(c: &Container, trunc: bool) -> Value {
         "Labels": labels,
         "Mounts": c.config.mounts.iter().map(|m| m.source.clone()).collect::<Vec<_>>().join(","),
         "Networks": if c.config.networks.is_empty() {
-            c.config.network.clone()
+            c.config.network.to_string()
         } else {
             c.config.networks.iter().map(|a| a.network.as_str()).collect::<Vec<_>>().join(",")
         },

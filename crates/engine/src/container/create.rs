@@ -3,7 +3,7 @@
 
 use crate::db::Row;
 use crate::error::{io, EngineError, Result};
-use crate::model::{Container, ContainerConfig, ContainerState, MountKind};
+use crate::model::{Container, ContainerConfig, ContainerState, MountKind, NetworkMode};
 use crate::{names, Engine};
 use std::path::Path;
 
@@ -39,10 +39,11 @@ impl Engine {
         let exec = image.config.config.clone().unwrap_or_default();
         cfg.healthcheck = crate::container::health::merged(exec.healthcheck.as_ref(), cfg.healthcheck.take());
         if cfg.stop_signal.is_none() {
-            cfg.stop_signal = exec.stop_signal.clone();
-            if let Some(sig) = &cfg.stop_signal {
-                hull_runtime::parse_signal(sig)
-                    .map_err(|e| EngineError::Invalid(format!("the image's StopSignal {sig:?}: {e}")))?;
+            if let Some(sig) = &exec.stop_signal {
+                let parsed = sig.parse().map_err(|_| {
+                    EngineError::Invalid(format!("the image's StopSignal {sig:?} is not a signal Hull knows"))
+                })?;
+                cfg.stop_signal = Some(parsed);
             }
         }
         let entry = cfg.entrypoint.clone().or(exec.entrypoint.clone()).unwrap_or_default();
@@ -183,13 +184,12 @@ impl Engine {
                 return Err(EngineError::Invalid(format!("invalid --add-host {h:?}: want NAME:IP")));
             }
         }
-        if cfg.network.is_empty() {
-            cfg.network = crate::networks::BRIDGE_ALIAS.into();
+        if cfg.network == NetworkMode::Default {
+            cfg.network = NetworkMode::Network(crate::networks::BRIDGE_ALIAS.into());
         }
         let mode = cfg.network.clone();
-        let special = mode == "none" || mode == "host" || mode.starts_with("container:");
-        if special {
-            if cfg.networks.len() > 1 || cfg.networks.first().is_some_and(|a| a.network != mode) {
+        if mode.is_special() {
+            if cfg.networks.len() > 1 || cfg.networks.first().is_some_and(|a| a.network != mode.to_string()) {
                 return Err(EngineError::Invalid(format!(
                     "conflicting options: --network {mode} cannot be combined with other networks"
                 )));
@@ -200,7 +200,7 @@ impl Engine {
                 )));
             }
             cfg.networks.clear();
-            if mode == "host" {
+            if mode.is_host() {
                 cfg.ports.clear();
                 cfg.publish_all = false;
             } else if !cfg.ports.is_empty() || cfg.publish_all {
@@ -208,7 +208,7 @@ impl Engine {
                     "conflicting options: port publishing and the network mode {mode}"
                 )));
             }
-            if let Some(other) = mode.strip_prefix("container:") {
+            if let Some(other) = mode.container() {
                 if other.is_empty() {
                     return Err(EngineError::Invalid("--network container: needs a container".into()));
                 }
@@ -223,7 +223,7 @@ impl Engine {
             return Ok(());
         }
         if cfg.networks.is_empty() {
-            cfg.networks.push(crate::model::NetworkAttachment { network: mode, ..Default::default() });
+            cfg.networks.push(crate::model::NetworkAttachment { network: mode.to_string(), ..Default::default() });
         }
         let mut seen = Vec::new();
         for a in &mut cfg.networks {
@@ -256,11 +256,9 @@ impl Engine {
             }
             a.network = n.name;
         }
-        cfg.network = if cfg.network == crate::networks::BRIDGE_ALIAS {
-            cfg.network.clone()
-        } else {
-            cfg.networks[0].network.clone()
-        };
+        if cfg.network != NetworkMode::Network(crate::networks::BRIDGE_ALIAS.into()) {
+            cfg.network = NetworkMode::Network(cfg.networks[0].network.clone());
+        }
         Ok(())
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod archive;
 pub mod attach;
+pub mod commit;
 pub mod create;
 pub mod exec;
 pub(crate) mod health;

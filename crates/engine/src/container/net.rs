@@ -5,7 +5,7 @@
 
 use crate::db::Row;
 use crate::error::{EngineError, Result};
-use crate::model::{Endpoint, NetworkAttachment};
+use crate::model::{Endpoint, NetworkAttachment, NetworkMode};
 use crate::Engine;
 use hull_network::cni::{Cni, NetworkConfigList, RuntimeConf};
 use hull_network::network::Network;
@@ -46,20 +46,25 @@ impl Engine {
 
     /// The namespace a container's spec names.
     pub(crate) fn netns_of(&self, row: &Row) -> Result<Netns> {
-        let mode = row.config.network.as_str();
-        if mode == "host" {
+        let mode = &row.config.network;
+        if mode.is_host() {
             return Ok(Netns::Host);
         }
         // Disconnected from every network: only loopback, as `none`. Made
         // by the engine for another runtime, as dockerd always makes it
         // (runsc uses the namespace it is given and makes none).
-        if mode == "none" || mode.is_empty() || (!mode.starts_with("container:") && row.config.networks.is_empty()) {
+        let loopback_only = match mode {
+            NetworkMode::None | NetworkMode::Default => true,
+            NetworkMode::Network(_) => row.config.networks.is_empty(),
+            NetworkMode::Host | NetworkMode::Container(_) => false,
+        };
+        if loopback_only {
             if !row.config.runtime.is_empty() {
                 return Ok(Netns::Path(self.netns_path(&row.id)));
             }
             return Ok(Netns::Own);
         }
-        if let Some(other) = mode.strip_prefix("container:") {
+        if let Some(other) = mode.container() {
             let o = self.refreshed(other)?;
             if !o.state.status.is_live() {
                 return Err(EngineError::Conflict {
@@ -68,8 +73,8 @@ impl Engine {
                     what: format!("cannot join the network namespace of container {other}: it is not running"),
                 });
             }
-            return Ok(match o.config.network.as_str() {
-                "host" => Netns::Host,
+            return Ok(match o.config.network {
+                NetworkMode::Host => Netns::Host,
                 _ if !o.state.netns.is_empty() => Netns::Path(o.state.netns.into()),
                 _ => Netns::Path(format!("/proc/{}/ns/net", o.state.pid).into()),
             });
@@ -346,8 +351,8 @@ impl Engine {
         let _lock = self.lock(&id)?;
         let mut row = self.refreshed_locked(&id)?;
         let n = self.network(network)?;
-        let mode = row.config.network.as_str();
-        if mode == "none" || mode == "host" || mode.starts_with("container:") {
+        let mode = &row.config.network;
+        if mode.is_special() {
             return Err(EngineError::Invalid(format!(
                 "container {} has network mode {mode}: it cannot join other networks",
                 row.name
@@ -362,7 +367,7 @@ impl Engine {
         let att = NetworkAttachment { network: n.name.clone(), aliases, ips };
         let mut probe = row.config.clone();
         probe.networks = vec![att.clone()];
-        probe.network = n.name.clone();
+        probe.network = NetworkMode::Network(n.name.clone());
         self.resolve_networks(&mut probe)?;
         if row.state.status.is_live() && !row.state.netns.is_empty() {
             let used: Vec<&str> = row.state.endpoints.iter().map(|e| e.ifname.as_str()).collect();
@@ -472,13 +477,13 @@ impl Engine {
 
     /// /etc/hosts and /etc/resolv.conf for the container's networks.
     pub(crate) fn etc_files(&self, row: &Row, hostname: &str) -> Result<(String, String)> {
-        if let Some(other) = row.config.network.strip_prefix("container:") {
+        if let Some(other) = row.config.network.container() {
             let o = self.db().find(other)?;
             let dir = self.container_dir(&o.id);
             let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_default();
             return Ok((read("hosts"), read("resolv.conf")));
         }
-        let mut hosts = if row.config.network == "host" {
+        let mut hosts = if row.config.network.is_host() {
             std::fs::read_to_string("/etc/hosts").unwrap_or_default()
         } else {
             "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n".to_string()
@@ -506,7 +511,7 @@ impl Engine {
                 hosts.push_str(&format!("{ip}\t{names}\n"));
             }
         }
-        if row.config.network != "host" {
+        if !row.config.network.is_host() {
             let ips: Vec<&str> =
                 row.state.endpoints.iter().flat_map(|e| e.ips.iter()).filter_map(|c| c.split('/').next()).collect();
             if ips.is_empty() {
@@ -520,7 +525,7 @@ impl Engine {
         let mut servers: Vec<String> = host
             .lines()
             .filter_map(|l| l.strip_prefix("nameserver").map(str::trim))
-            .filter(|s| row.config.network == "host" || !(s.starts_with("127.") || *s == "::1"))
+            .filter(|s| row.config.network.is_host() || !(s.starts_with("127.") || *s == "::1"))
             .map(String::from)
             .collect();
         // On a network with DNS its server comes first; --dns goes to it

@@ -62,8 +62,8 @@ impl Engine {
         let dir = self.container_dir(&row.id);
         // Another container's namespace is found anew at each start.
         let c = &row.config;
-        let joins_another =
-            [&c.network, &c.pid_mode, &c.ipc_mode, &c.uts_mode].iter().any(|m| m.starts_with("container:"));
+        let joins_another = c.network.container().is_some()
+            || [&c.pid_mode, &c.ipc_mode, &c.uts_mode].iter().any(|m| m.starts_with("container:"));
         if crate::is_mounted(&dir.join("rootfs")) && !joins_another {
             if let Ok(spec) = hull_spec::Spec::load(&dir.join("config.json")) {
                 return Ok(spec);

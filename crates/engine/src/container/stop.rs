@@ -2,6 +2,7 @@
 //! stops the restart policy and, for stop, sends SIGKILL after the timeout.
 
 use crate::error::{EngineError, Result};
+use crate::model::Signal;
 use crate::Engine;
 use hull_shim::protocol::Request;
 
@@ -14,10 +15,7 @@ impl Engine {
 
     /// [`stop`](Self::stop) with `signal` in place of the container's stop
     /// signal (`stop -s`).
-    pub fn stop_with(&self, key: &str, timeout: Option<i64>, signal: Option<&str>) -> Result<()> {
-        if let Some(s) = signal {
-            hull_runtime::parse_signal(s).map_err(EngineError::Invalid)?;
-        }
+    pub fn stop_with(&self, key: &str, timeout: Option<i64>, signal: Option<Signal>) -> Result<()> {
         let row = self.refreshed(key)?;
         if !row.state.status.is_live() {
             return Ok(());
@@ -29,8 +27,7 @@ impl Engine {
                 tracing::debug!(container = %row.id, "stop: resume: {e}");
             }
         }
-        let sig = signal.map(str::to_string).or(row.config.stop_signal.clone()).unwrap_or_else(|| "SIGTERM".into());
-        let signal = hull_runtime::parse_signal(&sig).map_err(EngineError::Invalid)? as i32;
+        let signal = signal.or(row.config.stop_signal.clone()).unwrap_or_else(Signal::term).number();
         let timeout = timeout.or(row.config.stop_timeout).unwrap_or(10);
         let sent =
             self.shim_request(&row.id, &Request::Signal { signal, stop: true, timeout: Some(timeout), exec: None });
@@ -48,9 +45,9 @@ impl Engine {
     }
 
     /// Sends a signal to the container's init.
-    pub fn kill(&self, key: &str, signal: &str) -> Result<()> {
+    pub fn kill(&self, key: &str, signal: &Signal) -> Result<()> {
         let row = self.refreshed(key)?;
-        let sig = hull_runtime::parse_signal(signal).map_err(EngineError::Invalid)?;
+        let sig = signal.number();
         if !row.state.status.is_live() || row.state.status == crate::Status::Restarting {
             return Err(EngineError::Conflict {
                 id: row.id,
@@ -58,11 +55,9 @@ impl Engine {
                 what: "cannot kill a container that is not running".into(),
             });
         }
-        let stop = sig == nix::sys::signal::Signal::SIGKILL
-            || Some(sig) == row.config.stop_signal.as_deref().and_then(|s| hull_runtime::parse_signal(s).ok())
-            || (row.config.stop_signal.is_none() && sig == nix::sys::signal::Signal::SIGTERM);
-        self.shim_request(&row.id, &Request::Signal { signal: sig as i32, stop, timeout: None, exec: None })?;
-        self.emit_container(&row, "kill", &[("signal", (sig as i32).to_string())]);
+        let stop = sig == libc::SIGKILL || row.config.stop_signal.as_ref().unwrap_or(&Signal::term()).number() == sig;
+        self.shim_request(&row.id, &Request::Signal { signal: sig, stop, timeout: None, exec: None })?;
+        self.emit_container(&row, "kill", &[("signal", sig.to_string())]);
         if stop {
             self.mark_stopped_by_user(&row.id);
         }

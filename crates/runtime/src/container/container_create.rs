@@ -503,8 +503,6 @@ fn init_died(record: &ContainerRecord) -> Option<RuntimeError> {
     Some(RuntimeError::Init(format!("container init {how} during set-up{oom}")))
 }
 
-/// The OOM kills the container's memory cgroup counted (v1 memory.oom_control, v2 memory.events).
-
 /// A container's cgroup must hold nothing else (runc refuses too: limits,
 /// stats, kill and delete would take in processes that are not the
 /// container's), and must not be frozen, or the init would stop in it and

@@ -1,0 +1,227 @@
+//! Images made by Hull: `commit`, `diff`, `export`, `import` and
+//! `history`, with what Hull writes read back by umoci (whiteouts, opaque
+//! directories, hard links, owners) and bad input refused leaving nothing.
+
+mod common;
+use common::*;
+
+fn tar_names(path: &Path) -> Vec<String> {
+    let out = Command::new("tar").arg("-tf").arg(path).output().unwrap();
+    assert!(out.status.success(), "tar -tf: {}", text(&out.stderr));
+    text(&out.stdout).lines().map(|l| l.trim_end_matches('/').trim_start_matches("./").to_string()).collect()
+}
+
+#[test]
+fn commit_diff_and_history_make_images_other_tools_read() {
+    let e = Env::new();
+    let script = "echo hi > /etc/greeting; rm /etc/group; mkdir -p /data/sub /gone; echo x > /data/sub/f; \
+                  ln /data/sub/f /data/hard; chown 1234:5678 /data/sub/f; chmod 4750 /data/sub/f; \
+                  ln -s ../etc/greeting /data/link; sleep 300";
+    e.ok(&["run", "-d", "--name", "box", "--network", "none", IMG, "sh", "-c", script]);
+    wait_until("its changes", || e.ok(&["diff", "box"]).contains("/data/link"));
+    let diff = e.ok(&["diff", "box"]);
+    for want in ["C /etc", "A /etc/greeting", "D /etc/group", "A /data", "A /data/sub/f", "A /data/hard"] {
+        assert!(diff.lines().any(|l| l == want), "no {want:?} in:\n{diff}");
+    }
+    // A running container is committed (paused meanwhile), with changes.
+    let id = e.ok(&[
+        "commit",
+        "-c",
+        r#"CMD ["cat", "/etc/greeting"]"#,
+        "-c",
+        "ENV FOO=bar",
+        "-m",
+        "first",
+        "-a",
+        "Jane <jane@example.com>",
+        "box",
+        "localhost/committed:1",
+    ]);
+    assert!(id.starts_with("sha256:"), "{id}");
+    assert_eq!(e.inspect("box", "{{.State.Status}}"), "running", "commit left it paused");
+    assert_eq!(e.ok(&["run", "--rm", "--network", "none", "localhost/committed:1"]), "hi");
+    let seen = e.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "localhost/committed:1",
+        "sh",
+        "-c",
+        "test ! -e /etc/group && cat /data/hard && echo $FOO && stat -c '%u:%g %a %h' /data/sub/f && readlink /data/link",
+    ]);
+    assert_eq!(seen, "x\nbar\n1234:5678 4750 2\n../etc/greeting");
+    let history = e.ok(&["history", "--no-trunc", "localhost/committed:1"]);
+    let top = history.lines().nth(1).unwrap_or_default();
+    assert!(top.starts_with(&id) && top.ends_with("first"), "{history}");
+    assert!(e.ok(&["image", "inspect", "localhost/committed:1"]).contains("Jane <jane@example.com>"));
+
+    // A directory removed and made again is opaque in the next layer.
+    e.ok(&[
+        "run",
+        "--name",
+        "second",
+        "--network",
+        "none",
+        "localhost/committed:1",
+        "sh",
+        "-c",
+        "rm -rf /data && mkdir /data && echo new > /data/only && rm -rf /gone",
+    ]);
+    e.ok(&["commit", "second", "localhost/committed:2"]);
+    let listing = e.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "localhost/committed:2",
+        "sh",
+        "-c",
+        "ls -A /data; ls -d /gone 2>&1; true",
+    ]);
+    assert_eq!(listing.lines().next(), Some("only"), "{listing}");
+    assert!(listing.contains("No such file"), "{listing}");
+
+    // umoci reads what Hull wrote: the same files, whiteouts applied.
+    let layout = e.root.with_extension("layout");
+    e.ok(&["image", "save", "-o", &format!("oci:{}", layout.display()), "localhost/committed:2"]);
+    let bundle = e.root.with_extension("bundle");
+    let tags = Command::new("umoci").args(["ls", "--layout"]).arg(&layout).output().unwrap();
+    let tag = text(&tags.stdout).lines().next().unwrap_or_default().to_string();
+    let out = Command::new("umoci")
+        .args(["unpack", "--image"])
+        .arg(format!("{}:{tag}", layout.display()))
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "umoci unpack {tag:?}: {}", text(&out.stderr));
+    let rootfs = bundle.join("rootfs");
+    assert_eq!(std::fs::read_to_string(rootfs.join("etc/greeting")).unwrap(), "hi\n");
+    assert!(!rootfs.join("etc/group").exists());
+    assert!(!rootfs.join("gone").exists());
+    let mut data: Vec<String> = std::fs::read_dir(rootfs.join("data"))
+        .unwrap()
+        .map(|d| d.unwrap().file_name().to_string_lossy().into())
+        .collect();
+    data.sort();
+    assert_eq!(data, ["only"]);
+    let _ = std::fs::remove_dir_all(&bundle);
+
+    // Bad input: no such container, a digest as the name; nothing made.
+    let before = e.ok(&["images", "-q"]);
+    let out = e.run(&["commit", "ghost", "localhost/x:1"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(text(&out.stderr).contains("No such container: ghost"), "{}", text(&out.stderr));
+    let out = e.run(&[
+        "commit",
+        "box",
+        "localhost/x@sha256:0000000000000000000000000000000000000000000000000000000000000000",
+    ]);
+    assert_ne!(out.status.code(), Some(0));
+    let out = e.run(&["commit", "-c", "RUN rm -rf /", "box"]);
+    assert!(text(&out.stderr).contains("RUN is not a valid change command"), "{}", text(&out.stderr));
+    assert_eq!(e.ok(&["images", "-q"]), before);
+    e.ok(&["rm", "-f", "box", "second"]);
+    e.ok(&["rmi", "localhost/committed:1", "localhost/committed:2"]);
+    e.assert_clean();
+}
+
+#[test]
+fn export_and_import_round_trip_and_refuse_what_is_not_a_tar() {
+    let e = Env::new();
+    e.ok(&["run", "--name", "src", "--network", "none", IMG, "sh", "-c", "mkdir /made && echo kept > /made/file"]);
+    let tar = e.root.with_extension("export.tar");
+    e.ok(&["export", "-o", &tar.display().to_string(), "src"]);
+    let names = tar_names(&tar);
+    assert!(names.iter().any(|n| n == "made/file"), "{names:?}");
+    assert!(names.iter().any(|n| n == "bin/busybox"), "the image's files are in it too");
+    assert!(!names.iter().any(|n| n.starts_with("proc/") && n.len() > 5), "kernel files in the export");
+    // Gzip-compressed and plain both import; --change sets the command.
+    let gz = e.root.with_extension("export.tar.gz");
+    sh(&format!("gzip -c {} > {}", tar.display(), gz.display()));
+    for (file, name) in [(&tar, "localhost/imported:plain"), (&gz, "localhost/imported:gz")] {
+        let id = e.ok(&[
+            "import",
+            "-c",
+            r#"CMD ["cat", "/made/file"]"#,
+            "-m",
+            "from a tar",
+            &file.display().to_string(),
+            name,
+        ]);
+        assert!(id.starts_with("sha256:"));
+        assert_eq!(e.ok(&["run", "--rm", "--network", "none", name]), "kept");
+    }
+    // The same content gives the same layer.
+    let diff = |n: &str| e.ok(&["image", "inspect", "-f", "{{json .RootFS.Layers}}", n]);
+    assert_eq!(diff("localhost/imported:plain"), diff("localhost/imported:gz"));
+    // What is not a tar is refused by name, and nothing is left.
+    let before = e.ok(&["images", "-q"]);
+    let junk = e.root.with_extension("junk");
+    std::fs::write(&junk, vec![b'x'; 5000]).unwrap();
+    let out = e.run(&["import", &junk.display().to_string(), "localhost/bad:1"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(text(&out.stderr).contains("not a tar"), "{}", text(&out.stderr));
+    let out = e.run(&["import", "/nonexistent.tar", "localhost/bad:2"]);
+    assert!(text(&out.stderr).contains("/nonexistent.tar"), "{}", text(&out.stderr));
+    assert_eq!(e.ok(&["images", "-q"]), before);
+    let ingest = e.root.join("image/ingest");
+    let left: Vec<_> =
+        std::fs::read_dir(&ingest).map(|d| d.flatten().map(|x| x.file_name()).collect()).unwrap_or_default();
+    assert!(left.is_empty(), "half-written blobs left: {left:?}");
+    e.ok(&["rm", "src"]);
+    e.ok(&["rmi", "localhost/imported:plain", "localhost/imported:gz"]);
+    e.assert_clean();
+}
+
+/// The same verbs through hull daemon and the real docker CLI (API 1.50):
+/// commit (with --change), diff, export piped into import, history.
+#[test]
+fn the_docker_cli_commits_diffs_exports_and_imports_through_hull_daemon() {
+    let e = Env::new();
+    let d = Daemon::start(&e);
+    d.ok(&["run", "-d", "--name", "web", IMG, "sh", "-c", "echo page > /index.html; rm /etc/group; sleep 300"]);
+    wait_until("its page", || d.ok(&["diff", "web"]).contains("/index.html"));
+    let diff = d.ok(&["diff", "web"]);
+    assert!(diff.lines().any(|l| l == "A /index.html") && diff.lines().any(|l| l == "D /etc/group"), "{diff}");
+    let id = d.ok(&[
+        "commit",
+        "-c",
+        "CMD cat /index.html",
+        "-c",
+        "LABEL tier=front",
+        "-m",
+        "snap",
+        "web",
+        "localhost/web:snap",
+    ]);
+    assert!(id.starts_with("sha256:"), "{id}");
+    assert_eq!(d.ok(&["run", "--rm", "localhost/web:snap"]), "page");
+    assert_eq!(d.ok(&["inspect", "-f", "{{.Config.Labels.tier}}", "localhost/web:snap"]), "front");
+    let history = d.ok(&["history", "--format", "{{.Comment}}", "localhost/web:snap"]);
+    assert_eq!(history.lines().next(), Some("snap"), "{history}");
+    // export | import, through the API's streams.
+    let tar = e.root.with_extension("web.tar");
+    d.ok(&["export", "-o", &tar.display().to_string(), "web"]);
+    let out = d
+        .docker()
+        .args(["import", "-c", "CMD [\"cat\", \"/index.html\"]", &tar.display().to_string(), "localhost/flat:1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "import: {}", text(&out.stderr));
+    assert_eq!(d.ok(&["run", "--rm", "localhost/flat:1"]), "page");
+    assert_eq!(d.ok(&["image", "inspect", "-f", "{{len .RootFS.Layers}}", "localhost/flat:1"]), "1");
+    // Refusals: a container that is not there, an import that is not a tar.
+    let out = d.docker().args(["commit", "ghost"]).output().unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(text(&out.stderr).contains("No such container"), "{}", text(&out.stderr));
+    let junk = e.root.with_extension("junk.tar");
+    std::fs::write(&junk, b"this is not a tar archive at all, and it is longer than a block? no").unwrap();
+    let out = d.docker().args(["import", &junk.display().to_string(), "localhost/junk:1"]).output().unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(text(&out.stderr).contains("not a tar"), "{}", text(&out.stderr));
+    d.ok(&["rm", "-f", "web"]);
+    d.ok(&["rmi", "localhost/web:snap", "localhost/flat:1"]);
+    drop(d);
+    e.assert_clean();
+}
