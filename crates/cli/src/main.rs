@@ -62,6 +62,8 @@ enum Command {
     Image(ImageCommand),
     /// Give an image another name.
     Tag(cmd::tag::Args),
+    /// Build an image from a Dockerfile.
+    Build(cmd::build::Args),
     /// Create a new image from a container's changes.
     Commit(cmd::commit::CommitArgs),
     /// Inspect changes to files or directories on a container's filesystem.
@@ -226,6 +228,8 @@ enum ImageCommand {
     Load(cmd::load::Args),
     /// Save an image as an OCI layout (oci:DIR).
     Save(cmd::save::Args),
+    /// Build an image from a Dockerfile.
+    Build(cmd::build::Args),
     /// Show the history of an image.
     History(cmd::commit::HistoryArgs),
     /// Import the contents from a tarball to create a filesystem image.
@@ -365,6 +369,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Image(ImageCommand::Mount(a)) => unit(cmd::mount::run(&root, a)),
         Command::Image(ImageCommand::Umount(a)) => unit(cmd::mount::umount(a)),
         Command::Tag(a) => unit(cmd::tag::run(&engine()?, a)),
+        Command::Build(a) | Command::Image(ImageCommand::Build(a)) => cmd::build::run(&engine()?, a),
         Command::Commit(a) | Command::Container(ContainerCommand::Commit(a)) => cmd::commit::commit(&engine()?, a),
         Command::Diff(a) | Command::Container(ContainerCommand::Diff(a)) => cmd::commit::diff(&engine()?, a),
         Command::Export(a) | Command::Container(ContainerCommand::Export(a)) => cmd::commit::export(&engine()?, a),

@@ -225,3 +225,121 @@ fn the_docker_cli_commits_diffs_exports_and_imports_through_hull_daemon() {
     drop(d);
     e.assert_clean();
 }
+
+/// A context directory for the build tests: a two-stage Dockerfile, a
+/// .dockerignore, files to COPY and a tar.gz for ADD.
+fn build_context(e: &Env) -> std::path::PathBuf {
+    let ctx = e.root.with_extension("ctx");
+    std::fs::create_dir_all(ctx.join("dir")).unwrap();
+    std::fs::write(
+        ctx.join("Dockerfile"),
+        format!(
+            r#"# escape=\
+ARG BASE={IMG}
+FROM ${{BASE}} AS builder
+ARG GREETING=hello
+WORKDIR /src
+COPY hello.txt ./
+COPY dir/ /src/dir/
+RUN echo "$GREETING from $(cat hello.txt)" > out.txt && \
+    ls dir > listing
+FROM {IMG}
+ENV APP=/app
+COPY --from=builder /src/out.txt ${{APP}}/
+COPY --from=builder /src/listing $APP/listing
+COPY --chown=1000:1000 --chmod=640 owned.txt /owned.txt
+ADD archive.tar.gz /unpacked/
+LABEL team=build
+EXPOSE 8080
+USER 1000
+CMD ["cat", "/app/out.txt"]
+"#
+        ),
+    )
+    .unwrap();
+    std::fs::write(ctx.join(".dockerignore"), "dir/secret*\n*.log\n").unwrap();
+    std::fs::write(ctx.join("hello.txt"), "world").unwrap();
+    for f in ["a", "b", "secret1"] {
+        std::fs::write(ctx.join("dir").join(f), f).unwrap();
+    }
+    std::fs::write(ctx.join("owned.txt"), "mine").unwrap();
+    std::fs::write(ctx.join("junk.log"), "noise").unwrap();
+    sh(&format!(
+        "mkdir -p {d}/t/x && echo deep > {d}/t/x/y && tar -czf {d}/archive.tar.gz -C {d}/t x && rm -r {d}/t",
+        d = ctx.display()
+    ));
+    ctx
+}
+
+#[test]
+fn hull_build_runs_a_two_stage_dockerfile_with_its_cache() {
+    let e = Env::new();
+    let ctx = build_context(&e);
+    let c = ctx.display().to_string();
+    let out = e.ok(&["build", "-t", "localhost/built:1", "--build-arg", "GREETING=hi", "--label", "via=flag", &c]);
+    assert!(out.contains("Step 1/") && out.contains("Successfully tagged localhost/built:1"), "{out}");
+    assert_eq!(e.ok(&["run", "--rm", "--network", "none", "localhost/built:1"]), "hi from world");
+    let seen = e.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "localhost/built:1",
+        "sh",
+        "-c",
+        "cat /app/listing; stat -c '%u:%g %a' /owned.txt; cat /unpacked/x/y; id -u",
+    ]);
+    assert_eq!(seen, "a\nb\n1000:1000 640\ndeep\n1000");
+    let inspect = |f: &str| e.ok(&["image", "inspect", "-f", f, "localhost/built:1"]);
+    assert_eq!(inspect("{{.Config.User}} {{.Config.Labels.team}} {{.Config.Labels.via}}"), "1000 build flag");
+    assert!(inspect("{{json .Config.ExposedPorts}}").contains("8080/tcp"));
+    let id = inspect("{{.Id}}");
+    // Again: every step from the cache, the same image.
+    let again = e.ok(&["build", "-t", "localhost/built:2", "--build-arg", "GREETING=hi", "--label", "via=flag", &c]);
+    assert!(again.matches("Using cache").count() >= 8, "{again}");
+    assert_eq!(e.ok(&["image", "inspect", "-f", "{{.Id}}", "localhost/built:2"]), id);
+    // A changed file invalidates the steps that read it, and those after.
+    std::fs::write(ctx.join("hello.txt"), "there").unwrap();
+    let changed = e.ok(&["build", "-q", "-t", "localhost/built:3", "--build-arg", "GREETING=hi", &c]);
+    assert_ne!(changed, id);
+    assert_eq!(e.ok(&["run", "--rm", "--network", "none", "localhost/built:3"]), "hi from there");
+    // --target stops at a stage; -f names the Dockerfile.
+    e.ok(&["build", "--target", "builder", "-t", "localhost/built:builder", &c]);
+    assert_eq!(
+        e.ok(&["run", "--rm", "--network", "none", "localhost/built:builder", "cat", "/src/out.txt"]),
+        "hello from there"
+    );
+    assert_eq!(e.ok(&["ps", "-aq"]), "", "a step's container was left");
+    for t in ["1", "2", "3", "builder"] {
+        e.ok(&["rmi", &format!("localhost/built:{t}")]);
+    }
+    e.assert_clean();
+}
+
+#[test]
+fn a_failing_build_says_why_and_leaves_no_container() {
+    let e = Env::new();
+    let ctx = e.root.with_extension("bad");
+    std::fs::create_dir_all(&ctx).unwrap();
+    let c = ctx.display().to_string();
+    let images = e.ok(&["images", "-q"]);
+    let cases: [(&str, &str); 5] = [
+        ("RUN echo before; exit 3", "returned a non-zero code: 3"),
+        ("COPY missing.txt /", "missing.txt"),
+        ("FROMM nothing", "FROMM"),
+        ("RUN --mount=type=cache,target=/c true", "--mount"),
+        ("USER", "USER"),
+    ];
+    for (line, want) in cases {
+        let text_ = if line.starts_with("FROMM") { line.to_string() } else { format!("FROM {IMG}\n{line}\n") };
+        std::fs::write(ctx.join("Dockerfile"), text_).unwrap();
+        let out = e.run(&["build", "-t", "localhost/never:1", &c]);
+        assert_ne!(out.status.code(), Some(0), "{line}");
+        assert!(text(&out.stderr).contains(want), "{line}: {}", text(&out.stderr));
+    }
+    let out = e.run(&["build", "/no/such/dir"]);
+    assert!(text(&out.stderr).contains("/no/such/dir"), "{}", text(&out.stderr));
+    assert_eq!(e.ok(&["ps", "-aq"]), "");
+    assert_eq!(e.ok(&["images", "-q"]), images);
+    e.assert_clean();
+}

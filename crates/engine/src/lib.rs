@@ -7,6 +7,7 @@
 //! file per container serialises its lifecycle).
 #![warn(missing_docs)]
 
+pub mod build;
 pub mod cancel;
 mod container;
 pub mod db;

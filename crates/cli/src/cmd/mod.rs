@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod attach;
+pub mod build;
 pub mod commit;
 pub mod container_flags;
 pub mod container_inspect;
