@@ -343,3 +343,139 @@ fn a_failing_build_says_why_and_leaves_no_container() {
     assert_eq!(e.ok(&["images", "-q"]), images);
     e.assert_clean();
 }
+
+/// `docker build` (the CLI's legacy builder, API 1.50) and `docker compose
+/// build` through hull daemon: the same context, the same results, the
+/// cache shared with `hull build`, an error heard as docker's.
+#[test]
+fn docker_build_and_compose_build_through_hull_daemon() {
+    let e = Env::new();
+    let ctx = build_context(&e);
+    let d = Daemon::start(&e);
+    let out = d
+        .docker()
+        .env("DOCKER_BUILDKIT", "0")
+        .args(["build", "-t", "localhost/dbuilt:1", "--build-arg", "GREETING=yo", "--label", "via=api"])
+        .arg(&ctx)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "docker build: {}{}", text(&out.stdout), text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(said.contains("Step 1/") && said.contains("Successfully tagged localhost/dbuilt:1"), "{said}");
+    assert_eq!(d.ok(&["run", "--rm", "localhost/dbuilt:1"]), "yo from world");
+    assert_eq!(d.ok(&["inspect", "-f", "{{.Config.Labels.via}}", "localhost/dbuilt:1"]), "api");
+    // The daemonless CLI builds the same from the cache.
+    let id = d.ok(&["inspect", "-f", "{{.Id}}", "localhost/dbuilt:1"]);
+    let again = e.ok(&["build", "-q", "--build-arg", "GREETING=yo", "--label", "via=api", &ctx.display().to_string()]);
+    assert_eq!(again, id);
+    // -q prints the id; a failing RUN is docker's error and exit 1.
+    let bad = e.root.with_extension("badctx");
+    std::fs::create_dir_all(&bad).unwrap();
+    std::fs::write(bad.join("Dockerfile"), format!("FROM {IMG}\nRUN exit 4\n")).unwrap();
+    let out = d.docker().env("DOCKER_BUILDKIT", "0").arg("build").arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("returned a non-zero code: 4"), "{}", text(&out.stderr));
+    // Compose builds a service's image, then runs it.
+    let project = e.root.with_extension("proj");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(
+        project.join("compose.yaml"),
+        format!(
+            "services:\n  app:\n    build:\n      context: {}\n      args:\n        GREETING: compose\n    image: localhost/composed:1\n",
+            ctx.display()
+        ),
+    )
+    .unwrap();
+    let compose = |args: &[&str]| {
+        d.docker()
+            .env("DOCKER_BUILDKIT", "0")
+            .args(["compose", "--project-directory"])
+            .arg(&project)
+            .args(["-p", "built"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = compose(&["build"]);
+    assert!(out.status.success(), "compose build: {}{}", text(&out.stdout), text(&out.stderr));
+    let out = compose(&["run", "--rm", "app"]);
+    assert!(out.status.success(), "compose run: {}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "compose from world");
+    let out = compose(&["down", "--rmi", "all"]);
+    assert!(out.status.success(), "compose down: {}", text(&out.stderr));
+    assert_eq!(d.ok(&["ps", "-aq"]), "");
+    d.ok(&["rmi", "localhost/dbuilt:1"]);
+    drop(d);
+    e.assert_clean();
+}
+
+/// A hostile context (a link out of it, then a file through the link; a
+/// `..` path) stays inside the build's own directory.
+#[test]
+fn a_hostile_build_context_writes_nothing_outside_it() {
+    let e = Env::new();
+    let outside = e.root.with_extension("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    let tar = e.root.with_extension("hostile.tar");
+    let py = format!(
+        r#"
+import io, tarfile
+t = tarfile.open({tar:?}, "w")
+def add(name, data):
+    i = tarfile.TarInfo(name); i.size = len(data); t.addfile(i, io.BytesIO(data))
+add("Dockerfile", b"FROM {IMG}\nCOPY . /ctx\n")
+l = tarfile.TarInfo("escape"); l.type = tarfile.SYMTYPE; l.linkname = {outside:?}; t.addfile(l)
+add("escape/pwned", b"x")
+add("../../dotdot-pwned", b"y")
+t.close()
+"#,
+        tar = tar.display().to_string(),
+        outside = outside.display().to_string()
+    );
+    let out = Command::new("python3").args(["-c", &py]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = e
+        .cmd()
+        .args(["build", "-t", "localhost/hostile:1", "-"])
+        .stdin(std::fs::File::open(&tar).unwrap())
+        .output()
+        .unwrap();
+    // A file under a link is refused, by name; nothing was written outside.
+    assert_ne!(out.status.code(), Some(0));
+    assert!(text(&out.stderr).contains("escape/pwned"), "{}", text(&out.stderr));
+    assert!(!outside.join("pwned").exists(), "a context file was written through its link");
+    assert!(!e.root.with_file_name("dotdot-pwned").exists(), "a .. path left the context");
+    let spools: Vec<_> = std::fs::read_dir(&e.root)
+        .unwrap()
+        .flatten()
+        .filter(|d| d.file_name().to_string_lossy().starts_with(".build-"))
+        .map(|d| d.file_name())
+        .collect();
+    assert!(spools.is_empty(), "the context's directory was left: {spools:?}");
+    // Without the link trick the same `..` path lands inside the context.
+    let py2 = format!(
+        r#"
+import io, tarfile
+t = tarfile.open({tar:?}, "w")
+def add(name, data):
+    i = tarfile.TarInfo(name); i.size = len(data); t.addfile(i, io.BytesIO(data))
+add("Dockerfile", b"FROM {IMG}\nCOPY . /ctx\n")
+add("../../dotdot-pwned", b"y")
+t.close()
+"#,
+        tar = tar.display().to_string()
+    );
+    let out = Command::new("python3").args(["-c", &py2]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = e
+        .cmd()
+        .args(["build", "-t", "localhost/hostile:1", "-"])
+        .stdin(std::fs::File::open(&tar).unwrap())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!e.root.with_file_name("dotdot-pwned").exists());
+    assert_eq!(e.ok(&["run", "--rm", "--network", "none", "localhost/hostile:1", "cat", "/ctx/dotdot-pwned"]), "y");
+    e.ok(&["rmi", "localhost/hostile:1"]);
+    e.assert_clean();
+}

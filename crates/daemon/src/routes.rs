@@ -88,10 +88,7 @@ pub async fn route(app: Arc<App>, req: Req) -> ApiResult<Response<Body>> {
             hyper::StatusCode::NOT_IMPLEMENTED,
             "Hull does not search registries: name the image (REGISTRY/REPOSITORY:TAG) and pull it",
         )),
-        (Method::POST, ["build"]) => Err(ApiError::new(
-            hyper::StatusCode::NOT_IMPLEMENTED,
-            "Hull cannot build images yet: build them elsewhere and load or pull them",
-        )),
+        (Method::POST, ["build"]) => crate::build::build(app, req).await,
         (_, ["session" | "grpc", ..]) => Err(ApiError::new(
             hyper::StatusCode::NOT_IMPLEMENTED,
             "BuildKit sessions are not supported by Hull (its builder is the legacy /build)",

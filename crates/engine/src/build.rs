@@ -1273,8 +1273,23 @@ pub fn extract_context(input: &mut dyn Read, dir: &Path) -> Result<()> {
                 if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                     root.mkdir_all(parent, 0o755).map_err(|e| bad(format!("the build context {rel}: {e}")))?;
                 }
-                let fd = root.create_file(path, mode).map_err(|e| bad(format!("the build context {rel}: {e}")))?;
-                let mut f = std::fs::File::from(fd);
+                let (pfd, name) = root.parent_of(path).map_err(|e| bad(format!("the build context {rel}: {e}")))?;
+                // Never through a link at the name (O_NOFOLLOW), in the parent
+                // resolved inside the context.
+                let flags = nix::fcntl::OFlag::O_WRONLY
+                    | nix::fcntl::OFlag::O_CREAT
+                    | nix::fcntl::OFlag::O_TRUNC
+                    | nix::fcntl::OFlag::O_NOFOLLOW
+                    | nix::fcntl::OFlag::O_CLOEXEC;
+                let raw = nix::fcntl::openat(
+                    Some(std::os::fd::AsRawFd::as_raw_fd(&pfd)),
+                    name.as_os_str(),
+                    flags,
+                    nix::sys::stat::Mode::from_bits_truncate(mode),
+                )
+                .map_err(|e| bad(format!("the build context {rel}: {e}")))?;
+                // SAFETY: openat just returned this descriptor; it is owned here alone.
+                let mut f = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(raw) };
                 std::io::copy(&mut e, &mut f).map_err(io("write", &rel))?;
             }
             tar::EntryType::Symlink => {
