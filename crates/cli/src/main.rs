@@ -64,6 +64,9 @@ enum Command {
     Tag(cmd::tag::Args),
     /// Build an image from a Dockerfile.
     Build(cmd::build::Args),
+    /// Manage the build cache.
+    #[command(subcommand)]
+    Builder(BuilderCommand),
     /// Create a new image from a container's changes.
     Commit(cmd::commit::CommitArgs),
     /// Inspect changes to files or directories on a container's filesystem.
@@ -152,6 +155,12 @@ enum ContainerCommand {
     Diff(cmd::commit::DiffArgs),
     /// Export a container's filesystem as a tar archive.
     Export(cmd::commit::ExportArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum BuilderCommand {
+    /// Remove the build cache (cached steps, RUN cache mounts, the images only they kept).
+    Prune(cmd::build::PruneArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -370,6 +379,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Image(ImageCommand::Umount(a)) => unit(cmd::mount::umount(a)),
         Command::Tag(a) => unit(cmd::tag::run(&engine()?, a)),
         Command::Build(a) | Command::Image(ImageCommand::Build(a)) => cmd::build::run(&engine()?, a),
+        Command::Builder(BuilderCommand::Prune(a)) => cmd::build::prune(&engine()?, a),
         Command::Commit(a) | Command::Container(ContainerCommand::Commit(a)) => cmd::commit::commit(&engine()?, a),
         Command::Diff(a) | Command::Container(ContainerCommand::Diff(a)) => cmd::commit::diff(&engine()?, a),
         Command::Export(a) | Command::Container(ContainerCommand::Export(a)) => cmd::commit::export(&engine()?, a),

@@ -479,3 +479,119 @@ t.close()
     e.ok(&["rmi", "localhost/hostile:1"]);
     e.assert_clean();
 }
+
+/// RUN mounts (a cache kept between builds, a tmpfs, a context bind, a
+/// secret that never lands in the image), here-documents, --output, zstd
+/// layers, reproducible images with SOURCE_DATE_EPOCH, and `builder prune`.
+#[test]
+fn build_mounts_here_documents_outputs_and_reproducible_images() {
+    let e = Env::new();
+    let ctx = e.root.with_extension("feat");
+    std::fs::create_dir_all(ctx.join("conf")).unwrap();
+    std::fs::write(ctx.join("conf/app.conf"), "port=80").unwrap();
+    let secret = e.root.with_extension("token");
+    std::fs::write(&secret, "s3cr3t").unwrap();
+    std::fs::write(
+        ctx.join("Dockerfile"),
+        format!(
+            r#"FROM {IMG}
+RUN --mount=type=cache,target=/cache echo run >> /cache/count && wc -l < /cache/count > /runs
+RUN --mount=type=tmpfs,target=/scratch touch /scratch/x && test ! -e /nothing
+RUN --mount=type=bind,source=conf,target=/conf cat /conf/app.conf > /from-bind
+RUN --mount=type=secret,id=token wc -c < /run/secrets/token > /seen-secret-length
+RUN <<EOF
+echo from a here-doc > /heredoc
+echo second line >> /heredoc
+EOF
+COPY <<EOF /etc/motd
+hello $HOSTNAME_NOT_SET-motd
+EOF
+CMD ["cat", "/heredoc"]
+"#
+        ),
+    )
+    .unwrap();
+    let c = ctx.display().to_string();
+    let sec = format!("id=token,src={}", secret.display());
+    let build = |extra: &[&str]| {
+        let mut args = vec!["build", "-q", "--secret", &sec];
+        args.extend_from_slice(extra);
+        args.push(&c);
+        e.ok(&args)
+    };
+    build(&["-t", "localhost/feat:1"]);
+    let run = |img: &str, cmd: &str| e.ok(&["run", "--rm", "--network", "none", img, "sh", "-c", cmd]);
+    assert_eq!(
+        run("localhost/feat:1", "cat /runs /from-bind; echo; cat /seen-secret-length /heredoc /etc/motd"),
+        "1\nport=80\n6\nfrom a here-doc\nsecond line\nhello -motd"
+    );
+    assert_eq!(
+        run("localhost/feat:1", "ls -A /run/secrets /cache /scratch /conf 2>/dev/null | grep -c '[a-z]' || true"),
+        "0"
+    );
+    // The cache mount outlives the build: a rebuild without the step cache counts 2.
+    build(&["--no-cache", "-t", "localhost/feat:2"]);
+    assert_eq!(run("localhost/feat:2", "cat /runs"), "2");
+    // A required secret that is not given is an error naming it.
+    std::fs::write(
+        ctx.join("Dockerfile.req"),
+        format!("FROM {IMG}\nRUN --mount=type=secret,id=missing,required=true true\n"),
+    )
+    .unwrap();
+    let out = e.run(&["build", "-f", "Dockerfile.req", &c]);
+    assert!(text(&out.stderr).contains("secret missing not found"), "{}", text(&out.stderr));
+    // Reproducible: the same inputs and SOURCE_DATE_EPOCH, twice without cache, one id.
+    std::fs::write(ctx.join("Dockerfile.repro"), format!("FROM {IMG}\nRUN echo same > /f\nCOPY conf /conf\nENV A=1\n"))
+        .unwrap();
+    let repro = |tag: &str| {
+        e.ok(&[
+            "build",
+            "-q",
+            "--no-cache",
+            "--build-arg",
+            "SOURCE_DATE_EPOCH=1700000000",
+            "-f",
+            "Dockerfile.repro",
+            "-t",
+            tag,
+            &c,
+        ])
+    };
+    assert_eq!(repro("localhost/repro:1"), repro("localhost/repro:2"));
+    // zstd layers run as gzip ones do.
+    build(&["--compression", "zstd", "--no-cache", "-t", "localhost/feat:zstd"]);
+    let layout = e.root.with_extension("zlayout");
+    e.ok(&["image", "save", "-o", &format!("oci:{}", layout.display()), "localhost/feat:zstd"]);
+    let media = sh(&format!("cat {}/blobs/sha256/* | grep -ao 'tar+zstd' | head -1", layout.display()));
+    assert_eq!(media.trim(), "tar+zstd");
+    assert_eq!(run("localhost/feat:zstd", "cat /from-bind"), "port=80");
+    // --output: a directory, a tar, a docker-archive, an OCI layout tar.
+    let out_dir = e.root.with_extension("out-dir");
+    build(&["-o", &format!("type=local,dest={}", out_dir.display())]);
+    assert_eq!(std::fs::read_to_string(out_dir.join("heredoc")).unwrap(), "from a here-doc\nsecond line\n");
+    let out_tar = e.root.with_extension("out.tar");
+    build(&["-o", &format!("type=tar,dest={}", out_tar.display())]);
+    assert!(tar_names(&out_tar).iter().any(|n| n == "from-bind"));
+    let docker_tar = e.root.with_extension("docker.tar");
+    build(&["-t", "localhost/feat:out", "-o", &format!("type=docker,dest={}", docker_tar.display())]);
+    assert!(tar_names(&docker_tar).iter().any(|n| n == "manifest.json"));
+    let oci_tar = e.root.with_extension("oci.tar");
+    build(&["-t", "localhost/feat:out", "-o", &format!("type=oci,dest={}", oci_tar.display())]);
+    assert!(tar_names(&oci_tar).iter().any(|n| n == "index.json"));
+    let out = e.run(&["build", "-o", "type=registry,dest=x", &c]);
+    assert!(text(&out.stderr).contains("type must be local, tar, docker or oci"), "{}", text(&out.stderr));
+    // The cache is counted, then pruned.
+    let df = e.ok(&["system", "df"]);
+    let row = df.lines().find(|l| l.starts_with("Build Cache")).unwrap_or_default().to_string();
+    let count: usize = row.split_whitespace().nth(2).and_then(|n| n.parse().ok()).unwrap_or(0);
+    assert!(count > 0, "{df}");
+    let pruned = e.ok(&["builder", "prune", "-f"]);
+    assert!(pruned.starts_with("Total reclaimed space:"), "{pruned}");
+    assert!(!e.root.join("build-cache-mounts").exists());
+    build(&["-t", "localhost/feat:3"]);
+    assert_eq!(run("localhost/feat:3", "cat /runs"), "1", "the cache mount was not pruned");
+    for t in ["feat:1", "feat:2", "feat:3", "feat:zstd", "feat:out", "repro:1", "repro:2"] {
+        e.ok(&["rmi", &format!("localhost/{t}")]);
+    }
+    e.assert_clean();
+}

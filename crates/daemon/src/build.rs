@@ -51,6 +51,9 @@ pub async fn build(app: Arc<App>, mut req: Req) -> ApiResult<Response<Body>> {
         network,
         cgroup_parent: app.cgroup_parent.clone(),
         cancel: None,
+        // The legacy protocol carries no secrets (BuildKit's session does).
+        secrets: Default::default(),
+        compression: None,
     };
     let mut input = req.reader();
     let (tx, body) = Body::channel();

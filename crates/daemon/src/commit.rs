@@ -64,7 +64,7 @@ pub async fn commit(app: Arc<App>, mut req: Req) -> ApiResult<Response<Body>> {
         comment: req.q("comment").filter(|c| !c.is_empty()).map(String::from),
         changes: req.q_all("changes"),
         pause: req.bool_or("pause", true),
-        config: None,
+        ..Default::default()
     };
     let img = blocking(move || {
         let mut opts = opts;

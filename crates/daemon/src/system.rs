@@ -153,8 +153,14 @@ pub async fn df(app: Arc<App>) -> ApiResult<Response<Body>> {
                 s
             })
             .collect();
+        let cache: Vec<_> = app
+            .engine
+            .build_cache_usage()
+            .into_iter()
+            .map(|c| j!({"ID": c.id, "Type": c.kind, "Size": c.size, "InUse": false, "Shared": false, "Description": "", "UsageCount": 0}))
+            .collect();
         Ok(j!({"LayersSize": u.layers_size, "Images": images, "Containers": containers, "Volumes": volumes,
-            "BuildCache": []}))
+            "BuildCache": cache}))
     })
     .await?;
     Ok(json(StatusCode::OK, &v))

@@ -45,6 +45,10 @@ pub struct BuildRequest {
     pub cgroup_parent: Option<String>,
     /// Set when the client is gone: the build stops at the next step.
     pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// `--secret id=ID,src=FILE`: what `RUN --mount=type=secret,id=ID` sees.
+    pub secrets: BTreeMap<String, PathBuf>,
+    /// The layers' compression (`--compression`; gzip by default).
+    pub compression: Option<hull_image::manifest::Compression>,
 }
 
 /// What a build made.
@@ -54,6 +58,20 @@ pub struct Built {
     pub image: Image,
     /// The tags it was given.
     pub tags: Vec<String>,
+}
+
+impl BuildRequest {
+    /// SOURCE_DATE_EPOCH, from the build args (BuildKit's way).
+    fn epoch(&self) -> Option<i64> {
+        self.build_args.get("SOURCE_DATE_EPOCH").and_then(|v| v.parse().ok())
+    }
+
+    fn layer_options(&self) -> hull_image::diff::LayerOptions {
+        hull_image::diff::LayerOptions {
+            compression: self.compression.unwrap_or(hull_image::manifest::Compression::Gzip),
+            source_date_epoch: self.epoch(),
+        }
+    }
 }
 
 fn bad(msg: impl Into<String>) -> EngineError {
@@ -71,6 +89,8 @@ struct Stage {
     /// ARGs in scope, with their values.
     args: BTreeMap<String, String>,
     shell: Vec<String>,
+    /// The here-documents of the COPY being built: (name, content).
+    here_docs: Vec<(String, String)>,
 }
 
 impl Stage {
@@ -116,7 +136,60 @@ fn step_key(parent: Option<&Image>, what: &str) -> String {
     hull_image::digest::Digest::sha256(format!("{base}\n{what}").as_bytes()).to_string()
 }
 
+/// One record of the build cache, as `system df` counts it.
+#[derive(Debug, Clone)]
+pub struct BuildCacheUsage {
+    /// The step's key, or the cache mount's id.
+    pub id: String,
+    /// docker's type: `regular` (a step's image) or `exec.cachemount`.
+    pub kind: &'static str,
+    /// Bytes on disk (a step's own layer; a cache mount's contents).
+    pub size: u64,
+}
+
 impl Engine {
+    /// The build cache: each cached step, each RUN cache mount.
+    pub fn build_cache_usage(&self) -> Vec<BuildCacheUsage> {
+        let mut out = Vec::new();
+        let cache = self.build_cache();
+        let map: BTreeMap<String, String> =
+            std::fs::read_to_string(&cache.path).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+        for (key, image) in map {
+            let Ok(img) = self.images.resolve(&image) else { continue };
+            let size =
+                self.images.chain_ids(&img).last().and_then(|c| self.images.snapshots.unpacked_size(c)).unwrap_or(0);
+            out.push(BuildCacheUsage { id: key, kind: "regular", size });
+        }
+        let mounts = self.cfg.root.join("build-cache-mounts");
+        for d in std::fs::read_dir(&mounts).into_iter().flatten().flatten() {
+            out.push(BuildCacheUsage {
+                id: d.file_name().to_string_lossy().into_owned(),
+                kind: "exec.cachemount",
+                size: crate::usage::dir_size(&d.path()),
+            });
+        }
+        out
+    }
+
+    /// `builder prune`: forgets every cached step, removes the RUN cache
+    /// mounts, then the images only the cache kept; the bytes freed.
+    pub fn prune_build_cache(&self) -> Result<u64> {
+        let mut freed: u64 =
+            self.build_cache_usage().iter().filter(|u| u.kind == "exec.cachemount").map(|u| u.size).sum();
+        let cache = self.build_cache();
+        match std::fs::remove_file(&cache.path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io("remove", cache.path.display())(e)),
+            _ => {}
+        }
+        let mounts = self.cfg.root.join("build-cache-mounts");
+        match std::fs::remove_dir_all(&mounts) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io("remove", mounts.display())(e)),
+            _ => {}
+        }
+        freed += self.prune_images()?;
+        Ok(freed)
+    }
+
     fn build_cache(&self) -> Cache {
         Cache { path: self.cfg.root.join("build-cache.json") }
     }
@@ -182,7 +255,7 @@ impl Engine {
             };
             let config = parent.as_ref().and_then(|p| p.config.config.clone()).unwrap_or_default();
             let shell = config.shell.clone().unwrap_or_else(dockerfile::default_shell);
-            let mut st = Stage { parent, config, args: BTreeMap::new(), shell };
+            let mut st = Stage { parent, config, args: BTreeMap::new(), shell, here_docs: Vec::new() };
             // The proxy args reach RUN without an ARG line, as docker's do.
             for k in PREDEFINED {
                 if let Some(v) = req.build_args.get(k) {
@@ -220,7 +293,7 @@ impl Engine {
                 None => {
                     let mut cfg = img.config.config.clone().unwrap_or_default();
                     cfg.labels.get_or_insert_with(Default::default).extend(req.labels.clone());
-                    img = self.commit_config_step(&img, cfg, &line)?;
+                    img = self.commit_config_step(&img, cfg, &line, req.epoch())?;
                     cache.put(&key, &img.id.to_string())?;
                 }
             }
@@ -234,6 +307,131 @@ impl Engine {
         Ok(Built { image: img, tags: req.tags.clone() })
     }
 
+    /// `RUN --mount=type=cache|tmpfs|bind|secret,...` as the step
+    /// container's mount: a cache directory kept under the root between
+    /// builds, a tmpfs, a path of the context (read-only unless `rw`,
+    /// resolved inside it), a secret file given with `--secret`.
+    fn run_mount(&self, req: &BuildRequest, spec: &str) -> Result<crate::model::MountSpec> {
+        use crate::model::{MountKind, MountSpec};
+        let mut kv: BTreeMap<String, String> = BTreeMap::new();
+        for part in spec.split(',').filter(|p| !p.is_empty()) {
+            let (k, v) = part.split_once('=').unwrap_or((part, "true"));
+            kv.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+        }
+        let typ = kv.get("type").map(String::as_str).unwrap_or("bind").to_string();
+        let target = kv.get("target").or(kv.get("dst")).or(kv.get("destination")).cloned();
+        let flag = |k: &str| kv.get(k).is_some_and(|v| v != "false");
+        let allowed: &[&str] = match typ.as_str() {
+            "cache" => {
+                &["type", "target", "dst", "destination", "id", "sharing", "readonly", "ro", "mode", "uid", "gid"]
+            }
+            "tmpfs" => &["type", "target", "dst", "destination", "size"],
+            "bind" => &["type", "target", "dst", "destination", "source", "src", "rw", "readwrite", "readonly", "ro"],
+            "secret" => &["type", "target", "dst", "destination", "id", "required", "mode", "uid", "gid"],
+            other => return Err(bad(format!("RUN --mount type={other}: want cache, tmpfs, bind or secret"))),
+        };
+        if let Some(k) = kv.keys().find(|k| !allowed.contains(&k.as_str())) {
+            return Err(bad(format!("RUN --mount type={typ}: unknown key {k:?}")));
+        }
+        let need_target = || target.clone().ok_or_else(|| bad(format!("RUN --mount type={typ} needs a target")));
+        match typ.as_str() {
+            "cache" => {
+                let target = need_target()?;
+                let id = kv.get("id").cloned().unwrap_or_else(|| target.clone());
+                let dir = self
+                    .cfg
+                    .root
+                    .join("build-cache-mounts")
+                    .join(hull_image::digest::Digest::sha256(id.as_bytes()).hex());
+                if !dir.exists() {
+                    std::fs::create_dir_all(&dir).map_err(io("mkdir", dir.display()))?;
+                    let mode = kv
+                        .get("mode")
+                        .map(|m| u32::from_str_radix(m, 8))
+                        .transpose()
+                        .map_err(|_| bad("RUN --mount mode: want octal"))?;
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(mode.unwrap_or(0o755)))
+                        .map_err(io("chmod", dir.display()))?;
+                    let num = |k: &str| {
+                        kv.get(k)
+                            .map(|v| v.parse::<u32>())
+                            .transpose()
+                            .map_err(|_| bad(format!("RUN --mount {k}: want a number")))
+                    };
+                    let (uid, gid) = (num("uid")?, num("gid")?);
+                    if uid.is_some() || gid.is_some() {
+                        std::os::unix::fs::chown(&dir, uid, gid).map_err(io("chown", dir.display()))?;
+                    }
+                }
+                Ok(MountSpec {
+                    kind: MountKind::Bind,
+                    source: dir.display().to_string(),
+                    target,
+                    readonly: flag("readonly") || flag("ro"),
+                    options: Vec::new(),
+                    anonymous: false,
+                })
+            }
+            "tmpfs" => {
+                let options = kv.get("size").map(|s| vec![format!("size={s}")]).unwrap_or_default();
+                Ok(MountSpec {
+                    kind: MountKind::Tmpfs,
+                    target: need_target()?,
+                    options,
+                    source: String::new(),
+                    readonly: false,
+                    anonymous: false,
+                })
+            }
+            "bind" => {
+                let target = need_target()?;
+                let source = kv.get("source").or(kv.get("src")).cloned().unwrap_or_default();
+                let root =
+                    hull_rootpath::Root::open(&req.context).map_err(|e| bad(format!("the build context: {e}")))?;
+                // Resolved inside the context: a link in it cannot bind a host path.
+                let fd =
+                    root.resolve(Path::new(&source)).map_err(|e| bad(format!("RUN --mount source {source:?}: {e}")))?;
+                let real = std::fs::read_link(hull_rootpath::fd_path(&fd)).map_err(io("resolve", &source))?;
+                let rw = flag("rw") || flag("readwrite");
+                Ok(MountSpec {
+                    kind: MountKind::Bind,
+                    source: real.display().to_string(),
+                    target,
+                    readonly: !rw,
+                    options: Vec::new(),
+                    anonymous: false,
+                })
+            }
+            _ => {
+                let id = kv.get("id").cloned().ok_or_else(|| bad("RUN --mount type=secret needs an id"))?;
+                let target = target.unwrap_or_else(|| format!("/run/secrets/{id}"));
+                match req.secrets.get(&id) {
+                    Some(src) => Ok(MountSpec {
+                        kind: MountKind::Bind,
+                        source: src.display().to_string(),
+                        target,
+                        readonly: true,
+                        options: Vec::new(),
+                        anonymous: false,
+                    }),
+                    None if flag("required") => {
+                        Err(bad(format!("secret {id} not found: give it with --secret id={id},src=FILE")))
+                    }
+                    // docker: an optional secret that is not given is an empty tmpfs.
+                    None => Ok(MountSpec {
+                        kind: MountKind::Tmpfs,
+                        target,
+                        source: String::new(),
+                        readonly: false,
+                        options: Vec::new(),
+                        anonymous: false,
+                    }),
+                }
+            }
+        }
+    }
+
     fn base_image(&self, from: &str, pull: bool, say: &mut dyn FnMut(&str)) -> Result<Image> {
         if !pull {
             if let Ok(img) = self.images.resolve(from) {
@@ -245,7 +443,7 @@ impl Engine {
         Ok(self.images.resolve(from)?)
     }
 
-    fn commit_config_step(&self, parent: &Image, config: ExecConfig, line: &str) -> Result<Image> {
+    fn commit_config_step(&self, parent: &Image, config: ExecConfig, line: &str, epoch: Option<i64>) -> Result<Image> {
         let _lease = self.images.store.ingest_lease().map_err(hull_image::images::ImageError::from)?;
         Ok(self.images.commit(CommitRequest {
             parent: Some(parent),
@@ -254,7 +452,7 @@ impl Engine {
             author: None,
             created_by: format!("/bin/sh -c #(nop)  {line}"),
             comment: None,
-            created: hull_shim::config::now_rfc3339(),
+            created: crate::container::commit::created_at(epoch),
             tag: None,
         })?)
     }
@@ -293,31 +491,41 @@ impl Engine {
                 return Ok(());
             }
             I::Run(r) => {
-                if !r.here_docs.is_empty() {
-                    return Err(bad("RUN with here-documents is not supported by Hull's builder yet"));
-                }
                 let mut network = req.network.clone();
+                let mut mounts = Vec::new();
                 for f in &r.options {
                     match (f.name.value.as_ref(), f.value.as_ref().map(|v| v.value.as_ref())) {
                         ("network", Some(n)) => network = Some(n.to_string()),
+                        ("mount", Some(m)) => mounts.push(self.run_mount(req, &ex(st, m)?)?),
                         (name, _) => {
                             return Err(bad(format!("RUN --{name} is not supported by Hull's builder yet")));
                         }
                     }
                 }
-                let cmd = match &r.arguments {
+                let mut cmd = match &r.arguments {
                     parse_dockerfile::Command::Exec(v) => v.value.iter().map(|s| s.value.to_string()).collect(),
                     parse_dockerfile::Command::Shell(s) => {
                         st.shell.iter().cloned().chain(std::iter::once(s.value.to_string())).collect::<Vec<_>>()
                     }
                     _ => return Err(bad(format!("{line}: a command form Hull's builder does not know"))),
                 };
+                if !r.here_docs.is_empty() {
+                    cmd = with_here_docs(cmd, &r.here_docs, &st.shell, &|s| ex(st, s))?;
+                }
                 let args_env: Vec<String> = st.args.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 let what = format!(
-                    "RUN {}\n{}\n{}",
+                    "RUN {}\n{}\n{}\n{}",
                     serde_json::to_string(&cmd).unwrap_or_default(),
                     args_env.join("\n"),
-                    network.clone().unwrap_or_default()
+                    network.clone().unwrap_or_default(),
+                    mounts
+                        .iter()
+                        .map(|m: &crate::model::MountSpec| format!(
+                            "{:?}",
+                            (m.kind.as_str(), &m.target, m.readonly, &m.options)
+                        ))
+                        .collect::<Vec<_>>()
+                        .join("\n")
                 );
                 let key = step_key(st.parent.as_ref(), &what);
                 if let Some(img) =
@@ -328,7 +536,7 @@ impl Engine {
                     return Ok(());
                 }
                 let parent = st.parent.clone().ok_or_else(|| bad("RUN in a stage FROM scratch has nothing to run"))?;
-                let img = self.run_step(req, st, &parent, cmd, args_env, network, say)?;
+                let img = self.run_step(req, st, &parent, cmd, args_env, network, mounts, say)?;
                 cache.put(&key, &img.id.to_string())?;
                 st.parent = Some(img);
                 return Ok(());
@@ -340,17 +548,29 @@ impl Engine {
                     .find(|f| f.name.value == "from")
                     .and_then(|f| f.value.as_ref())
                     .map(|v| v.value.to_string());
-                let srcs: Vec<String> = c
-                    .src
-                    .iter()
-                    .map(|s| match s {
-                        parse_dockerfile::Source::Path(p) => ex(st, &p.value),
-                        parse_dockerfile::Source::HereDoc(_) => {
-                            Err(bad("COPY from a here-document is not supported by Hull's builder yet"))
-                        }
-                        _ => Err(bad(format!("{line}: a source Hull's builder does not know"))),
+                // Here-documents are files named by their `<<NAME`, in order.
+                let mut doc_names = line
+                    .match_indices("<<")
+                    .map(|(i, _)| {
+                        let rest = line[i + 2..].trim_start_matches('-');
+                        let rest = rest.trim_start_matches(['"', '\'']);
+                        rest.chars().take_while(|c| !c.is_whitespace() && *c != '"' && *c != '\'').collect::<String>()
                     })
-                    .collect::<Result<_>>()?;
+                    .collect::<Vec<_>>()
+                    .into_iter();
+                let mut srcs: Vec<String> = Vec::new();
+                st.here_docs.clear();
+                for s in &c.src {
+                    match s {
+                        parse_dockerfile::Source::Path(p) => srcs.push(ex(st, &p.value)?),
+                        parse_dockerfile::Source::HereDoc(d) => {
+                            let body = if d.expand { ex(st, &d.value)? } else { d.value.to_string() };
+                            let name = doc_names.next().unwrap_or_else(|| "heredoc".into());
+                            st.here_docs.push((name, body));
+                        }
+                        _ => return Err(bad(format!("{line}: a source Hull's builder does not know"))),
+                    }
+                }
                 let dest = ex(st, &c.dest.value)?;
                 let flags = copy_flags(&c.options, &["from", "chown", "chmod", "link"])?;
                 return self.copy_step(
@@ -459,7 +679,7 @@ impl Engine {
             st.parent = Some(img);
             return Ok(());
         }
-        let img = self.commit_config_step(&parent, config.clone(), line)?;
+        let img = self.commit_config_step(&parent, config.clone(), line, req.epoch())?;
         cache.put(&key, &img.id.to_string())?;
         st.config = config;
         st.parent = Some(img);
@@ -477,6 +697,7 @@ impl Engine {
         cmd: Vec<String>,
         args_env: Vec<String>,
         network: Option<String>,
+        mounts: Vec<crate::model::MountSpec>,
         say: &mut dyn FnMut(&str),
     ) -> Result<Image> {
         let network = match network.as_deref() {
@@ -491,10 +712,24 @@ impl Engine {
             user: st.config.user.clone(),
             workdir: st.config.working_dir.clone(),
             network,
+            mounts,
             cgroup_parent: req.cgroup_parent.clone(),
             labels: [("hull.build".to_string(), "step".to_string())].into(),
             ..Default::default()
         };
+        // Mount points the image lacks are made for the step and removed
+        // before its commit (BuildKit leaves no mount stubs either).
+        let layers: Vec<hull_rootpath::Root> =
+            self.images.layers(parent)?.iter().filter_map(|l| hull_rootpath::Root::open(l).ok()).collect();
+        let stubs: Vec<PathBuf> = config
+            .mounts
+            .iter()
+            .flat_map(|m| {
+                let p = PathBuf::from(clean_rel(&m.target));
+                p.ancestors().map(Path::to_path_buf).filter(|a| !a.as_os_str().is_empty()).collect::<Vec<_>>()
+            })
+            .filter(|a| !layers.iter().any(|r| r.exists(a)))
+            .collect();
         let c = self.create(CreateRequest { name: None, config })?;
         let id = c.id.clone();
         let result = (|| -> Result<Image> {
@@ -505,11 +740,19 @@ impl Engine {
                 true
             })?;
             let code = self.wait(&id)?;
+            self.remove_stubs(&id, &stubs);
             if code != 0 {
                 return Err(bad(format!("The command '{}' returned a non-zero code: {code}", cmd.join(" "))));
             }
-            let img =
-                self.commit(&id, crate::CommitOptions { config: Some(st.config.clone()), ..Default::default() })?;
+            let img = self.commit(
+                &id,
+                crate::CommitOptions {
+                    config: Some(st.config.clone()),
+                    layer: req.layer_options(),
+                    created_by: Some(format!("RUN {}", cmd.join(" "))),
+                    ..Default::default()
+                },
+            )?;
             Ok(img)
         })();
         if let Err(e) = self.remove(&id, true, true) {
@@ -518,6 +761,31 @@ impl Engine {
         let img = result?;
         // The step's own history line, as docker writes it.
         Ok(img)
+    }
+
+    /// Removes the empty mount points a RUN step made (deepest first),
+    /// through the upper directory's descriptors.
+    fn remove_stubs(&self, id: &str, stubs: &[PathBuf]) {
+        let upper = self.container_dir(id).join("upper");
+        let Ok(root) = hull_rootpath::Root::open(&upper) else { return };
+        let mut stubs = stubs.to_vec();
+        stubs.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+        stubs.dedup();
+        for s in stubs {
+            let Ok((parent, name)) = root.parent_of(&s) else { continue };
+            let dirfd = Some(std::os::fd::AsRawFd::as_raw_fd(&parent));
+            // An empty directory, or the empty file a file's bind was made
+            // on; anything with content stays.
+            let st = nix::sys::stat::fstatat(dirfd, name.as_os_str(), nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW);
+            let flag = match st {
+                Ok(st) if st.st_mode & libc::S_IFMT == libc::S_IFDIR => nix::unistd::UnlinkatFlags::RemoveDir,
+                Ok(st) if st.st_mode & libc::S_IFMT == libc::S_IFREG && st.st_size == 0 => {
+                    nix::unistd::UnlinkatFlags::NoRemoveDir
+                }
+                _ => continue,
+            };
+            let _ = nix::unistd::unlinkat(dirfd, name.as_os_str(), flag);
+        }
     }
 
     /// COPY and ADD: the sources as one tar put into a created container of
@@ -538,13 +806,14 @@ impl Engine {
         line: &str,
         say: &mut dyn FnMut(&str),
     ) -> Result<()> {
-        if srcs.is_empty() {
+        let docs = std::mem::take(&mut st.here_docs);
+        if srcs.is_empty() && docs.is_empty() {
             return Err(bad(format!("{line}: requires at least two arguments")));
         }
         let workdir = st.config.working_dir.clone().unwrap_or_else(|| "/".into());
         let dest_abs =
             if dest.starts_with('/') { dest.to_string() } else { format!("{}/{dest}", workdir.trim_end_matches('/')) };
-        let into_dir = dest.ends_with('/') || srcs.len() > 1 || dest == ".";
+        let into_dir = dest.ends_with('/') || srcs.len() + docs.len() > 1 || dest == ".";
         let (uid, gid) = match flags.get("chown") {
             Some(c) => self.resolve_owner(st.parent.as_ref(), c)?,
             None => (0, 0),
@@ -586,6 +855,10 @@ impl Engine {
                 }
             }
         }
+        for (name, body) in docs {
+            let target = if into_dir { format!("{}/{name}", dest_abs.trim_end_matches('/')) } else { dest_abs.clone() };
+            files.push((target, Entry::File { data: body.into_bytes(), mode: 0o644, mtime: 0 }));
+        }
         // The key: the parent, the line, and what the files hold.
         let mut h = String::from(line);
         for (p, e) in &files {
@@ -609,7 +882,7 @@ impl Engine {
             Some(p) => p.clone(),
             None => {
                 // FROM scratch: the first layer is the files alone.
-                return self.scratch_layer(st, &data, line, &key, cache);
+                return self.scratch_layer(st, &data, line, &key, cache, req.epoch());
             }
         };
         let config = ContainerConfig {
@@ -629,7 +902,15 @@ impl Engine {
                 &mut input,
                 crate::PutOptions { copy_uid_gid: true, no_overwrite_dir_non_dir: false },
             )?;
-            self.commit(&c.id, crate::CommitOptions { config: Some(st.config.clone()), ..Default::default() })
+            self.commit(
+                &c.id,
+                crate::CommitOptions {
+                    config: Some(st.config.clone()),
+                    layer: req.layer_options(),
+                    created_by: Some(format!("/bin/sh -c #(nop) {line}")),
+                    ..Default::default()
+                },
+            )
         })();
         if let Err(e) = self.remove(&c.id, true, true) {
             tracing::warn!(container = %c.id, "build: remove the step's container: {e}");
@@ -640,7 +921,15 @@ impl Engine {
         Ok(())
     }
 
-    fn scratch_layer(&self, st: &mut Stage, tar: &[u8], line: &str, key: &str, cache: &Cache) -> Result<()> {
+    fn scratch_layer(
+        &self,
+        st: &mut Stage,
+        tar: &[u8],
+        line: &str,
+        key: &str,
+        cache: &Cache,
+        epoch: Option<i64>,
+    ) -> Result<()> {
         let _lease = self.images.store.ingest_lease().map_err(hull_image::images::ImageError::from)?;
         let layer = hull_image::diff::import_tar(&self.images.store, &mut std::io::Cursor::new(tar))
             .map_err(|e| bad(e.to_string()))?;
@@ -651,7 +940,7 @@ impl Engine {
             author: None,
             created_by: format!("/bin/sh -c #(nop) {line}"),
             comment: None,
-            created: hull_shim::config::now_rfc3339(),
+            created: crate::container::commit::created_at(epoch),
             tag: None,
         })?;
         cache.put(key, &img.id.to_string())?;
@@ -830,6 +1119,31 @@ fn instruction_text(text: &str, ins: &parse_dockerfile::Instruction<'_>, escape:
         }
     }
     parts.into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+/// A RUN with a here-document (`RUN <<EOF`, the document on the lines
+/// after it): run by the shell as a script when nothing follows the
+/// marker, else given as stdin to the command that follows it.
+fn with_here_docs(
+    cmd: Vec<String>,
+    docs: &[parse_dockerfile::HereDoc<'_>],
+    shell: &[String],
+    expand_var: &dyn Fn(&str) -> Result<String>,
+) -> Result<Vec<String>> {
+    let Some(text) = cmd.last().filter(|_| cmd.len() == shell.len() + 1).cloned() else {
+        return Err(bad("here-documents go with the shell form of RUN"));
+    };
+    let mut script = String::new();
+    for d in docs {
+        let body = if d.expand { expand_var(&d.value)? } else { d.value.to_string() };
+        script.push_str(&body);
+    }
+    let run = if text.trim().is_empty() {
+        script
+    } else {
+        format!("{} <<'HULL_HEREDOC_END'\n{}\nHULL_HEREDOC_END", text.trim(), script.trim_end_matches('\n'))
+    };
+    Ok(shell.iter().cloned().chain(std::iter::once(run)).collect())
 }
 
 fn command_of(c: &parse_dockerfile::Command<'_>, shell: &[String]) -> Vec<String> {

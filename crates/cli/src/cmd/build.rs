@@ -40,6 +40,15 @@ pub struct Args {
     /// Progress output: auto, plain or tty (Hull prints plain lines).
     #[arg(long, default_value = "auto")]
     progress: String,
+    /// A secret for RUN --mount=type=secret: id=ID,src=FILE (repeatable).
+    #[arg(long)]
+    secret: Vec<String>,
+    /// The layers' compression: gzip or zstd.
+    #[arg(long, default_value = "gzip")]
+    compression: String,
+    /// Where the result goes besides the store: type=local|tar|docker|oci,dest=PATH.
+    #[arg(short, long)]
+    output: Option<String>,
     /// The build context: a directory, or - for a tar on stdin.
     path: String,
 }
@@ -69,6 +78,21 @@ pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
         a.progress
     );
     let build_args = key_values("--build-arg", &a.build_arg, true)?;
+    let compression = match a.compression.as_str() {
+        "gzip" => hull_image::manifest::Compression::Gzip,
+        "zstd" => hull_image::manifest::Compression::Zstd,
+        other => anyhow::bail!("invalid --compression {other:?}: want gzip or zstd"),
+    };
+    let mut secrets = BTreeMap::new();
+    for s in &a.secret {
+        let kv: BTreeMap<&str, &str> = s.split(',').filter_map(|p| p.split_once('=')).collect();
+        let (Some(id), Some(src)) = (kv.get("id"), kv.get("src").or(kv.get("source"))) else {
+            anyhow::bail!("invalid --secret {s:?}: want id=ID,src=FILE");
+        };
+        anyhow::ensure!(std::path::Path::new(src).is_file(), "--secret {id}: {src} is not a file");
+        secrets.insert(id.to_string(), std::fs::canonicalize(src)?);
+    }
+    let output = a.output.as_deref().map(Output::parse).transpose()?;
     let labels = key_values("--label", &a.label, false)?;
     // A tar on stdin is unpacked beside the store, and goes with the build.
     let spool;
@@ -110,6 +134,8 @@ pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
         network: a.network.clone(),
         cgroup_parent: None,
         cancel: None,
+        secrets,
+        compression: Some(compression),
     };
     let quiet = a.quiet;
     let mut say = |line: &str| {
@@ -127,5 +153,96 @@ pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
     if let Some(f) = &a.iidfile {
         std::fs::write(f, built.image.id.to_string())?;
     }
+    if let Some(o) = output {
+        o.write(engine, &built)?;
+    }
+    Ok(0)
+}
+
+/// `--output type=...,dest=...`.
+struct Output {
+    typ: String,
+    dest: std::path::PathBuf,
+}
+
+impl Output {
+    fn parse(s: &str) -> anyhow::Result<Output> {
+        let kv: BTreeMap<&str, &str> = s.split(',').filter_map(|p| p.split_once('=')).collect();
+        let typ = kv.get("type").copied().unwrap_or(if s.contains('=') { "" } else { "local" });
+        let dest = kv.get("dest").copied().unwrap_or(if s.contains('=') { "" } else { s });
+        anyhow::ensure!(
+            matches!(typ, "local" | "tar" | "docker" | "oci"),
+            "invalid --output {s:?}: type must be local, tar, docker or oci"
+        );
+        anyhow::ensure!(!dest.is_empty(), "invalid --output {s:?}: dest= is required");
+        Ok(Output { typ: typ.to_string(), dest: dest.into() })
+    }
+
+    fn write(&self, engine: &Engine, built: &hull_engine::build::Built) -> anyhow::Result<()> {
+        let id = built.image.id.to_string();
+        match self.typ.as_str() {
+            "docker" => {
+                let name = built.tags.first().cloned().unwrap_or(id);
+                let mut f = std::fs::File::create(&self.dest)?;
+                engine.save(&[name], &mut f)?;
+            }
+            "oci" => {
+                let name = built.tags.first().cloned().unwrap_or(id);
+                let spool = tempfile::Builder::new().prefix(".oci-").tempdir_in(&engine.config().root)?;
+                engine.images().save_layout(&name, &spool.path().join("layout"))?;
+                let mut t = tar::Builder::new(std::fs::File::create(&self.dest)?);
+                t.append_dir_all(".", spool.path().join("layout"))?;
+                t.finish()?;
+            }
+            typ => {
+                // The image's filesystem, flattened: through a created container.
+                let c = engine.create(hull_engine::CreateRequest {
+                    name: None,
+                    config: hull_engine::ContainerConfig {
+                        image: id,
+                        cmd: Some(vec!["true".into()]),
+                        entrypoint: Some(Vec::new()),
+                        network: hull_engine::model::NetworkMode::None,
+                        ..Default::default()
+                    },
+                })?;
+                let r = (|| -> anyhow::Result<()> {
+                    if typ == "tar" {
+                        let mut f = std::io::BufWriter::new(std::fs::File::create(&self.dest)?);
+                        engine.export(&c.id, &mut f)?;
+                        std::io::Write::flush(&mut f)?;
+                    } else {
+                        std::fs::create_dir_all(&self.dest)?;
+                        let spool = tempfile::Builder::new().prefix(".out-").tempfile_in(&engine.config().root)?;
+                        let mut f = std::io::BufWriter::new(spool.reopen()?);
+                        engine.export(&c.id, &mut f)?;
+                        std::io::Write::flush(&mut f)?;
+                        hull_engine::build::extract_context(&mut std::fs::File::open(spool.path())?, &self.dest)?;
+                    }
+                    Ok(())
+                })();
+                engine.remove(&c.id, true, true)?;
+                r?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `hull builder prune`.
+#[derive(Debug, clap::Args)]
+pub struct PruneArgs {
+    /// Remove all of it (Hull keeps no partial cache: the same as without).
+    #[arg(short, long)]
+    all: bool,
+    /// Do not ask for confirmation.
+    #[arg(short, long)]
+    force: bool,
+}
+
+pub fn prune(engine: &Engine, a: PruneArgs) -> anyhow::Result<i32> {
+    let _ = (a.all, a.force);
+    let freed = engine.prune_build_cache()?;
+    println!("Total reclaimed space: {}", super::human_size(freed));
     Ok(0)
 }

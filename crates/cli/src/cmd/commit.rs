@@ -33,7 +33,7 @@ pub fn commit(engine: &Engine, a: CommitArgs) -> anyhow::Result<i32> {
             comment: a.message,
             changes: a.change,
             pause: a.pause,
-            config: None,
+            ..Default::default()
         },
     )?;
     println!("{}", img.id);

@@ -117,7 +117,11 @@ pub fn df(engine: &Engine) -> anyhow::Result<i32> {
             super::human_size(vol_size),
             reclaimable(vol_idle, vol_size)
         ),
-        "Build Cache\t0\t0\t0B\t0B".to_string(),
+        {
+            let cache = engine.build_cache_usage();
+            let size: u64 = cache.iter().map(|c| c.size).sum();
+            format!("Build Cache\t{}\t0\t{}\t{}", cache.len(), super::human_size(size), super::human_size(size))
+        },
     ];
     super::format::print_table(&lines);
     Ok(0)

@@ -27,6 +27,10 @@ pub struct CommitOptions {
     pub pause: bool,
     /// Replaces the config the container gives the image (the API's body).
     pub config: Option<ExecConfig>,
+    /// How the layer is written (compression, SOURCE_DATE_EPOCH).
+    pub layer: LayerOptions,
+    /// What the history says made it (default: docker's commit line).
+    pub created_by: Option<String>,
 }
 
 fn image_error(e: impl Into<hull_image::images::ImageError>) -> EngineError {
@@ -108,14 +112,17 @@ impl Engine {
             self.pause(&row.id)?;
         }
         let _lease = self.images.store.ingest_lease().map_err(image_error)?;
-        let layer = hull_image::diff::write_layer(&self.images.store, &upper, &LayerOptions::default());
+        let layer = hull_image::diff::write_layer(&self.images.store, &upper, &opts.layer);
         if paused {
             if let Err(e) = self.unpause(&row.id) {
                 tracing::warn!(container = %row.id, "commit: unpause: {e}");
             }
         }
         let layer = layer.map_err(diff_error)?;
-        let created_by = format!("{} {}", "/bin/sh -c #(nop) commit", row.config.command.join(" "));
+        let created_by = opts
+            .created_by
+            .clone()
+            .unwrap_or_else(|| format!("{} {}", "/bin/sh -c #(nop) commit", row.config.command.join(" ")));
         let img = self
             .images
             .commit(CommitRequest {
@@ -125,7 +132,7 @@ impl Engine {
                 author: opts.author.clone(),
                 created_by,
                 comment: opts.comment.clone(),
-                created: hull_shim::config::now_rfc3339(),
+                created: created_at(opts.layer.source_date_epoch),
                 tag: tag.clone(),
             })
             .map_err(image_error)?;
@@ -200,5 +207,13 @@ impl Engine {
         let name = tag.map(|t| t.to_string()).unwrap_or_else(|| img.id.to_string());
         self.emit("image", "import", &img.id.to_string(), [("name".to_string(), name)].into());
         Ok(img)
+    }
+}
+
+/// An image's creation time: now, or SOURCE_DATE_EPOCH for reproducible images.
+pub(crate) fn created_at(epoch: Option<i64>) -> String {
+    match epoch {
+        Some(e) => hull_spec::time::rfc3339(e.max(0), 0).replace(".000000000Z", "Z"),
+        None => hull_shim::config::now_rfc3339(),
     }
 }
