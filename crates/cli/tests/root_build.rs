@@ -323,20 +323,28 @@ fn a_failing_build_says_why_and_leaves_no_container() {
     std::fs::create_dir_all(&ctx).unwrap();
     let c = ctx.display().to_string();
     let images = e.ok(&["images", "-q"]);
-    let cases: [(&str, &str); 5] = [
-        ("RUN echo before; exit 3", "returned a non-zero code: 3"),
+    let cases: [(&str, &str); 8] = [
+        ("RUN echo before the end; exit 3", "returned a non-zero code: 3; its last output:\nbefore the end"),
         ("COPY missing.txt /", "missing.txt"),
-        ("FROMM nothing", "FROMM"),
-        ("RUN --mount=type=cache,target=/c true", "--mount"),
+        ("FROMM nothing", "Dockerfile:1: unknown instruction 'FROMM'"),
+        ("RUN --mount=type=sock,target=/c true", "type=sock"),
         ("USER", "USER"),
+        ("COPY --from=nowhere /x /y", "COPY --from=nowhere: no stage of that name"),
+        ("FROM later AS first\nFROM {IMG} AS later", "a cycle"),
+        ("COPY ../outside /x", "outside"),
     ];
     for (line, want) in cases {
-        let text_ = if line.starts_with("FROMM") { line.to_string() } else { format!("FROM {IMG}\n{line}\n") };
+        let line = line.replace("{IMG}", IMG);
+        let text_ = if line.starts_with("FROM") { line.to_string() } else { format!("FROM {IMG}\n{line}\n") };
         std::fs::write(ctx.join("Dockerfile"), text_).unwrap();
         let out = e.run(&["build", "-t", "localhost/never:1", &c]);
-        assert_ne!(out.status.code(), Some(0), "{line}");
+        assert_eq!(out.status.code(), Some(1), "{line}");
         assert!(text(&out.stderr).contains(want), "{line}: {}", text(&out.stderr));
     }
+    let ingest = e.root.join("image/ingest");
+    let left: Vec<_> =
+        std::fs::read_dir(&ingest).map(|d| d.flatten().map(|x| x.file_name()).collect()).unwrap_or_default();
+    assert!(left.is_empty(), "half-written layers left: {left:?}");
     let out = e.run(&["build", "/no/such/dir"]);
     assert!(text(&out.stderr).contains("/no/such/dir"), "{}", text(&out.stderr));
     assert_eq!(e.ok(&["ps", "-aq"]), "");
@@ -401,6 +409,10 @@ fn docker_build_and_compose_build_through_hull_daemon() {
     let out = compose(&["run", "--rm", "app"]);
     assert!(out.status.success(), "compose run: {}", text(&out.stderr));
     assert_eq!(text(&out.stdout).trim(), "compose from world");
+    // `up --build`: built again (from the cache), then run in the foreground.
+    let out = compose(&["up", "--build", "--abort-on-container-exit"]);
+    assert!(out.status.success(), "compose up --build: {}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("compose from world"), "{}", text(&out.stdout));
     let out = compose(&["down", "--rmi", "all"]);
     assert!(out.status.success(), "compose down: {}", text(&out.stderr));
     assert_eq!(d.ok(&["ps", "-aq"]), "");
@@ -593,5 +605,75 @@ CMD ["cat", "/heredoc"]
     for t in ["feat:1", "feat:2", "feat:3", "feat:zstd", "feat:out", "repro:1", "repro:2"] {
         e.ok(&["rmi", &format!("localhost/{t}")]);
     }
+    e.assert_clean();
+}
+
+/// A file deleted in a later step is gone from the result (a whiteout),
+/// HEALTHCHECK and USER reach the image config, and podman runs what Hull
+/// built after `hull image save` (its own storage, runc).
+#[test]
+fn built_images_carry_whiteouts_and_healthchecks_and_podman_runs_them() {
+    let e = Env::new();
+    let ctx = e.root.with_extension("wh");
+    std::fs::create_dir_all(&ctx).unwrap();
+    std::fs::write(
+        ctx.join("Dockerfile"),
+        format!(
+            "FROM {IMG}\nRUN mkdir /d && echo x > /d/gone && echo y > /d/kept\nRUN rm /d/gone\n\
+             HEALTHCHECK --interval=5s --timeout=2s --retries=2 CMD test -e /d/kept\nUSER nobody\nCMD [\"cat\", \"/d/kept\"]\n"
+        ),
+    )
+    .unwrap();
+    e.ok(&["build", "-q", "-t", "localhost/wh:1", &ctx.display().to_string()]);
+    assert_eq!(
+        e.ok(&["run", "--rm", "--network", "none", "localhost/wh:1", "sh", "-c", "ls /d; id -un"]),
+        "kept\nnobody"
+    );
+    let hc = e.ok(&["image", "inspect", "-f", "{{json .Config.Healthcheck}}", "localhost/wh:1"]);
+    let hc: serde_json::Value = serde_json::from_str(&hc).unwrap();
+    assert_eq!(hc["Test"], serde_json::json!(["CMD-SHELL", "test -e /d/kept"]));
+    assert_eq!(
+        (hc["Interval"].as_i64(), hc["Timeout"].as_i64(), hc["Retries"].as_i64()),
+        (Some(5_000_000_000), Some(2_000_000_000), Some(2))
+    );
+    // podman reads Hull's docker-archive and runs it with runc.
+    let archive = e.root.with_extension("wh.tar");
+    e.ok(&["save", "-o", &archive.display().to_string(), "localhost/wh:1"]);
+    let pod = e.root.with_extension("podman");
+    let podman = |args: &[&str]| {
+        Command::new("podman")
+            .arg("--root")
+            .arg(pod.join("root"))
+            .arg("--runroot")
+            .arg(pod.join("run"))
+            .args(["--cgroup-manager=cgroupfs", "--events-backend=file", "--runtime", "runc"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = podman(&["load", "-i", &archive.display().to_string()]);
+    assert!(out.status.success(), "podman load: {}", text(&out.stderr));
+    let parent = format!("/{}/podman", e.parent);
+    let out = podman(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--cgroup-parent",
+        &parent,
+        "--ulimit",
+        "nofile=1024:1024",
+        "--ulimit",
+        "nproc=1024:1024",
+        "localhost/wh:1",
+    ]);
+    assert!(out.status.success(), "podman run: {}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "y\n");
+    let out = podman(&["rmi", "-af"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // podman's cgroup directories under the test's parent go with it.
+    sh(&format!("for d in /sys/fs/cgroup/*{parent} /sys/fs/cgroup/unified{parent}; do [ -d $d ] && find $d -depth -type d -exec rmdir {{}} + ; done; true"));
+    let _ = Command::new("umount").arg("-R").arg(pod.join("root/overlay")).output();
+    e.ok(&["rmi", "localhost/wh:1"]);
     e.assert_clean();
 }

@@ -209,7 +209,14 @@ impl Engine {
                 String::from_utf8(data).map_err(|_| bad(format!("the Dockerfile {name:?} is not UTF-8 text")))?
             }
         };
-        let df = parse_dockerfile::parse(&text).map_err(|e| bad(format!("the Dockerfile: {e}")))?;
+        let file = req.dockerfile.clone().unwrap_or_else(|| {
+            if req.dockerfile_text.is_some() {
+                "the Dockerfile".into()
+            } else {
+                "Dockerfile".into()
+            }
+        });
+        let df = parse_dockerfile::parse(&text).map_err(|e| bad(format!("{file}:{}: {e}", e.line())))?;
         let escape = df.parser_directives.escape.as_ref().map_or('\\', |d| d.value.value);
         for t in &req.tags {
             t.parse::<hull_image::reference::Reference>().map_err(|e| bad(e.to_string()))?;
@@ -250,6 +257,10 @@ impl Engine {
                 None
             } else if let Some(i) = names[..si].iter().position(|n| n.as_deref() == Some(&from.to_ascii_lowercase())) {
                 Some(built[i].clone())
+            } else if names[si..].iter().any(|n| n.as_deref() == Some(&from.to_ascii_lowercase())) {
+                return Err(bad(format!(
+                    "FROM {from}: a stage can build only on an earlier stage (this one is itself or later: a cycle)"
+                )));
             } else {
                 Some(self.base_image(&from, req.pull, say)?)
             };
@@ -735,14 +746,24 @@ impl Engine {
         let result = (|| -> Result<Image> {
             self.start(&id, None)?;
             let opts = crate::LogOptions { follow: true, ..Default::default() };
+            let mut last: std::collections::VecDeque<String> = Default::default();
             self.logs(&id, &opts, &mut |e| {
                 say(&e.log);
+                if last.len() == 5 {
+                    last.pop_front();
+                }
+                last.push_back(e.log.trim_end().to_string());
                 true
             })?;
             let code = self.wait(&id)?;
             self.remove_stubs(&id, &stubs);
             if code != 0 {
-                return Err(bad(format!("The command '{}' returned a non-zero code: {code}", cmd.join(" "))));
+                let tail = if last.is_empty() {
+                    String::new()
+                } else {
+                    format!("; its last output:\n{}", last.iter().map(String::as_str).collect::<Vec<_>>().join("\n"))
+                };
+                return Err(bad(format!("The command '{}' returned a non-zero code: {code}{tail}", cmd.join(" "))));
             }
             let img = self.commit(
                 &id,
@@ -828,9 +849,15 @@ impl Engine {
             Some(f) => {
                 let img = match names.iter().position(|n| n.as_deref() == Some(&f.to_ascii_lowercase())) {
                     Some(i) if i < built.len() => built[i].clone(),
-                    _ => match f.parse::<usize>() {
+                    Some(_) => {
+                        return Err(bad(format!("COPY --from={f}: that stage is this one or a later one (a cycle)")))
+                    }
+                    None => match f.parse::<usize>() {
                         Ok(i) if i < built.len() => built[i].clone(),
-                        _ => self.base_image(f, false, say)?,
+                        Ok(_) => return Err(bad(format!("COPY --from={f}: no such stage"))),
+                        _ => self.base_image(f, false, say).map_err(|e| {
+                            bad(format!("COPY --from={f}: no stage of that name, and not an image: {e}"))
+                        })?,
                     },
                 };
                 for s in srcs {
