@@ -841,3 +841,33 @@ fn an_unknown_log_driver_is_refused() {
     assert!(!e.root.with_extension("never.sock").exists());
     e.assert_clean();
 }
+
+/// Fields moby's swagger gives by API version: VirtualSize before 1.44,
+/// Container and ContainerConfig in image inspect before 1.45, BuilderSize
+/// in system df before 1.42; none of them for newer clients.
+#[test]
+fn version_dependent_fields_follow_the_clients_version() {
+    let e = Env::new();
+    let d = Daemon::start(&e);
+    let get = |path: &str| -> serde_json::Value {
+        let (status, body) = api(&d.sock, "GET", path, b"");
+        assert_eq!(status, 200, "{path}: {body}");
+        serde_json::from_str(&body).unwrap()
+    };
+    let img = IMG.replace('/', "%2F");
+    let old = get("/v1.43/images/json");
+    assert!(old[0]["VirtualSize"].as_u64().is_some_and(|s| s > 0), "{old}");
+    assert_eq!(old[0]["VirtualSize"], old[0]["Size"]);
+    let new = get("/v1.50/images/json");
+    assert!(new[0].get("VirtualSize").is_none(), "{new}");
+    let i44 = get(&format!("/v1.44/images/{img}/json"));
+    assert!(i44.get("ContainerConfig").is_some() && i44.get("VirtualSize").is_none(), "{i44}");
+    let i45 = get(&format!("/v1.45/images/{img}/json"));
+    assert!(i45.get("ContainerConfig").is_none() && i45.get("Container").is_none(), "{i45}");
+    let unversioned = get(&format!("/images/{img}/json"));
+    assert!(unversioned.get("ContainerConfig").is_none());
+    assert!(get("/v1.41/system/df").get("BuilderSize").is_some());
+    assert!(get("/v1.42/system/df").get("BuilderSize").is_none());
+    drop(d);
+    e.assert_clean();
+}

@@ -35,9 +35,20 @@ pub fn summaries(app: &App) -> ApiResult<std::collections::BTreeMap<String, serd
     Ok(by_id)
 }
 
-pub async fn list(app: Arc<App>, _req: &Req) -> ApiResult<Response<Body>> {
+pub async fn list(app: Arc<App>, req: &Req) -> ApiResult<Response<Body>> {
+    let old = req.version < (1, 44);
     // Every image Hull keeps is a top-level one: `all` lists the same.
-    let out = blocking(move || Ok(summaries(&app)?.into_values().collect::<Vec<_>>())).await?;
+    let out = blocking(move || {
+        let mut all = summaries(&app)?.into_values().collect::<Vec<_>>();
+        // API 1.43 and older have VirtualSize (the same as Size since 1.10).
+        if old {
+            for s in &mut all {
+                s["VirtualSize"] = s["Size"].clone();
+            }
+        }
+        Ok(all)
+    })
+    .await?;
     Ok(json(StatusCode::OK, &serde_json::Value::Array(out)))
 }
 
@@ -102,8 +113,25 @@ pub async fn create(app: Arc<App>, req: &Req) -> ApiResult<Response<Body>> {
     Ok(crate::server::ok_with("application/json", body))
 }
 
-pub async fn inspect(app: Arc<App>, name: String) -> ApiResult<Response<Body>> {
-    let v = blocking(move || app.engine.inspect_image(&name).map_err(no_such_image(&name))).await?;
+pub async fn inspect(app: Arc<App>, name: String, version: (u32, u32)) -> ApiResult<Response<Body>> {
+    let img = blocking(move || app.engine.inspect_image(&name).map_err(no_such_image(&name))).await?;
+    let mut v =
+        serde_json::to_value(&img).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    // The fields moby's swagger gives each version.
+    if version < (1, 44) {
+        v["VirtualSize"] = v["Size"].clone();
+        if v["Created"].is_null() {
+            v["Created"] = j!("0001-01-01T00:00:00Z");
+        }
+    } else if v["Created"].is_null() {
+        if let Some(o) = v.as_object_mut() {
+            o.remove("Created");
+        }
+    }
+    if version < (1, 45) {
+        v["Container"] = j!("");
+        v["ContainerConfig"] = v["Config"].clone();
+    }
     Ok(json(StatusCode::OK, &v))
 }
 

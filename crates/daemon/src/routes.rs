@@ -15,7 +15,7 @@ pub async fn route(app: Arc<App>, req: Req) -> ApiResult<Response<Body>> {
         (Method::GET, ["version"]) => system::version(app).await,
         (Method::GET, ["info"]) => system::info(app).await,
         (Method::GET, ["events"]) => system::events(app, &req).await,
-        (Method::GET, ["system", "df"]) => system::df(app).await,
+        (Method::GET, ["system", "df"]) => system::df(app, req.version).await,
         (Method::POST, ["auth"]) => system::auth(app, req).await,
         (Method::GET, ["containers", "json"]) => containers::list(app, &req).await,
         (Method::POST, ["containers", "create"]) => containers::create(app, req).await,
@@ -71,7 +71,9 @@ pub async fn route(app: Arc<App>, req: Req) -> ApiResult<Response<Body>> {
         (Method::POST, ["images", name @ .., "tag"]) if !name.is_empty() => {
             images::tag(app, name.join("/"), &req).await
         }
-        (Method::GET, ["images", name @ .., "json"]) if !name.is_empty() => images::inspect(app, name.join("/")).await,
+        (Method::GET, ["images", name @ .., "json"]) if !name.is_empty() => {
+            images::inspect(app, name.join("/"), req.version).await
+        }
         (Method::GET, ["images", name @ .., "history"]) if !name.is_empty() => {
             images::history(app, name.join("/")).await
         }

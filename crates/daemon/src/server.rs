@@ -40,9 +40,8 @@ pub struct Req {
     /// The query as sent (for keys given more than once).
     pub raw_query: String,
     pub headers: hyper::HeaderMap,
-    /// The API version the client asked for (the newest when none); the
-    /// version-dependent fields will read it.
-    #[allow(dead_code)]
+    /// The API version the client asked for (the newest when none): the
+    /// version-dependent fields read it.
     pub version: (u32, u32),
     /// Shared with [`serve`], which drains what no handler read.
     body: Arc<std::sync::Mutex<Option<Incoming>>>,

@@ -118,7 +118,7 @@ pub async fn events(app: Arc<App>, req: &Req) -> ApiResult<Response<Body>> {
 
 /// `/system/df`: docker's `SystemDataUsageResponse` from the engine's
 /// accounting (shared layers once in `LayersSize`).
-pub async fn df(app: Arc<App>) -> ApiResult<Response<Body>> {
+pub async fn df(app: Arc<App>, version: (u32, u32)) -> ApiResult<Response<Body>> {
     let v = blocking(move || {
         let u = app.engine.disk_usage()?;
         let mut by_id = crate::images::summaries(&app)?;
@@ -159,8 +159,14 @@ pub async fn df(app: Arc<App>) -> ApiResult<Response<Body>> {
             .into_iter()
             .map(|c| j!({"ID": c.id, "Type": c.kind, "Size": c.size, "InUse": false, "Shared": false, "Description": "", "UsageCount": 0}))
             .collect();
-        Ok(j!({"LayersSize": u.layers_size, "Images": images, "Containers": containers, "Volumes": volumes,
-            "BuildCache": cache}))
+        let builder_size: u64 = cache.iter().filter_map(|c| c["Size"].as_u64()).sum();
+        let mut out = j!({"LayersSize": u.layers_size, "Images": images, "Containers": containers, "Volumes": volumes,
+            "BuildCache": cache});
+        // Removed in 1.42 (BuildCache replaces it).
+        if version < (1, 42) {
+            out["BuilderSize"] = j!(builder_size);
+        }
+        Ok(out)
     })
     .await?;
     Ok(json(StatusCode::OK, &v))
