@@ -170,3 +170,6 @@ fi
 if [ "${BENCH_DAEMON:-1}" != 0 ]; then
   { echo; scripts/bench-daemon.sh; } >> BENCHMARKS.md
 fi
+if [ "${BENCH_BUILD:-1}" != 0 ]; then
+  { echo; scripts/bench-build.sh; } >> BENCHMARKS.md
+fi

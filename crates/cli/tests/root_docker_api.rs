@@ -367,6 +367,27 @@ fn images_and_registries_through_the_docker_cli() {
     let loaded = d.ok(&["load", "-i", &archive.display().to_string()]);
     assert_eq!(loaded, format!("Loaded image: {name}"));
     assert_eq!(d.ok(&["image", "inspect", "-f", "{{.Id}}", &name]), id);
+    // docker build pulls its FROM with the credentials it sends
+    // (X-Registry-Config); without them the registry refuses.
+    let bctx = e.root.with_extension("authctx");
+    std::fs::create_dir_all(&bctx).unwrap();
+    std::fs::write(bctx.join("Dockerfile"), format!("FROM {name}\nRUN true\n")).unwrap();
+    d.ok(&["rmi", &name]);
+    let anonymous = d
+        .docker()
+        .env("DOCKER_BUILDKIT", "0")
+        .env("DOCKER_CONFIG", e.root.with_extension("no-creds"))
+        .arg("build")
+        .arg(&bctx)
+        .output()
+        .unwrap();
+    assert_eq!(anonymous.status.code(), Some(1));
+    assert!(text(&anonymous.stderr).contains("authentication required"), "{}", text(&anonymous.stderr));
+    let out = d.docker().env("DOCKER_BUILDKIT", "0").args(["build", "-q"]).arg(&bctx).output().unwrap();
+    assert!(out.status.success(), "build FROM a private registry: {}", text(&out.stderr));
+    d.ok(&["rmi", text(&out.stdout).trim()]);
+    assert!(d.ok(&["builder", "prune", "-f"]).contains("Total"));
+    d.ok(&["load", "-i", &archive.display().to_string()]);
     // history and disk usage.
     let history = d.ok(&["history", "--no-trunc", "--format", "{{.ID}}", &name]);
     assert_eq!(history.lines().next(), Some(id.as_str()), "{history}");

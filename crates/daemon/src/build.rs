@@ -54,6 +54,10 @@ pub async fn build(app: Arc<App>, mut req: Req) -> ApiResult<Response<Body>> {
         // The legacy protocol carries no secrets (BuildKit's session does).
         secrets: Default::default(),
         compression: None,
+        registry_auths: match req.headers.get("X-Registry-Config").and_then(|v| v.to_str().ok()) {
+            Some(h) => hull_engine::RegistryAuth::map_from_config_header(h)?,
+            None => Default::default(),
+        },
     };
     let mut input = req.reader();
     let (tx, body) = Body::channel();
@@ -94,4 +98,10 @@ pub async fn build(app: Arc<App>, mut req: Req) -> ApiResult<Response<Body>> {
         }
     });
     Ok(crate::server::ok_with("application/json", body))
+}
+
+/// `POST /build/prune` (`docker builder prune`): the whole cache.
+pub async fn prune(app: Arc<App>) -> ApiResult<Response<Body>> {
+    let freed = crate::server::blocking(move || Ok(app.engine.prune_build_cache()?)).await?;
+    Ok(crate::server::json(hyper::StatusCode::OK, &j!({"CachesDeleted": [], "SpaceReclaimed": freed})))
 }

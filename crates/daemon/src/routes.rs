@@ -91,6 +91,7 @@ pub async fn route(app: Arc<App>, req: Req) -> ApiResult<Response<Body>> {
             "Hull does not search registries: name the image (REGISTRY/REPOSITORY:TAG) and pull it",
         )),
         (Method::POST, ["build"]) => crate::build::build(app, req).await,
+        (Method::POST, ["build", "prune"]) => crate::build::prune(app).await,
         (_, ["session" | "grpc", ..]) => Err(ApiError::new(
             hyper::StatusCode::NOT_IMPLEMENTED,
             "BuildKit sessions are not supported by Hull (its builder is the legacy /build)",

@@ -49,6 +49,8 @@ pub struct BuildRequest {
     pub secrets: BTreeMap<String, PathBuf>,
     /// The layers' compression (`--compression`; gzip by default).
     pub compression: Option<hull_image::manifest::Compression>,
+    /// Credentials for FROM pulls, by registry (the API's X-Registry-Config).
+    pub registry_auths: BTreeMap<String, crate::RegistryAuth>,
 }
 
 /// What a build made.
@@ -262,7 +264,7 @@ impl Engine {
                     "FROM {from}: a stage can build only on an earlier stage (this one is itself or later: a cycle)"
                 )));
             } else {
-                Some(self.base_image(&from, req.pull, say)?)
+                Some(self.base_image(&req, &from, req.pull, say)?)
             };
             let config = parent.as_ref().and_then(|p| p.config.config.clone()).unwrap_or_default();
             let shell = config.shell.clone().unwrap_or_else(dockerfile::default_shell);
@@ -443,14 +445,16 @@ impl Engine {
         }
     }
 
-    fn base_image(&self, from: &str, pull: bool, say: &mut dyn FnMut(&str)) -> Result<Image> {
+    fn base_image(&self, req: &BuildRequest, from: &str, pull: bool, say: &mut dyn FnMut(&str)) -> Result<Image> {
         if !pull {
             if let Ok(img) = self.images.resolve(from) {
                 return Ok(img);
             }
         }
         say(&format!("Pulling {from}\n"));
-        self.pull(crate::PullRequest { reference: from.to_string(), ..Default::default() })?;
+        let registry = from.parse::<hull_image::reference::Reference>().map(|r| r.registry).unwrap_or_default();
+        let auth = crate::RegistryAuth::for_registry(&req.registry_auths, &registry);
+        self.pull(crate::PullRequest { reference: from.to_string(), auth, ..Default::default() })?;
         Ok(self.images.resolve(from)?)
     }
 
@@ -855,7 +859,7 @@ impl Engine {
                     None => match f.parse::<usize>() {
                         Ok(i) if i < built.len() => built[i].clone(),
                         Ok(_) => return Err(bad(format!("COPY --from={f}: no such stage"))),
-                        _ => self.base_image(f, false, say).map_err(|e| {
+                        _ => self.base_image(req, f, false, say).map_err(|e| {
                             bad(format!("COPY --from={f}: no stage of that name, and not an image: {e}"))
                         })?,
                     },

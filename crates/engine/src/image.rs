@@ -31,9 +31,19 @@ impl Engine {
     /// refused (409) unless `force`, which keeps the image as `<none>`
     /// until no container uses it and a prune runs.
     pub fn remove_image(&self, name: &str, force: bool) -> Result<Vec<ImageDeleted>> {
-        let id = self.images.resolve(name).ok().map(|i| i.id.to_string());
-        self.check_in_use(name, force)?;
+        let img = self.images.resolve(name).ok();
+        let id = img.as_ref().map(|i| i.id.to_string());
+        let unused = self.check_in_use(name, force)?;
         let tags = self.images.remove(name, force)?;
+        // By id, and no container uses it: a `<none>` image kept for a
+        // build or an earlier container goes as well (docker's rmi ID).
+        if let (Some(img), true) = (&img, unused) {
+            let by_tag =
+                name.parse::<hull_image::reference::Reference>().is_ok_and(|r| Some(&r) == img.reference.as_ref());
+            if !by_tag {
+                self.images.unkeep(img)?;
+            }
+        }
         let mut out = Vec::new();
         for t in tags {
             self.emit_image("untag", &t);
@@ -46,8 +56,9 @@ impl Engine {
         Ok(out)
     }
 
-    fn check_in_use(&self, name: &str, force: bool) -> Result<()> {
-        let Ok(img) = self.images.resolve(name) else { return Ok(()) }; // remove() reports it
+    /// Whether the removal may go on; true when no container uses the image.
+    fn check_in_use(&self, name: &str, force: bool) -> Result<bool> {
+        let Ok(img) = self.images.resolve(name) else { return Ok(true) }; // remove() reports it
         let id = img.id.to_string();
         let users: Vec<String> =
             self.list()?.into_iter().filter(|c| c.config.image_id == id).map(|c| c.short_id().to_string()).collect();
@@ -55,12 +66,15 @@ impl Engine {
         let names = tags.values().filter(|d| **d == img.target).count();
         // By one of several tags: the others keep it. By id: every tag goes.
         let by_tag = name.parse::<hull_image::reference::Reference>().is_ok_and(|r| tags.contains_key(&r.to_string()));
-        if users.is_empty() || (by_tag && names > 1) {
-            return Ok(());
+        if users.is_empty() {
+            return Ok(true);
+        }
+        if by_tag && names > 1 {
+            return Ok(false);
         }
         if force {
             self.images.keep_unnamed(&img)?;
-            return Ok(());
+            return Ok(false);
         }
         Err(EngineError::InUse(format!(
             "conflict: unable to remove repository reference \"{name}\" (must force) - container {} is using its referenced image {}",

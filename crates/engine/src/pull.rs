@@ -51,6 +51,48 @@ impl RegistryAuth {
     }
 }
 
+impl RegistryAuth {
+    /// docker's `X-Registry-Config` header (what `docker build` sends):
+    /// base64 of a JSON map from registry to `AuthConfig`.
+    pub fn map_from_config_header(value: &str) -> Result<std::collections::BTreeMap<String, RegistryAuth>> {
+        use base64::Engine as _;
+        let value = value.trim();
+        if value.is_empty() {
+            return Ok(Default::default());
+        }
+        let bad = || {
+            EngineError::Invalid("invalid X-Registry-Config header: want base64 of a JSON map of AuthConfigs".into())
+        };
+        let trimmed = value.trim_end_matches('=');
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(trimmed)
+            .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(trimmed))
+            .map_err(|_| bad())?;
+        serde_json::from_slice(&raw).map_err(|_| bad())
+    }
+
+    /// The credentials of `map` (keys as docker writes them: `host:port`,
+    /// `https://index.docker.io/v1/`) for `registry`.
+    pub fn for_registry(
+        map: &std::collections::BTreeMap<String, RegistryAuth>,
+        registry: &str,
+    ) -> Option<RegistryAuth> {
+        let host = |k: &str| {
+            let k = k.trim_start_matches("https://").trim_start_matches("http://");
+            let k = k.split('/').next().unwrap_or(k).to_string();
+            if k == "index.docker.io" || k == "registry-1.docker.io" {
+                "docker.io".to_string()
+            } else {
+                k
+            }
+        };
+        map.iter()
+            .find(|(k, _)| host(k) == host(registry))
+            .map(|(_, a)| a.clone())
+            .filter(|a| *a != RegistryAuth::default())
+    }
+}
+
 /// Where registries are and how to reach them.
 #[derive(Debug, Clone, Default)]
 pub struct RegistryConfig {

@@ -234,6 +234,22 @@ impl Images {
         Ok(())
     }
 
+    /// Stops keeping a `<none>` image (one removed by id that no container
+    /// uses) and frees what only it held.
+    pub fn unkeep(&self, img: &Image) -> Result<()> {
+        let lock = self.store.lock()?;
+        let mut kept = self.store.kept()?;
+        if !kept.remove(&img.target) {
+            return Ok(());
+        }
+        self.store.set_kept(&kept, &lock)?;
+        drop(lock);
+        let ex = self.store.exclusive()?;
+        self.store.gc_locked(&ex)?;
+        self.prune_layers_locked(&ex)?;
+        Ok(())
+    }
+
     /// Tags `source` as `target`.
     pub fn tag(&self, source: &str, target: &str) -> Result<Reference> {
         let img = self.resolve(source)?;

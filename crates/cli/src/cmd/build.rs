@@ -136,6 +136,8 @@ pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
         cancel: None,
         secrets,
         compression: Some(compression),
+        // The CLI's pulls read the user's docker config.json.
+        registry_auths: Default::default(),
     };
     let quiet = a.quiet;
     let mut say = |line: &str| {
