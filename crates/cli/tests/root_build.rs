@@ -303,6 +303,15 @@ fn hull_build_runs_a_two_stage_dockerfile_with_its_cache() {
     let changed = e.ok(&["build", "-q", "-t", "localhost/built:3", "--build-arg", "GREETING=hi", &c]);
     assert_ne!(changed, id);
     assert_eq!(e.ok(&["run", "--rm", "--network", "none", "localhost/built:3"]), "hi from there");
+    // The terminal display redraws the step in place and marks it done;
+    // plain output has no escapes.
+    let tty = e.ok(&["build", "--progress", "tty", "--build-arg", "GREETING=hi", &c]);
+    assert!(tty.contains("\x1b[K") && tty.contains("✔\x1b[0m Step 6/16 : RUN"), "{tty:?}");
+    assert!(tty.contains("cached"), "{tty:?}");
+    let plain = e.ok(&["build", "--progress", "plain", "--build-arg", "GREETING=hi", &c]);
+    assert!(!plain.contains('\x1b') && plain.contains("Step 2/"), "{plain:?}");
+    let out = e.run(&["build", "--progress", "fancy", &c]);
+    assert!(text(&out.stderr).contains("invalid --progress"), "{}", text(&out.stderr));
     // --target stops at a stage; -f names the Dockerfile.
     e.ok(&["build", "--target", "builder", "-t", "localhost/built:builder", &c]);
     assert_eq!(

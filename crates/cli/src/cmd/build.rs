@@ -140,15 +140,16 @@ pub fn run(engine: &Engine, a: Args) -> anyhow::Result<i32> {
         registry_auths: Default::default(),
     };
     let quiet = a.quiet;
+    let live = !quiet && (a.progress == "tty" || (a.progress == "auto" && super::is_a_terminal(1)));
+    let display = Live::start(live);
     let mut say = |line: &str| {
         if !quiet {
-            use std::io::Write;
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(line.as_bytes());
-            let _ = out.flush();
+            display.say(line);
         }
     };
-    let built = engine.build(req, &mut say)?;
+    let built = engine.build(req, &mut say);
+    display.stop();
+    let built = built?;
     if quiet {
         println!("{}", built.image.id);
     }
@@ -247,4 +248,92 @@ pub fn prune(engine: &Engine, a: PruneArgs) -> anyhow::Result<i32> {
     let freed = engine.prune_build_cache()?;
     println!("Total reclaimed space: {}", super::human_size(freed));
     Ok(0)
+}
+
+/// The terminal's step display (`--progress tty`, or `auto` on a
+/// terminal): the step under way on one line with its running time,
+/// redrawn in place; its output above it; each step's time once done.
+/// Otherwise lines are printed as they come (plain).
+struct Live {
+    state: std::sync::Arc<std::sync::Mutex<LiveState>>,
+    ticker: Option<std::thread::JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct LiveState {
+    live: bool,
+    done: bool,
+    step: Option<(String, std::time::Instant)>,
+    cached: bool,
+}
+
+impl LiveState {
+    fn status(&self, out: &mut dyn std::io::Write) {
+        if let Some((step, since)) = &self.step {
+            let _ = write!(out, "\r\x1b[K\x1b[1m{step}\x1b[0m  {:.1}s", since.elapsed().as_secs_f64());
+            let _ = out.flush();
+        }
+    }
+}
+
+impl Live {
+    fn start(live: bool) -> Live {
+        let state = std::sync::Arc::new(std::sync::Mutex::new(LiveState { live, ..Default::default() }));
+        let ticker = live.then(|| {
+            let state = state.clone();
+            std::thread::spawn(move || loop {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                let Ok(s) = state.lock() else { return };
+                if s.done {
+                    return;
+                }
+                s.status(&mut std::io::stdout().lock());
+            })
+        });
+        Live { state, ticker }
+    }
+
+    fn say(&self, line: &str) {
+        use std::io::Write;
+        let Ok(mut s) = self.state.lock() else { return };
+        let mut out = std::io::stdout().lock();
+        if !s.live {
+            let _ = out.write_all(line.as_bytes());
+            let _ = out.flush();
+            return;
+        }
+        let text = line.trim_end_matches('\n');
+        if text.starts_with("Step ") {
+            s.step = Some((text.to_string(), std::time::Instant::now()));
+            s.cached = false;
+        } else if text == " ---> Using cache" {
+            s.cached = true;
+        } else if let Some(id) = text.strip_prefix(" ---> ") {
+            if let Some((step, since)) = s.step.take() {
+                let how =
+                    if s.cached { "cached".to_string() } else { format!("{:.1}s", since.elapsed().as_secs_f64()) };
+                let _ = writeln!(out, "\r\x1b[K\x1b[32m✔\x1b[0m {step}  {how}  {id}");
+            }
+        } else {
+            let _ = write!(out, "\r\x1b[K");
+            let _ = out.write_all(line.as_bytes());
+            if !line.ends_with('\n') {
+                let _ = writeln!(out);
+            }
+        }
+        s.status(&mut out);
+    }
+
+    fn stop(self) {
+        if let Ok(mut s) = self.state.lock() {
+            s.done = true;
+            if s.live && s.step.take().is_some() {
+                use std::io::Write;
+                let _ = writeln!(std::io::stdout().lock());
+            }
+        }
+        if let Some(t) = self.ticker {
+            let _ = t.join();
+        }
+    }
 }
