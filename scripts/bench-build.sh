@@ -35,6 +35,8 @@ cleanup() {
   rm -rf "$W"
 }
 trap cleanup EXIT
+# buildah reads the docker config DOCKER_CONFIG names: an empty one.
+mkdir -p "$W/cfg" && echo '{}' > "$W/cfg/config.json"
 wait_for() { i=0; until $1 version >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 150 ] || { cat "$2" >&2; exit 1; }; sleep 0.2; done; }
 
 $H image default >/dev/null
