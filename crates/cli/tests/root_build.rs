@@ -678,10 +678,30 @@ fn built_images_carry_whiteouts_and_healthchecks_and_podman_runs_them() {
     ]);
     assert!(out.status.success(), "podman run: {}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "y\n");
+    // buildah builds on it (it matches history to layers one to one); its
+    // RUN's cgroup is a leaf of its own under the test's parent.
+    let buildah_parent = format!("/{}/buildah", e.parent);
+    let next = e.root.with_extension("next");
+    std::fs::create_dir_all(&next).unwrap();
+    std::fs::write(next.join("Dockerfile"), "FROM localhost/wh:1\nUSER root\nRUN echo more > /d/more\n").unwrap();
+    let out = Command::new("buildah")
+        .arg("--root")
+        .arg(pod.join("root"))
+        .arg("--runroot")
+        .arg(pod.join("run"))
+        .args(["bud", "-q", "--network", "none", "--runtime", "runc", "--cgroup-parent", &buildah_parent])
+        .args(["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "-t", "localhost/next:1"])
+        .arg(&next)
+        .env("DOCKER_CONFIG", e.root.with_extension("no-creds"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "buildah bud FROM Hull's image: {}", text(&out.stderr));
     let out = podman(&["rmi", "-af"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     // podman's cgroup directories under the test's parent go with it.
-    sh(&format!("for d in /sys/fs/cgroup/*{parent} /sys/fs/cgroup/unified{parent}; do [ -d $d ] && find $d -depth -type d -exec rmdir {{}} + ; done; true"));
+    for p in [&parent, &buildah_parent] {
+        sh(&format!("for d in /sys/fs/cgroup/*{p} /sys/fs/cgroup/unified{p}; do [ -d $d ] && find $d -depth -type d -exec rmdir {{}} + ; done; true"));
+    }
     let _ = Command::new("umount").arg("-R").arg(pod.join("root/overlay")).output();
     e.ok(&["rmi", "localhost/wh:1"]);
     e.assert_clean();

@@ -101,7 +101,12 @@ pub fn build(store: &Store, busybox: &Path) -> Result<Descriptor, BuildError> {
             ..Default::default()
         }),
         rootfs: RootFs { typ: "layers".into(), diff_ids: vec![diff_id] },
-        history: None,
+        // One entry per layer: tools that add steps (buildah, docker)
+        // match history to layers.
+        history: Some(vec![serde_json::json!({
+            "created": created_from(busybox),
+            "created_by": "hull image default: the host's busybox-static",
+        })]),
         ..Default::default()
     };
     let config_bytes = serde_json::to_vec(&config).unwrap_or_default();

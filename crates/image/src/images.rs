@@ -432,6 +432,16 @@ impl Images {
                 ImageConfig { architecture: host_architecture().into(), os: "linux".into(), ..Default::default() },
             ),
         };
+        // History covers every layer below (tools match them one to one):
+        // an image that came without enough gets entries for the rest.
+        let described =
+            history.iter().filter(|h| !h.get("empty_layer").and_then(|e| e.as_bool()).unwrap_or(false)).count();
+        if described < layers.len() {
+            let missing = layers.len() - described;
+            let filler =
+                (0..missing).map(|_| serde_json::json!({"created_by": "", "comment": "layer without history"}));
+            history = filler.chain(history).collect();
+        }
         // One manifest type: docker's layer types are the same bytes as OCI's.
         for l in &mut layers {
             if l.media_type == crate::manifest::DOCKER_LAYER_GZIP {
