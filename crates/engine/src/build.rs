@@ -1199,40 +1199,6 @@ fn copy_flags(opts: &[parse_dockerfile::Flag<'_>], allowed: &[&str]) -> Result<B
     Ok(out)
 }
 
-/// docker's duration strings (`30s`, `1m30s`, `500ms`) as nanoseconds.
-fn duration_ns(s: &str) -> Result<i64> {
-    let bad_d = || bad(format!("invalid duration {s:?}"));
-    let mut total: f64 = 0.0;
-    let mut num = String::new();
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c.is_ascii_digit() || c == '.' {
-            num.push(c);
-            continue;
-        }
-        let mut unit = c.to_string();
-        while let Some(n) = chars.peek().filter(|n| n.is_ascii_alphabetic()) {
-            unit.push(*n);
-            chars.next();
-        }
-        let n: f64 = num.parse().map_err(|_| bad_d())?;
-        num.clear();
-        total += n * match unit.as_str() {
-            "ns" => 1.0,
-            "us" | "µs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return Err(bad_d()),
-        };
-    }
-    if !num.is_empty() {
-        return Err(bad_d());
-    }
-    Ok(total as i64)
-}
-
 fn healthcheck(h: &parse_dockerfile::HealthcheckInstruction<'_>, shell: &[String]) -> Result<serde_json::Value> {
     let mut v = serde_json::Map::new();
     match &h.arguments {
@@ -1269,7 +1235,10 @@ fn healthcheck(h: &parse_dockerfile::HealthcheckInstruction<'_>, shell: &[String
             }
             other => return Err(bad(format!("unknown flag: --{other}"))),
         };
-        v.insert(key.into(), serde_json::json!(duration_ns(&val)?));
+        v.insert(
+            key.into(),
+            serde_json::json!(crate::units::parse_duration(&format!("HEALTHCHECK --{}", f.name.value), &val)?),
+        );
     }
     Ok(serde_json::Value::Object(v))
 }
@@ -1662,15 +1631,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dockerignore_patterns_and_durations() {
+    fn dockerignore_patterns_and_paths() {
         let re = |p: &str| glob_regex(p, true).unwrap();
         assert!(re("*.log").is_match("a.log") && !re("*.log").is_match("dir/a.log"));
         assert!(re("**/*.log").is_match("dir/sub/a.log"));
         assert!(re("build").is_match("build/out/x"));
         assert!(re("a?c").is_match("abc"));
-        assert_eq!(duration_ns("1m30s").unwrap(), 90_000_000_000);
-        assert_eq!(duration_ns("500ms").unwrap(), 500_000_000);
-        assert!(duration_ns("5x").is_err());
         assert_eq!(clean_rel("./a/../b/"), "b");
         assert_eq!(join("/app", Path::new("x/y")), "/app/x/y");
         assert_eq!(join("/", Path::new("x")), "/x");
