@@ -173,7 +173,12 @@ impl Engine {
         }
         if let Some(Some(mut row)) = failed.note(row) {
             if !row.state.endpoints.is_empty() || !row.state.netns.is_empty() {
-                failed.note(self.network_down(&mut row));
+                // A network that cannot be told (a plugin gone, its config
+                // removed) must not keep a container from going, as in
+                // docker: said, and the endpoints forgotten.
+                if let Err(e) = self.network_down(&mut row) {
+                    tracing::warn!(container = %id, "network teardown: {e}");
+                }
                 failed.note(self.db().set_state(id, &row.state));
             }
         }
