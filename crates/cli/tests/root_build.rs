@@ -164,6 +164,24 @@ fn export_and_import_round_trip_and_refuse_what_is_not_a_tar() {
     assert!(text(&out.stderr).contains("not a tar"), "{}", text(&out.stderr));
     let out = e.run(&["import", "/nonexistent.tar", "localhost/bad:2"]);
     assert!(text(&out.stderr).contains("/nonexistent.tar"), "{}", text(&out.stderr));
+    // Unknown containers and images are named; a failed export leaves no file.
+    let lost = e.root.with_extension("lost.tar");
+    for args in [
+        vec!["diff", "ghost"],
+        vec!["export", "-o", lost.to_str().unwrap(), "ghost"],
+        vec!["history", "localhost/ghost:1"],
+    ] {
+        let out = e.run(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(text(&out.stderr).contains("ghost"), "{args:?}: {}", text(&out.stderr));
+    }
+    let parts: Vec<_> = std::fs::read_dir(lost.parent().unwrap())
+        .unwrap()
+        .flatten()
+        .filter(|d| d.file_name().to_string_lossy().contains("lost.tar"))
+        .map(|d| d.file_name())
+        .collect();
+    assert!(parts.is_empty(), "a failed export left {parts:?}");
     assert_eq!(e.ok(&["images", "-q"]), before);
     let ingest = e.root.join("image/ingest");
     let left: Vec<_> =

@@ -457,6 +457,17 @@ fn bad_input_is_refused_and_leaves_nothing() {
         &["version"],
         &["daemon"],
         &["system", "service"],
+        &["build"],
+        &["image", "build"],
+        &["builder", "prune"],
+        &["commit"],
+        &["container", "commit"],
+        &["diff"],
+        &["export"],
+        &["import"],
+        &["image", "import"],
+        &["history"],
+        &["image", "history"],
     ] {
         let out = e.cmd().args(verb).arg("--help").output().unwrap();
         assert!(out.status.success() && text(&out.stdout).contains("Usage:"), "{verb:?} --help");

@@ -108,6 +108,15 @@ struct Cache {
 }
 
 impl Cache {
+    /// The image a step made before, if the cache may be used and the
+    /// image is still in the store.
+    fn hit(&self, engine: &Engine, req: &BuildRequest, key: &str) -> Option<Image> {
+        if req.no_cache {
+            return None;
+        }
+        self.get(key).and_then(|id| engine.images.resolve(&id).ok())
+    }
+
     fn get(&self, key: &str) -> Option<String> {
         let text = std::fs::read_to_string(&self.path).ok()?;
         let map: BTreeMap<String, String> = serde_json::from_str(&text).ok()?;
@@ -301,7 +310,7 @@ impl Engine {
             let line =
                 format!("LABEL {}", req.labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect::<Vec<_>>().join(" "));
             let key = step_key(Some(&img), &line);
-            match (!req.no_cache).then(|| cache.get(&key)).flatten().and_then(|id| self.images.resolve(&id).ok()) {
+            match cache.hit(self, &req, &key) {
                 Some(hit) => img = hit,
                 None => {
                     let mut cfg = img.config.config.clone().unwrap_or_default();
@@ -488,12 +497,6 @@ impl Engine {
     ) -> Result<()> {
         use parse_dockerfile::Instruction as I;
         let key = step_key(st.parent.as_ref(), line);
-        let cached = |engine: &Engine| -> Option<Image> {
-            if req.no_cache {
-                return None;
-            }
-            cache.get(&key).and_then(|id| engine.images.resolve(&id).ok())
-        };
         let ex = |st: &Stage, s: &str| expand(s, &|k| st.var(k), escape);
         let mut config = st.config.clone();
         match ins {
@@ -543,9 +546,7 @@ impl Engine {
                         .join("\n")
                 );
                 let key = step_key(st.parent.as_ref(), &what);
-                if let Some(img) =
-                    (!req.no_cache).then(|| cache.get(&key)).flatten().and_then(|id| self.images.resolve(&id).ok())
-                {
+                if let Some(img) = cache.hit(self, req, &key) {
                     say(" ---> Using cache\n");
                     st.parent = Some(img);
                     return Ok(());
@@ -688,7 +689,7 @@ impl Engine {
             .parent
             .clone()
             .ok_or_else(|| bad(format!("{line}: a stage FROM scratch needs a layer before its config")))?;
-        if let Some(img) = cached(self) {
+        if let Some(img) = cache.hit(self, req, &key) {
             say(" ---> Using cache\n");
             st.config = config;
             st.parent = Some(img);
@@ -897,12 +898,10 @@ impl Engine {
         }
         h.push_str(&format!("\n{uid}:{gid} {chmod:?}"));
         let key = step_key(st.parent.as_ref(), &h);
-        if !req.no_cache {
-            if let Some(img) = cache.get(&key).and_then(|id| self.images.resolve(&id).ok()) {
-                say(" ---> Using cache\n");
-                st.parent = Some(img);
-                return Ok(());
-            }
+        if let Some(img) = cache.hit(self, req, &key) {
+            say(" ---> Using cache\n");
+            st.parent = Some(img);
+            return Ok(());
         }
         let mut tar = tar::Builder::new(Vec::new());
         for (path, e) in &files {
@@ -1065,21 +1064,7 @@ impl Engine {
             } else {
                 dest.to_string()
             };
-            let h = e.header().clone();
-            let entry = match h.entry_type() {
-                tar::EntryType::Directory => {
-                    Entry::Dir { mode: h.mode().unwrap_or(0o755), mtime: h.mtime().unwrap_or(0) }
-                }
-                tar::EntryType::Symlink => {
-                    Entry::Symlink { target: h.link_name().ok().flatten().map(|l| l.into_owned()).unwrap_or_default() }
-                }
-                tar::EntryType::Regular | tar::EntryType::Continuous => {
-                    let mut data = Vec::new();
-                    e.read_to_end(&mut data).map_err(io("read", "the copy's archive"))?;
-                    Entry::File { data, mode: h.mode().unwrap_or(0o644), mtime: h.mtime().unwrap_or(0) }
-                }
-                _ => continue,
-            };
+            let Some(entry) = Entry::from_tar(&mut e, "the copy's archive")? else { continue };
             if rel.as_os_str().is_empty() && st.is_dir() {
                 files.push((dest.to_string(), Entry::Dir { mode: 0o755, mtime: 0 }));
                 continue;
@@ -1258,6 +1243,23 @@ enum Entry {
 }
 
 impl Entry {
+    /// A tar entry as a file, directory or link; None for anything else.
+    fn from_tar(e: &mut tar::Entry<'_, impl Read>, what: &str) -> Result<Option<Entry>> {
+        let h = e.header().clone();
+        Ok(Some(match h.entry_type() {
+            tar::EntryType::Directory => Entry::Dir { mode: h.mode().unwrap_or(0o755), mtime: h.mtime().unwrap_or(0) },
+            tar::EntryType::Symlink => {
+                Entry::Symlink { target: h.link_name().ok().flatten().map(|l| l.into_owned()).unwrap_or_default() }
+            }
+            tar::EntryType::Regular | tar::EntryType::Continuous => {
+                let mut data = Vec::new();
+                e.read_to_end(&mut data).map_err(io("read", what))?;
+                Entry::File { data, mode: h.mode().unwrap_or(0o644), mtime: h.mtime().unwrap_or(0) }
+            }
+            _ => return Ok(None),
+        }))
+    }
+
     fn digest(&self) -> String {
         match self {
             Entry::File { data, mode, .. } => format!("f{mode:o}:{}", hull_image::digest::Digest::sha256(data)),
@@ -1529,19 +1531,7 @@ fn untar(data: &[u8]) -> Result<Option<Vec<(String, Entry)>>> {
         if p.is_empty() {
             continue;
         }
-        let h = e.header().clone();
-        let entry = match h.entry_type() {
-            tar::EntryType::Directory => Entry::Dir { mode: h.mode().unwrap_or(0o755), mtime: h.mtime().unwrap_or(0) },
-            tar::EntryType::Symlink => {
-                Entry::Symlink { target: h.link_name().ok().flatten().map(|l| l.into_owned()).unwrap_or_default() }
-            }
-            tar::EntryType::Regular | tar::EntryType::Continuous => {
-                let mut d = Vec::new();
-                e.read_to_end(&mut d).map_err(io("read", "an ADD archive"))?;
-                Entry::File { data: d, mode: h.mode().unwrap_or(0o644), mtime: h.mtime().unwrap_or(0) }
-            }
-            _ => continue,
-        };
+        let Some(entry) = Entry::from_tar(&mut e, "an ADD archive")? else { continue };
         out.push((p, entry));
     }
     Ok(Some(out))
